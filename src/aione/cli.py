@@ -1,0 +1,79 @@
+"""Команда `aione`: точка входу для всіх режимів. Коди виходу вирішуються лише тут."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from aione import __version__
+from aione.config import config as cfg
+from aione.config.settings import Settings, SettingsError, load_settings
+
+app = typer.Typer(
+    name="aione",
+    help="AiOne — скринер крипторинку Binance в реальному часі: Stage1 → Stage2 (QDE) → Stage3.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+config_app = typer.Typer(help="Показати конфігурацію.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+
+# ── Спільні помічники ──
+def settings_or_exit(**overrides: object) -> Settings:
+    """Налаштування або один зрозумілий рядок помилки і код 2."""
+    try:
+        return load_settings(**overrides)
+    except SettingsError as exc:
+        typer.echo(f"aione: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"aione {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version_callback, is_eager=True, help="Показати версію й вийти."
+    ),
+) -> None:
+    """AiOne: скринер і конвеєр сигналів."""
+
+
+# ── config ──
+@config_app.command("show")
+def config_show(
+    as_json: bool = typer.Option(False, "--json", help="Вивести JSON замість таблиці."),
+) -> None:
+    """Ефективні налаштування (секрети замасковано) і головні константи."""
+    settings = settings_or_exit()
+    data: dict[str, object] = {"settings": settings.masked()}
+    data["constants"] = {name: getattr(cfg, name) for name in cfg.PUBLIC_CONSTANTS}
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="AiOne: ефективні налаштування")
+    table.add_column("ключ")
+    table.add_column("значення")
+    for section, values in data.items():
+        assert isinstance(values, dict)
+        for key, value in values.items():
+            table.add_row(f"{section}.{key}", str(value))
+    Console().print(table)
+
+
+def main() -> None:
+    """Точка входу консольного скрипта."""
+    app()
+
+
+__all__ = ["app", "main", "settings_or_exit"]

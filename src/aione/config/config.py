@@ -1,0 +1,498 @@
+"""Єдине джерело констант, порогів, статусів і pydantic-моделей AiOne.
+
+Лише дані та моделі, жодної бізнес-логіки. Значення з позначкою (seed) — ті, що
+використовувала початкова система (див. ../shared/SPEC.md); решту обрано тут і
+пояснено коментарем поруч.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Any, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+# ── Базові константи ──
+DEFAULT_LOOKBACK: Final[int] = 50  # (seed) вікно барів для Stage1/Stage2 за замовчуванням
+DEFAULT_TIMEFRAME: Final[str] = "1m"  # (seed)
+MIN_READY_PCT: Final[float] = 0.8  # (seed) частка барів вікна, потрібна для «готовності» символу
+MAX_PARALLEL_STAGE2: Final[int] = 10  # (seed) одночасних задач Stage2
+TRADE_REFRESH_INTERVAL: Final[int] = 60  # (seed) с між плановими оновленнями угод
+
+# Таймфрейми, які знає система, та їхня тривалість у мс.
+TIMEFRAME_MS: Final = MappingProxyType(
+    {
+        "1m": 60_000,
+        "3m": 180_000,
+        "5m": 300_000,
+        "15m": 900_000,
+        "30m": 1_800_000,
+        "1h": 3_600_000,
+        "4h": 14_400_000,
+        "1d": 86_400_000,
+    }
+)
+SUPPORTED_TIMEFRAMES: Final = frozenset(TIMEFRAME_MS)
+
+# ── Рекомендації ──
+RECOMMENDATIONS: Final = (
+    "STRONG_BUY",
+    "BUY_IN_DIPS",
+    "HOLD",
+    "WAIT_FOR_CONFIRMATION",
+    "RANGE_TRADE",
+    "SELL_ON_RALLIES",
+    "STRONG_SELL",
+    "AVOID",
+    "AVOID_HIGH_RISK",
+)
+BUY_SET: Final = frozenset({"STRONG_BUY", "BUY_IN_DIPS"})
+SELL_SET: Final = frozenset({"STRONG_SELL", "SELL_ON_RALLIES"})
+
+# Сценарії ринку Stage2 (SPEC).
+MARKET_SCENARIOS: Final = (
+    "BULLISH_BREAKOUT",
+    "BEARISH_REVERSAL",
+    "BULLISH_CONTROL",
+    "BEARISH_CONTROL",
+    "RANGE_BOUND",
+    "HIGH_VOLATILITY",
+    "MANIPULATED",
+    "UNCERTAIN",
+)
+
+# ── Redis: простір імен, канали, ключі ──
+REDIS_NAMESPACE: Final[str] = "ai_one"  # (seed)
+REDIS_CHANNEL_ASSET_STATE: Final[str] = "asset_state_update"  # (seed)
+REDIS_SNAPSHOT_KEY: Final[str] = "asset_state_snapshot"  # (seed)
+REDIS_SNAPSHOT_TTL: Final[int] = 180  # (seed) с
+REDIS_CACHE_TTL: Final[int] = 3600  # с для метаданих символів; біржові фільтри змінюються рідко
+# TTL барів у Redis за таймфреймом: бар має жити трохи довше, ніж вікно, яке з нього читають.
+INTERVAL_TTL_MAP: Final = MappingProxyType(
+    {
+        "1m": 2 * 24 * 3600,  # 1440 барів за добу + запас на перезапуск
+        "5m": 7 * 24 * 3600,
+        "15m": 14 * 24 * 3600,
+        "1h": 30 * 24 * 3600,
+        "4h": 60 * 24 * 3600,
+        "1d": 120 * 24 * 3600,  # PRELOAD_DAILY_DAYS із запасом
+    }
+)
+
+# ── Інтерфейс користувача ──
+UI_LOCALE: Final[str] = "uk"  # (seed) uk | en
+UI_COLUMN_VOLUME: Final[str] = "Оборот USD"  # (seed)
+UI_TOP_N: Final[int] = 50  # скільки рядків показує таблиця терміналу
+UI_STALE_AFTER_SEC: Final[float] = 10.0  # дані старші за це позначаються як застарілі
+
+# ── Розмір тіку ──
+# Явні перевизначення для відомих символів (seed): ціна форматується за тіком біржі.
+TICK_SIZE_MAP: Final = MappingProxyType(
+    {
+        "BTCUSDT": 0.1,
+        "ETHUSDT": 0.01,
+        "BNBUSDT": 0.01,
+        "SOLUSDT": 0.01,
+        "XRPUSDT": 0.0001,
+        "ADAUSDT": 0.0001,
+    }
+)
+# (верхня межа ціни, тік): перший рядок, де ціна < межі, дає тік (seed-підхід).
+TICK_SIZE_BRACKETS: Final = (
+    (0.001, 1e-8),
+    (0.01, 1e-7),
+    (0.1, 1e-6),
+    (1.0, 1e-5),
+    (10.0, 1e-4),
+    (100.0, 1e-3),
+    (1000.0, 1e-2),
+    (10000.0, 1e-1),
+)
+TICK_SIZE_DEFAULT: Final[float] = 1.0  # (seed)
+
+# ── Статуси ──
+STAGE2_STATUS: Final = MappingProxyType(
+    {
+        "PENDING": "pending",
+        "PROCESSING": "processing",
+        "COMPLETED": "completed",
+        "ERROR": "error",
+        "SKIPPED": "skipped",
+    }
+)
+ASSET_STATE: Final = MappingProxyType(
+    {
+        "INIT": "init",
+        "ALERT": "alert",
+        "NORMAL": "normal",
+        "NO_TRADE": "no_trade",
+        "NO_DATA": "no_data",
+        "SYNCING": "syncing",
+        "ERROR": "error",
+    }
+)
+SIGNAL_ALERT: Final[str] = "ALERT"
+SIGNAL_NORMAL: Final[str] = "NORMAL"
+
+# ── Тригери ──
+TRIGGER_TAG_VOLUME_SPIKE: Final[str] = "volume_spike"
+TRIGGER_TAG_RSI: Final[str] = "rsi"
+TRIGGER_TAG_BREAKOUT: Final[str] = "breakout"
+TRIGGER_TAG_VOLATILITY: Final[str] = "volatility_spike"
+TRIGGER_TAG_VWAP: Final[str] = "vwap_deviation"
+TRIGGER_TAGS: Final = (
+    TRIGGER_TAG_VOLUME_SPIKE,
+    TRIGGER_TAG_RSI,
+    TRIGGER_TAG_BREAKOUT,
+    TRIGGER_TAG_VOLATILITY,
+    TRIGGER_TAG_VWAP,
+)
+# Сирі назви причин → нормалізовані (seed). Нормалізована назва сама себе теж відображає.
+TRIGGER_NAME_MAP: Final = MappingProxyType(
+    {
+        "volume_spike": "volume_spike",
+        "volume_spike_bull": "bull_vol_spike",
+        "bull_vol_spike": "bull_vol_spike",
+        "volume_spike_bear": "bear_vol_spike",
+        "bear_vol_spike": "bear_vol_spike",
+        "volatility_spike": "volatility_burst",
+        "volatility_burst": "volatility_burst",
+        "breakout_up": "breakout_up",
+        "breakout_down": "breakout_down",
+        "near_high": "near_high",
+        "near_low": "near_low",
+        "near_daily_support": "near_daily_support",
+        "near_daily_resistance": "near_daily_resistance",
+        "bullish_divergence": "bullish_div",
+        "bullish_div": "bullish_div",
+        "bearish_divergence": "bearish_div",
+        "bearish_div": "bearish_div",
+        "rsi_overbought": "rsi_overbought",
+        "rsi_oversold": "rsi_oversold",
+        "vwap_deviation": "vwap_deviation",
+        "liquidity_gap": "liquidity_gap",
+        "order_imbalance": "order_imbalance",
+    }
+)
+# Теги угод (seed).
+TRADE_TAG_SWAPPED_LONG: Final[str] = "tp_sl_swapped_long"
+TRADE_TAG_SWAPPED_SHORT: Final[str] = "tp_sl_swapped_short"
+TRADE_TAG_SIGNAL_GENERATED: Final[str] = "signal_generated"
+
+# ── Ліміти конкурентності (самі семафори створює код, що працює в циклі подій) ──
+OI_SEMAPHORE_LIMIT: Final[int] = 10  # (seed) паралельних запитів openInterest
+KLINES_SEMAPHORE_LIMIT: Final[int] = 10  # (seed) паралельних запитів klines
+DEPTH_SEMAPHORE_LIMIT: Final[int] = 5  # (seed) паралельних запитів depth (вага 5..50 кожен)
+
+# ── Preload і скринінг ──
+PRELOAD_1M_LOOKBACK_INIT: Final[int] = 1440  # (seed) 1m барів на старті: доба
+SCREENING_LOOKBACK: Final[int] = 240  # (seed) барів для скринінгу
+PRELOAD_DAILY_DAYS: Final[int] = 30  # (seed) денних барів для макрорівнів
+FAST_SYMBOLS_TTL_MANUAL: Final[int] = 3600  # (seed) с
+FAST_SYMBOLS_TTL_AUTO: Final[int] = 600  # (seed) с
+PREFILTER_INTERVAL_SEC: Final[int] = 600  # (seed) с
+MANUAL_FAST_SYMBOLS_SEED: Final = ("BTCUSDT", "ETHUSDT")  # (seed) завжди під наглядом
+
+
+# ── Pydantic-моделі ──
+class _FrozenModel(BaseModel):
+    """База: незмінна модель, що відкидає невідомі ключі (друкарська помилка не мовчить)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SymbolInfo(_FrozenModel):
+    """Біржові параметри символу (з exchangeInfo)."""
+
+    symbol: str = Field(min_length=2)
+    status: str = "TRADING"
+    base_asset: str = ""
+    quote_asset: str = "USDT"
+    contract_type: str | None = None  # PERPETUAL для ф'ючерсів, None для spot
+    tick_size: float = Field(default=TICK_SIZE_DEFAULT, gt=0)
+    step_size: float = Field(default=1.0, gt=0)
+    min_notional: float = Field(default=0.0, ge=0)
+    price_precision: int = Field(default=8, ge=0, le=18)
+    quantity_precision: int = Field(default=8, ge=0, le=18)
+
+
+class FilterParams(_FrozenModel):
+    """Пороги префільтра Stage1 (абсолютні значення; у динамічному режимі — нижні межі)."""
+
+    min_quote_volume: float = Field(default=1_000_000.0, ge=0)  # (seed) USDT за 24 год
+    min_price_change: float = Field(default=3.0, ge=0)  # (seed) |%| за 24 год
+    use_price_change: bool = True  # можна вимкнути: тихий, але ліквідний ринок теж важить
+    min_open_interest: float = Field(default=500_000.0, ge=0)  # (seed) USDT
+    min_orderbook_depth: float = Field(default=50_000.0, ge=0)  # (seed) USDT у ±depth_band_pct
+    depth_band_pct: float = Field(default=1.0, gt=0, le=10)  # (seed) ±% від середини
+    min_atr_percent: float = Field(default=0.5, ge=0)  # (seed) %
+    min_price: float = Field(default=0.0, ge=0)
+    max_price: float = Field(default=1e9, gt=0)
+    max_symbols: int = Field(default=350, ge=1)  # (seed)
+    quote_asset: str = "USDT"  # (seed)
+    dynamic: bool = False
+    quote_volume_percentile: float = Field(default=40.0, ge=0, le=100)  # лишає верхні 60 %
+    timeframe: str = DEFAULT_TIMEFRAME
+
+    @field_validator("timeframe")
+    @classmethod
+    def _known_timeframe(cls, value: str) -> str:
+        if value not in SUPPORTED_TIMEFRAMES:
+            allowed = ", ".join(sorted(SUPPORTED_TIMEFRAMES, key=TIMEFRAME_MS.__getitem__))
+            raise ValueError(f"unknown timeframe {value!r}; allowed: {allowed}")
+        return value
+
+
+class MetricResults(_FrozenModel):
+    """Метрики символу, зібрані префільтром (для рангу та пояснень)."""
+
+    symbol: str
+    quote_volume: float = Field(ge=0)
+    price_change_pct: float
+    last_price: float = Field(ge=0)
+    open_interest_usd: float | None = Field(default=None, ge=0)
+    orderbook_depth_usd: float | None = Field(default=None, ge=0)
+    atr_pct: float | None = Field(default=None, ge=0)
+    score: float = 0.0
+
+
+# ── Класи активів ──
+# Клас визначає поріг VWAP-відхилення (seed 0.1 % … 1 % за класом).
+ASSET_CLASS_MAPPING: Final = MappingProxyType(
+    {
+        "major": ("BTCUSDT", "ETHUSDT"),
+        "large_cap": ("BNBUSDT", "SOLUSDT", "XRPUSDT", "ADAUSDT", "LTCUSDT", "BCHUSDT", "LINKUSDT"),
+        "mid_cap": ("AVAXUSDT", "ETCUSDT", "XLMUSDT", "XMRUSDT", "SUIUSDT"),
+        # усе інше — "alt"
+    }
+)
+VWAP_DEVIATION_BY_CLASS: Final = MappingProxyType(
+    {"major": 0.001, "large_cap": 0.003, "mid_cap": 0.005, "alt": 0.01}  # (seed) частки
+)
+
+# ── Stage2 (QDE) ──
+STAGE2_CONFIG: Final = MappingProxyType(
+    {
+        "switches": MappingProxyType(
+            {
+                "use_qde": True,
+                "triggers": MappingProxyType(
+                    {
+                        TRIGGER_TAG_VOLUME_SPIKE: True,
+                        TRIGGER_TAG_RSI: True,
+                        TRIGGER_TAG_BREAKOUT: True,
+                        TRIGGER_TAG_VOLATILITY: True,
+                        TRIGGER_TAG_VWAP: True,
+                    }
+                ),
+            }
+        ),
+        # (seed) ваги факторів композитного скору; непорахований фактор відкидається,
+        # решта ваг перенормовується.
+        "weights": MappingProxyType(
+            {
+                "volume": 0.25,
+                "rsi": 0.18,
+                "atr": 0.20,
+                "orderbook": 0.20,
+                "vwap": 0.25,
+                "velocity": 0.18,
+                "volume_profile": 0.20,
+                "levels": 0.20,  # не зафіксовано в seed: близькість до рівнів важить як ATR
+            }
+        ),
+        "sr_window": 50,  # (seed) барів для мікрорівнів
+        "levels_merge_atr": 0.25,  # (seed) рівні ближчі за 0.25 ATR зливаються
+        "low_gate": 0.0015,  # (seed) ATR% нижче — низька волатильність (частка)
+        "high_gate": 0.0134,  # (seed) ATR% вище — висока волатильність (частка)
+        "tp_mult": 3.0,  # (seed)
+        "sl_mult": 1.0,  # (seed)
+        "tp_buffer_eps": 0.0005,  # (seed) 0.05 %
+        "min_risk_reward": 2.0,  # (seed)
+        "min_confidence": 0.75,  # (seed)
+        "low_vol_conf_override": 0.82,  # (seed)
+        "value_area_pct": 0.70,  # (seed) частка обсягу у value area
+        "volume_profile_bins": 40,  # кошиків ціни: досить для POC на 1440 барах, дешево
+    }
+)
+
+# Діапазони Optuna для калібрування (ключ → (min, max)).
+OPTUNA_PARAM_RANGES: Final = MappingProxyType(
+    {
+        "vol_z_threshold": (1.5, 4.0),
+        "rsi_overbought": (60.0, 85.0),
+        "rsi_oversold": (15.0, 40.0),
+        "min_reasons_for_alert": (1, 3),
+        "vwap_deviation": (0.001, 0.02),
+        "volatility_k": (1.2, 3.0),
+        "tp_mult": (1.5, 5.0),
+        "sl_mult": (0.5, 2.0),
+        "min_confidence": (0.5, 0.9),
+        "weight_volume": (0.0, 0.5),
+        "weight_rsi": (0.0, 0.5),
+        "weight_vwap": (0.0, 0.5),
+        "weight_atr": (0.0, 0.5),
+    }
+)
+OPTUNA_SQLITE_URI: Final[str] = "sqlite:///aione_optuna.db"  # (seed)
+
+# ── Stage1 ──
+STAGE1_PREFILTER_THRESHOLDS: Final = MappingProxyType(
+    {
+        "MIN_QUOTE_VOLUME": 1_000_000.0,  # (seed)
+        "MIN_PRICE_CHANGE": 3.0,  # (seed)
+        "MIN_OPEN_INTEREST": 500_000.0,  # (seed)
+        "MIN_ORDERBOOK_DEPTH": 50_000.0,  # (seed)
+        "MIN_ATR_PERCENT": 0.5,  # (seed)
+        "MAX_SYMBOLS": 350,  # (seed)
+    }
+)
+PREFILTER_BASE_PARAMS: Final = FilterParams()
+
+STAGE1_MONITOR_PARAMS: Final = MappingProxyType(
+    {
+        "vol_z_threshold": 2.5,  # (seed)
+        "rsi_overbought": 70.0,  # (seed)
+        "rsi_oversold": 30.0,  # (seed)
+        "min_reasons_for_alert": 2,  # (seed)
+        "dynamic_rsi_multiplier": 1.1,  # (seed)
+        "rsi_period": 14,
+        "atr_period": 14,
+        "volume_window": 60,  # вікно z-скору обсягу: година 1m барів
+        "vwap_window": 60,
+        "breakout_window": 60,  # «недавній» максимум/мінімум
+        "breakout_buffer_pct": 0.0005,  # 0.05 %: пробій має бути не на шум
+        "near_level_band_pct": 0.002,  # 0.2 %: «біля рівня»
+        "pivot_left": 3,
+        "pivot_right": 3,
+        "divergence_lookback": 60,
+        "volatility_k": 2.0,  # ATR% ≥ k × медіана за довшим вікном
+        "volatility_window": 240,
+        "cooldown_sec": 300,  # (seed) на символ і напрям
+    }
+)
+# Дельти порогів за станом ринку (SPEC: state-aware thresholds).
+STAGE1_STATE_DELTAS: Final = MappingProxyType(
+    {
+        "range_bound": MappingProxyType({"vol_z_threshold": 0.0, "rsi_overbought": -2.0, "rsi_oversold": 2.0}),
+        "trend_strong": MappingProxyType({"vol_z_threshold": 0.5, "rsi_overbought": 5.0, "rsi_oversold": -5.0}),
+        "high_volatility": MappingProxyType({"vol_z_threshold": 1.0, "rsi_overbought": 5.0, "rsi_oversold": -5.0}),
+    }
+)
+
+# ── Stage3 ──
+STAGE3_TRADE_PARAMS: Final = MappingProxyType(
+    {
+        "min_confidence": 0.75,  # (seed)
+        "low_vol_conf_override": 0.82,  # (seed)
+        "breakeven_after_atr": 1.0,  # (SPEC) SL → беззбиток після +1 ATR
+        "trail_after_atr": 2.0,  # (SPEC) трейлінг після +2 ATR
+        "trail_atr_mult": 1.0,  # відстань трейлінгу, k × ATR
+        "max_holding_sec": 4 * 3600,  # часова зупинка: 4 год для 1m сигналів
+        "fee_rate": 0.0004,  # taker USDT-M, за кожну сторону
+        "recent_trades_keep": 200,  # скільки закритих угод зберігається
+    }
+)
+
+# ── Налаштування користувача ──
+USER_SETTINGS_DEFAULT: Final = MappingProxyType(
+    {
+        "locale": UI_LOCALE,  # (seed)
+        "narrative_style": "explain",  # (seed) pro | explain | short
+        "show_top_n": UI_TOP_N,
+    }
+)
+
+# ── Публікація ──
+STATE_SCHEMA_VERSION: Final[int] = 1
+PUBLISH_MIN_INTERVAL_MS: Final[int] = 250  # не частіше: браузер і термінал більше не покажуть
+MAX_FRAME_BYTES: Final[int] = 16 * 1024 * 1024  # межа розпакованого кадру
+
+# Зручна форма для `aione config show`.
+PUBLIC_CONSTANTS: Final[tuple[str, ...]] = (
+    "DEFAULT_LOOKBACK",
+    "DEFAULT_TIMEFRAME",
+    "MIN_READY_PCT",
+    "MAX_PARALLEL_STAGE2",
+    "TRADE_REFRESH_INTERVAL",
+    "REDIS_CHANNEL_ASSET_STATE",
+    "REDIS_SNAPSHOT_KEY",
+    "UI_LOCALE",
+    "PRELOAD_1M_LOOKBACK_INIT",
+    "PRELOAD_DAILY_DAYS",
+    "PREFILTER_INTERVAL_SEC",
+)
+
+Timeframe = Literal["1m", "3m", "5m", "15m", "30m", "1h", "4h", "1d"]
+JSONDict = dict[str, Any]
+
+__all__ = [
+    "ASSET_CLASS_MAPPING",
+    "ASSET_STATE",
+    "BUY_SET",
+    "DEFAULT_LOOKBACK",
+    "DEFAULT_TIMEFRAME",
+    "DEPTH_SEMAPHORE_LIMIT",
+    "FAST_SYMBOLS_TTL_AUTO",
+    "FAST_SYMBOLS_TTL_MANUAL",
+    "INTERVAL_TTL_MAP",
+    "JSONDict",
+    "KLINES_SEMAPHORE_LIMIT",
+    "MANUAL_FAST_SYMBOLS_SEED",
+    "MARKET_SCENARIOS",
+    "MAX_FRAME_BYTES",
+    "MAX_PARALLEL_STAGE2",
+    "MIN_READY_PCT",
+    "OI_SEMAPHORE_LIMIT",
+    "OPTUNA_PARAM_RANGES",
+    "OPTUNA_SQLITE_URI",
+    "PREFILTER_BASE_PARAMS",
+    "PREFILTER_INTERVAL_SEC",
+    "PRELOAD_1M_LOOKBACK_INIT",
+    "PRELOAD_DAILY_DAYS",
+    "PUBLIC_CONSTANTS",
+    "PUBLISH_MIN_INTERVAL_MS",
+    "RECOMMENDATIONS",
+    "REDIS_CACHE_TTL",
+    "REDIS_CHANNEL_ASSET_STATE",
+    "REDIS_NAMESPACE",
+    "REDIS_SNAPSHOT_KEY",
+    "REDIS_SNAPSHOT_TTL",
+    "SCREENING_LOOKBACK",
+    "SELL_SET",
+    "SIGNAL_ALERT",
+    "SIGNAL_NORMAL",
+    "STAGE1_MONITOR_PARAMS",
+    "STAGE1_PREFILTER_THRESHOLDS",
+    "STAGE1_STATE_DELTAS",
+    "STAGE2_CONFIG",
+    "STAGE2_STATUS",
+    "STAGE3_TRADE_PARAMS",
+    "STATE_SCHEMA_VERSION",
+    "SUPPORTED_TIMEFRAMES",
+    "TICK_SIZE_BRACKETS",
+    "TICK_SIZE_DEFAULT",
+    "TICK_SIZE_MAP",
+    "TIMEFRAME_MS",
+    "TRADE_REFRESH_INTERVAL",
+    "TRADE_TAG_SIGNAL_GENERATED",
+    "TRADE_TAG_SWAPPED_LONG",
+    "TRADE_TAG_SWAPPED_SHORT",
+    "TRIGGER_NAME_MAP",
+    "TRIGGER_TAGS",
+    "TRIGGER_TAG_BREAKOUT",
+    "TRIGGER_TAG_RSI",
+    "TRIGGER_TAG_VOLATILITY",
+    "TRIGGER_TAG_VOLUME_SPIKE",
+    "TRIGGER_TAG_VWAP",
+    "Timeframe",
+    "UI_COLUMN_VOLUME",
+    "UI_LOCALE",
+    "UI_STALE_AFTER_SEC",
+    "UI_TOP_N",
+    "USER_SETTINGS_DEFAULT",
+    "VWAP_DEVIATION_BY_CLASS",
+    "FilterParams",
+    "MetricResults",
+    "SymbolInfo",
+]

@@ -1,0 +1,130 @@
+"""Налаштування часу виконання з оточення та `.env` (префікс `AIONE_`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# ── Адреси Binance за ринком ──
+DEFAULT_REST_URLS = {"um": "https://fapi.binance.com", "spot": "https://api.binance.com"}
+DEFAULT_WS_URLS = {"um": "wss://fstream.binance.com", "spot": "wss://stream.binance.com:9443"}
+
+Market = Literal["um", "spot"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+class SettingsError(ValueError):
+    """Хибне налаштування: одне зрозуміле речення з назвою змінної та дозволеними значеннями."""
+
+
+class Settings(BaseSettings):
+    """Налаштування процесу. Без Redis URL працює вбудований RAM-режим."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="AIONE_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+    )
+
+    redis_url: SecretStr | None = None  # None = вбудований режим без сервера
+    market: Market = "um"
+    rest_base_url: str | None = None  # None = адреса Binance для обраного ринку
+    ws_base_url: str | None = None
+    metrics_port: int = Field(default=8001, ge=0, le=65535)  # 0 = не відкривати /metrics
+    log_level: LogLevel = "INFO"
+    data_dir: Path = Path("aione_data")  # parquet-шар сховища та стан угод
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=0, le=65535)
+    api_key: SecretStr | None = None  # не потрібен для ринкових даних; маскується у виводі
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        if isinstance(value, str) and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    # ── Похідні значення ──
+    @property
+    def effective_rest_url(self) -> str:
+        return (self.rest_base_url or DEFAULT_REST_URLS[self.market]).rstrip("/")
+
+    @property
+    def effective_ws_url(self) -> str:
+        return (self.ws_base_url or DEFAULT_WS_URLS[self.market]).rstrip("/")
+
+    @property
+    def redis_dsn(self) -> str | None:
+        return self.redis_url.get_secret_value() if self.redis_url else None
+
+    def masked(self) -> dict[str, object]:
+        """Ефективні налаштування для показу: секрети замасковано."""
+        shown: dict[str, object] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                shown[name] = _mask_secret(name, value.get_secret_value())
+            elif isinstance(value, Path):
+                shown[name] = str(value)
+            else:
+                shown[name] = value
+        shown["effective_rest_url"] = self.effective_rest_url
+        shown["effective_ws_url"] = self.effective_ws_url
+        return shown
+
+
+def _mask_secret(name: str, raw: str) -> str:
+    """Маскує пароль у URL Redis і повністю — ключі."""
+    if name == "redis_url" and "@" in raw:
+        scheme, _, rest = raw.partition("://")
+        _, _, host = rest.rpartition("@")
+        return f"{scheme}://***@{host}"
+    if name == "redis_url":
+        return raw
+    return "***" if raw else ""
+
+
+def format_validation_error(exc: ValidationError) -> str:
+    """Перетворює помилку pydantic на один рядок: змінна, що не так, що дозволено."""
+    parts = []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err["loc"]) or "?"
+        var = f"AIONE_{field.upper()}"
+        given = err.get("input")
+        msg = err["msg"]
+        if err["type"] == "literal_error":
+            msg = "must be one of " + msg.split("Input should be ", 1)[-1]
+        parts.append(f"{var}={given!r}: {msg}")
+    return "invalid setting: " + "; ".join(parts)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Читає налаштування; хибне значення → `SettingsError` з одним зрозумілим рядком."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(format_validation_error(exc)) from None
+
+
+__all__ = [
+    "DEFAULT_REST_URLS",
+    "DEFAULT_WS_URLS",
+    "LogLevel",
+    "Market",
+    "Settings",
+    "SettingsError",
+    "format_validation_error",
+    "load_settings",
+]

@@ -1,0 +1,49 @@
+"""Єдине налаштування журналювання: рядок журналу називає символ і стадію."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+_FORMAT = "%(asctime)s %(levelname)s %(name)s stage=%(stage)s symbol=%(symbol)s | %(message)s"
+
+
+class _ContextDefaults(logging.Filter):
+    """Підставляє `stage`/`symbol` = '-' у записи, що їх не мають."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "stage"):
+            record.stage = "-"
+        if not hasattr(record, "symbol"):
+            record.symbol = "-"
+        return True
+
+
+def setup_logging(level: str = "INFO", stream: Any = None) -> logging.Logger:
+    """Налаштовує кореневий логер `aione` один раз (повторний виклик лише змінює рівень)."""
+    logger = logging.getLogger("aione")
+    if not logger.handlers:
+        handler = logging.StreamHandler(stream or sys.stderr)
+        handler.setFormatter(logging.Formatter(_FORMAT))
+        handler.addFilter(_ContextDefaults())
+        logger.addHandler(handler)
+        logger.propagate = False
+    logger.setLevel(level.upper())
+    return logger
+
+
+def get_logger(name: str) -> logging.Logger:
+    """Логер модуля під `aione.*`; контекст передається як `extra={"stage":…, "symbol":…}`."""
+    logger = logging.getLogger(name if name.startswith("aione") else f"aione.{name}")
+    if not logger.filters:
+        logger.addFilter(_ContextDefaults())
+    return logger
+
+
+def log_ctx(stage: str, symbol: str = "-") -> dict[str, str]:
+    """Коротка форма `extra` для рядка журналу про стадію та символ."""
+    return {"stage": stage, "symbol": symbol}
+
+
+__all__ = ["get_logger", "log_ctx", "setup_logging"]

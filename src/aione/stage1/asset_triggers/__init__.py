@@ -1,0 +1,1 @@
+"""Пакет aione.stage1.asset_triggers."""

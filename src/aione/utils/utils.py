@@ -1,0 +1,78 @@
+"""Дрібні чисті утиліти: розмір тіку, форматування ціни, нормалізація назв."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from aione.config.config import TICK_SIZE_BRACKETS, TICK_SIZE_DEFAULT, TICK_SIZE_MAP, TRIGGER_NAME_MAP
+
+
+# ── Тік і ціни ──
+def get_tick_size(symbol: str, price: float | None = None, known: float | None = None) -> float:
+    """Тік символу: відомий з біржі → `TICK_SIZE_MAP` → `TICK_SIZE_BRACKETS` за ціною → 1.0."""
+    if known and known > 0:
+        return known
+    if symbol in TICK_SIZE_MAP:
+        return TICK_SIZE_MAP[symbol]
+    if price is not None and math.isfinite(price) and price > 0:
+        for upper, tick in TICK_SIZE_BRACKETS:
+            if price < upper:
+                return tick
+    return TICK_SIZE_DEFAULT
+
+
+def tick_decimals(tick: float) -> int:
+    """Кількість знаків після коми, яку має тік (0.01 → 2, 1.0 → 0)."""
+    if tick <= 0 or not math.isfinite(tick):
+        return 8
+    return max(0, min(12, -math.floor(math.log10(tick) + 1e-9)))
+
+
+def round_to_tick(price: float, tick: float, mode: str = "nearest") -> float:
+    """Прив'язує ціну до сітки тіку: nearest | down | up."""
+    if tick <= 0:
+        return price
+    steps = price / tick
+    if mode == "down":
+        n = math.floor(steps + 1e-9)
+    elif mode == "up":
+        n = math.ceil(steps - 1e-9)
+    else:
+        n = round(steps)
+    return round(n * tick, tick_decimals(tick))
+
+
+def format_price(price: float | None, tick: float) -> str:
+    """Ціна рядком з точністю тіку; None/NaN → '-'."""
+    if price is None or not math.isfinite(price):
+        return "-"
+    return f"{price:.{tick_decimals(tick)}f}"
+
+
+# ── Нормалізація ──
+def normalize_trigger_name(raw: str) -> str:
+    """Сира назва тригера → нормалізована (`TRIGGER_NAME_MAP`); невідома лишається як є."""
+    return TRIGGER_NAME_MAP.get(raw, raw)
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Нове дерево словників: `base` з накладеним `override` (вкладені мапи зливаються)."""
+    merged: dict[str, Any] = {k: (deep_merge(v, {}) if isinstance(v, Mapping) else v) for k, v in base.items()}
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = deep_merge(value, {}) if isinstance(value, Mapping) else value
+    return merged
+
+
+__all__ = [
+    "deep_merge",
+    "format_price",
+    "get_tick_size",
+    "normalize_trigger_name",
+    "round_to_tick",
+    "tick_decimals",
+]
