@@ -1,0 +1,49 @@
+"""Усі ключі й канали Redis AiOne в одному місці — як шаблони (простір імен `ai_one`).
+
+Схема (документована також у README):
+- `ai_one:bars:{symbol}:{tf}` — бари символу й таймфрейму (рядок байтів: стиснуті numpy-колонки),
+  TTL з `INTERVAL_TTL_MAP`;
+- `ai_one:meta:{symbol}` — метадані символу (JSON `SymbolInfo`), TTL `REDIS_CACHE_TTL`;
+- `ai_one:fast_symbols` — поточний список `fast_symbols` (JSON), TTL за джерелом;
+- `ai_one:trades:open`, `ai_one:trades:recent` — стан угод Stage3;
+- канал `asset_state_update` і ключ `asset_state_snapshot` — публікація стану (seed-імена без
+  простору імен, бо їх читають зовнішні споживачі).
+"""
+
+from __future__ import annotations
+
+from aione.config.config import REDIS_CHANNEL_ASSET_STATE, REDIS_NAMESPACE, REDIS_SNAPSHOT_KEY
+
+# ── Шаблони ──
+BARS_KEY = REDIS_NAMESPACE + ":bars:{symbol}:{timeframe}"
+META_KEY = REDIS_NAMESPACE + ":meta:{symbol}"
+FAST_SYMBOLS_KEY = REDIS_NAMESPACE + ":fast_symbols"
+TRADES_OPEN_KEY = REDIS_NAMESPACE + ":trades:open"
+TRADES_RECENT_KEY = REDIS_NAMESPACE + ":trades:recent"
+STATE_CHANNEL = REDIS_CHANNEL_ASSET_STATE
+STATE_SNAPSHOT_KEY = REDIS_SNAPSHOT_KEY
+OPTUNA_JOURNAL_KEY = REDIS_NAMESPACE + ":optuna:journal"
+
+
+def bars_key(symbol: str, timeframe: str) -> str:
+    """Ключ барів символу й таймфрейму."""
+    return BARS_KEY.format(symbol=symbol, timeframe=timeframe)
+
+
+def meta_key(symbol: str) -> str:
+    """Ключ метаданих символу."""
+    return META_KEY.format(symbol=symbol)
+
+
+__all__ = [
+    "BARS_KEY",
+    "FAST_SYMBOLS_KEY",
+    "META_KEY",
+    "OPTUNA_JOURNAL_KEY",
+    "STATE_CHANNEL",
+    "STATE_SNAPSHOT_KEY",
+    "TRADES_OPEN_KEY",
+    "TRADES_RECENT_KEY",
+    "bars_key",
+    "meta_key",
+]
