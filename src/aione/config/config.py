@@ -391,6 +391,8 @@ STAGE3_TRADE_PARAMS: Final = MappingProxyType(
         "max_holding_sec": 4 * 3600,  # часова зупинка: 4 год для 1m сигналів
         "fee_rate": 0.0004,  # taker USDT-M, за кожну сторону
         "recent_trades_keep": 200,  # скільки закритих угод зберігається
+        "entry_timeout_sec": 300,  # очікуюча угода без ціни довше за це скасовується (план застарів)
+        "exit_on_scenario_flip": True,  # (SPEC) зміна сценарію на протилежний = early_exit
     }
 )
 
@@ -407,6 +409,16 @@ USER_SETTINGS_DEFAULT: Final = MappingProxyType(
 STATE_SCHEMA_VERSION: Final[int] = 1
 PUBLISH_MIN_INTERVAL_MS: Final[int] = 250  # не частіше: браузер і термінал більше не покажуть
 MAX_FRAME_BYTES: Final[int] = 16 * 1024 * 1024  # межа розпакованого кадру
+# Кошики гістограми e2e-затримки (бар отримано → кадр опубліковано), с: дрібні до 50 мс,
+# щоб p99 було видно, і кілька грубих для хвоста.
+E2E_LATENCY_BUCKETS: Final = (
+    0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05,
+    0.075, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0,
+)
+STATE_BUS_QUEUE_SIZE: Final[int] = 8  # кадрів у черзі підписника шини; повільний втрачає старі
+FRAME_RECENT_TRADES: Final[int] = 20  # закритих угод у кадрі для дашборду
+UI_RECONNECT_BACKOFF_SEC: Final = (0.2, 5.0)  # (мін, макс) паузи перепідключення UI до Redis
+UI_REFRESH_PER_SEC: Final[float] = 4.0  # частота перемальовування термінальної таблиці
 
 # Зручна форма для `aione config show`.
 PUBLIC_CONSTANTS: Final[tuple[str, ...]] = (
@@ -440,6 +452,8 @@ __all__ = [
     "KLINES_SEMAPHORE_LIMIT",
     "MANUAL_FAST_SYMBOLS_SEED",
     "MARKET_SCENARIOS",
+    "E2E_LATENCY_BUCKETS",
+    "FRAME_RECENT_TRADES",
     "MAX_FRAME_BYTES",
     "MAX_PARALLEL_STAGE2",
     "MIN_READY_PCT",
@@ -490,6 +504,9 @@ __all__ = [
     "UI_LOCALE",
     "UI_STALE_AFTER_SEC",
     "UI_TOP_N",
+    "STATE_BUS_QUEUE_SIZE",
+    "UI_RECONNECT_BACKOFF_SEC",
+    "UI_REFRESH_PER_SEC",
     "USER_SETTINGS_DEFAULT",
     "VWAP_DEVIATION_BY_CLASS",
     "FilterParams",
