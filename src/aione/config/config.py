@@ -191,6 +191,7 @@ PRELOAD_DAILY_DAYS: Final[int] = 30  # (seed) денних барів для м�
 FAST_SYMBOLS_TTL_MANUAL: Final[int] = 3600  # (seed) с
 FAST_SYMBOLS_TTL_AUTO: Final[int] = 600  # (seed) с
 PREFILTER_INTERVAL_SEC: Final[int] = 600  # (seed) с
+PREFILTER_DEPTH_LIMIT: Final[int] = 100  # рівнів книги на сторону для ±1 %: вага 5 на USDT-M, досить для альтів
 MANUAL_FAST_SYMBOLS_SEED: Final = ("BTCUSDT", "ETHUSDT")  # (seed) завжди під наглядом
 
 
@@ -232,6 +233,9 @@ class FilterParams(_FrozenModel):
     quote_asset: str = "USDT"  # (seed)
     dynamic: bool = False
     quote_volume_percentile: float = Field(default=40.0, ge=0, le=100)  # лишає верхні 60 %
+    # Динамічний режим для ATR% і OI (бриф F): перцентиль універсу, 0 = лише абсолютна межа.
+    atr_percentile: float = Field(default=0.0, ge=0, le=100)
+    open_interest_percentile: float = Field(default=0.0, ge=0, le=100)
     timeframe: str = DEFAULT_TIMEFRAME
 
     @field_validator("timeframe")
@@ -369,6 +373,13 @@ STAGE1_MONITOR_PARAMS: Final = MappingProxyType(
         "volatility_k": 2.0,  # ATR% ≥ k × медіана за довшим вікном
         "volatility_window": 240,
         "cooldown_sec": 300,  # (seed) на символ і напрям
+        # Stage1 (бриф F): правила, яких немає в seed, обрано як очікував би трейдер.
+        "max_gap_bars": 5,  # пропуск довший за стільки барів → історія не суцільна, стан скидається
+        "divergence_hold_bars": 5,  # дивергенція активна стільки закритих барів після підтвердження півота
+        "near_level_atr_mult": 0.5,  # смуга «біля рівня» = max(near_level_band_pct, k × ATR%)
+        "trend_atr_mult": 2.0,  # стан trend_strong: |close − EMA| ≥ k × ATR
+        "range_atr_mult": 5.0,  # стан range_bound: ширина Donchian ≤ k × ATR
+        "high_vol_ratio": 1.8,  # стан high_volatility: ATR% ≥ k × медіана TR% за volatility_window
     }
 )
 # Дельти порогів за станом ринку (SPEC: state-aware thresholds).
@@ -461,6 +472,7 @@ __all__ = [
     "OPTUNA_PARAM_RANGES",
     "OPTUNA_SQLITE_URI",
     "PREFILTER_BASE_PARAMS",
+    "PREFILTER_DEPTH_LIMIT",
     "PREFILTER_INTERVAL_SEC",
     "PRELOAD_1M_LOOKBACK_INIT",
     "PRELOAD_DAILY_DAYS",
