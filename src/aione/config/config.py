@@ -352,6 +352,11 @@ STAGE1_PREFILTER_THRESHOLDS: Final = MappingProxyType(
     }
 )
 PREFILTER_BASE_PARAMS: Final = FilterParams()
+# Ваги рангу префільтра (бриф F): ліквідність важить найбільше, далі активність і OI. Кожна ознака
+# береться як перцентильний ранг серед тих, хто пройшов; відсутня ознака (OI на spot) відкидається.
+PREFILTER_SCORE_WEIGHTS: Final = MappingProxyType(
+    {"quote_volume": 0.5, "atr_pct": 0.2, "price_change": 0.1, "open_interest": 0.2}
+)
 
 STAGE1_MONITOR_PARAMS: Final = MappingProxyType(
     {
@@ -473,6 +478,7 @@ __all__ = [
     "OPTUNA_SQLITE_URI",
     "PREFILTER_BASE_PARAMS",
     "PREFILTER_DEPTH_LIMIT",
+    "PREFILTER_SCORE_WEIGHTS",
     "PREFILTER_INTERVAL_SEC",
     "PRELOAD_1M_LOOKBACK_INIT",
     "PRELOAD_DAILY_DAYS",
