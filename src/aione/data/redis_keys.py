@@ -3,6 +3,8 @@
 Схема (документована також у README):
 - `ai_one:bars:{symbol}:{tf}` — бари символу й таймфрейму (рядок байтів: стиснуті numpy-колонки),
   TTL з `INTERVAL_TTL_MAP`;
+- `ai_one:bars:index` — множина `{symbol}:{tf}` усіх записаних ключів барів (для холодного старту
+  одним SMEMBERS + MGET замість SCAN), TTL — найдовший з `INTERVAL_TTL_MAP`;
 - `ai_one:meta:{symbol}` — метадані символу (JSON `SymbolInfo`), TTL `REDIS_CACHE_TTL`;
 - `ai_one:fast_symbols` — поточний список `fast_symbols` (JSON), TTL за джерелом;
 - `ai_one:trades:open`, `ai_one:trades:recent` — стан угод Stage3;
@@ -16,6 +18,7 @@ from aione.config.config import REDIS_CHANNEL_ASSET_STATE, REDIS_NAMESPACE, REDI
 
 # ── Шаблони ──
 BARS_KEY = REDIS_NAMESPACE + ":bars:{symbol}:{timeframe}"
+BARS_INDEX_KEY = REDIS_NAMESPACE + ":bars:index"  # UnifiedDataStore: перелік ключів барів для старту
 META_KEY = REDIS_NAMESPACE + ":meta:{symbol}"
 FAST_SYMBOLS_KEY = REDIS_NAMESPACE + ":fast_symbols"
 TRADES_OPEN_KEY = REDIS_NAMESPACE + ":trades:open"
@@ -36,6 +39,7 @@ def meta_key(symbol: str) -> str:
 
 
 __all__ = [
+    "BARS_INDEX_KEY",
     "BARS_KEY",
     "FAST_SYMBOLS_KEY",
     "META_KEY",
