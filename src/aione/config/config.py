@@ -317,6 +317,38 @@ STAGE2_CONFIG: Final = MappingProxyType(
         "low_vol_conf_override": 0.82,  # (seed)
         "value_area_pct": 0.70,  # (seed) частка обсягу у value area
         "volume_profile_bins": 40,  # кошиків ціни: досить для POC на 1440 барах, дешево
+        # Stage2: контекст і рішення (не з seed; обрано так, щоб правила SPEC були перевірні).
+        "context_bars": 720,  # 1m барів вікна: 12 годин дають мезорівням годинну структуру
+        "min_bars": 60,  # менше барів — рішення не приймається (skipped, insufficient_data)
+        "indicator_bars": 300,  # хвіст вікна для індикаторів, яких немає в stats Stage1
+        "velocity_bars": 5,  # швидкість ціни за 5 барів у ATR·√k
+        "ema_fast": 20,  # тренд: EMA20 проти EMA50
+        "ema_slow": 50,
+        "trend_flat_atr": 0.25,  # |EMA20 − EMA50| < 0.25 ATR — тренду немає
+        "rsi_overbought": 70.0,  # як у Stage1 (seed)
+        "rsi_oversold": 30.0,
+        "max_levels": 12,  # найближчих рівнів у контексті: решта UI не показує
+        "sl_max_atr": 1.5,  # SL за рівнем, але не далі 1.5 ATR від входу
+        "min_evidence": 0.75,  # менше балів у найкращого сценарію — UNCERTAIN
+        "score_strong": 0.45,  # |скор| для STRONG_BUY/STRONG_SELL
+        "score_entry": 0.20,  # |скор| для BUY_IN_DIPS/SELL_ON_RALLIES
+        "min_confidence_entry": 0.55,  # нижче — WAIT_FOR_CONFIRMATION навіть при скорі
+        "entry_zone_atr": 0.25,  # ширина зони входу від ціни в бік відкату
+        # Частини композитної впевненості: згода факторів, сила скору, ясність сценарію, повнота даних.
+        "confidence_weights": MappingProxyType(
+            {"agreement": 0.35, "conviction": 0.25, "clarity": 0.25, "completeness": 0.15}
+        ),
+        # Пороги аномалій (див. aione.stage2.anomaly).
+        "anomaly": MappingProxyType(
+            {
+                "vol_z": 2.5,
+                "flat_body_atr": 0.25,
+                "wick_body_ratio": 2.0,
+                "wick_atr": 1.0,
+                "spike_atr": 4.0,
+                "thin_book_usd": 50_000.0,  # як min_orderbook_depth префільтра (seed)
+            }
+        ),
     }
 )
 
