@@ -1,0 +1,99 @@
+"""Бари для графіка панелі: протокол постачальника і дві реалізації (сховище конвеєра, словник масивів)."""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Awaitable, Mapping
+from typing import Any, Protocol
+
+from aione.data.bars import BarArrays
+
+BarRecord = dict[str, float | int | None]
+
+
+# ── Протоколи ──
+class BarsProvider(Protocol):
+    """Дає останні `n` барів символу як список словників (синхронно або як awaitable)."""
+
+    def get_recent_bars(self, symbol: str, n: int) -> list[BarRecord] | Awaitable[list[BarRecord]]: ...
+
+
+class BarsStore(Protocol):
+    """Частина `UnifiedDataStore`, потрібна панелі: `get_bars(symbol, timeframe, n)` → `BarArrays`."""
+
+    def get_bars(self, symbol: str, timeframe: str, n: int) -> Any: ...
+
+
+# ── Чиста логіка ──
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def bars_to_records(arrays: BarArrays | None, n: int | None = None) -> list[BarRecord]:
+    """Останні `n` барів (усі, якщо None) → список словників для JSON; NaN/inf → None."""
+    if arrays is None or len(arrays) == 0:
+        return []
+    start = 0 if n is None else max(0, len(arrays) - n)
+    cols = [arrays.open_time[start:].tolist()]
+    cols += [col[start:].tolist() for col in (arrays.open, arrays.high, arrays.low, arrays.close, arrays.volume)]
+    return [
+        {
+            "open_time": int(t),
+            "open": _finite(o),
+            "high": _finite(h),
+            "low": _finite(lo),
+            "close": _finite(c),
+            "volume": _finite(v),
+        }
+        for t, o, h, lo, c, v in zip(*cols, strict=True)
+    ]
+
+
+async def fetch_recent_bars(provider: BarsProvider, symbol: str, n: int) -> list[BarRecord]:
+    """Викликає постачальника, хай він синхронний чи асинхронний."""
+    result = provider.get_recent_bars(symbol, n)
+    if inspect.isawaitable(result):
+        return await result
+    return result
+
+
+# ── Реалізації ──
+class StoreBarsProvider:
+    """Читає бари з `UnifiedDataStore` конвеєра (таймфрейм за замовчуванням 1m)."""
+
+    def __init__(self, store: BarsStore, timeframe: str = "1m") -> None:
+        self._store = store
+        self._timeframe = timeframe
+
+    async def get_recent_bars(self, symbol: str, n: int) -> list[BarRecord]:
+        arrays = self._store.get_bars(symbol, self._timeframe, n)
+        if inspect.isawaitable(arrays):
+            arrays = await arrays
+        return bars_to_records(arrays, n)
+
+
+class MappingBarsProvider:
+    """Бари з готового словника `symbol → BarArrays` (демо, реплей, тести); `cursor` обмежує «зараз»."""
+
+    def __init__(self, bars: Mapping[str, BarArrays]) -> None:
+        self._bars = dict(bars)
+        self.cursor: dict[str, int] = {}  # символ → кількість барів, видимих на цей момент
+
+    def get_recent_bars(self, symbol: str, n: int) -> list[BarRecord]:
+        arrays = self._bars.get(symbol)
+        if arrays is None:
+            return []
+        stop = self.cursor.get(symbol, len(arrays))
+        return bars_to_records(arrays.slice(0, stop), n)
+
+
+__all__ = [
+    "BarRecord",
+    "BarsProvider",
+    "BarsStore",
+    "MappingBarsProvider",
+    "StoreBarsProvider",
+    "bars_to_records",
+    "fetch_recent_bars",
+]

@@ -1,0 +1,234 @@
+"""Веб-панель: невеликий aiohttp-сервер лише для читання, що штовхає кадри стану в браузер по WebSocket.
+
+Маршрути: `/` (сторінка), `/static/…` (HTML/JS/CSS без збірки), `/static/vendor/plotly.min.js`
+(з установленого пакета `plotly`), `/ws` (кадри JSON), `/api/frame`, `/api/bars/{symbol}?n=240`,
+`/api/config`, `/healthz`. Усі маршрути — GET; повідомлення від браузера ігноруються.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.resources
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+from aiohttp import WSMsgType, web
+
+from aione.config.config import (
+    BUY_SET,
+    SELL_SET,
+    TICK_SIZE_BRACKETS,
+    TICK_SIZE_DEFAULT,
+    TICK_SIZE_MAP,
+    UI_COLUMN_VOLUME,
+    UI_STALE_AFTER_SEC,
+)
+from aione.logging_setup import get_logger, log_ctx
+from aione.ui.web.bars_provider import BarsProvider, fetch_recent_bars
+from aione.ui.web.hub import FrameHub, FrameSource
+
+logger = get_logger(__name__)
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+BARS_DEFAULT_N = 240
+BARS_MAX_N = 1500
+SEND_TIMEOUT_SEC = 30.0  # браузер, що не прийняв кадр за цей час, від'єднується
+_SYMBOL_RE = re.compile(r"^[A-Z0-9_]{2,30}$")
+
+HUB_KEY: web.AppKey[FrameHub] = web.AppKey("hub")
+SOURCE_KEY: web.AppKey[FrameSource] = web.AppKey("source")
+BARS_KEY: web.AppKey[BarsProvider | None] = web.AppKey("bars")
+CONFIG_KEY: web.AppKey[dict[str, Any]] = web.AppKey("config")
+SOCKETS_KEY: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("sockets")
+PUMP_KEY: web.AppKey[asyncio.Task[None]] = web.AppKey("pump")
+
+
+# ── Допоміжне ──
+def plotly_js_path() -> Path:
+    """Шлях до `plotly.min.js` з установленого Python-пакета `plotly` (нічого не копіюється в репо)."""
+    return Path(str(importlib.resources.files("plotly") / "package_data" / "plotly.min.js"))
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    body = orjson.dumps(data, default=str, option=orjson.OPT_SERIALIZE_NUMPY)
+    return web.Response(body=body, status=status, content_type="application/json")
+
+
+def ui_config(stale_after_sec: float) -> dict[str, Any]:
+    """Константи, потрібні сторінці: єдине джерело — `config.py`."""
+    return {
+        "stale_after_sec": stale_after_sec,
+        "volume_column": UI_COLUMN_VOLUME,
+        "tick_size_map": dict(TICK_SIZE_MAP),
+        "tick_size_brackets": [list(pair) for pair in TICK_SIZE_BRACKETS],
+        "tick_size_default": TICK_SIZE_DEFAULT,
+        "buy_set": sorted(BUY_SET),
+        "sell_set": sorted(SELL_SET),
+        "bars_default_n": BARS_DEFAULT_N,
+    }
+
+
+def _origin_allowed(request: web.Request) -> bool:
+    """WS лише з тієї ж адреси (або без Origin, як у curl/тестах): чужі сайти не читають стан."""
+    origin = request.headers.get("Origin")
+    if not origin:
+        return True
+    return urlsplit(origin).netloc == request.host
+
+
+# ── Обробники ──
+async def _index(request: web.Request) -> web.StreamResponse:
+    return web.FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+
+
+async def _plotly(request: web.Request) -> web.StreamResponse:
+    return web.FileResponse(plotly_js_path(), headers={"Cache-Control": "public, max-age=86400"})
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    return _json({"status": "ok", **request.app[HUB_KEY].stats()})
+
+
+async def _config(request: web.Request) -> web.Response:
+    return _json(request.app[CONFIG_KEY])
+
+
+async def _frame(request: web.Request) -> web.Response:
+    hub = request.app[HUB_KEY]
+    if hub.latest_json is None:
+        return _json({"error": "no frame received yet"}, status=503)
+    return web.Response(text=hub.latest_json, content_type="application/json")
+
+
+async def _bars(request: web.Request) -> web.Response:
+    symbol = request.match_info["symbol"].upper()
+    if not _SYMBOL_RE.match(symbol):
+        return _json({"error": f"bad symbol {symbol!r}"}, status=400)
+    try:
+        n = int(request.query.get("n", BARS_DEFAULT_N))
+    except ValueError:
+        return _json({"error": "n must be an integer"}, status=400)
+    if not 1 <= n <= BARS_MAX_N:
+        return _json({"error": f"n must be within 1..{BARS_MAX_N}"}, status=400)
+    provider = request.app[BARS_KEY]
+    if provider is None:
+        return _json({"error": "no bars provider in this mode (the chart needs the in-process store)"}, 404)
+    bars = await fetch_recent_bars(provider, symbol, n)
+    return _json({"symbol": symbol, "timeframe": "1m", "bars": bars})
+
+
+async def _ws(request: web.Request) -> web.StreamResponse:
+    if not _origin_allowed(request):
+        raise web.HTTPForbidden(text="cross-origin WebSocket refused")
+    ws = web.WebSocketResponse(heartbeat=20.0)
+    await ws.prepare(request)
+    hub = request.app[HUB_KEY]
+    sockets = request.app[SOCKETS_KEY]
+    client = hub.add_client()
+    sockets.add(ws)
+
+    async def writer() -> None:
+        while True:
+            text = await client.get()
+            await asyncio.wait_for(ws.send_str(text), timeout=SEND_TIMEOUT_SEC)
+
+    send_task = asyncio.create_task(writer(), name="web_ws_writer")
+    try:
+        # Читання потрібне, щоб отримати close/ping; зміст повідомлень браузера не використовується.
+        read_task = asyncio.create_task(_drain(ws), name="web_ws_reader")
+        done, _ = await asyncio.wait({send_task, read_task}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (send_task, read_task):
+            task.cancel()
+        for task in done:
+            if not task.cancelled() and task.exception() is not None:
+                logger.info("web_client_dropped error=%r", task.exception(), extra=log_ctx("web"))
+    finally:
+        send_task.cancel()
+        hub.remove_client(client)
+        sockets.discard(ws)
+        if not ws.closed:
+            with contextlib.suppress(asyncio.TimeoutError, ConnectionError):
+                await asyncio.wait_for(ws.close(), timeout=1.0)
+    return ws
+
+
+async def _drain(ws: web.WebSocketResponse) -> None:
+    async for msg in ws:
+        if msg.type == WSMsgType.ERROR:
+            return
+
+
+# ── Життєвий цикл ──
+async def _start_pump(app: web.Application) -> None:
+    app[PUMP_KEY] = asyncio.create_task(_run_pump(app[HUB_KEY], app[SOURCE_KEY]), name="web_frame_pump")
+
+
+async def _run_pump(hub: FrameHub, source: FrameSource) -> None:
+    try:
+        await hub.pump(source)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        logger.exception("web_pump_failed", extra=log_ctx("web"))
+
+
+async def _close_sockets(app: web.Application) -> None:
+    sockets = app[SOCKETS_KEY]
+    for ws in list(sockets):
+        with contextlib.suppress(asyncio.TimeoutError, ConnectionError):
+            await asyncio.wait_for(ws.close(code=1001, message=b"server shutdown"), timeout=1.0)
+
+
+async def _stop_pump(app: web.Application) -> None:
+    pump = app.get(PUMP_KEY)
+    if pump is not None:
+        pump.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await pump
+
+
+# ── Публічний API ──
+def create_web_app(
+    source: FrameSource,
+    bars: BarsProvider | None = None,
+    *,
+    stale_after_sec: float = UI_STALE_AFTER_SEC,
+    queue_size: int = 1,
+) -> web.Application:
+    """Застосунок панелі: насос кадрів з `source`, графік з `bars` (None → `/api/bars` дає 404)."""
+    if not hasattr(source, "__aiter__"):
+        raise TypeError("source must be an async iterable of frames")
+    if bars is not None and not hasattr(bars, "get_recent_bars"):
+        raise TypeError("bars must have get_recent_bars(symbol, n)")
+    app = web.Application()
+    app[HUB_KEY] = FrameHub(queue_size=queue_size)
+    app[SOURCE_KEY] = source
+    app[BARS_KEY] = bars
+    app[CONFIG_KEY] = ui_config(stale_after_sec)
+    app[SOCKETS_KEY] = set[web.WebSocketResponse]()
+    app.router.add_get("/", _index)
+    app.router.add_get("/static/vendor/plotly.min.js", _plotly)  # до add_static: інакше його перехопить
+    app.router.add_static("/static/", STATIC_DIR)
+    app.router.add_get("/ws", _ws)
+    app.router.add_get("/api/frame", _frame)
+    app.router.add_get("/api/config", _config)
+    app.router.add_get("/api/bars/{symbol}", _bars)
+    app.router.add_get("/healthz", _healthz)
+    app.on_startup.append(_start_pump)
+    app.on_shutdown.append(_close_sockets)
+    app.on_cleanup.append(_stop_pump)
+    return app
+
+
+__all__ = [
+    "BARS_DEFAULT_N",
+    "HUB_KEY",
+    "STATIC_DIR",
+    "create_web_app",
+    "plotly_js_path",
+    "ui_config",
+]
