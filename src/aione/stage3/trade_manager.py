@@ -1,0 +1,335 @@
+"""Менеджер паперових угод Stage3: відкриття з рішень Stage2, супровід за кожною ціною, закриття.
+
+Правила (чисті функції — у `trade_rules`):
+- угода відкривається з рекомендації BUY_SET/SELL_SET, що пройшла поріг впевненості, якщо на
+  цьому символі й боці ще немає активної (очікуючої чи відкритої) угоди;
+- вхід — за НАСТУПНОЮ ціною після рішення (час оновлення строго більший за час рішення),
+  тож рішення на закритті бару t виконується на барі t+1 без заглядання вперед;
+- кожне оновлення ціни (інтра-бар теж) спершу перевіряє вихід за стопами, що діяли ДО нього,
+  потім оновлює MAE/MFE і лише тоді адаптує стоп (беззбиток, трейлінг) — на наступні оновлення;
+- часова зупинка, тайм-аут входу, протилежний сигнал (early_exit) і ручне закриття.
+Час — лише з подій (мс), тож бектест і live дають однакові угоди.
+
+Кожен публічний виклик кладе список подій у `last_events` (і повертає його, крім
+`on_decision`, що повертає створену угоду) — агрегатор стану знає, що змінилося.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from aione.config.config import STAGE3_TRADE_PARAMS
+from aione.data.bars import Bar
+from aione.logging_setup import get_logger, log_ctx
+from aione.stage3 import trade_rules as rules
+from aione.stage3.trade_model import (
+    CANCEL_INVALIDATED,
+    CANCEL_TIMEOUT,
+    EVENT_CANCELLED,
+    EVENT_CLOSED,
+    EVENT_OPENED,
+    EVENT_PENDING,
+    EVENT_UPDATED,
+    REASON_EARLY,
+    REASON_TIME,
+    REASON_TP,
+    STATUS_CANCELLED,
+    STATUS_CLOSED,
+    STATUS_OPEN,
+    STATUS_PENDING,
+    Side,
+    Trade,
+    TradeEvent,
+)
+
+logger = get_logger(__name__)
+_SIDES: tuple[Side, Side] = ("BUY", "SELL")
+
+
+# ── Менеджер ──
+class TradeManager:
+    """Стан угод: активні (одна на символ і бік) та недавні закриті. Без I/O."""
+
+    def __init__(
+        self,
+        params: Mapping[str, Any] = STAGE3_TRADE_PARAMS,
+        stop_rules: Sequence[rules.StopRule] | None = None,
+    ) -> None:
+        self.params: dict[str, Any] = dict(params)
+        self.stop_rules = tuple(stop_rules) if stop_rules is not None else rules.default_stop_rules(params)
+        self._active: dict[tuple[str, Side], Trade] = {}
+        self._recent: deque[Trade] = deque(maxlen=int(self.params["recent_trades_keep"]))
+        self._last_price: dict[str, float] = {}
+        self.last_events: list[TradeEvent] = []
+        self.version = 0  # зростає з кожною зміною стану (сигнал зберегти)
+
+    # ── Читання ──
+    def open_trades(self) -> list[Trade]:
+        """Відкриті угоди (копії)."""
+        return [_copy(t) for t in self._active.values() if t.status == STATUS_OPEN]
+
+    def pending_trades(self) -> list[Trade]:
+        """Очікуючі входу угоди (копії)."""
+        return [_copy(t) for t in self._active.values() if t.status == STATUS_PENDING]
+
+    def active_trades(self) -> list[Trade]:
+        """Очікуючі й відкриті угоди (копії) — те, що зберігається як «відкрите»."""
+        return [_copy(t) for t in self._active.values()]
+
+    def recent_trades(self) -> list[Trade]:
+        """Недавні закриті угоди, старіші першими (копії)."""
+        return [_copy(t) for t in self._recent]
+
+    def get(self, symbol: str, side: Side) -> Trade | None:
+        """Активна угода символу й боку (копія) або None."""
+        trade = self._active.get((symbol, side))
+        return _copy(trade) if trade is not None else None
+
+    # ── Рішення Stage2 ──
+    def on_decision(self, result: Mapping[str, Any]) -> Trade | None:
+        """Обробляє результат Stage2: злам контексту закриває угоди, сигнал, що пройшов поріг,
+        створює очікуючу угоду. Повертає нову угоду (копію) або None."""
+        events: list[TradeEvent] = []
+        symbol = result.get("symbol")
+        created: Trade | None = None
+        if isinstance(symbol, str):
+            ts = _event_ts(result.get("timestamp"))
+            for side in _SIDES:
+                trade = self._active.get((symbol, side))
+                if trade is None or ts is None or not rules.is_context_break(trade, result, self.params):
+                    continue
+                if trade.status == STATUS_PENDING:
+                    events.append(self._cancel(trade, CANCEL_INVALIDATED, ts))
+                else:
+                    price = self._exit_reference(trade, result)
+                    events.append(self._close(trade, REASON_EARLY, price, ts))
+            plan = rules.plan_trade(result, self.params)
+            if plan is not None and (symbol, plan.side) not in self._active:
+                self._active[(symbol, plan.side)] = plan
+                created = _copy(plan)
+                events.append(TradeEvent(EVENT_PENDING, created))
+                logger.info(
+                    "trade pending side=%s conf=%.3f entry~%s tp=%s sl=%s",
+                    plan.side,
+                    plan.confidence,
+                    plan.planned_entry,
+                    plan.tp,
+                    plan.sl,
+                    extra=log_ctx("stage3", symbol),
+                )
+        self._finish(events)
+        return created
+
+    # ── Ціни ──
+    def on_price(
+        self,
+        symbol: str,
+        price: float,
+        ts_ms: int,
+        *,
+        high: float | None = None,
+        low: float | None = None,
+    ) -> list[TradeEvent]:
+        """Оновлення ціни (інтра-бар теж). `high`/`low` — діапазон з попереднього оновлення.
+
+        Нескінченна чи непозитивна ціна ігнорується (погані дані не псують угоди)."""
+        events: list[TradeEvent] = []
+        if not _valid_price(price):
+            return self._finish(events)
+        hi = max(price, high) if high is not None and _valid_price(high) else price
+        lo = min(price, low) if low is not None and _valid_price(low) else price
+        self._last_price[symbol] = price
+        for side in _SIDES:
+            trade = self._active.get((symbol, side))
+            if trade is None:
+                continue
+            if trade.status == STATUS_PENDING:
+                event = self._try_fill(trade, price, ts_ms)
+            else:
+                event = self._follow(trade, price, hi, lo, ts_ms)
+            if event is not None:
+                events.append(event)
+        return self._finish(events)
+
+    def on_bar(self, symbol: str, bar: Bar, *, ts_ms: int | None = None) -> list[TradeEvent]:
+        """Зручність для барів. Закритий бар = два оновлення: відкриття (вхід очікуючих, геп
+        через стоп), потім діапазон бару з ціною закриття; обидва з часом `ts_ms` (типово
+        `bar.open_time`). Незакритий (live) бар — одне оновлення ціною `close` без діапазону:
+        live-потік і так приносить ціну кожні ~250 мс."""
+        ts = bar.open_time if ts_ms is None else ts_ms
+        if not bar.closed:
+            return self.on_price(symbol, bar.close, ts)
+        events = list(self.on_price(symbol, bar.open, ts))
+        events.extend(self.on_price(symbol, bar.close, ts, high=bar.high, low=bar.low))
+        return self._finish(events)
+
+    # ── Закриття і планове оновлення ──
+    def close(
+        self, symbol: str, side: Side, reason: str, price: float | None = None, ts_ms: int | None = None
+    ) -> list[TradeEvent]:
+        """Закриває активну угоду (ручне закриття тощо); очікуюча — скасовується.
+
+        Без ціни береться остання відома ціна символу, без часу — час останньої ціни угоди."""
+        events: list[TradeEvent] = []
+        trade = self._active.get((symbol, side))
+        if trade is not None:
+            ts = ts_ms if ts_ms is not None else (trade.last_ts or trade.decision_ts)
+            if trade.status == STATUS_PENDING:
+                events.append(self._cancel(trade, reason, ts))
+            else:
+                exit_price = price if price is not None and _valid_price(price) else None
+                events.append(self._close(trade, reason, exit_price or self._exit_reference(trade, {}), ts))
+        return self._finish(events)
+
+    def refresh(self, ts_ms: int) -> list[TradeEvent]:
+        """Планове оновлення (кожні `TRADE_REFRESH_INTERVAL` часу подій): часова зупинка
+        відкритих угод за останньою ціною і тайм-аут входу очікуючих."""
+        events: list[TradeEvent] = []
+        for trade in list(self._active.values()):
+            if trade.status == STATUS_OPEN and rules.time_exit_due(trade, ts_ms, self.params):
+                events.append(self._close(trade, REASON_TIME, self._exit_reference(trade, {}), ts_ms))
+            elif trade.status == STATUS_PENDING and rules.entry_timed_out(trade, ts_ms, self.params):
+                events.append(self._cancel(trade, CANCEL_TIMEOUT, ts_ms))
+        return self._finish(events)
+
+    # ── Відновлення ──
+    def restore(self, active: Iterable[Trade], recent: Iterable[Trade]) -> None:
+        """Замінює стан збереженим (після перезапуску). Неактивні записи з `active` ігноруються."""
+        self._active.clear()
+        self._recent.clear()
+        for trade in active:
+            if trade.is_active:
+                self._active[(trade.symbol, trade.side)] = _copy(trade)
+                if trade.last_price is not None:
+                    self._last_price[trade.symbol] = trade.last_price
+        for trade in recent:
+            self._recent.append(_copy(trade))
+        self.last_events = []
+
+    # ── Внутрішнє ──
+    def _try_fill(self, trade: Trade, price: float, ts_ms: int) -> TradeEvent | None:
+        if ts_ms <= trade.decision_ts:
+            return None  # ціна не новіша за рішення: це ще не «наступне оновлення»
+        if rules.entry_invalid(trade, price):
+            return self._cancel(trade, CANCEL_INVALIDATED, ts_ms)
+        trade.status = STATUS_OPEN
+        trade.entry_price = price
+        trade.entry_ts = ts_ms
+        trade.last_price = price
+        trade.last_ts = ts_ms
+        trade.best_price = price
+        trade.worst_price = price
+        logger.info("trade opened side=%s entry=%s", trade.side, price, extra=log_ctx("stage3", trade.symbol))
+        return TradeEvent(EVENT_OPENED, _copy(trade))
+
+    def _follow(self, trade: Trade, price: float, hi: float, lo: float, ts_ms: int) -> TradeEvent | None:
+        hit = rules.check_exit(trade, hi, lo)
+        if hit is not None:
+            reason, exit_price = hit
+            # Порядок усередині діапазону невідомий: при TP несприятливий край рахуємо (MAE
+            # консервативно більший), при SL сприятливий — ні (він міг бути вже після виходу).
+            if reason == REASON_TP and trade.side == "BUY":
+                rules.track_extremes(trade, exit_price, lo)
+            elif reason == REASON_TP:
+                rules.track_extremes(trade, hi, exit_price)
+            trade.best_price, trade.worst_price = _clip_extremes(trade, exit_price)
+            return self._close(trade, reason, exit_price, ts_ms)
+        rules.track_extremes(trade, hi, lo)
+        trade.last_price = price
+        trade.last_ts = ts_ms
+        if rules.time_exit_due(trade, ts_ms, self.params):
+            return self._close(trade, REASON_TIME, price, ts_ms)
+        new_sl = rules.tightened_stop(trade, self.stop_rules)
+        if new_sl is None:
+            return None
+        trade.sl = new_sl
+        trade.breakeven_done = (
+            trade.breakeven_done or trade.direction * (new_sl - (trade.entry_price or 0)) >= 0
+        )
+        trade.trailing_active = trade.trailing_active or _trailing_reached(trade, self.stop_rules)
+        self.version += 1
+        return TradeEvent(EVENT_UPDATED, _copy(trade))
+
+    def _close(self, trade: Trade, reason: str, price: float, ts_ms: int) -> TradeEvent:
+        trade.status = STATUS_CLOSED
+        trade.close_reason = reason
+        trade.exit_price = price
+        trade.exit_ts = ts_ms
+        trade.last_price = price
+        trade.last_ts = ts_ms
+        self._active.pop((trade.symbol, trade.side), None)
+        self._recent.append(trade)
+        logger.info(
+            "trade closed side=%s reason=%s exit=%s pnl_pct=%.3f",
+            trade.side,
+            reason,
+            price,
+            trade.pnl_pct() or 0.0,
+            extra=log_ctx("stage3", trade.symbol),
+        )
+        return TradeEvent(EVENT_CLOSED, _copy(trade))
+
+    def _cancel(self, trade: Trade, reason: str, ts_ms: int) -> TradeEvent:
+        trade.status = STATUS_CANCELLED
+        trade.close_reason = reason
+        trade.exit_ts = ts_ms
+        self._active.pop((trade.symbol, trade.side), None)
+        return TradeEvent(EVENT_CANCELLED, _copy(trade))
+
+    def _exit_reference(self, trade: Trade, result: Mapping[str, Any]) -> float:
+        """Ціна для виходу без діапазону: остання ціна символу → ціна з контексту → вхід."""
+        price = self._last_price.get(trade.symbol) or trade.last_price
+        if price is None:
+            context = result.get("market_context") or {}
+            candidate = context.get("price") if isinstance(context, Mapping) else None
+            price = (
+                float(candidate) if isinstance(candidate, int | float) and _valid_price(candidate) else None
+            )
+        return price or trade.entry_price or trade.planned_entry
+
+    def _finish(self, events: list[TradeEvent]) -> list[TradeEvent]:
+        if events:
+            self.version += 1
+        self.last_events = events
+        return events
+
+
+# ── Помічники ──
+def _copy(trade: Trade) -> Trade:
+    return replace(trade, tags=list(trade.tags))
+
+
+def _valid_price(value: float) -> bool:
+    return math.isfinite(value) and value > 0
+
+
+def _event_ts(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return int(value)
+
+
+def _clip_extremes(trade: Trade, exit_price: float) -> tuple[float | None, float | None]:
+    """Найкраща/найгірша ціни з урахуванням виходу: екстремум на боці виходу — не далі ціни виходу."""
+    best, worst = trade.best_price, trade.worst_price
+    favourable = trade.direction * (exit_price - (trade.entry_price or exit_price)) >= 0
+    if favourable and (best is None or trade.direction * (exit_price - best) > 0):
+        best = exit_price
+    if not favourable and (worst is None or trade.direction * (exit_price - worst) < 0):
+        worst = exit_price
+    return best, worst
+
+
+def _trailing_reached(trade: Trade, stop_rules: Sequence[rules.StopRule]) -> bool:
+    """Чи досягнуто порогу трейлінгу (для позначки в UI)."""
+    for rule in stop_rules:
+        if isinstance(rule, rules.TrailingRule) and rule.propose(trade) is not None:
+            return True
+    return False
+
+
+__all__ = ["TradeManager"]
