@@ -417,6 +417,7 @@ STAGE1_MONITOR_PARAMS: Final = MappingProxyType(
         "trend_atr_mult": 2.0,  # стан trend_strong: |close − EMA| ≥ k × ATR
         "range_atr_mult": 5.0,  # стан range_bound: ширина Donchian ≤ k × ATR
         "high_vol_ratio": 1.8,  # стан high_volatility: ATR% ≥ k × медіана TR% за volatility_window
+        "taker_bull_share": 0.55,  # частка taker-buy ≥ цього → бичачий сплеск обсягу, ≤ 1 − цього → ведмежий
     }
 )
 # Дельти порогів за станом ринку (SPEC: state-aware thresholds).
