@@ -141,6 +141,7 @@ function rowClass(asset) {
 function signalText(a) {
   const rec = a.recommendation ? String(a.recommendation) : "";
   const sig = a.signal ? String(a.signal) : "";
+  if (rec && sig.toUpperCase() === "NORMAL") return rec; // звичайний стан не варто місця в рядку
   if (rec && sig && rec !== sig) return sig + " · " + rec;
   return rec || sig || DASH;
 }
@@ -167,11 +168,12 @@ const COLUMNS = [
   { key: "atr_pct", label: "ATR %", num: true, sort: (a) => num(a.atr_pct), cell: (a) => fmtPct(a.atr_pct) },
   { key: "rsi", label: "RSI", num: true, sort: (a) => num(a.rsi), cell: (a) => fmtNum(a.rsi) },
   { key: "triggers", label: "Тригери", sort: (a) => (Array.isArray(a.triggers) ? a.triggers.length : 0), cell: (a) => `<span class="triggers">${esc(triggersText(a))}</span>` },
-  { key: "signal", label: "Сигнал", sort: (a) => signalText(a), cell: (a) => esc(signalText(a)) },
+  { key: "signal", label: "Сигнал", sort: (a) => signalText(a), cell: (a) => `<span class="wrap">${esc(signalText(a))}</span>` },
   { key: "confidence", label: "Впевн.", num: true, sort: (a) => num(a.confidence), cell: (a) => fmtConfidence(a.confidence) },
   {
     key: "tp_sl", label: "TP / SL", num: true, sort: (a) => num(a.tp),
-    cell: (a) => `${fmtPrice(a.tp, tickFor(a))} / ${fmtPrice(a.sl, tickFor(a))}`,
+    cell: (a) => (num(a.tp) === null && num(a.sl) === null ? DASH
+      : `<span class="up">${fmtPrice(a.tp, tickFor(a))}</span><br><span class="down">${fmtPrice(a.sl, tickFor(a))}</span>`),
   },
   {
     key: "trade", label: "Угода / PnL", sort: (a) => num(a.pnl_pct),
@@ -250,7 +252,7 @@ function tradeTick(trade) {
   return tickFor(asset);
 }
 
-function tradesTable(trades, closed) {
+function tradesTable(trades, closed, withSymbol = true) {
   if (!trades.length) return `<p class="muted">немає</p>`;
   const head = ["Символ", "Сторона", "Вхід", "TP", "SL", closed ? "Вихід" : "Ціна", "PnL", "Статус", closed ? "Закрито" : "Відкрито"];
   const rows = trades.map((t) => {
@@ -264,9 +266,10 @@ function tradesTable(trades, closed) {
       `<span class="${(pnl || 0) >= 0 ? "up" : "down"}">${fmtPct(pnl, 2, true)}</span>`,
       esc(t.status || t.exit_reason || DASH), fmtTime(when),
     ];
-    return `<tr>${cells.map((c) => `<td>${c}</td>`).join("")}</tr>`;
+    return `<tr>${cells.slice(withSymbol ? 0 : 1).map((c) => `<td>${c}</td>`).join("")}</tr>`;
   }).join("");
-  return `<table class="small"><thead><tr>${head.map((h) => `<th>${h}</th>`).join("")}</tr></thead><tbody>${rows}</tbody></table>`;
+  const heads = head.slice(withSymbol ? 0 : 1).map((h) => `<th>${h}</th>`).join("");
+  return `<table class="small"><thead><tr>${heads}</tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 function renderTrades(frame) {
@@ -318,14 +321,17 @@ function renderDetail() {
   const t = tradesOf(state.frame);
   const mine = (list) => list.filter((x) => x && x.symbol === state.selected);
   document.getElementById("detail-trades").innerHTML =
-    `<h4>відкриті</h4>${tradesTable(mine(t.open), false)}<h4>закриті</h4>${tradesTable(mine(t.recent), true)}`;
+    `<h4>відкриті</h4>${tradesTable(mine(t.open), false, false)}<h4>закриті</h4>${tradesTable(mine(t.recent), true, false)}`;
   renderChart(a, tick, mine(t.open));
 }
 
-function hline(y, color, dash, label) {
+function hline(y, color, dash, label, left = false) {
   return {
     shape: { type: "line", xref: "paper", x0: 0, x1: 1, yref: "y", y0: y, y1: y, line: { color, width: 1, dash } },
-    annotation: { xref: "paper", x: 1, xanchor: "right", y, yanchor: "bottom", text: label, showarrow: false, font: { color, size: 10 } },
+    annotation: {
+      xref: "paper", x: left ? 0 : 1, xanchor: left ? "left" : "right", y, yanchor: "bottom", text: label,
+      showarrow: false, font: { color, size: 10 },
+    },
   };
 }
 
@@ -351,7 +357,7 @@ function renderChart(asset, tick, openTrades) {
   const entry = num(asset.entry) ?? num(trade.entry) ?? num(trade.entry_price);
   const tp = num(asset.tp) ?? num(trade.tp);
   const sl = num(asset.sl) ?? num(trade.sl);
-  if (entry !== null) lines.push(hline(entry, "#d0d0d0", "dash", `entry ${entry.toFixed(d)}`));
+  if (entry !== null) lines.push(hline(entry, "#d0d0d0", "dash", `entry ${entry.toFixed(d)}`, true));
   if (tp !== null) lines.push(hline(tp, "#3ecf6e", "dash", `TP ${tp.toFixed(d)}`));
   if (sl !== null) lines.push(hline(sl, "#ff5a5a", "dash", `SL ${sl.toFixed(d)}`));
   const trace = {
