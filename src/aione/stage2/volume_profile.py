@@ -1,0 +1,86 @@
+"""Профіль обсягу за ціною вікна: точка контролю (POC) і зона вартості (value area).
+
+Правило: обсяг кожного бару кладеться в кошик його типової ціни (high + low + close) / 3;
+кошиків `bins` рівної ширини між мінімумом low і максимумом high вікна. POC — центр
+найважчого кошика. Зона вартості росте від POC, щоразу додаючи важчий із двох сусідніх
+кошиків (при рівності — верхній), доки не набере `value_area_pct` усього обсягу; VAL/VAH —
+нижня й верхня межі крайніх кошиків зони.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from aione.data.bars import FloatArray
+
+
+# ── Результат ──
+@dataclass(frozen=True, slots=True)
+class VolumeProfile:
+    """POC, межі зони вартості та частка обсягу, що реально в неї потрапила."""
+
+    poc: float
+    val: float
+    vah: float
+    covered: float
+
+    def position(self, price: float) -> str:
+        """Де ціна відносно зони: above | inside | below."""
+        if price > self.vah:
+            return "above"
+        if price < self.val:
+            return "below"
+        return "inside"
+
+
+# ── Обчислення ──
+def volume_profile(
+    high: FloatArray,
+    low: FloatArray,
+    close: FloatArray,
+    volume: FloatArray,
+    *,
+    bins: int = 40,
+    value_area_pct: float = 0.70,
+) -> VolumeProfile | None:
+    """Профіль обсягу; None, якщо вікно порожнє, без обсягу або з нескінченними значеннями."""
+    if len(close) == 0 or bins < 1:
+        return None
+    lo = float(np.min(low))
+    hi = float(np.max(high))
+    total = float(np.sum(volume))
+    if not (math.isfinite(lo) and math.isfinite(hi) and math.isfinite(total)) or total <= 0:
+        return None
+    if hi <= lo:
+        return VolumeProfile(poc=lo, val=lo, vah=hi, covered=1.0)
+    width = (hi - lo) / bins
+    typical = (high + low + close) / 3.0
+    idx = np.minimum(((typical - lo) / width).astype(np.int64), bins - 1)
+    hist = np.bincount(idx, weights=volume, minlength=bins)
+    poc_i = int(np.argmax(hist))
+    target = value_area_pct * total
+    left = right = poc_i
+    acc = float(hist[poc_i])
+    while acc < target:
+        below = float(hist[left - 1]) if left > 0 else -1.0
+        above = float(hist[right + 1]) if right < bins - 1 else -1.0
+        if below < 0 and above < 0:
+            break
+        if above >= below:
+            right += 1
+            acc += above
+        else:
+            left -= 1
+            acc += below
+    return VolumeProfile(
+        poc=lo + (poc_i + 0.5) * width,
+        val=lo + left * width,
+        vah=lo + (right + 1) * width,
+        covered=min(1.0, acc / total),
+    )
+
+
+__all__ = ["VolumeProfile", "volume_profile"]
