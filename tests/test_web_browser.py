@@ -25,7 +25,9 @@ CHROMIUM_ARGS = [
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="headless browser test needs Debian's chromium at /usr/bin/chromium"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="headless browser test needs Debian's chromium at /usr/bin/chromium"
+    ),
 ]
 
 WAIT_MS = 15_000
@@ -94,10 +96,14 @@ async def test_dashboard_in_headless_chromium(data_1m: Path) -> None:
             # Фільтр за сигналом.
             sells = {s for s, a in by_symbol.items() if a["recommendation"] == "SELL_ON_RALLIES"}
             await page.click("#filters button[data-filter=SELL]")
-            shown = await page.eval_on_selector_all("#assets-body tr[data-symbol]", "r => r.map(x => x.dataset.symbol)")
+            shown = await page.eval_on_selector_all(
+                "#assets-body tr[data-symbol]", "r => r.map(x => x.dataset.symbol)"
+            )
             assert set(shown) == sells
             await page.click("#filters button[data-filter=ALERT]")
-            shown = await page.eval_on_selector_all("#assets-body tr[data-symbol]", "r => r.map(x => x.dataset.symbol)")
+            shown = await page.eval_on_selector_all(
+                "#assets-body tr[data-symbol]", "r => r.map(x => x.dataset.symbol)"
+            )
             assert set(shown) == alerts
             await page.click("#filters button[data-filter=ALL]")
 
@@ -124,7 +130,9 @@ async def test_dashboard_in_headless_chromium(data_1m: Path) -> None:
             # Новий кадр оновлює таблицю без перезавантаження.
             frame2 = build_frame(bars, t_ms + 60_000, seq=2)
             source.put(_live(frame2))
-            await page.wait_for_function("document.getElementById('seq').textContent === 'seq 2'", timeout=WAIT_MS)
+            await page.wait_for_function(
+                "document.getElementById('seq').textContent === 'seq 2'", timeout=WAIT_MS
+            )
 
             ARTIFACTS.mkdir(exist_ok=True)
             await page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)

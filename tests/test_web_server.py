@@ -15,7 +15,14 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from aione.ui.web import MappingBarsProvider, create_web_app, start_web_server
 from aione.ui.web.server import HUB_KEY, plotly_js_path
-from tests.web_helpers import QueueFrameSource, big_frame, build_frame, eventually, load_recorded, visible_bars
+from tests.web_helpers import (
+    QueueFrameSource,
+    big_frame,
+    build_frame,
+    eventually,
+    load_recorded,
+    visible_bars,
+)
 
 
 @pytest.fixture
@@ -26,7 +33,14 @@ async def served() -> AsyncIterator[tuple[QueueFrameSource, TestClient[Any, Any]
 
 
 def _frame(seq: int, **extra: Any) -> dict[str, Any]:
-    return {"schema_version": 1, "seq": seq, "ts": 1_700_000_000_000 + seq, "assets": [], "counters": {}, **extra}
+    return {
+        "schema_version": 1,
+        "seq": seq,
+        "ts": 1_700_000_000_000 + seq,
+        "assets": [],
+        "counters": {},
+        **extra,
+    }
 
 
 async def _recv_json(ws: aiohttp.ClientWebSocketResponse) -> dict[str, Any]:
@@ -97,7 +111,9 @@ async def test_non_mapping_items_are_skipped(served: tuple[QueueFrameSource, Tes
     assert hub.latest is not None and hub.latest["seq"] == 7
 
 
-async def test_cross_origin_websocket_is_refused(served: tuple[QueueFrameSource, TestClient[Any, Any]]) -> None:
+async def test_cross_origin_websocket_is_refused(
+    served: tuple[QueueFrameSource, TestClient[Any, Any]],
+) -> None:
     _, client = served
     with pytest.raises(aiohttp.WSServerHandshakeError) as err:
         await client.ws_connect("/ws", headers={"Origin": "http://evil.example"})
@@ -143,18 +159,27 @@ async def test_api_bars_from_recorded_data(data_1m: Path) -> None:
         default = await (await client.get("/api/bars/ETHUSDT")).json()
         assert len(default["bars"]) == 240
         assert (await (await client.get("/api/bars/DOGEUSDT?n=5")).json())["bars"] == []
-        for bad in ("/api/bars/BTCUSDT?n=0", "/api/bars/BTCUSDT?n=abc", "/api/bars/BTCUSDT?n=100000", "/api/bars/BT-C"):
+        for bad in (
+            "/api/bars/BTCUSDT?n=0",
+            "/api/bars/BTCUSDT?n=abc",
+            "/api/bars/BTCUSDT?n=100000",
+            "/api/bars/BT-C",
+        ):
             assert (await client.get(bad)).status == 400, bad
 
 
-async def test_api_bars_without_provider_is_404(served: tuple[QueueFrameSource, TestClient[Any, Any]]) -> None:
+async def test_api_bars_without_provider_is_404(
+    served: tuple[QueueFrameSource, TestClient[Any, Any]],
+) -> None:
     _, client = served
     resp = await client.get("/api/bars/BTCUSDT")
     assert resp.status == 404
     assert "no bars provider" in (await resp.json())["error"]
 
 
-async def test_static_page_and_plotly_are_served(served: tuple[QueueFrameSource, TestClient[Any, Any]]) -> None:
+async def test_static_page_and_plotly_are_served(
+    served: tuple[QueueFrameSource, TestClient[Any, Any]],
+) -> None:
     _, client = served
     page = await (await client.get("/")).text()
     assert "/static/vendor/plotly.min.js" in page and "/static/app.js" in page

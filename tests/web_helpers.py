@@ -167,9 +167,18 @@ def build_frame(bars: dict[str, BarArrays], t_ms: int, seq: int) -> dict[str, An
 def big_frame(seq: int, n_assets: int = 300) -> dict[str, Any]:
     """Великий синтетичний кадр (~50 КБ JSON) для тесту повільного клієнта."""
     assets = [
-        {"symbol": f"SYM{i:04d}USDT", "price": 1.0 + i, "rsi": 50.0, "narrative": "x" * 80} for i in range(n_assets)
+        {"symbol": f"SYM{i:04d}USDT", "price": 1.0 + i, "rsi": 50.0, "narrative": "x" * 80}
+        for i in range(n_assets)
     ]
     return {"schema_version": 1, "seq": seq, "ts": time.time(), "assets": assets, "counters": {}}
 
 
-__all__ = ["QueueFrameSource", "WEB_SYMBOLS", "big_frame", "build_frame", "eventually", "load_recorded", "visible_bars"]
+__all__ = [
+    "QueueFrameSource",
+    "WEB_SYMBOLS",
+    "big_frame",
+    "build_frame",
+    "eventually",
+    "load_recorded",
+    "visible_bars",
+]

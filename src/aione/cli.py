@@ -71,6 +71,39 @@ def config_show(
     Console().print(table)
 
 
+@app.command("web")
+def web(
+    redis: str | None = typer.Option(None, "--redis", help="URL Redis (типово AIONE_REDIS_URL)."),
+    host: str | None = typer.Option(None, "--host", help="Адреса (типово AIONE_WEB_HOST, 127.0.0.1)."),
+    port: int | None = typer.Option(None, "--port", help="Порт (типово AIONE_WEB_PORT, 8080)."),
+) -> None:
+    """Веб-панель лише для читання над станом у Redis (знімок + канал оновлень)."""
+    import asyncio
+
+    from aione.logging_setup import setup_logging
+    from aione.ui.web.runner import run_web
+
+    settings = settings_or_exit(**({"redis_url": redis} if redis else {}))
+    if settings.redis_dsn is None:
+        typer.echo(
+            "aione web: needs --redis URL or AIONE_REDIS_URL (the in-process panel runs with the pipeline)",
+            err=True,
+        )
+        raise typer.Exit(code=2)
+    setup_logging(settings.log_level)
+    try:
+        asyncio.run(
+            run_web(
+                settings.redis_dsn, host or settings.web_host, settings.web_port if port is None else port
+            )
+        )
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:
+        typer.echo(f"aione web: cannot listen: {exc}", err=True)
+        raise typer.Exit(code=1) from None
+
+
 def main() -> None:
     """Точка входу консольного скрипта."""
     app()

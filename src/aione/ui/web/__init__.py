@@ -1,6 +1,13 @@
 """Веб-панель AiOne: aiohttp-сервер лише для читання, кадри стану в браузер по WebSocket."""
 
-from aione.ui.web.bars_provider import BarsProvider, MappingBarsProvider, StoreBarsProvider, bars_to_records
+from aione.ui.web.bars_provider import (
+    BarsProvider,
+    MappingBarsProvider,
+    RedisBarsProvider,
+    StoreBarsProvider,
+    bars_to_records,
+)
+from aione.ui.web.bus_source import StateBusSource
 from aione.ui.web.hub import FrameHub, FrameSource
 from aione.ui.web.redis_source import RedisFrameSource
 from aione.ui.web.runner import WebRunner, run_web, start_web_server
@@ -11,7 +18,9 @@ __all__ = [
     "FrameHub",
     "FrameSource",
     "MappingBarsProvider",
+    "RedisBarsProvider",
     "RedisFrameSource",
+    "StateBusSource",
     "StoreBarsProvider",
     "WebRunner",
     "bars_to_records",

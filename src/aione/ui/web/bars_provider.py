@@ -7,7 +7,9 @@ import math
 from collections.abc import Awaitable, Mapping
 from typing import Any, Protocol
 
+from aione.data.bar_codec import BarBlockError, decode_bars
 from aione.data.bars import BarArrays
+from aione.data.redis_keys import bars_key
 
 BarRecord = dict[str, float | int | None]
 
@@ -36,7 +38,9 @@ def bars_to_records(arrays: BarArrays | None, n: int | None = None) -> list[BarR
         return []
     start = 0 if n is None else max(0, len(arrays) - n)
     cols = [arrays.open_time[start:].tolist()]
-    cols += [col[start:].tolist() for col in (arrays.open, arrays.high, arrays.low, arrays.close, arrays.volume)]
+    cols += [
+        col[start:].tolist() for col in (arrays.open, arrays.high, arrays.low, arrays.close, arrays.volume)
+    ]
     return [
         {
             "open_time": int(t),
@@ -88,11 +92,33 @@ class MappingBarsProvider:
         return bars_to_records(arrays.slice(0, stop), n)
 
 
+class RedisBarsProvider:
+    """Бари з Redis, куди їх пише сховище конвеєра (`ai_one:bars:{symbol}:{tf}`, блок `bar_codec`).
+
+    Для режиму `aione web --redis`: окремий процес панелі бачить ті самі бари, що й конвеєр
+    (із затримкою write-behind сховища). Немає ключа чи блок зіпсовано → порожній список."""
+
+    def __init__(self, client: Any, timeframe: str = "1m") -> None:
+        self._client = client  # redis.asyncio.Redis
+        self._timeframe = timeframe
+
+    async def get_recent_bars(self, symbol: str, n: int) -> list[BarRecord]:
+        blob = await self._client.get(bars_key(symbol, self._timeframe))
+        if blob is None:
+            return []
+        try:
+            arrays = decode_bars(blob)
+        except BarBlockError:
+            return []
+        return bars_to_records(arrays, n)
+
+
 __all__ = [
     "BarRecord",
     "BarsProvider",
     "BarsStore",
     "MappingBarsProvider",
+    "RedisBarsProvider",
     "StoreBarsProvider",
     "bars_to_records",
     "fetch_recent_bars",

@@ -142,9 +142,7 @@ class RedisFrameSource:
                     yield frame
                 return  # канал закрито без помилки: кінець джерела
             except (RedisError, OSError) as exc:
-                logger.warning(
-                    "web_redis_lost error=%r retry_in=%.2fs", exc, delay, extra=log_ctx("web")
-                )
+                logger.warning("web_redis_lost error=%r retry_in=%.2fs", exc, delay, extra=log_ctx("web"))
             finally:
                 await client.aclose()
             await asyncio.sleep(delay)

@@ -6,8 +6,9 @@ import asyncio
 
 from aiohttp import web
 
+from aione.data.ws_worker import make_redis_client
 from aione.logging_setup import get_logger, log_ctx
-from aione.ui.web.bars_provider import BarsProvider
+from aione.ui.web.bars_provider import BarsProvider, RedisBarsProvider
 from aione.ui.web.redis_source import RedisFrameSource
 from aione.ui.web.server import create_web_app
 
@@ -52,14 +53,20 @@ async def run_web(
     bars: BarsProvider | None = None,
     stop: asyncio.Event | None = None,
 ) -> None:
-    """Панель над Redis: знімок + канал стану; працює до `stop` (або скасування задачі)."""
+    """Панель над Redis: знімок + канал стану, бари графіка — з ключів сховища в тому ж Redis
+    (або з `bars`). Працює до `stop` (або скасування задачі)."""
+    client = make_redis_client(redis_url) if bars is None else None
     source = RedisFrameSource(redis_url)
-    runner = await start_web_server(create_web_app(source, bars), host, port)
     try:
-        await (stop or asyncio.Event()).wait()
+        runner = await start_web_server(create_web_app(source, bars or RedisBarsProvider(client)), host, port)
+        try:
+            await (stop or asyncio.Event()).wait()
+        finally:
+            await runner.cleanup()
+            logger.info("web_stopped", extra=log_ctx("web"))
     finally:
-        await runner.cleanup()
-        logger.info("web_stopped", extra=log_ctx("web"))
+        if client is not None:
+            await client.aclose()
 
 
 __all__ = ["WebRunner", "run_web", "start_web_server"]
