@@ -284,9 +284,13 @@ class BinanceRestClient:
 
     async def klines_range(self, symbol: str, interval: str, start_time: int, end_time: int) -> list[Bar]:
         """Усі ЗАКРИТІ бари з open_time у [start_time, end_time], посторінково, без дублікатів."""
+        if interval not in KLINE_INTERVAL_MS:
+            raise ValueError(f"unsupported interval {interval!r}")
         out: list[Bar] = []
         cursor = start_time
-        page_limit = self.spec.max_kline_limit
+        # Сторінка не більша, ніж треба: мала вага для коротких дозаповнень після реконекту.
+        expected = max(1, (end_time - start_time) // KLINE_INTERVAL_MS[interval] + 1)
+        page_limit = min(self.spec.max_kline_limit, expected)
         while cursor <= end_time:
             page = await self.klines(symbol, interval, start_time=cursor, end_time=end_time, limit=page_limit)
             if not page:

@@ -29,9 +29,7 @@ def detect_timeframe(open_time: np.ndarray) -> str:
     raise ValueError(f"unsupported bar step {step} ms")
 
 
-def load_series(
-    data_dir: str | Path, symbols: Iterable[str] | None = None
-) -> dict[str, BarArrays]:
+def load_series(data_dir: str | Path, symbols: Iterable[str] | None = None) -> dict[str, BarArrays]:
     """Бари кожного символу каталогу (або лише заданих), відсортовано за назвою."""
     root = Path(data_dir)
     names = sorted(set(symbols)) if symbols is not None else list_symbols(root)

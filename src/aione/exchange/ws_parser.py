@@ -8,6 +8,7 @@ Spot bookTicker не має `e`/`E`/`T`: його впізнає форма (u, 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -205,7 +206,7 @@ def _depth(d: dict[str, Any]) -> DepthUpdate:
     )
 
 
-_BY_EVENT = {
+_BY_EVENT: dict[str, Callable[[dict[str, Any]], ParsedMessage]] = {
     "kline": _kline,
     "bookTicker": _book,
     "markPriceUpdate": _mark,
@@ -242,9 +243,14 @@ def parse_frame(raw: str | bytes) -> ParsedMessage | None:
                 raise _Bad("data is not an object")
             return _dispatch(data)
         return _dispatch(msg)
-    except (_Bad, orjson.JSONDecodeError, KeyError, TypeError, ValueError, OverflowError) as exc:
-        excerpt = raw[:120] if isinstance(raw, str) else bytes(raw[:120]).decode("utf-8", "replace")
-        raise MalformedFrameError(str(exc) or type(exc).__name__, excerpt) from None
+    except KeyError as exc:
+        raise MalformedFrameError(f"missing field {exc}", _excerpt(raw)) from None
+    except (_Bad, orjson.JSONDecodeError, TypeError, ValueError, OverflowError) as exc:
+        raise MalformedFrameError(str(exc) or type(exc).__name__, _excerpt(raw)) from None
+
+
+def _excerpt(raw: str | bytes) -> str:
+    return raw[:120] if isinstance(raw, str) else bytes(raw[:120]).decode("utf-8", "replace")
 
 
 __all__ = [

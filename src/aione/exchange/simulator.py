@@ -1,0 +1,473 @@
+"""Локальний Binance-сумісний сервер (REST + combined-stream WS) над записаними барами.
+
+Віртуальний годинник іде зі швидкістю `speed` (x1 … x1000); кожен бар приходить як
+`updates_per_bar` оновлень kline: перші з `x=false`, останнє — рівно записаний бар з `x=true`.
+Похідні поля описано в `aione.exchange.sim_market`. Коли записи закінчуються, годинник
+зупиняється (без зациклення). Облік ваги — за віртуальною хвилиною, як у клієнта з тим
+самим годинником; перевищення ліміту дає 429, як у Binance.
+
+Несправності для тестів: `drop_ws_connections()`, `inject_429(n, retry_after)`,
+`inject_malformed(n)` (додаткові зіпсовані кадри перед справжніми, справжні не губляться),
+`stall(seconds, rest=False)` (WS мовчить, кадри цього часу втрачено; з `rest=True` — і REST
+відповідає із затримкою), `inject_ban(seconds)` (418).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+from aiohttp import WSMsgType, web
+
+from aione.exchange.endpoints import KLINE_INTERVAL_MS, market_spec
+from aione.exchange.sim_market import DAY_MS, BarState, SimMarket, VirtualClock, load_market_series
+from aione.logging_setup import get_logger, log_ctx
+
+logger = get_logger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# Зіпсовані кадри, які симулятор вміє підкидати (HTML, обрізаний JSON, NaN, бракує полів…).
+JUNK_FRAMES: tuple[str, ...] = (
+    "<html><body>502 Bad Gateway</body></html>",
+    '{"stream":"btcusdt@kline_1m","data":{"e":"kline","E":1,"s":"BTCUSDT","k":{"t":1',
+    '{"stream":"btcusdt@kline_1m","data":{"e":"kline","E":1,"s":"BTCUSDT","k":{"t":0,"T":59999,'
+    '"s":"BTCUSDT","i":"1m","o":"NaN","c":"1","h":"1","l":"1","v":"1","n":1,"x":true,"q":"1","V":"0"}}}',
+    '{"stream":"btcusdt@bookTicker","data":{"e":"bookTicker","s":"BTCUSDT"}}',
+    "[1,2,3]",
+    "",
+)
+
+
+class _ApiError(Exception):
+    """Помилка параметрів запиту у формі Binance: HTTP 400 + {code, msg}."""
+
+    def __init__(self, code: int, msg: str) -> None:
+        super().__init__(msg)
+        self.code = code
+        self.msg = msg
+
+
+@dataclass(eq=False)
+class _Conn:
+    ws: web.WebSocketResponse
+    request: web.Request
+    streams: set[str] = field(default_factory=set)
+
+
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(
+        body=orjson.dumps(data), status=status, content_type="application/json", headers=headers
+    )
+
+
+# ── Сервер ──
+class BinanceSimulator:
+    """REST + WS сервер Binance над каталогом записаних барів (див. докстрінг модуля)."""
+
+    def __init__(
+        self,
+        data_dir: str | Path,
+        *,
+        speed: float = 60.0,
+        symbols: Iterable[str] | None = None,
+        start_ms: int | None = None,
+        market: Literal["um", "spot"] = "um",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        updates_per_bar: int = 4,
+        aliases: int = 0,
+        weight_limit: int | None = None,
+        ws_heartbeat: float | None = 20.0,
+    ) -> None:
+        self.spec = market_spec(market)
+        self.market = SimMarket(load_market_series(data_dir, symbols, aliases), self.spec, updates_per_bar)
+        if start_ms is None:
+            # доба історії до старту, щоб preload мав що завантажити
+            start_ms = min(self.market.first_ms + DAY_MS, self.market.end_ms)
+        self._clock = VirtualClock(start_ms, speed, end_ms=self.market.end_ms)
+        self.host = host
+        self.port = port
+        self.weight_limit = weight_limit or self.spec.weight_limit_per_minute
+        self.ws_heartbeat = ws_heartbeat
+        self.rest_url = ""
+        self.ws_url = ""
+        self._runner: web.AppRunner | None = None
+        self._emitter: asyncio.Task[None] | None = None
+        self._conns: set[_Conn] = set()
+        self._last_state: dict[str, BarState] = {}
+        self._by_lower = {name.lower(): name for name in self.market.series}
+        self._path_names = {path: name for name, path in self.spec.paths.items()}
+        # несправності
+        self._pending_429 = 0
+        self._retry_after_429 = 1.0
+        self._pending_malformed = 0
+        self._junk = itertools.cycle(JUNK_FRAMES)
+        self._ws_stall_until = 0.0
+        self._rest_stall_until = 0.0
+        self._ban_until = 0.0
+        # лічильники
+        self.rest_requests = 0
+        self.ws_connections_total = 0
+        self.frames_sent = 0
+        self.malformed_sent = 0
+        self.dropped_connections = 0
+        self.weight_exceeded = 0
+        self.max_weight_used = 0
+        self._weights: dict[int, int] = {}
+
+    # ── Публічне ──
+    @property
+    def symbols(self) -> list[str]:
+        """Усі символи симулятора (записані й псевдоніми)."""
+        return list(self.market.series)
+
+    @property
+    def speed(self) -> float:
+        """Швидкість віртуального годинника."""
+        return self._clock.speed
+
+    def clock(self) -> int:
+        """Віртуальний час у мс."""
+        return self._clock()
+
+    async def start(self) -> str:
+        """Запускає сервер; повертає `rest_url` (також встановлює `ws_url`)."""
+        app = web.Application(middlewares=[self._middleware])
+        app.router.add_get("/stream", self._ws_handler)
+        handlers: dict[str, Handler] = {
+            "time": self._h_time,
+            "exchange_info": self._h_exchange_info,
+            "klines": self._h_klines,
+            "ticker_24h": self._h_ticker,
+            "open_interest": self._h_open_interest,
+            "depth": self._h_depth,
+            "premium_index": self._h_premium,
+        }
+        for name, path in self.spec.paths.items():
+            app.router.add_get(path, handlers[name])
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        self.port = int(self._runner.addresses[0][1])
+        self.rest_url = f"http://{self.host}:{self.port}"
+        self.ws_url = f"ws://{self.host}:{self.port}"
+        self._clock.restart()
+        self._emitter = asyncio.create_task(self._emit_loop(), name="sim-emitter")
+        logger.info(
+            "simulator on %s speed=x%g symbols=%d",
+            self.rest_url,
+            self.speed,
+            len(self.symbols),
+            extra=log_ctx("sim"),
+        )
+        return self.rest_url
+
+    async def stop(self) -> None:
+        """Зупиняє розсилку, закриває з'єднання та сервер."""
+        if self._emitter is not None:
+            self._emitter.cancel()
+            try:
+                await self._emitter
+            except asyncio.CancelledError:
+                pass  # очікувана відміна власної задачі
+            self._emitter = None
+        for conn in list(self._conns):
+            await conn.ws.close()
+        self._conns.clear()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> BinanceSimulator:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # ── Несправності ──
+    def drop_ws_connections(self) -> int:
+        """Рве всі WS-з'єднання на рівні TCP; повертає їх кількість."""
+        dropped = 0
+        for conn in list(self._conns):
+            transport = conn.request.transport
+            if transport is not None:
+                transport.close()
+            self._conns.discard(conn)
+            dropped += 1
+        self.dropped_connections += dropped
+        return dropped
+
+    def inject_429(self, n: int, retry_after: float = 1) -> None:
+        """Наступні `n` REST-запитів отримають 429 з `Retry-After`."""
+        self._pending_429 += n
+        self._retry_after_429 = retry_after
+
+    def inject_malformed(self, n: int) -> None:
+        """Наступні `n` разів перед справжнім кадром піде зіпсований."""
+        self._pending_malformed += n
+
+    def stall(self, seconds: float, *, rest: bool = False) -> None:
+        """WS мовчить `seconds` с (кадри втрачено); з `rest=True` REST теж відповідає із затримкою."""
+        until = time.monotonic() + seconds
+        self._ws_stall_until = max(self._ws_stall_until, until)
+        if rest:
+            self._rest_stall_until = max(self._rest_stall_until, until)
+
+    def inject_ban(self, seconds: float) -> None:
+        """Наступні `seconds` с усі REST-запити отримують 418 (бан IP)."""
+        self._ban_until = time.monotonic() + seconds
+
+    # ── REST ──
+    def _request_weight(self, name: str, request: web.Request) -> int:
+        if name == "klines":
+            return self.spec.klines_weight(_int_param(request, "limit", self.spec.default_kline_limit))
+        if name == "depth":
+            return self.spec.depth_weight(_int_param(request, "limit", 100))
+        return self.spec.weights.get(name, 1)
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        name = self._path_names.get(request.path)
+        if name is None:
+            return await handler(request)
+        self.rest_requests += 1
+        delay = self._rest_stall_until - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        ban = self._ban_until - time.monotonic()
+        if ban > 0:
+            return _json(
+                {"code": -1003, "msg": "Way too many requests; IP banned."},
+                418,
+                {"Retry-After": f"{ban:.0f}"},
+            )
+        if self._pending_429 > 0:
+            self._pending_429 -= 1
+            return _json(
+                {"code": -1003, "msg": "Too many requests (injected)."},
+                429,
+                {"Retry-After": f"{self._retry_after_429:g}"},
+            )
+        try:
+            weight = self._request_weight(name, request)
+        except _ApiError as exc:
+            return _json({"code": exc.code, "msg": exc.msg}, 400)
+        now = self.clock()
+        window = now // 60_000
+        used = self._weights.get(window, 0) + weight
+        self._weights = {window: used}
+        self.max_weight_used = max(self.max_weight_used, used)
+        header = {self.spec.used_weight_header: str(used)}
+        if used > self.weight_limit:
+            self.weight_exceeded += 1
+            wait = self._clock.wall_seconds((window + 1) * 60_000 - now)
+            header["Retry-After"] = f"{max(0.001, wait):.3f}"  # віртуальна хвилина: частки секунди
+            return _json({"code": -1003, "msg": "Too many requests; weight limit exceeded."}, 429, header)
+        try:
+            resp = await handler(request)
+        except _ApiError as exc:
+            resp = _json({"code": exc.code, "msg": exc.msg}, 400)
+        resp.headers.update(header)
+        return resp
+
+    def _symbol(self, request: web.Request, required: bool = True) -> str | None:
+        symbol = request.query.get("symbol")
+        if symbol is None:
+            if required:
+                raise _ApiError(-1102, "Mandatory parameter 'symbol' was not sent.")
+            return None
+        if symbol not in self.market.series:
+            raise _ApiError(-1121, "Invalid symbol.")
+        return symbol
+
+    async def _h_time(self, request: web.Request) -> web.Response:
+        return _json({"serverTime": self.clock()})
+
+    async def _h_exchange_info(self, request: web.Request) -> web.Response:
+        return _json(self.market.exchange_info(self.clock(), self.weight_limit))
+
+    async def _h_klines(self, request: web.Request) -> web.Response:
+        symbol = self._symbol(request)
+        assert symbol is not None
+        interval = request.query.get("interval", "")
+        interval_ms = KLINE_INTERVAL_MS.get(interval)
+        if interval_ms is None or interval_ms % self.market.step_ms:
+            raise _ApiError(-1120, "Invalid interval.")
+        limit = _int_param(request, "limit", self.spec.default_kline_limit)
+        if not 1 <= limit <= self.spec.max_kline_limit:
+            raise _ApiError(-1130, "Invalid limit.")
+        start = request.query.get("startTime")
+        end = request.query.get("endTime")
+        rows = self.market.kline_rows(
+            symbol,
+            interval_ms,
+            self.clock(),
+            start=_int_param(request, "startTime", 0) if start is not None else None,
+            end=_int_param(request, "endTime", 0) if end is not None else None,
+            limit=limit,
+        )
+        return _json(rows)
+
+    async def _h_ticker(self, request: web.Request) -> web.Response:
+        symbol = self._symbol(request, required=False)
+        rows = self.market.ticker_24h(self.clock())
+        if symbol is not None:
+            return _json(next((r for r in rows if r["symbol"] == symbol), {}))
+        return _json(rows)
+
+    async def _h_open_interest(self, request: web.Request) -> web.Response:
+        symbol = self._symbol(request)
+        assert symbol is not None
+        return _json(self.market.open_interest(symbol, self.clock()))
+
+    async def _h_depth(self, request: web.Request) -> web.Response:
+        symbol = self._symbol(request)
+        assert symbol is not None
+        limit = _int_param(request, "limit", 100)
+        if limit not in self.spec.depth_limits:
+            raise _ApiError(-1130, "Invalid limit.")
+        return _json(self.market.depth(symbol, limit, self.clock()))
+
+    async def _h_premium(self, request: web.Request) -> web.Response:
+        symbol = self._symbol(request, required=False)
+        now = self.clock()
+        if symbol is None:
+            return _json([self.market.premium_index(s, now) for s in self.market.series])
+        return _json(self.market.premium_index(symbol, now))
+
+    # ── WS ──
+    async def _ws_handler(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(heartbeat=self.ws_heartbeat, autoping=True)
+        await ws.prepare(request)
+        streams = {s for s in request.query.get("streams", "").split("/") if s}
+        conn = _Conn(ws, request, streams)
+        self._conns.add(conn)
+        self.ws_connections_total += 1
+        try:
+            async for msg in ws:
+                if msg.type == WSMsgType.TEXT:
+                    await self._on_client_message(conn, msg.data)
+        finally:
+            self._conns.discard(conn)
+        return ws
+
+    async def _on_client_message(self, conn: _Conn, text: str) -> None:
+        try:
+            msg = orjson.loads(text)
+            method, params, req_id = msg["method"], msg.get("params", []), msg.get("id")
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            await conn.ws.send_str('{"error":{"code":3,"msg":"Invalid JSON"},"id":null}')
+            return
+        if method == "SUBSCRIBE":
+            conn.streams.update(str(p) for p in params)
+            reply: Any = None
+        elif method == "UNSUBSCRIBE":
+            conn.streams.difference_update(str(p) for p in params)
+            reply = None
+        elif method == "LIST_SUBSCRIPTIONS":
+            reply = sorted(conn.streams)
+        else:
+            await conn.ws.send_bytes(
+                orjson.dumps({"error": {"code": 2, "msg": "Invalid request"}, "id": req_id})
+            )
+            return
+        await conn.ws.send_str(orjson.dumps({"result": reply, "id": req_id}).decode())
+
+    def _next_boundary(self, now: int) -> int:
+        step, updates = self.market.step_ms, self.market.updates
+        base = now // step * step
+        for k in range(1, updates + 1):
+            boundary = base + k * step // updates
+            if boundary > now:
+                return boundary
+        return base + step
+
+    async def _emit_loop(self) -> None:
+        while True:
+            now = self.clock()
+            if now >= self.market.end_ms:
+                await self._emit_once()
+                await asyncio.sleep(0.05)  # записи скінчилися: годинник стоїть
+                continue
+            await asyncio.sleep(self._clock.wall_seconds(self._next_boundary(now) - now))
+            try:
+                await self._emit_once()
+            except Exception:
+                logger.exception("simulator emit failed", extra=log_ctx("sim"))
+
+    def _frames(self, now: int, wanted: set[str]) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        kline_suffix = f"@kline_{self.market.interval_name}"
+        symbols = {s.split("@", 1)[0] for s in wanted}
+        for lower in sorted(symbols):
+            symbol = self._by_lower.get(lower)
+            if symbol is None:
+                continue
+            st = self.market.state(symbol, now)
+            if st is None:
+                continue
+            steps = self.market.steps_between(symbol, self._last_state.get(symbol), st)
+            self._last_state[symbol] = st
+            if not steps:
+                continue
+            name = lower + kline_suffix
+            if name in wanted:
+                for step in steps:
+                    payload = self.market.kline_payload(symbol, step, self.market.event_time(symbol, step))
+                    out.append((name, _combined(name, payload)))
+            last = steps[-1]
+            event_time = self.market.event_time(symbol, last)
+            name = lower + "@bookTicker"
+            if name in wanted:
+                out.append((name, _combined(name, self.market.book_payload(symbol, last, event_time))))
+            for name in (lower + "@markPrice", lower + "@markPrice@1s"):
+                if name in wanted and self.spec.has_premium_index:
+                    out.append((name, _combined(name, self.market.mark_payload(symbol, last, event_time))))
+        return out
+
+    async def _emit_once(self) -> None:
+        conns = [c for c in self._conns if not c.ws.closed]
+        wanted: set[str] = set().union(*(c.streams for c in conns)) if conns else set()
+        frames = self._frames(self.clock(), wanted)
+        if time.monotonic() < self._ws_stall_until or not frames:
+            return  # затримка: кадри цього кроку втрачено
+        for conn in conns:
+            try:
+                for stream, frame in frames:
+                    if stream not in conn.streams:
+                        continue
+                    if self._pending_malformed > 0:
+                        self._pending_malformed -= 1
+                        self.malformed_sent += 1
+                        await conn.ws.send_str(next(self._junk))
+                    await conn.ws.send_str(frame)
+                    self.frames_sent += 1
+            except (ConnectionError, RuntimeError) as exc:
+                logger.info("sim ws send failed: %s", exc, extra=log_ctx("sim"))
+                self._conns.discard(conn)
+
+
+def _combined(stream: str, payload: dict[str, Any]) -> str:
+    return '{"stream":"' + stream + '","data":' + orjson.dumps(payload).decode() + "}"
+
+
+def _int_param(request: web.Request, name: str, default: int) -> int:
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise _ApiError(-1100, f"Illegal characters found in parameter '{name}'.") from None
+
+
+__all__ = ["JUNK_FRAMES", "BinanceSimulator", "VirtualClock"]
