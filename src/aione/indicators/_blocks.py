@@ -1,0 +1,221 @@
+"""Блокове розкладання ряду для batch-форм (внутрішній модуль).
+
+Ряд довжини n (або m рядів однакової довжини: символи × бари) ріжеться на блоки
+довжини w, вирівняні від індексу 0, і транспонується в масив (w, m, nb): рядок j —
+позиція j усередині кожного блоку. Тоді префіксні/суфіксні накопичення робляться
+циклом по w рядках, кожен крок — векторна операція над усіма блоками й символами.
+
+Сума вікна, що закінчується на позиції j блоку k, = (суфікс блоку k-1 після j)
++ (префікс блоку k до j включно). Віднімань немає, тож на довгих рядах нічого не
+«дрейфує». Інкрементні вікна (`_windows.py`) виконують ТІ САМІ додавання в тому
+самому порядку, тому batch і інкрементна форма збігаються побітово.
+
+Лінійна рекурсія y_t = a·y_{t-1} + u_t (EMA, Wilder) рахується так само: нульова
+реакція в кожному блоці паралельно, потім перенос стану між блоками (scipy lfilter
+по кінцях блоків) і поправка a^(j+1)·s_{k-1}.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+from scipy.signal import lfilter
+
+FloatArray = npt.NDArray[np.float64]
+
+# ── Пороги вибору алгоритму ──
+# Для малих масивів накладні витрати циклу по рядках більші за виграш:
+# тоді накопичення робить одна ufunc.accumulate вздовж осі 0 (той самий порядок додавань).
+_SMALL_ROW = 4096
+# Рекурсія для малих масивів — напряму lfilter у часовому порядку.
+_SMALL_IIR = 65536
+
+
+# ── Розкладка ──
+class Layout(NamedTuple):
+    """Параметри розкладки: довжина блоку, кількість рядів, блоків, барів; чи був вхід 1-D."""
+
+    w: int
+    m: int
+    nb: int
+    n: int
+    one_d: bool
+
+
+def to_blocks(x: FloatArray, w: int) -> tuple[FloatArray, Layout]:
+    """Часовий ряд (n,) або (m, n) → масив (w, m, nb). Хвіст доповнюється останнім значенням."""
+    x2 = x[None, :] if x.ndim == 1 else x
+    m, n = x2.shape
+    nb = max(1, -(-n // w))
+    buf = np.empty((m, nb * w), dtype=np.float64)
+    buf[:, :n] = x2
+    if nb * w > n:
+        buf[:, n:] = x2[:, -1:] if n else 0.0
+    blocks = np.ascontiguousarray(buf.reshape(m, nb, w).transpose(2, 0, 1))
+    return blocks, Layout(w, m, nb, n, x.ndim == 1)
+
+
+def blocks_like(x: FloatArray, lay: Layout) -> FloatArray:
+    """Те саме, що `to_blocks`, для ще одного ряду в уже відомій розкладці."""
+    return to_blocks(x, lay.w)[0]
+
+
+def from_blocks(blocks: FloatArray, lay: Layout) -> FloatArray:
+    """Зворотне перетворення (w, m, nb) → (n,) або (m, n), без доповнення."""
+    out = np.ascontiguousarray(blocks.transpose(1, 2, 0)).reshape(lay.m, lay.nb * lay.w)[:, : lay.n]
+    out = np.ascontiguousarray(out)
+    return out[0] if lay.one_d else out
+
+
+def time_index(t: int, lay: Layout) -> tuple[int, int]:
+    """Позиція (рядок, блок) бару з часовим індексом t."""
+    return t % lay.w, t // lay.w
+
+
+def mask_warmup(blocks: FloatArray, k: int, lay: Layout, value: float = np.nan) -> None:
+    """Записує `value` (типово NaN) для часових індексів t < k (прогрів)."""
+    t = np.arange(min(k, lay.nb * lay.w))
+    blocks[t % lay.w, :, t // lay.w] = value
+
+
+# ── Зсуви ──
+def shift_time(blocks: FloatArray, fill: FloatArray | float) -> FloatArray:
+    """Значення попереднього бару (t-1) у тій самій розкладці; для t=0 — `fill`."""
+    out = np.empty_like(blocks)
+    out[1:] = blocks[:-1]
+    out[0, :, 1:] = blocks[-1, :, :-1]
+    out[0, :, 0] = fill
+    return out
+
+
+def prev_block_last(blocks: FloatArray) -> FloatArray:
+    """Опорне значення зсуву для блоку k: останнє значення блоку k-1; для блоку 0 — перше значення.
+
+    Ці самі опори бере інкрементна форма, тож зсунуті суми збігаються побітово."""
+    c = np.empty(blocks.shape[1:], dtype=np.float64)
+    c[:, 0] = blocks[0, :, 0]
+    c[:, 1:] = blocks[-1, :, :-1]
+    return c
+
+
+# ── Накопичення ──
+def prefix(x: FloatArray, op: np.ufunc) -> FloatArray:
+    """P[j] = op(P[j-1], X[j]), P[0] = X[0] — послідовно всередині кожного блоку."""
+    if x[0].size <= _SMALL_ROW:
+        return np.asarray(op.accumulate(x, axis=0), dtype=np.float64)
+    p = np.empty_like(x)
+    p[0] = x[0]
+    for j in range(1, x.shape[0]):
+        op(p[j - 1], x[j], out=p[j])
+    return p
+
+
+def suffix_excl(x: FloatArray, op: np.ufunc, empty: float) -> FloatArray:
+    """S[j] = op над X[j+1..w-1] справа наліво; S[w-1] = `empty` (0 для суми, ∓inf для max/min)."""
+    w = x.shape[0]
+    s = np.empty_like(x)
+    s[w - 1] = empty
+    if w == 1:
+        return s
+    if x[0].size <= _SMALL_ROW:
+        s[: w - 1] = op.accumulate(x[:0:-1], axis=0)[::-1]
+        return s
+    for j in range(w - 2, -1, -1):
+        op(s[j + 1], x[j + 1], out=s[j])
+    return s
+
+
+def combine(suf: FloatArray, pre: FloatArray, op: np.ufunc) -> FloatArray:
+    """Значення вікна довжини w, що закінчується в кожній позиції; NaN, поки вікно неповне."""
+    out = np.empty_like(pre)
+    op(suf[:, :, :-1], pre[:, :, 1:], out=out[:, :, 1:])
+    out[:, :, 0] = np.nan
+    out[-1, :, 0] = pre[-1, :, 0]
+    return out
+
+
+def window_sum(x: FloatArray) -> FloatArray:
+    """Ковзна сума за w барів (w — довжина блоку розкладки)."""
+    return combine(suffix_excl(x, np.add, 0.0), prefix(x, np.add), np.add)
+
+
+def window_max(x: FloatArray) -> FloatArray:
+    """Ковзний максимум за w барів."""
+    return combine(suffix_excl(x, np.maximum, -np.inf), prefix(x, np.maximum), np.maximum)
+
+
+def window_min(x: FloatArray) -> FloatArray:
+    """Ковзний мінімум за w барів."""
+    return combine(suffix_excl(x, np.minimum, np.inf), prefix(x, np.minimum), np.minimum)
+
+
+def shifted_window_sums(
+    x: FloatArray, weight: FloatArray | None = None
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Зсунуті моменти вікна: (c, S0, S1, S2), де d = x - c, c — опора блоку.
+
+    Без ваг: S0 = w (не рахується, повертається масив одиниць ×w), S1 = Σd, S2 = Σd².
+    З вагами v: S0 = Σv, S1 = Σ(v·d), S2 = Σ((v·d)·d). Зсув прибирає катастрофічне
+    скорочення E[x²] − E[x]² для цін порядку 1e5 з малою дисперсією."""
+    c = prev_block_last(x)
+    d_suf = x - x[-1]  # блок k-1 зсувається на власне останнє значення = опора блоку k
+    d_pre = x - c
+    if weight is None:
+        s1 = combine(suffix_excl(d_suf, np.add, 0.0), prefix(d_pre, np.add), np.add)
+        d_suf *= d_suf
+        d_pre *= d_pre
+        s2 = combine(suffix_excl(d_suf, np.add, 0.0), prefix(d_pre, np.add), np.add)
+        s0 = np.full_like(s1, float(x.shape[0]))
+        return c, s0, s1, s2
+    s0 = window_sum(weight)
+    a_suf = weight * d_suf
+    a_pre = weight * d_pre
+    s1 = combine(suffix_excl(a_suf, np.add, 0.0), prefix(a_pre, np.add), np.add)
+    a_suf *= d_suf
+    a_pre *= d_pre
+    s2 = combine(suffix_excl(a_suf, np.add, 0.0), prefix(a_pre, np.add), np.add)
+    return c, s0, s1, s2
+
+
+# ── Лінійна рекурсія ──
+def iir(u: FloatArray, a: float, lay: Layout) -> FloatArray:
+    """y_t = a·y_{t-1} + u_t, y_{-1} = 0, у розкладці (w, m, nb)."""
+    w = lay.w
+    if u.size <= _SMALL_IIR or w < 8:
+        flat = np.ascontiguousarray(u.transpose(1, 2, 0)).reshape(lay.m, lay.nb * w)
+        y = np.asarray(lfilter([1.0], [1.0, -a], flat, axis=-1), dtype=np.float64)
+        return np.ascontiguousarray(y.reshape(lay.m, lay.nb, w).transpose(2, 0, 1))
+    z = np.empty_like(u)
+    z[0] = u[0]
+    for j in range(1, w):
+        np.multiply(z[j - 1], a, out=z[j])
+        z[j] += u[j]
+    ends = np.asarray(lfilter([1.0], [1.0, -(a**w)], z[-1], axis=-1), dtype=np.float64)
+    carry = np.zeros_like(ends)
+    carry[:, 1:] = ends[:, :-1]
+    powers = np.power(a, np.arange(1, w + 1, dtype=np.float64))
+    z += powers[:, None, None] * carry[None, :, :]
+    return z
+
+
+__all__ = [
+    "FloatArray",
+    "Layout",
+    "blocks_like",
+    "combine",
+    "from_blocks",
+    "iir",
+    "mask_warmup",
+    "prefix",
+    "prev_block_last",
+    "shift_time",
+    "shifted_window_sums",
+    "suffix_excl",
+    "time_index",
+    "to_blocks",
+    "window_max",
+    "window_min",
+    "window_sum",
+]
