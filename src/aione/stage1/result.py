@@ -1,0 +1,85 @@
+"""Запис результату Stage1 для одного оновлення символу (вхід Stage2, агрегатора і UI)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from aione.config.config import SIGNAL_ALERT, SIGNAL_NORMAL
+
+# Ключі `stats` у фіксованому порядку (контракт із Stage2 і агрегатором).
+STATS_KEYS: tuple[str, ...] = (
+    "price",
+    "open",
+    "high",
+    "low",
+    "close",
+    "volume",
+    "volume_usd",
+    "atr",
+    "atr_pct",
+    "rsi",
+    "vwap",
+    "vwap_dev",
+    "volume_z",
+    "high_n",
+    "low_n",
+    "daily_high",
+    "daily_low",
+    "price_change_pct",
+)
+
+
+def _clean(x: Any) -> Any:
+    """NaN/±inf → None (JSON не знає NaN), решта без змін."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+# ── Результат ──
+@dataclass(slots=True)
+class Stage1Result:
+    """Результат оновлення. `timestamp` — open_time оціненого бару (мс). `new_alert` істинний лише
+    на закритому барі, що відкрив новий епізод ALERT після дедуплікації та охолодження.
+    `stats`: `atr_pct` і `vwap_dev` — ЧАСТКИ, `price_change_pct` — відсотки (як у Binance),
+    `volume_usd` — quote volume бару, `daily_high`/`daily_low` — чинні денні опір/підтримка."""
+
+    symbol: str
+    timestamp: int
+    signal: str
+    new_alert: bool
+    direction: str | None
+    trigger_reasons: list[str]
+    raw_trigger_reasons: list[str]
+    trigger_details: dict[str, dict[str, float]]
+    stats: dict[str, float | None]
+    thresholds: dict[str, Any]
+    closed: bool
+
+    @property
+    def is_alert(self) -> bool:
+        """Чи сигнал ALERT."""
+        return self.signal == SIGNAL_ALERT
+
+    def to_dict(self) -> dict[str, Any]:
+        """Словник з ТОЧНО контрактними ключами; NaN замінено на None, вкладені словники скопійовано."""
+        return {
+            "symbol": self.symbol,
+            "timestamp": self.timestamp,
+            "signal": self.signal,
+            "new_alert": self.new_alert,
+            "direction": self.direction,
+            "trigger_reasons": list(self.trigger_reasons),
+            "raw_trigger_reasons": list(self.raw_trigger_reasons),
+            "trigger_details": {
+                name: {k: _clean(v) for k, v in vals.items()} for name, vals in self.trigger_details.items()
+            },
+            "stats": {k: _clean(v) for k, v in self.stats.items()},
+            "thresholds": {k: _clean(v) for k, v in self.thresholds.items()},
+            "closed": self.closed,
+        }
+
+
+__all__ = ["SIGNAL_ALERT", "SIGNAL_NORMAL", "STATS_KEYS", "Stage1Result"]
