@@ -162,3 +162,40 @@ async def test_concurrency_bounded_by_semaphore(recorded: dict[str, BarArrays]) 
     report = await preload(store, rest, list(many), lookback_1m=100, daily_days=1, now_ms=now, progress=False)
     assert 1 < rest.max_active <= KLINES_SEMAPHORE_LIMIT
     assert report.bars_from_rest == len(many) * 101
+
+
+# ── Проти симулятора Binance ──
+async def test_preload_against_simulator_then_warm_restart(tmp_path: Path, data_1m: Path) -> None:
+    from aione.exchange.binance_rest import BinanceRestClient
+    from aione.exchange.simulator import BinanceSimulator
+
+    symbols = ["BTCUSDT", "ETHUSDT", "SOLUSDT"]
+    sim = BinanceSimulator(data_1m, speed=1.0, symbols=symbols)
+    await sim.start()
+    try:
+        async with BinanceRestClient(sim.rest_url, clock=sim.clock) as rest:
+            store = UnifiedDataStore(data_dir=tmp_path)
+            await store.start()
+            cold = await preload(store, rest, symbols, now_ms=sim.clock(), progress=False)
+            await store.close()
+            assert not cold.errors and cold.bars_from_cache == 0
+            for s in symbols:
+                item = cold.symbols[s]
+                assert item.rest_1m == 1440 and item.rest_1d >= 1
+                times = store.get_bars(s, "1m").open_time
+                assert np.all(np.diff(times) == MIN) and times[-1] + MIN <= sim.clock()
+            requests_before = rest.requests
+
+            warm_store = UnifiedDataStore(data_dir=tmp_path)
+            await warm_store.start()
+            warm = await preload(warm_store, rest, symbols, now_ms=sim.clock(), progress=False)
+            await warm_store.close()
+            assert not warm.errors
+            assert all(warm.symbols[s].cached_1m >= 1438 for s in symbols)
+            assert warm.bars_from_rest <= 2 * len(symbols)
+            # оцінка запитів у звіті збігається з тим, що клієнт справді надіслав
+            assert cold.requests == requests_before
+            assert warm.requests == rest.requests - requests_before < requests_before
+            assert warm.weight_used < cold.weight_used
+    finally:
+        await sim.stop()
