@@ -47,6 +47,7 @@ PRICE_FIELDS = frozenset(
         "entry_price",
         "exit_price",
         "last_price",
+        "current_price",
         "planned_entry",
         "vwap",
         "nearest_support",

@@ -178,6 +178,8 @@ class Trade:
             "mfe_pct": self.mfe_pct,
             "mae_pct": self.mae_pct,
             "holding_sec": self.holding_ms() / 1000.0,
+            "opened_at": self.entry_ts,
+            "closed_at": self.exit_ts,
             "tick_size": self.tick_size,
         }
 

@@ -1,0 +1,318 @@
+"""Агрегатор стану для UI: один рядок на символ під наглядом, оновлюваний з результатів Stage1,
+Stage2 і подій угод Stage3; будує кадр публікації (через `ui.publish_full_state.assemble_frame`).
+
+Правила стану рядка (`ASSET_STATE`):
+- `init` — символ щойно під наглядом, даних ще немає; `no_data` — Stage1 без ціни;
+- `alert` / `normal` — за сигналом Stage1;
+- після Stage2: `error` — статус error; `no_trade` — алерт розібрано, але рекомендація
+  не BUY/SELL (HOLD, WAIT…, AVOID…); BUY/SELL лишає `alert`.
+TP/SL рядка — лише з цілей Stage3 (активна угода); немає угоди — немає TP/SL.
+`dirty` = змінився сигнал, рекомендація або угода: кадр треба опублікувати одразу.
+Жодного годинника: час — з результатів і подій.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aione.config.config import (
+    ASSET_STATE,
+    BUY_SET,
+    FRAME_RECENT_TRADES,
+    SELL_SET,
+    SIGNAL_ALERT,
+    STAGE2_STATUS,
+)
+from aione.stage3.trade_model import (
+    EVENT_CANCELLED,
+    EVENT_CLOSED,
+    STATUS_CLOSED,
+    STATUS_OPEN,
+    Trade,
+    TradeEvent,
+)
+from aione.ui.publish_full_state import assemble_frame
+from aione.utils.utils import get_tick_size, normalize_trigger_name
+
+MAX_LEVELS_PER_ROW = 6  # найближчих рівнів у рядку кадру: досить для UI, кадр лишається малим
+
+
+def _num(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    out = float(value)
+    return out if math.isfinite(out) else None
+
+
+def _ts(value: Any) -> int | None:
+    number = _num(value)
+    return int(number) if number is not None else None
+
+
+# ── Рядок ──
+@dataclass(slots=True)
+class AssetRow:
+    """Стан одного символу для UI."""
+
+    symbol: str
+    state: str = ASSET_STATE["INIT"]
+    price: float | None = None
+    price_change_pct: float | None = None
+    volume_usd: float | None = None
+    atr_pct: float | None = None  # у відсотках
+    rsi: float | None = None
+    band_pct: float | None = None
+    triggers: list[str] = field(default_factory=list)
+    signal: str | None = None
+    recommendation: str | None = None
+    confidence: float | None = None
+    scenario: str | None = None
+    narrative: str | None = None
+    tick_size: float | None = None
+    levels: list[dict[str, Any]] = field(default_factory=list)
+    updated_ts: int | None = None
+    active: dict[str, Trade] = field(default_factory=dict)  # бік → активна угода
+    last_closed: Trade | None = None
+
+    def touch(self, ts: int | None) -> None:
+        if ts is not None and (self.updated_ts is None or ts > self.updated_ts):
+            self.updated_ts = ts
+
+    def trade(self) -> Trade | None:
+        """Угода для показу: відкрита → очікуюча → остання закрита."""
+        opened = [t for t in self.active.values() if t.status == STATUS_OPEN]
+        if opened:
+            return opened[0]
+        if self.active:
+            return next(iter(self.active.values()))
+        return self.last_closed
+
+    def to_dict(self) -> dict[str, Any]:
+        """Рядок кадру. PnL відкритої угоди рахується за поточною ціною рядка."""
+        trade = self.trade()
+        tick = self.tick_size or get_tick_size(self.symbol, self.price)
+        is_active = trade is not None and trade.is_active
+        pnl = None
+        if trade is not None and trade.status == STATUS_OPEN:
+            pnl = trade.pnl_pct(self.price)
+        elif trade is not None and trade.status == STATUS_CLOSED:
+            pnl = trade.pnl_pct()
+        return {
+            "symbol": self.symbol,
+            "state": self.state,
+            "price": self.price,
+            "price_change_pct": self.price_change_pct,
+            "volume_usd": self.volume_usd,
+            "atr_pct": self.atr_pct,
+            "rsi": self.rsi,
+            "band_pct": self.band_pct,
+            "triggers": list(self.triggers),
+            "signal": self.signal,
+            "recommendation": self.recommendation,
+            "confidence": self.confidence,
+            "scenario": self.scenario,
+            "tp": trade.tp if is_active and trade is not None else None,
+            "sl": trade.sl if is_active and trade is not None else None,
+            "trade_side": trade.side if trade is not None else None,
+            "trade_status": trade.status if trade is not None else None,
+            "close_reason": trade.close_reason if trade is not None else None,
+            "pnl_pct": pnl,
+            "narrative": self.narrative,
+            "tick_size": tick,
+            "levels": [dict(level) for level in self.levels],
+            "updated_ts": self.updated_ts,
+        }
+
+
+# ── Агрегатор ──
+class AssetStateAggregator:
+    """Рядки всіх символів під наглядом і лічильники; `build_frame` дає один кадр стану."""
+
+    def __init__(
+        self,
+        symbols: Iterable[str] = (),
+        *,
+        tick_sizes: Mapping[str, float] | None = None,
+        start_seq: int = 0,
+        recent_trades: int = FRAME_RECENT_TRADES,
+    ) -> None:
+        self.rows: dict[str, AssetRow] = {}
+        self.seq = start_seq
+        self.dirty = False
+        self.prefilter: dict[str, Any] = {}
+        self._recent: deque[Trade] = deque(maxlen=recent_trades)
+        self.set_symbols(symbols, tick_sizes)
+
+    # ── Вхідні події ──
+    def set_symbols(self, symbols: Iterable[str], tick_sizes: Mapping[str, float] | None = None) -> None:
+        """Новий список під наглядом: нові рядки в `init`; зниклі прибираються, якщо не мають
+        активної угоди (угода лишається видимою, доки не закриється)."""
+        wanted = list(dict.fromkeys(symbols))
+        for symbol in wanted:
+            row = self.rows.setdefault(symbol, AssetRow(symbol))
+            if tick_sizes and symbol in tick_sizes:
+                row.tick_size = tick_sizes[symbol]
+        keep = set(wanted)
+        for symbol in [s for s, row in self.rows.items() if s not in keep and not row.active]:
+            del self.rows[symbol]
+        self.dirty = True
+
+    def on_stage1(self, result: Mapping[str, Any]) -> None:
+        symbol = result.get("symbol")
+        if not isinstance(symbol, str):
+            return
+        row = self.rows.setdefault(symbol, AssetRow(symbol))
+        stats = result.get("stats") if isinstance(result.get("stats"), Mapping) else {}
+        assert isinstance(stats, Mapping)
+        price = _num(stats.get("price"))
+        if price is not None and price > 0:
+            row.price = price
+        row.price_change_pct = (
+            _num(stats.get("price_change_pct")) if "price_change_pct" in stats else row.price_change_pct
+        )
+        row.volume_usd = _num(stats.get("volume_usd")) if "volume_usd" in stats else row.volume_usd
+        atr = _num(stats.get("atr"))
+        if atr is not None and row.price:
+            row.atr_pct = atr / row.price * 100.0
+        row.rsi = _num(stats.get("rsi")) if "rsi" in stats else row.rsi
+        signal = result.get("signal")
+        triggers = result.get("trigger_reasons") or []
+        row.triggers = (
+            [normalize_trigger_name(str(t)) for t in triggers] if isinstance(triggers, list) else []
+        )
+        if signal != row.signal:
+            self.dirty = True
+        row.signal = signal if isinstance(signal, str) else None
+        if row.price is None:
+            row.state = ASSET_STATE["NO_DATA"]
+        else:
+            row.state = ASSET_STATE["ALERT"] if row.signal == SIGNAL_ALERT else ASSET_STATE["NORMAL"]
+        row.touch(_ts(result.get("timestamp")))
+
+    def on_stage2(self, result: Mapping[str, Any]) -> None:
+        symbol = result.get("symbol")
+        if not isinstance(symbol, str):
+            return
+        row = self.rows.setdefault(symbol, AssetRow(symbol))
+        status = result.get("status")
+        if status == STAGE2_STATUS["ERROR"]:
+            row.state = ASSET_STATE["ERROR"]
+            self.dirty = True
+            row.touch(_ts(result.get("timestamp")))
+            return
+        if status != STAGE2_STATUS["COMPLETED"]:
+            return
+        context = result.get("market_context") or {}
+        risk = result.get("risk_parameters") or {}
+        metrics = result.get("confidence_metrics") or {}
+        recommendation = result.get("recommendation")
+        confidence = _num(metrics.get("composite_confidence")) if isinstance(metrics, Mapping) else None
+        if recommendation != row.recommendation:
+            self.dirty = True
+        row.recommendation = recommendation if isinstance(recommendation, str) else None
+        row.confidence = confidence
+        if isinstance(context, Mapping):
+            self._apply_context(row, context)
+        tick = _num(risk.get("tick_size")) if isinstance(risk, Mapping) else None
+        if tick is not None and tick > 0:
+            row.tick_size = tick
+        narrative = result.get("narrative")
+        row.narrative = narrative if isinstance(narrative, str) and narrative else row.narrative
+        if row.recommendation not in BUY_SET and row.recommendation not in SELL_SET:
+            row.state = ASSET_STATE["NO_TRADE"] if row.signal == SIGNAL_ALERT else row.state
+        row.touch(_ts(result.get("timestamp")))
+
+    @staticmethod
+    def _apply_context(row: AssetRow, context: Mapping[str, Any]) -> None:
+        price = _num(context.get("price"))
+        if price is not None and price > 0:
+            row.price = price
+        atr_frac = _num(context.get("atr_pct"))
+        if atr_frac is not None:
+            row.atr_pct = atr_frac * 100.0  # контракт Stage2: частка
+        for name in ("rsi", "band_pct"):
+            value = _num(context.get(name))
+            if value is not None:
+                setattr(row, name, value)
+        scenario = context.get("scenario")
+        row.scenario = scenario if isinstance(scenario, str) else row.scenario
+        triggers = context.get("triggers")
+        if isinstance(triggers, list) and triggers:
+            row.triggers = [normalize_trigger_name(str(t)) for t in triggers]
+        levels = context.get("levels")
+        if isinstance(levels, list):
+            usable = [lv for lv in levels if isinstance(lv, Mapping) and _num(lv.get("price")) is not None]
+            usable.sort(key=lambda lv: abs(_num(lv.get("distance_pct")) or 0.0))
+            row.levels = [
+                {k: lv.get(k) for k in ("price", "kind", "scale", "touches", "distance_pct") if k in lv}
+                for lv in usable[:MAX_LEVELS_PER_ROW]
+            ]
+
+    def on_trade_events(self, events: Iterable[TradeEvent]) -> None:
+        for event in events:
+            trade = event.trade
+            row = self.rows.setdefault(trade.symbol, AssetRow(trade.symbol))
+            if event.kind in (EVENT_CLOSED, EVENT_CANCELLED):
+                row.active.pop(trade.side, None)
+                if event.kind == EVENT_CLOSED:
+                    row.last_closed = trade
+                    self._recent.append(trade)
+            else:
+                row.active[trade.side] = trade
+            if row.tick_size is None:
+                row.tick_size = trade.tick_size
+            row.touch(trade.last_ts or trade.decision_ts)
+            self.dirty = True
+
+    def on_prefilter(self, stats: Mapping[str, Any]) -> None:
+        """Статистика префільтра для лічильників (як є: universe, selected, rejected{reason})."""
+        self.prefilter = dict(stats)
+
+    def on_price(self, symbol: str, price: float, ts_ms: int) -> None:
+        """Свіжа ціна між результатами Stage1 (не робить кадр «брудним»)."""
+        row = self.rows.get(symbol)
+        if row is not None and math.isfinite(price) and price > 0:
+            row.price = price
+            row.touch(ts_ms)
+
+    def restore_trades(self, active: Iterable[Trade], recent: Iterable[Trade]) -> None:
+        """Угоди після перезапуску (з `TradeManager.active_trades()/recent_trades()`)."""
+        for trade in recent:
+            self._recent.append(trade)
+            row = self.rows.setdefault(trade.symbol, AssetRow(trade.symbol))
+            row.last_closed = trade
+        for trade in active:
+            self.rows.setdefault(trade.symbol, AssetRow(trade.symbol)).active[trade.side] = trade
+        self.dirty = True
+
+    # ── Кадр ──
+    def build_frame(self, ts_ms: int) -> dict[str, Any]:
+        """Один кадр стану з наступним `seq`; скидає `dirty`."""
+        self.seq += 1
+        self.dirty = False
+        rows = [row.to_dict() for row in self.rows.values()]
+        open_views = []
+        for trade in self._active_trades():
+            price = self._price_of(trade)
+            view = trade.view()
+            view["current_price"] = price
+            if trade.status == STATUS_OPEN and price is not None:
+                view["pnl_pct"] = trade.pnl_pct(price)
+                view["pnl_r"] = trade.r_multiple(price)
+            open_views.append(view)
+        recent = [t.view() for t in reversed(self._recent)]
+        return assemble_frame(rows, open_views, recent, self.prefilter, seq=self.seq, ts_ms=ts_ms)
+
+    def _active_trades(self) -> list[Trade]:
+        return [t for row in self.rows.values() for t in row.active.values()]
+
+    def _price_of(self, trade: Trade) -> float | None:
+        row = self.rows.get(trade.symbol)
+        return row.price if row is not None and row.price is not None else trade.last_price
+
+
+__all__ = ["MAX_LEVELS_PER_ROW", "AssetRow", "AssetStateAggregator"]

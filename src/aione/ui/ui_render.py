@@ -1,0 +1,196 @@
+"""Термінальна таблиця стану (Rich): чиста функція `render_table(frame, now_ms)`.
+
+Таблиця лише показує кадр: порядок рядків, лічильники, TP/SL і PnL уже пораховано
+видавцем; тут — тільки форматування (ціна за тіком, відсотки, компактний обсяг) і кольори:
+BUY — зелений, SELL — червоний, алерт — жовтий. Застарілі дані (старші за
+`UI_STALE_AFTER_SEC` відносно `now_ms`) позначаються `STALE_MARK` у шапці та в рядку.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+
+from aione.config.config import (
+    BUY_SET,
+    SELL_SET,
+    SIGNAL_ALERT,
+    UI_COLUMN_VOLUME,
+    UI_STALE_AFTER_SEC,
+    UI_TOP_N,
+)
+from aione.utils.utils import format_price, get_tick_size
+
+DASH = "-"
+STALE_MARK = "⚠ застаріло"
+COLUMNS = (
+    "Символ",
+    "Ціна",
+    "Зміна %",
+    UI_COLUMN_VOLUME,
+    "ATR %",
+    "RSI",
+    "Тригери",
+    "Сигнал",
+    "Впевн.",
+    "TP / SL",
+    "Угода / PnL",
+    "Смуга %",
+)
+_NUMERIC = frozenset({"Ціна", "Зміна %", UI_COLUMN_VOLUME, "ATR %", "RSI", "Впевн.", "TP / SL", "Смуга %"})
+
+
+# ── Форматування ──
+def _num(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def fmt_pct(value: Any, signed: bool = False) -> str:
+    number = _num(value)
+    if number is None:
+        return DASH
+    return f"{number:+.2f}%" if signed else f"{number:.2f}%"
+
+
+def fmt_compact(value: Any) -> str:
+    """1234567 → 1.23M; 98765 → 98.8K."""
+    number = _num(value)
+    if number is None:
+        return DASH
+    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if abs(number) >= limit:
+            return (
+                f"{number / limit:.2f}{suffix}"
+                if abs(number) < limit * 100
+                else f"{number / limit:.0f}{suffix}"
+            )
+    return f"{number:.0f}"
+
+
+def _tick(row: Mapping[str, Any]) -> float:
+    tick = _num(row.get("tick_size"))
+    return (
+        tick
+        if tick is not None and tick > 0
+        else get_tick_size(str(row.get("symbol", "")), _num(row.get("price")))
+    )
+
+
+def _signal_text(row: Mapping[str, Any]) -> str:
+    rec, signal = row.get("recommendation"), row.get("signal")
+    if rec and signal == SIGNAL_ALERT:
+        return f"{signal} · {rec}"
+    return str(rec or signal or DASH)
+
+
+def _trade_text(row: Mapping[str, Any]) -> str:
+    status = row.get("trade_status")
+    if not status:
+        return DASH
+    side = row.get("trade_side") or ""
+    label = f"{side} {status}".strip()
+    if status == "closed" and row.get("close_reason"):
+        label += f" ({row['close_reason']})"
+    pnl = _num(row.get("pnl_pct"))
+    return label if pnl is None else f"{label} {pnl:+.2f}%"
+
+
+def _tp_sl_text(row: Mapping[str, Any], tick: float) -> str:
+    tp, sl = _num(row.get("tp")), _num(row.get("sl"))
+    if tp is None and sl is None:
+        return DASH
+    return f"{format_price(tp, tick)} / {format_price(sl, tick)}"
+
+
+def row_style(row: Mapping[str, Any]) -> str:
+    """Колір рядка: BUY зелений, SELL червоний, алерт жовтий."""
+    rec = row.get("recommendation")
+    if rec in BUY_SET:
+        return "green"
+    if rec in SELL_SET:
+        return "red"
+    if row.get("signal") == SIGNAL_ALERT or row.get("state") == "alert":
+        return "yellow"
+    return ""
+
+
+def is_stale(ts: Any, now_ms: int, stale_after_sec: float = UI_STALE_AFTER_SEC) -> bool:
+    number = _num(ts)
+    return number is None or now_ms - number > stale_after_sec * 1000.0
+
+
+# ── Таблиця ──
+def header_text(frame: Mapping[str, Any], now_ms: int, stale_after_sec: float = UI_STALE_AFTER_SEC) -> Text:
+    """Шапка: лічильники, вік даних, seq; позначка, якщо кадр або дані застаріли."""
+    counters = frame.get("counters") if isinstance(frame.get("counters"), Mapping) else {}
+    assert isinstance(counters, Mapping)
+    frame_ts = _num(frame.get("ts"))
+    age_ms = _num(counters.get("data_age_ms"))
+    lag_ms = now_ms - frame_ts if frame_ts is not None else None
+    text = Text("AiOne")
+    for key, label in (("assets", "активів"), ("alerts", "алертів"), ("buy", "buy"), ("sell", "sell")):
+        text.append(f" · {label} {counters.get(key, DASH)}")
+    text.append(f" · угод {counters.get('open_trades', DASH)}")
+    freshness = max(v for v in (age_ms, lag_ms, 0.0) if v is not None)
+    text.append(f" · дані {freshness / 1000.0:.1f} с · seq {frame.get('seq', DASH)}")
+    if frame_ts is None or freshness > stale_after_sec * 1000.0:
+        text.append(f"  {STALE_MARK}", style="bold red")
+    return text
+
+
+def render_table(
+    frame: Mapping[str, Any],
+    now_ms: int,
+    *,
+    top_n: int = UI_TOP_N,
+    stale_after_sec: float = UI_STALE_AFTER_SEC,
+) -> Table:
+    """Rich-таблиця з кадру (порядок рядків — як у кадрі, перші `top_n`)."""
+    assets = [a for a in frame.get("assets", []) if isinstance(a, Mapping)]
+    table = Table(title=header_text(frame, now_ms, stale_after_sec), expand=False, header_style="bold")
+    for name in COLUMNS:
+        table.add_column(name, justify="right" if name in _NUMERIC else "left", no_wrap=name != "Тригери")
+    for row in assets[:top_n]:
+        tick = _tick(row)
+        stale = is_stale(row.get("updated_ts"), now_ms, stale_after_sec)
+        symbol = str(row.get("symbol", DASH)) + (f" {STALE_MARK}" if stale else "")
+        triggers = row.get("triggers") or []
+        rsi = _num(row.get("rsi"))
+        confidence = _num(row.get("confidence"))
+        band = _num(row.get("band_pct"))
+        table.add_row(
+            symbol,
+            format_price(_num(row.get("price")), tick),
+            fmt_pct(row.get("price_change_pct"), signed=True),
+            fmt_compact(row.get("volume_usd")),
+            fmt_pct(row.get("atr_pct")),
+            f"{rsi:.1f}" if rsi is not None else DASH,
+            ", ".join(str(t) for t in triggers) if isinstance(triggers, list) and triggers else DASH,
+            _signal_text(row),
+            f"{confidence:.2f}" if confidence is not None else DASH,
+            _tp_sl_text(row, tick),
+            _trade_text(row),
+            f"{band:.2f}%" if band is not None else DASH,
+            style=" ".join(part for part in ("dim" if stale else "", row_style(row)) if part) or None,
+        )
+    table.caption = f"показано {min(len(assets), top_n)} з {len(assets)}"
+    return table
+
+
+__all__ = [
+    "COLUMNS",
+    "DASH",
+    "STALE_MARK",
+    "fmt_compact",
+    "fmt_pct",
+    "header_text",
+    "is_stale",
+    "render_table",
+    "row_style",
+]
