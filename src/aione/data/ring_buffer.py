@@ -29,10 +29,20 @@ def _alloc(rows: int) -> list[np.ndarray]:
     return [np.zeros(rows, dtype=np.int64 if i in _INT_COLUMNS else np.float64) for i in range(9)]
 
 
+def _read_only(cols: list[np.ndarray]) -> list[np.ndarray]:
+    """View усіх колонок без права запису: зрізи з них успадковують заборону без жодних витрат."""
+    out = []
+    for col in cols:
+        v = col.view()
+        v.flags.writeable = False
+        out.append(v)
+    return out
+
+
 class BarRing:
     """Буфер закритих барів плюс (необов'язково) один відкритий бар."""
 
-    __slots__ = ("capacity", "rows_max", "version", "last_time", "_cols", "_start", "_end", "_open")
+    __slots__ = ("capacity", "rows_max", "version", "last_time", "_cols", "_ro", "_start", "_end", "_open")
 
     def __init__(self, capacity: int, slack: int | None = None) -> None:
         if capacity < 1:
@@ -42,6 +52,7 @@ class BarRing:
         self.version = 0  # росте на кожній зміні закритих барів (для write-behind)
         self.last_time: int | None = None  # open_time останнього закритого бару (кеш для гарячого шляху)
         self._cols: list[np.ndarray] = _alloc(min(self.rows_max, _MIN_ROWS))
+        self._ro = _read_only(self._cols)
         self._start = 0
         self._end = 0
         self._open: Bar | None = None
@@ -107,6 +118,7 @@ class BarRing:
             for dst, src in zip(fresh, self._cols, strict=True):
                 dst[:count] = src[start:end]
             self._cols = fresh
+            self._ro = _read_only(fresh)
         else:
             for col in self._cols:
                 col[:count] = col[start:end]  # numpy коректно копіює області, що перекриваються
@@ -141,6 +153,7 @@ class BarRing:
         rows = max(min(self.rows_max, _MIN_ROWS), min(self.rows_max, n + 1))
         if rows > self._cols[0].shape[0] or rows < self._cols[0].shape[0] // 2:
             self._cols = _alloc(rows)
+            self._ro = _read_only(self._cols)
         for dst, col in zip(self._cols, src, strict=True):
             dst[:n] = col
         self._start, self._end = 0, n
@@ -161,12 +174,18 @@ class BarRing:
         start = self._start if n is None else max(self._start, end - max(n, 0))
         if include_open and self._open is not None:
             end += 1
-        out = []
-        for col in self._cols:
-            v = col[start:end]
-            v.flags.writeable = False
-            out.append(v)
-        return BarArrays(*out)
+        ro = self._ro
+        return BarArrays(
+            ro[0][start:end],
+            ro[1][start:end],
+            ro[2][start:end],
+            ro[3][start:end],
+            ro[4][start:end],
+            ro[5][start:end],
+            ro[6][start:end],
+            ro[7][start:end],
+            ro[8][start:end],
+        )
 
 
 __all__ = ["BarRing"]
