@@ -123,7 +123,7 @@ async def test_dashboard_in_headless_chromium(data_1m: Path) -> None:
             assert last_close == float(bars[traded].close[provider.cursor[traded] - 1])
             trade = frame["trades"]["open"][0]
             detail_trades = await page.inner_text("#detail-trades")
-            assert format_price(trade["entry"], by_symbol[traded]["tick_size"]) in detail_trades
+            assert format_price(trade["entry_price"], by_symbol[traded]["tick_size"]) in detail_trades
             assert trade["side"] in detail_trades
             assert await page.locator(".main-svg").count() > 0
 

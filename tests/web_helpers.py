@@ -12,6 +12,8 @@ import numpy as np
 import talib
 
 from aione.data.bars import BarArrays, read_bars_parquet
+from aione.stage3.trade_model import Trade
+from aione.ui.publish_full_state import assemble_frame
 from aione.utils.utils import get_tick_size, round_to_tick
 
 WEB_SYMBOLS = ("BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT", "ADAUSDT", "LINKUSDT", "SUIUSDT", "ENAUSDT")
@@ -55,7 +57,8 @@ def load_recorded(data_dir: Path, symbols: tuple[str, ...] = WEB_SYMBOLS) -> dic
 
 
 def _asset_row(symbol: str, bars: BarArrays, stop: int) -> dict[str, Any]:
-    """Рядок активу з барів до `stop` (не включно): прості RSI/ATR з TA-Lib, рівні — екстремуми 240 барів."""
+    """Рядок активу у форматі агрегатора (`AssetRow.to_dict`) з барів до `stop` (не включно):
+    прості RSI/ATR з TA-Lib, рівні — екстремуми останніх 240 барів, сигнал — з RSI."""
     window = bars.slice(max(0, stop - 1500), stop)
     close, high, low = window.close, window.high, window.low
     price = float(close[-1])
@@ -65,23 +68,29 @@ def _asset_row(symbol: str, bars: BarArrays, stop: int) -> dict[str, Any]:
     tick = get_tick_size(symbol, price)
     support = round_to_tick(float(np.min(low[-240:])), tick)
     resistance = round_to_tick(float(np.max(high[-240:])), tick)
+    alert = rsi >= 60 or rsi <= 40
+    buy = rsi <= 40
     row: dict[str, Any] = {
         "symbol": symbol,
-        "state": "normal",
+        "state": "alert" if alert else "normal",
         "price": price,
         "price_change_pct": (price / float(day.open[0]) - 1.0) * 100.0,
         "volume_usd": float(np.sum(day.quote_volume)),
         "atr_pct": atr / price * 100.0,
         "rsi": rsi,
         "band_pct": (resistance - support) / price * 100.0,
-        "triggers": [],
-        "signal": "NORMAL",
-        "recommendation": "HOLD",
+        "triggers": (["rsi_oversold", "near_low"] if buy else ["rsi_overbought", "near_high"])
+        if alert
+        else [],
+        "signal": "ALERT" if alert else "NORMAL",
+        "recommendation": ("BUY_IN_DIPS" if buy else "SELL_ON_RALLIES") if alert else "HOLD",
         "confidence": round(abs(rsi - 50.0) / 50.0, 3),
+        "scenario": ("BULLISH_CONTROL" if buy else "BEARISH_CONTROL") if alert else "RANGE_BOUND",
         "tp": None,
         "sl": None,
-        "entry": None,
+        "trade_side": None,
         "trade_status": None,
+        "close_reason": None,
         "pnl_pct": None,
         "narrative": f"{symbol}: ціна {price} між підтримкою {support} і опором {resistance}.",
         "tick_size": tick,
@@ -89,19 +98,42 @@ def _asset_row(symbol: str, bars: BarArrays, stop: int) -> dict[str, Any]:
             {"price": support, "kind": "support", "scale": "micro"},
             {"price": resistance, "kind": "resistance", "scale": "micro"},
         ],
+        "updated_ts": int(bars.open_time[stop - 1]) + 60_000,
+        "_atr": atr,
     }
-    if rsi >= 60 or rsi <= 40:
-        buy = rsi <= 40
-        row.update(
-            state="alert",
-            signal="ALERT",
-            triggers=["rsi_oversold" if buy else "rsi_overbought", "near_low" if buy else "near_high"],
-            recommendation="BUY_IN_DIPS" if buy else "SELL_ON_RALLIES",
-            entry=price,
-            tp=round_to_tick(price + (3 if buy else -3) * atr, tick),
-            sl=round_to_tick(price - (1 if buy else -1) * atr, tick),
-        )
     return row
+
+
+def _trade(row: dict[str, Any], bars: BarArrays, stop: int, back: int, closed_back: int | None) -> Trade:
+    """Справжня угода Stage3 (`Trade`), відкрита `back` барів тому; закрита `closed_back` барів тому."""
+    side = "BUY" if row["recommendation"] != "SELL_ON_RALLIES" else "SELL"
+    sign = 1.0 if side == "BUY" else -1.0
+    tick, atr = row["tick_size"], row["_atr"]
+    entry = float(bars.close[stop - back])
+    closed = closed_back is not None
+    last = float(bars.close[stop - closed_back]) if closed_back is not None else row["price"]
+    return Trade(
+        trade_id=f"{row['symbol']}-{back}",
+        symbol=row["symbol"],
+        side=side,  # type: ignore[arg-type]
+        status="closed" if closed else "open",
+        decision_ts=int(bars.open_time[stop - back - 1]),
+        recommendation=row["recommendation"],
+        confidence=0.8,
+        planned_entry=entry,
+        tp=round_to_tick(entry + sign * 3 * atr, tick),
+        sl=round_to_tick(entry - sign * atr, tick),
+        initial_sl=round_to_tick(entry - sign * atr, tick),
+        atr=atr,
+        tick_size=tick,
+        fee_rate=0.0004,
+        entry_price=entry,
+        entry_ts=int(bars.open_time[stop - back]),
+        last_price=last,
+        exit_price=last if closed else None,
+        exit_ts=int(bars.open_time[stop - closed_back]) if closed_back is not None else None,
+        close_reason="time_exit" if closed else None,
+    )
 
 
 def visible_bars(bars: BarArrays, t_ms: int) -> int:
@@ -110,58 +142,28 @@ def visible_bars(bars: BarArrays, t_ms: int) -> int:
 
 
 def build_frame(bars: dict[str, BarArrays], t_ms: int, seq: int) -> dict[str, Any]:
-    """Кадр у форматі агрегатора (schema_version, seq, ts, assets, counters, trades) на момент `t_ms`."""
+    """Кадр у форматі агрегатора (`assemble_frame` з `ui.publish_full_state`) на момент `t_ms`:
+    одна відкрита угода на першому символі з сигналом BUY/SELL, одна закрита — на першому символі."""
     stops = {s: visible_bars(b, t_ms) for s, b in bars.items()}
-    assets = [_asset_row(s, b, stops[s]) for s, b in bars.items()]
-    ts_ms = t_ms
+    rows = [_asset_row(s, b, stops[s]) for s, b in bars.items()]
     open_trades: list[dict[str, Any]] = []
-    for row in assets:
-        if row["recommendation"] in ("BUY_IN_DIPS", "SELL_ON_RALLIES") and not open_trades:
-            b, stop = bars[row["symbol"]], stops[row["symbol"]]
-            entry = float(b.close[stop - 31])
-            direction = 1.0 if row["recommendation"] == "BUY_IN_DIPS" else -1.0
-            pnl = direction * (row["price"] / entry - 1.0) * 100.0
-            row.update(trade_status="open", pnl_pct=pnl, entry=entry)
-            open_trades.append(
-                {
-                    "symbol": row["symbol"],
-                    "side": "LONG" if direction > 0 else "SHORT",
-                    "entry": entry,
-                    "tp": row["tp"],
-                    "sl": row["sl"],
-                    "current_price": row["price"],
-                    "pnl_pct": pnl,
-                    "status": "open",
-                    "opened_at": int(b.open_time[stop - 31]),
-                }
-            )
-    b0, stop = bars[assets[0]["symbol"]], stops[assets[0]["symbol"]]
-    recent = [
-        {
-            "symbol": assets[0]["symbol"],
-            "side": "LONG",
-            "entry": float(b0.close[stop - 400]),
-            "exit_price": float(b0.close[stop - 200]),
-            "pnl_pct": (float(b0.close[stop - 200]) / float(b0.close[stop - 400]) - 1.0) * 100.0,
-            "status": "time_exit",
-            "closed_at": int(b0.open_time[stop - 200]),
-        }
-    ]
-    alerts = sum(1 for a in assets if a["signal"] == "ALERT")
-    return {
-        "schema_version": 1,
-        "seq": seq,
-        "ts": ts_ms,
-        "assets": assets,
-        "counters": {
-            "assets": len(assets),
-            "alerts": alerts,
-            "buy": sum(1 for a in assets if a["recommendation"] == "BUY_IN_DIPS"),
-            "sell": sum(1 for a in assets if a["recommendation"] == "SELL_ON_RALLIES"),
-            "open_trades": len(open_trades),
-        },
-        "trades": {"open": open_trades, "recent": recent},
-    }
+    signalled = [r for r in rows if r["recommendation"] in ("BUY_IN_DIPS", "SELL_ON_RALLIES")]
+    if signalled:
+        row = signalled[0]
+        trade = _trade(row, bars[row["symbol"]], stops[row["symbol"]], 30, None)
+        row.update(
+            tp=trade.tp,
+            sl=trade.sl,
+            trade_side=trade.side,
+            trade_status="open",
+            pnl_pct=trade.pnl_pct(row["price"]),
+        )
+        open_trades.append(trade.view())
+    first = rows[0]
+    recent = [_trade(first, bars[first["symbol"]], stops[first["symbol"]], 400, 200).view()]
+    for row in rows:
+        del row["_atr"]
+    return assemble_frame(rows, open_trades, recent, {}, seq=seq, ts_ms=t_ms)
 
 
 def big_frame(seq: int, n_assets: int = 300) -> dict[str, Any]:

@@ -116,8 +116,7 @@ function isAlert(asset) {
 }
 
 function hasOpenTrade(asset) {
-  const st = String(asset.trade_status || "").toLowerCase();
-  return st === "open" || st === "opened";
+  return String(asset.trade_status || "").toLowerCase() === "open";
 }
 
 function passesFilter(asset) {
@@ -150,7 +149,9 @@ function tradeText(a) {
   const st = a.trade_status ? String(a.trade_status) : "";
   const pnl = num(a.pnl_pct);
   if (!st && pnl === null) return DASH;
-  return (st || DASH) + (pnl === null ? "" : " " + fmtPct(pnl, 2, true));
+  const status = st === "closed" && a.close_reason ? String(a.close_reason) : st || DASH;
+  const sideText = a.trade_side ? String(a.trade_side) + " " : "";
+  return sideText + status + (pnl === null ? "" : " " + fmtPct(pnl, 2, true));
 }
 
 function triggersText(a) {
@@ -234,7 +235,10 @@ function renderHeader(frame) {
   document.getElementById("seq").textContent = "seq " + (frame.seq ?? DASH);
   const c = frame.counters && typeof frame.counters === "object" ? frame.counters : {};
   const parts = [];
-  const names = { assets: "активів", alerts: "алертів", buy: "buy", sell: "sell", open_trades: "відкритих угод" };
+  const names = {
+    assets: "активів", alerts: "алертів", buy: "buy", sell: "sell", open_trades: "відкритих угод",
+    pending_trades: "очікують входу",
+  };
   for (const [key, label] of Object.entries(names)) {
     if (key in c) parts.push(`${label}: ${esc(c[key])}`);
   }
@@ -248,27 +252,30 @@ function tradesOf(frame) {
 }
 
 function tradeTick(trade) {
-  const asset = assetBySymbol(trade.symbol) || { symbol: trade.symbol, price: num(trade.entry) };
+  if (num(trade.tick_size) > 0) return trade.tick_size;
+  const asset = assetBySymbol(trade.symbol) || { symbol: trade.symbol, price: num(trade.entry_price ?? trade.entry) };
   return tickFor(asset);
 }
 
-function tradesTable(trades, closed, withSymbol = true) {
+// compact — для панелі деталей: без символу, TP і SL (вони вже показані вище).
+function tradesTable(trades, closed, compact = false) {
   if (!trades.length) return `<p class="muted">немає</p>`;
+  const keep = (list) => (compact ? list.filter((_, i) => ![0, 3, 4].includes(i)) : list);
   const head = ["Символ", "Сторона", "Вхід", "TP", "SL", closed ? "Вихід" : "Ціна", "PnL", "Статус", closed ? "Закрито" : "Відкрито"];
   const rows = trades.map((t) => {
     const tick = tradeTick(t);
     const pnl = num(t.pnl_pct);
-    const last = closed ? (t.exit_price ?? t.close_price) : (t.current_price ?? t.price);
-    const when = closed ? (t.closed_at ?? t.exit_time) : (t.opened_at ?? t.entry_time);
+    const last = closed ? t.exit_price : (t.last_price ?? t.current_price);
+    const when = closed ? (t.closed_at ?? t.exit_ts) : (t.opened_at ?? t.entry_ts);
     const cells = [
       esc(t.symbol || DASH), esc(t.side || t.direction || DASH), fmtPrice(t.entry ?? t.entry_price, tick),
       fmtPrice(t.tp, tick), fmtPrice(t.sl, tick), fmtPrice(last, tick),
       `<span class="${(pnl || 0) >= 0 ? "up" : "down"}">${fmtPct(pnl, 2, true)}</span>`,
-      esc(t.status || t.exit_reason || DASH), fmtTime(when),
+      esc((closed ? t.close_reason : null) || t.status || DASH), fmtTime(when),
     ];
-    return `<tr>${cells.slice(withSymbol ? 0 : 1).map((c) => `<td>${c}</td>`).join("")}</tr>`;
+    return `<tr>${keep(cells).map((c) => `<td>${c}</td>`).join("")}</tr>`;
   }).join("");
-  const heads = head.slice(withSymbol ? 0 : 1).map((h) => `<th>${h}</th>`).join("");
+  const heads = keep(head).map((h) => `<th>${h}</th>`).join("");
   return `<table class="small"><thead><tr>${heads}</tr></thead><tbody>${rows}</tbody></table>`;
 }
 
@@ -301,15 +308,19 @@ function renderDetail() {
   panel.classList.remove("hidden");
   const a = assetBySymbol(state.selected) || { symbol: state.selected };
   const tick = tickFor(a);
+  const t = tradesOf(state.frame);
+  const mine = (list) => list.filter((x) => x && x.symbol === state.selected);
+  const active = mine(t.open);
+  const entry = num(a.entry) ?? num(active[0] && (active[0].entry_price ?? active[0].entry));
   document.getElementById("detail-symbol").textContent = state.selected;
   const badge = document.getElementById("detail-signal");
   badge.textContent = signalText(a);
   badge.className = "badge " + rowClass(a);
   const stats = [
     ["Ціна", fmtPrice(a.price, tick)], ["Зміна", fmtPct(a.price_change_pct, 2, true)], ["ATR", fmtPct(a.atr_pct)],
-    ["RSI", fmtNum(a.rsi)], ["Впевненість", fmtConfidence(a.confidence)], ["Вхід", fmtPrice(a.entry, tick)],
+    ["RSI", fmtNum(a.rsi)], ["Впевненість", fmtConfidence(a.confidence)], ["Вхід", fmtPrice(entry, tick)],
     ["TP", fmtPrice(a.tp, tick)], ["SL", fmtPrice(a.sl, tick)], ["Угода", tradeText(a)], ["Смуга", fmtPct(a.band_pct)],
-    ["Стан", a.state || DASH], ["Тригери", triggersText(a)],
+    ["Стан", a.state || DASH], ["Сценарій", a.scenario || DASH], ["Тригери", triggersText(a)],
   ];
   document.getElementById("detail-stats").innerHTML = stats
     .map(([k, v]) => `<div><span class="muted">${esc(k)}</span> <b>${esc(v)}</b></div>`).join("");
@@ -318,11 +329,9 @@ function renderDetail() {
   document.getElementById("detail-levels").innerHTML = levels.length
     ? levels.map((l) => `<span class="level ${esc(l.kind || "")}">${esc(l.kind || "рівень")} ${fmtPrice(l.price, tick)}${l.scale ? " · " + esc(l.scale) : ""}</span>`).join(" ")
     : DASH;
-  const t = tradesOf(state.frame);
-  const mine = (list) => list.filter((x) => x && x.symbol === state.selected);
   document.getElementById("detail-trades").innerHTML =
-    `<h4>відкриті</h4>${tradesTable(mine(t.open), false, false)}<h4>закриті</h4>${tradesTable(mine(t.recent), true, false)}`;
-  renderChart(a, tick, mine(t.open));
+    `<h4>відкриті</h4>${tradesTable(mine(t.open), false, true)}<h4>закриті</h4>${tradesTable(mine(t.recent), true, true)}`;
+  renderChart(a, tick, active);
 }
 
 function hline(y, color, dash, label, left = false) {
@@ -354,7 +363,7 @@ function renderChart(asset, tick, openTrades) {
     lines.push(hline(p, color, "dot", `${kind || "рівень"} ${p.toFixed(d)}`));
   }
   const trade = openTrades[0] || {};
-  const entry = num(asset.entry) ?? num(trade.entry) ?? num(trade.entry_price);
+  const entry = num(asset.entry) ?? num(trade.entry_price) ?? num(trade.entry);
   const tp = num(asset.tp) ?? num(trade.tp);
   const sl = num(asset.sl) ?? num(trade.sl);
   if (entry !== null) lines.push(hline(entry, "#d0d0d0", "dash", `entry ${entry.toFixed(d)}`, true));
