@@ -81,7 +81,9 @@ async def test_write_behind_then_fresh_store_restores(
         await store.close()
 
 
-async def test_ttls_follow_config(redis_url: str, real_bars: dict[str, BarArrays], client: aioredis.Redis) -> None:
+async def test_ttls_follow_config(
+    redis_url: str, real_bars: dict[str, BarArrays], client: aioredis.Redis
+) -> None:
     store = UnifiedDataStore(redis_url=redis_url, capacity={"5m": 100})
     await store.start()
     store.put_bars("BTCUSDT", "1m", real_bars["BTCUSDT"].slice(0, 10))
@@ -159,7 +161,7 @@ async def test_bad_block_in_redis_is_skipped(
     seed.put_bars("BTCUSDT", "1m", real_bars["BTCUSDT"].slice(0, 20))
     await seed.close()
     await client.set(redis_keys.bars_key("XRPUSDT", "1m"), b"garbage")
-    await client.sadd(redis_keys.BARS_INDEX_KEY, "XRPUSDT:1m")
+    await client.sadd(redis_keys.BARS_INDEX_KEY, "XRPUSDT:1m", "GONEUSDT:1m")  # GONE — ключ уже вичерпав TTL
     await client.set(redis_keys.meta_key("BTCUSDT"), b"{not json")
     store = UnifiedDataStore(redis_url=redis_url)
     await store.start()
@@ -167,6 +169,8 @@ async def test_bad_block_in_redis_is_skipped(
         assert store.stats.redis_bad_blocks == 1
         assert store.bar_count("XRPUSDT", "1m") == 0 and store.bar_count("BTCUSDT", "1m") == 20
         assert store.get_symbol_info("BTCUSDT") is None
+        members = {m.decode() for m in await client.smembers(redis_keys.BARS_INDEX_KEY)}
+        assert members == {"BTCUSDT:1m", "XRPUSDT:1m"}
     finally:
         await store.close()
 

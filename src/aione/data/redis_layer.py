@@ -87,6 +87,9 @@ class RedisLayer:
             if pairs:
                 values = await self._client.mget([redis_keys.bars_key(s, tf) for s, tf in pairs])
                 blocks = {(s, tf): v for (s, tf), v in zip(pairs, values, strict=True) if v is not None}
+                gone = [f"{s}:{tf}" for (s, tf), v in zip(pairs, values, strict=True) if v is None]
+                if gone:  # блок уже вичерпав TTL: прибираємо його з індексу
+                    await self._client.srem(redis_keys.BARS_INDEX_KEY, *gone)
             symbols = sorted({s for s, _ in pairs})
             meta: dict[str, Any] = {}
             if symbols:

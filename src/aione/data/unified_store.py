@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import orjson
+import pyarrow as pa
 from pydantic import ValidationError
 
 from aione.config.config import (
@@ -163,16 +164,22 @@ class UnifiedDataStore(RamStore):
             except TimeoutError:
                 pass
             now = loop.time()
-            if self._redis is not None and now >= next_redis:
-                if await self._flush_redis():
-                    backoff = initial
-                    next_redis = loop.time() + self.flush_interval
-                else:
-                    next_redis = loop.time() + backoff
-                    backoff = min(backoff * 2, self.redis_retry_max)
-            if self.data_dir is not None and now >= next_disk:
-                await self._flush_disk()
-                next_disk = loop.time() + self.disk_flush_interval
+            try:
+                if self._redis is not None and now >= next_redis:
+                    if await self._flush_redis():
+                        backoff = initial
+                        next_redis = loop.time() + self.flush_interval
+                    else:
+                        next_redis = loop.time() + backoff
+                        backoff = min(backoff * 2, self.redis_retry_max)
+                if self.data_dir is not None and now >= next_disk:
+                    await self._flush_disk()
+                    next_disk = loop.time() + self.disk_flush_interval
+            except Exception:
+                # Непередбачена помилка одного проходу не має зупиняти write-behind: журнал і наступний прохід.
+                logger.exception("store_write_behind_iteration_failed")
+                next_redis = max(next_redis, loop.time() + backoff)
+                next_disk = max(next_disk, loop.time() + self.disk_flush_interval)
 
     # ── Redis ──
     def _apply_redis_snapshot(self, snapshot: RedisSnapshot) -> None:
@@ -347,7 +354,7 @@ class UnifiedDataStore(RamStore):
             try:
                 disk_layer.write_bars_atomic(path, arrays)
                 done.append((key, version))
-            except OSError as exc:
+            except (OSError, pa.ArrowException) as exc:
                 failed += 1
                 logger.warning("disk_write_failed path=%s error=%r", path, exc)
         if meta_payload is not None:
