@@ -104,6 +104,28 @@ def web(
         raise typer.Exit(code=1) from None
 
 
+@app.command("ui")
+def ui(
+    redis: str | None = typer.Option(None, "--redis", help="URL Redis (типово AIONE_REDIS_URL)."),
+    top: int | None = typer.Option(None, "--top", min=1, help="Скільки рядків показати (типово UI_TOP_N)."),
+) -> None:
+    """Термінальна таблиця стану: знімок + канал оновлень у Redis, перепідключення з паузою."""
+    import asyncio
+
+    from aione.logging_setup import setup_logging
+    from aione.ui.ui_consumer import run_ui
+
+    settings = settings_or_exit(**({"redis_url": redis} if redis else {}))
+    if settings.redis_dsn is None:
+        typer.echo("aione ui: needs --redis URL or AIONE_REDIS_URL (the demo shows the table in-process)", err=True)
+        raise typer.Exit(code=2)
+    setup_logging("WARNING")  # журнал не має засмічувати живу таблицю
+    try:
+        asyncio.run(run_ui(settings.redis_dsn, top_n=top or cfg.UI_TOP_N))
+    except KeyboardInterrupt:
+        pass
+
+
 def main() -> None:
     """Точка входу консольного скрипта."""
     app()
