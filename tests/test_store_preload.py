@@ -199,3 +199,14 @@ async def test_preload_against_simulator_then_warm_restart(tmp_path: Path, data_
             assert warm.weight_used < cold.weight_used
     finally:
         await sim.stop()
+
+
+async def test_progress_bar_silent_when_not_a_terminal(
+    recorded: dict[str, BarArrays], capsys: pytest.CaptureFixture[str]
+) -> None:
+    now = now_of(recorded)
+    store = UnifiedDataStore()
+    report = await preload(store, StubRest(recorded, now), list(recorded)[:1], lookback_1m=10, now_ms=now)
+    assert report.bars_from_rest > 0
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out == ""
