@@ -130,3 +130,18 @@ def test_frame_ts_accepts_seconds_and_milliseconds() -> None:
     assert frame_ts_seconds({"ts": 1_748_000_000.5}) == 1_748_000_000.5
     for bad in ({}, {"ts": None}, {"ts": "x"}, {"ts": float("nan")}, {"ts": True}, {"ts": -5}):
         assert frame_ts_seconds(bad) is None
+
+
+# ── Команда ──
+def test_cli_web_without_redis_exits_2(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from aione.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("AIONE_REDIS_URL", raising=False)
+    result = CliRunner().invoke(app, ["web"])
+    assert result.exit_code == 2
+    assert "--redis" in result.output
+    bad = CliRunner().invoke(app, ["web", "--redis", "http://nope"])
+    assert bad.exit_code == 2 and "AIONE_REDIS_URL" in bad.output

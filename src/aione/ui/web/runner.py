@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 
 from aiohttp import web
 
@@ -54,19 +56,29 @@ async def run_web(
     stop: asyncio.Event | None = None,
 ) -> None:
     """Панель над Redis: знімок + канал стану, бари графіка — з ключів сховища в тому ж Redis
-    (або з `bars`). Працює до `stop` (або скасування задачі)."""
+    (або з `bars`). Працює до `stop`; без `stop` — до SIGINT/SIGTERM (охайна зупинка)."""
+    installed: list[signal.Signals] = []
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, stop.set)
+                installed.append(sig)
     client = make_redis_client(redis_url) if bars is None else None
     source = RedisFrameSource(redis_url)
     try:
         runner = await start_web_server(create_web_app(source, bars or RedisBarsProvider(client)), host, port)
         try:
-            await (stop or asyncio.Event()).wait()
+            await stop.wait()
         finally:
             await runner.cleanup()
             logger.info("web_stopped", extra=log_ctx("web"))
     finally:
         if client is not None:
             await client.aclose()
+        for sig in installed:
+            asyncio.get_running_loop().remove_signal_handler(sig)
 
 
 __all__ = ["WebRunner", "run_web", "start_web_server"]

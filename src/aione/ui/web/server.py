@@ -101,7 +101,9 @@ async def _frame(request: web.Request) -> web.Response:
     hub = request.app[HUB_KEY]
     if hub.latest_json is None:
         return _json({"error": "no frame received yet"}, status=503)
-    return web.Response(text=hub.latest_json, content_type="application/json")
+    return web.Response(
+        text=hub.latest_json, content_type="application/json", headers={"Cache-Control": "no-store"}
+    )
 
 
 async def _bars(request: web.Request) -> web.Response:
@@ -124,7 +126,8 @@ async def _bars(request: web.Request) -> web.Response:
 async def _ws(request: web.Request) -> web.StreamResponse:
     if not _origin_allowed(request):
         raise web.HTTPForbidden(text="cross-origin WebSocket refused")
-    ws = web.WebSocketResponse(heartbeat=20.0)
+    # Без permessage-deflate: панель локальна, а стиснення кадру окремо для кожного браузера коштує CPU конвеєра.
+    ws = web.WebSocketResponse(heartbeat=20.0, compress=False)
     await ws.prepare(request)
     hub = request.app[HUB_KEY]
     sockets = request.app[SOCKETS_KEY]
