@@ -50,7 +50,10 @@ async def test_metrics_endpoint_serves_valid_exposition() -> None:
     exercise(metrics)
     port = await metrics.start_server(free_port(), host="127.0.0.1")
     try:
-        async with aiohttp.ClientSession() as session, session.get(f"http://127.0.0.1:{port}/metrics") as resp:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"http://127.0.0.1:{port}/metrics") as resp,
+        ):
             assert resp.status == 200 and resp.headers["Content-Type"].startswith("text/plain")
             body = await resp.text()
     finally:
@@ -58,7 +61,9 @@ async def test_metrics_endpoint_serves_valid_exposition() -> None:
     families = {f.name: f for f in text_string_to_metric_families(body)}
     for name, kind in REQUIRED.items():
         assert name in families and families[name].type == kind, name
-    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value for f in families.values() for s in f.samples}
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value for f in families.values() for s in f.samples
+    }
     assert samples[("symbols_filtered_total", (("reason", "low_volume"),))] == 3
     assert samples[("signals_total", (("recommendation", "STRONG_BUY"),))] == 2
     assert samples[("open_trades", ())] == 2
