@@ -245,3 +245,15 @@ def test_create_web_app_rejects_wrong_arguments() -> None:
         create_web_app([_frame(1)])  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         create_web_app(QueueFrameSource(), bars=object())  # type: ignore[arg-type]
+
+
+async def test_failing_bars_provider_gives_503_not_a_crash() -> None:
+    class Broken:
+        async def get_recent_bars(self, symbol: str, n: int) -> list[dict[str, Any]]:
+            raise ConnectionError("store is down")
+
+    async with TestClient(TestServer(create_web_app(QueueFrameSource(), Broken()))) as client:
+        resp = await client.get("/api/bars/BTCUSDT")
+        assert resp.status == 503
+        assert "unavailable" in (await resp.json())["error"]
+        assert (await client.get("/healthz")).status == 200

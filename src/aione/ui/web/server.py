@@ -119,7 +119,11 @@ async def _bars(request: web.Request) -> web.Response:
     provider = request.app[BARS_KEY]
     if provider is None:
         return _json({"error": "no bars provider in this mode (the chart needs the in-process store)"}, 404)
-    bars = await fetch_recent_bars(provider, symbol, n)
+    try:
+        bars = await fetch_recent_bars(provider, symbol, n)
+    except Exception:
+        logger.exception("web_bars_failed", extra=log_ctx("web", symbol))
+        return _json({"error": "bars are unavailable right now"}, status=503)
     return _json({"symbol": symbol, "timeframe": "1m", "bars": bars})
 
 
@@ -140,17 +144,16 @@ async def _ws(request: web.Request) -> web.StreamResponse:
             await asyncio.wait_for(ws.send_str(text), timeout=SEND_TIMEOUT_SEC)
 
     send_task = asyncio.create_task(writer(), name="web_ws_writer")
+    # Читання потрібне, щоб отримати close/ping; зміст повідомлень браузера не використовується.
+    read_task = asyncio.create_task(_drain(ws), name="web_ws_reader")
     try:
-        # Читання потрібне, щоб отримати close/ping; зміст повідомлень браузера не використовується.
-        read_task = asyncio.create_task(_drain(ws), name="web_ws_reader")
         done, _ = await asyncio.wait({send_task, read_task}, return_when=asyncio.FIRST_COMPLETED)
-        for task in (send_task, read_task):
-            task.cancel()
         for task in done:
             if not task.cancelled() and task.exception() is not None:
                 logger.info("web_client_dropped error=%r", task.exception(), extra=log_ctx("web"))
     finally:
         send_task.cancel()
+        read_task.cancel()
         hub.remove_client(client)
         sockets.discard(ws)
         if not ws.closed:
