@@ -43,10 +43,14 @@ class PlainSum:
 
     def push(self, x: float) -> float:
         """Додає значення; повертає суму вікна (NaN, поки вікно неповне)."""
-        s = self.peek(x)
-        if self.pos + 1 == self.w:
-            vals = self.vals
-            vals.append(x)
+        pre = self.pre + x
+        pos = self.pos
+        suf = self.suf
+        full = pos + 1 == self.w
+        out = suf[pos] + pre if suf is not None else (pre if full else nan)
+        vals = self.vals
+        vals.append(x)
+        if full:
             suf = [0.0] * self.w
             acc = 0.0
             for j in range(self.w - 2, -1, -1):
@@ -57,10 +61,9 @@ class PlainSum:
             self.pre = 0.0
             self.pos = 0
         else:
-            self.vals.append(x)
-            self.pre = self.pre + x
-            self.pos += 1
-        return s
+            self.pre = pre
+            self.pos = pos + 1
+        return out
 
 
 # ── Зсунуті моменти ──
@@ -101,13 +104,23 @@ class Moments:
 
     def push(self, x: float) -> tuple[float, float, float]:
         """Додає значення; повертає (c, S1, S2) як `peek`."""
-        out = self.peek(x)
         if not self.started:
             self.c = x
             self.started = True
-        if self.pos + 1 == self.w:
-            vals = self.vals
-            vals.append(x)
+        c = self.c
+        d = x - c
+        p1 = self.p1 + d
+        p2 = self.p2 + d * d
+        pos = self.pos
+        suf1 = self.suf1
+        full = pos + 1 == self.w
+        if suf1 is not None:
+            out = (c, suf1[pos] + p1, self.suf2[pos] + p2)  # type: ignore[index]
+        else:
+            out = (c, p1, p2) if full else (c, nan, nan)
+        vals = self.vals
+        vals.append(x)
+        if full:
             w = self.w
             suf1 = [0.0] * w
             suf2 = [0.0] * w
@@ -127,11 +140,9 @@ class Moments:
             self.p2 = 0.0
             self.pos = 0
         else:
-            self.vals.append(x)
-            d = x - self.c
-            self.p1 = self.p1 + d
-            self.p2 = self.p2 + d * d
-            self.pos += 1
+            self.p1 = p1
+            self.p2 = p2
+            self.pos = pos + 1
         return out
 
 
@@ -175,15 +186,27 @@ class WeightedMoments:
 
     def push(self, x: float, v: float) -> tuple[float, float, float, float]:
         """Додає бар; повертає (c, S0, S1, S2) як `peek`."""
-        out = self.peek(x, v)
         if not self.started:
             self.c = x
             self.started = True
-        if self.pos + 1 == self.w:
-            xs = self.xs
-            vs = self.vs
-            xs.append(x)
-            vs.append(v)
+        c = self.c
+        d = x - c
+        vd = v * d
+        p0 = self.p0 + v
+        p1 = self.p1 + vd
+        p2 = self.p2 + vd * d
+        pos = self.pos
+        suf0 = self.suf0
+        full = pos + 1 == self.w
+        if suf0 is not None:
+            out = (c, suf0[pos] + p0, self.suf1[pos] + p1, self.suf2[pos] + p2)  # type: ignore[index]
+        else:
+            out = (c, p0, p1, p2) if full else (c, nan, nan, nan)
+        xs = self.xs
+        vs = self.vs
+        xs.append(x)
+        vs.append(v)
+        if full:
             w = self.w
             suf0 = [0.0] * w
             suf1 = [0.0] * w
@@ -208,14 +231,10 @@ class WeightedMoments:
             self.p0 = self.p1 = self.p2 = 0.0
             self.pos = 0
         else:
-            self.xs.append(x)
-            self.vs.append(v)
-            d = x - self.c
-            vd = v * d
-            self.p0 = self.p0 + v
-            self.p1 = self.p1 + vd
-            self.p2 = self.p2 + vd * d
-            self.pos += 1
+            self.p0 = p0
+            self.p1 = p1
+            self.p2 = p2
+            self.pos = pos + 1
         return out
 
 
@@ -255,12 +274,22 @@ class Extremes:
 
     def push(self, hi: float, lo: float) -> tuple[float, float]:
         """Додає бар; повертає (max, min) як `peek`."""
-        out = self.peek(hi, lo)
-        if self.pos + 1 == self.w:
-            his = self.his
-            los = self.los
-            his.append(hi)
-            los.append(lo)
+        phi = self.phi if self.phi >= hi else hi
+        plo = self.plo if self.plo <= lo else lo
+        pos = self.pos
+        sufhi = self.sufhi
+        full = pos + 1 == self.w
+        if sufhi is not None:
+            sh = sufhi[pos]
+            sl = self.suflo[pos]  # type: ignore[index]
+            out = ((sh if sh >= phi else phi), (sl if sl <= plo else plo))
+        else:
+            out = (phi, plo) if full else (nan, nan)
+        his = self.his
+        los = self.los
+        his.append(hi)
+        los.append(lo)
+        if full:
             w = self.w
             sufhi = [-inf] * w
             suflo = [inf] * w
@@ -283,13 +312,9 @@ class Extremes:
             self.plo = inf
             self.pos = 0
         else:
-            self.his.append(hi)
-            self.los.append(lo)
-            if hi > self.phi:
-                self.phi = hi
-            if lo < self.plo:
-                self.plo = lo
-            self.pos += 1
+            self.phi = phi
+            self.plo = plo
+            self.pos = pos + 1
         return out
 
 

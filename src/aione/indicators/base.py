@@ -14,6 +14,11 @@ from typing import Self
 
 from aione.data.bars import Bar
 
+# ── Числові пороги ──
+# Дисперсія, меншу за цю частку середнього квадрата зсунутих відхилень, вважаємо нулем:
+# нижче неї лише шум округлення (≈ 1e-16 відносно), і обидві форми приймають те саме рішення.
+VAR_REL_EPS = 1e-12
+
 # ── Базовий клас ──
 
 
@@ -50,4 +55,4 @@ class Indicator(ABC):
         return _copy.deepcopy(self)
 
 
-__all__ = ["Indicator"]
+__all__ = ["VAR_REL_EPS", "Indicator"]

@@ -19,13 +19,15 @@ import numpy.typing as npt
 class IndicatorInputError(ValueError):
     """Нескінченне (NaN/inf) або некоректне значення на вході індикатора."""
 
-    def __init__(self, indicator: str, field: str, value: float, index: Any = None) -> None:
+    def __init__(
+        self, indicator: str, field: str, value: float, index: Any = None, reason: str = "non-finite"
+    ) -> None:
         self.indicator = indicator
         self.field = field
         self.value = value
         self.index = index
         where = f" at index {index}" if index is not None else ""
-        super().__init__(f"{indicator}: non-finite input {field}={value!r}{where}")
+        super().__init__(f"{indicator}: {reason} input {field}={value!r}{where}")
 
 
 # ── Перевірки ──
