@@ -29,7 +29,13 @@ def frame(**extra: Any) -> dict[str, Any]:
                 "levels": [{"price": 104_000.0777, "distance_pct": -0.30812345}],
                 "triggers": ["volume_spike"],
             },
-            {"symbol": "XRPUSDT", "tick_size": 0.0001, "price": 2.123456789, "atr_pct": 0.41234567},
+            {
+                "symbol": "XRPUSDT",
+                "tick_size": 0.0001,
+                "price": 2.123456789,
+                "atr_pct": 0.41234567,
+                "tiny": 0.0000123456789,
+            },
         ],
         "counters": {"assets": 2, "data_age_ms": 1500},
         "trades": {
@@ -40,13 +46,13 @@ def frame(**extra: Any) -> dict[str, Any]:
     }
 
 
-def test_roundtrip_rounds_prices_to_tick_and_other_floats_to_six_digits() -> None:
+def test_roundtrip_rounds_prices_to_tick_and_other_floats_to_six_decimals() -> None:
     decoded = decode_frame(encode_frame(frame()))
     btc, xrp = decoded["assets"]
     assert btc["price"] == 104_321.2 and btc["tp"] == 105_000.0 and btc["sl"] is None
     assert btc["levels"][0] == {"price": 104_000.1, "distance_pct": -0.308123}
-    assert btc["confidence"] == 0.812346 and btc["volume_usd"] == 123_456_789.0  # цілі не зрізаються
-    assert xrp["price"] == 2.1235 and xrp["atr_pct"] == 0.412346
+    assert btc["confidence"] == 0.812346 and btc["volume_usd"] == 123_456_789.123
+    assert xrp["price"] == 2.1235 and xrp["atr_pct"] == 0.412346 and xrp["tiny"] == 0.0000123457
     assert decoded["trades"]["open"][0]["entry_price"] == 2.1112
     assert decoded["counters"] == {"assets": 2, "data_age_ms": 1500}
     assert decoded["seq"] == 7 and btc["triggers"] == ["volume_spike"]

@@ -2,7 +2,7 @@
 
 Кодек:
 - перед кодуванням числа округлюються: ціни — до знаків тіку символу (`tick_size` рядка чи
-  угоди), решта float — до 6 значущих цифр; NaN/inf → null;
+  угоди), решта float — до 6 знаків після коми (|x| < 0.001 — до 6 значущих цифр); NaN/inf → null;
 - декодування обмежене: оголошений у заголовку lz4 розмір і фактичний потік розпаковки не
   можуть перевищити `MAX_FRAME_BYTES` (стиснена «бомба» відкидається, не роздуваючи пам'ять);
 - декодований кадр перевіряється за схемою (`schema_version`, `seq`, `ts`, `assets`, `counters`).
@@ -54,6 +54,8 @@ PRICE_FIELDS = frozenset(
         "nearest_resistance",
     }
 )
+_DECIMALS = 6  # знаків після коми для не-цін (відсотки, впевненість, обсяги)
+_SMALL = 1e-3  # менші за модулем не-ціни округлюються до 6 значущих цифр
 _SIGNIFICANT = 6
 
 
@@ -76,37 +78,44 @@ def make_redis_client(url: str) -> Any:
 
 
 # ── Округлення ──
-def _round_sig(value: float) -> float | None:
-    if not math.isfinite(value):
-        return None
+def _round_sig(value: float) -> float:
+    """6 значущих цифр (для малих за модулем чисел, де 6 знаків після коми замало)."""
     if value == 0.0:
         return 0.0
     digits = _SIGNIFICANT - 1 - math.floor(math.log10(abs(value)))
-    return round(value, max(0, min(12, digits)))
+    return round(value, max(0, min(15, digits)))
 
 
-def _round_obj(obj: Any, price_decimals: int) -> Any:
-    if isinstance(obj, dict):
+def _round_float(key: str | None, value: float, price_decimals: int) -> float | None:
+    if not math.isfinite(value):
+        return None
+    if key in PRICE_FIELDS:
+        return round(value, price_decimals)
+    if -_SMALL < value < _SMALL:
+        return _round_sig(value)
+    return round(value, _DECIMALS)
+
+
+def _round_obj(obj: Any, price_decimals: int, key: str | None = None) -> Any:
+    kind = type(obj)
+    if kind is dict:
         return _round_mapping(obj, price_decimals)
-    if isinstance(obj, list | tuple):
-        return [_round_obj(item, price_decimals) for item in obj]
-    if isinstance(obj, float):
-        return _round_sig(obj)
+    if kind is list or kind is tuple:
+        return [_round_obj(item, price_decimals, key) for item in obj]
+    if kind is float:
+        return _round_float(key, obj, price_decimals)
     return obj
 
 
 def _round_mapping(obj: Mapping[str, Any], price_decimals: int) -> dict[str, Any]:
+    # Гаряча петля (сотні рядків × десятки полів на кадр): перевірки типу через `type() is`.
     out: dict[str, Any] = {}
     for key, value in obj.items():
-        if isinstance(value, float):
-            if not math.isfinite(value):
-                out[key] = None
-            elif key in PRICE_FIELDS:
-                out[key] = round(value, price_decimals)
-            else:
-                out[key] = _round_sig(value)
-        elif isinstance(value, dict | list | tuple):
-            out[key] = _round_obj(value, price_decimals)
+        kind = type(value)
+        if kind is float:
+            out[key] = _round_float(key, value, price_decimals)
+        elif kind is dict or kind is list or kind is tuple:
+            out[key] = _round_obj(value, price_decimals, key)
         else:
             out[key] = value
     return out
