@@ -117,7 +117,9 @@ def ui(
 
     settings = settings_or_exit(**({"redis_url": redis} if redis else {}))
     if settings.redis_dsn is None:
-        typer.echo("aione ui: needs --redis URL or AIONE_REDIS_URL (the demo shows the table in-process)", err=True)
+        typer.echo(
+            "aione ui: needs --redis URL or AIONE_REDIS_URL (the demo shows the table in-process)", err=True
+        )
         raise typer.Exit(code=2)
     setup_logging("WARNING")  # журнал не має засмічувати живу таблицю
     try:
