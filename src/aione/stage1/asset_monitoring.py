@@ -1,0 +1,294 @@
+"""Монітор активів Stage1: інкрементальна оцінка тригерів на кожному оновленні бару.
+
+Кожне оновлення символу (закритий чи відкритий 1m бар) дає `Stage1Result`:
+- закритий бар оновлює індикатори (`IndicatorBundle.update`) і стан тригерів; відкритий лише
+  оцінюється (`peek`), нічого не змінюючи, тож послідовність закритих барів сама визначає стан;
+- ALERT, коли спрацювало щонайменше `min_reasons_for_alert` різних нормалізованих тригерів і
+  індикатори готові (`snapshot.ready`); інакше NORMAL. Поки історії замало, тригери все одно
+  отримують закриті бари (щоб накопичити стан), але результат — NORMAL без причин;
+- напрям — більшість голосів тригерів з напрямом (up проти down); рівність — None;
+- новий алерт (`new_alert`) вирішують лише закриті бари через `AlertGate` (епізоди й
+  охолодження `cooldown_sec` за часом подій на символ і напрям) — бектест над закритими
+  барами дає ті самі алерти, що й live;
+- закритий бар з open_time ≤ останнього закритого (дубль, запізнення) і відкритий бар, старший
+  за останній закритий, стан не змінюють: повертається останній результат з `new_alert=False`;
+- розрив довший за `max_gap_bars` інтервалів робить історію несуцільною: стан символу
+  скидається (індикатори, тригери, авто-рівні, епізод), і символ прогрівається заново.
+`warmup` проганяє історію через той самий шлях, що й `update`, тому монітор, прогрітий на
+барах [0, t), і монітор, що бачив їх по одному, ухвалюють на барі t однакове рішення.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from typing import Any
+
+from aione.config.config import SIGNAL_ALERT, SIGNAL_NORMAL, STAGE1_MONITOR_PARAMS, TIMEFRAME_MS
+from aione.data.bars import Bar, BarArrays, BarEvent
+from aione.logging_setup import get_logger, log_ctx
+from aione.stage1.asset_triggers.base import DOWN, UP, TriggerInput, TriggerResult, TriggerSpec
+from aione.stage1.asset_triggers.registry import enabled_specs
+from aione.stage1.daily_levels import DAY_MS
+from aione.stage1.result import STATS_KEYS, Stage1Result
+from aione.stage1.symbol_state import SymbolTracker
+from aione.stage1.thresholds import MARKET_STATES, classify_market_state, symbol_params
+
+logger = get_logger(__name__)
+_NAN = math.nan
+
+
+# ── Монітор ──
+def _bare_result(symbol: str, bar: Bar) -> Stage1Result:
+    """NORMAL без оцінки: ціни бару є, індикаторів і порогів немає (None)."""
+    stats: dict[str, float | None] = dict.fromkeys(STATS_KEYS)
+    stats.update(
+        price=bar.close,
+        open=bar.open,
+        high=bar.high,
+        low=bar.low,
+        close=bar.close,
+        volume=bar.volume,
+        volume_usd=bar.quote_volume,
+    )
+    return Stage1Result(symbol, bar.open_time, SIGNAL_NORMAL, False, None, [], [], {}, stats, {}, bar.closed)
+
+
+class AssetMonitor:
+    """Стан і оцінка всіх символів під наглядом (один таймфрейм, за замовчуванням 1m)."""
+
+    def __init__(
+        self,
+        params: Mapping[str, Any] = STAGE1_MONITOR_PARAMS,
+        *,
+        switches: Mapping[str, Any] | None = None,
+        symbol_overrides: Mapping[str, Mapping[str, Any]] | None = None,
+        timeframe: str = "1m",
+    ) -> None:
+        if timeframe not in TIMEFRAME_MS:
+            raise ValueError(f"AssetMonitor: unknown timeframe {timeframe!r}")
+        self.params = params
+        self.timeframe = timeframe
+        self.timeframe_ms = TIMEFRAME_MS[timeframe]
+        self.specs: tuple[TriggerSpec, ...] = tuple(enabled_specs(switches))
+        self._overrides = {k: dict(v) for k, v in (symbol_overrides or {}).items()}
+        self._trackers: dict[str, SymbolTracker] = {}
+        self._watched: frozenset[str] | None = None
+        self.ignored_updates = 0
+        self.unwatched_updates = 0
+        self.gap_resets = 0
+
+    # ── Керування символами ──
+    def _tracker(self, symbol: str) -> SymbolTracker:
+        tr = self._trackers.get(symbol)
+        if tr is None:
+            p = symbol_params(self.params, self._overrides.get(symbol), symbol)
+            tr = SymbolTracker(symbol, p, self.specs, self.timeframe_ms)
+            self._trackers[symbol] = tr
+        return tr
+
+    @property
+    def symbols(self) -> list[str]:
+        """Символи, для яких є стан."""
+        return sorted(self._trackers)
+
+    def drop(self, symbol: str) -> None:
+        """Символ покинув список нагляду: стан забувається."""
+        self._trackers.pop(symbol, None)
+
+    def set_watched(self, symbols: Iterable[str] | None) -> list[str]:
+        """Список нагляду (наприклад, `fast_symbols` префільтра); None — наглядати за всім.
+
+        Символи поза списком забуваються (повертаються), а їхні запізнілі оновлення (WS ще
+        не відписався) дають NORMAL без причин і не створюють стану: алерт можливий лише на
+        символі, що пройшов префільтр."""
+        if symbols is None:
+            self._watched = None
+            return []
+        self._watched = frozenset(symbols)
+        gone = sorted(s for s in self._trackers if s not in self._watched)
+        for sym in gone:
+            self.drop(sym)
+        return gone
+
+    @property
+    def watched(self) -> frozenset[str] | None:
+        """Чинний список нагляду (None — усі символи)."""
+        return self._watched
+
+    def set_daily_levels(self, symbol: str, support: float | None, resistance: float | None) -> None:
+        """Ручні денні рівні (перекривають автоматичні); обидва None — назад до автоматичних."""
+        self._tracker(symbol).daily.set_manual(support, resistance)
+
+    def set_market_state(self, symbol: str, state: str | None) -> None:
+        """Зовнішній стан ринку (range_bound | trend_strong | high_volatility) замість власної
+        класифікації; None — знову класифікувати самому."""
+        if state is not None and state not in MARKET_STATES:
+            raise ValueError(f"unknown market state {state!r}; allowed: {', '.join(MARKET_STATES)}")
+        self._tracker(symbol).market_state_override = state
+
+    def state(self, symbol: str) -> dict[str, Any] | None:
+        """Знімок стану символу для діагностики/UI; None, якщо символ невідомий."""
+        tr = self._trackers.get(symbol)
+        if tr is None:
+            return None
+        last = tr.last_result
+        return {
+            "symbol": symbol,
+            "bars": tr.index,
+            "ready": tr.ready,
+            "last_closed_time": tr.last_closed_time,
+            "market_state": last.thresholds.get("market_state") if last is not None else None,
+            "daily_support": tr.daily.support,
+            "daily_resistance": tr.daily.resistance,
+            "alert_episode": tr.gate.episode_direction,
+            "last_alert_ms": dict(tr.gate.last_emit_ms),
+            "resets": tr.resets,
+            "last_result": last,
+        }
+
+    # ── Прогрів ──
+    def warmup(self, symbol: str, bars_1m: BarArrays, daily: BarArrays | None = None) -> None:
+        """Новий стан символу з закритої історії (той самий шлях, що й `update`, без записів).
+
+        Денні бари (якщо є) задають автоматичні рівні з останньої доби, що завершилась до доби
+        останнього бару історії. Ручні рівні й зовнішній стан ринку зберігаються. Символ поза
+        списком нагляду (`set_watched`) не прогрівається."""
+        if self._watched is not None and symbol not in self._watched:
+            return
+        old = self._trackers.pop(symbol, None)
+        tr = self._tracker(symbol)
+        if old is not None:
+            tr.market_state_override = old.market_state_override
+            if old.daily.manual:
+                tr.daily.set_manual(old.daily.support, old.daily.resistance)
+        for i in range(len(bars_1m)):
+            self._process(tr, bars_1m.bar(i), build=False)
+        if daily is not None and len(daily) and tr.last_closed_time is not None:
+            day_start = tr.last_closed_time // DAY_MS * DAY_MS
+            for j in range(len(daily) - 1, -1, -1):
+                if int(daily.open_time[j]) < day_start:
+                    tr.daily.seed(float(daily.low[j]), float(daily.high[j]))
+                    break
+
+    # ── Оновлення ──
+    def update(self, event: BarEvent) -> Stage1Result:
+        """Оцінює оновлення бару і повертає запис Stage1 (правила — у docstring модуля)."""
+        if event.timeframe != self.timeframe:
+            raise ValueError(f"AssetMonitor({self.timeframe}) got a {event.timeframe} bar for {event.symbol}")
+        if self._watched is not None and event.symbol not in self._watched:
+            self.unwatched_updates += 1
+            return _bare_result(event.symbol, event.bar)
+        result = self._process(self._tracker(event.symbol), event.bar, build=True)
+        if result is None:  # build=True завжди будує запис; гілка лише для типізації
+            raise RuntimeError("stage1: no result built")
+        return result
+
+    def _stale(self, tr: SymbolTracker, bar: Bar) -> Stage1Result:
+        self.ignored_updates += 1
+        last = tr.last_result
+        if last is not None:
+            return replace(last, new_alert=False)
+        return _bare_result(tr.symbol, bar)
+
+    def _process(self, tr: SymbolTracker, bar: Bar, *, build: bool) -> Stage1Result | None:
+        last_t = tr.last_closed_time
+        if last_t is not None:
+            if bar.open_time <= last_t:
+                return self._stale(tr, bar) if build else None
+            if bar.closed and bar.open_time - last_t > tr.max_gap_ms:
+                self.gap_resets += 1
+                logger.info(
+                    "bar gap %d ms: state reset", bar.open_time - last_t, extra=log_ctx("stage1", tr.symbol)
+                )
+                tr.reset()
+        closed = bar.closed
+        if closed:
+            snap = tr.bundle.update(bar)
+            tr.daily.on_closed(bar)
+            support, resistance = tr.daily.support, tr.daily.resistance
+        else:
+            snap = tr.bundle.peek(bar)
+            support, resistance = tr.daily.peek(bar)
+        close = bar.close
+        prev_close = tr.prev_close
+        if prev_close == prev_close:  # не NaN
+            tr_abs = max(bar.high, prev_close) - min(bar.low, prev_close)
+        else:
+            tr_abs = bar.high - bar.low
+        tr_frac = tr_abs / close if close > 0 else _NAN
+        atr = snap.atr
+        atr_frac = atr / close if close > 0 else _NAN
+        med = tr.tr_median.value
+        state = tr.market_state_override
+        if state is None:
+            state = classify_market_state(
+                close, atr, snap.ema, snap.high_n, snap.low_n, atr_frac, med, tr.params
+            )
+        th = tr.thresholds(state)
+        inp = TriggerInput(
+            tr.symbol, bar, snap, closed, tr.index, prev_close, atr_frac, tr_frac, med, support, resistance
+        )
+        fired: list[TriggerResult] = []
+        for trig in tr.triggers:
+            fired.extend(trig.evaluate(inp, th))
+        if not snap.ready:
+            fired = []
+        by_name: dict[str, TriggerResult] = {}
+        for r in fired:
+            if r.name not in by_name:
+                by_name[r.name] = r
+        alert = len(by_name) >= th["min_reasons_for_alert"]
+        ups = sum(1 for r in by_name.values() if r.direction == UP)
+        downs = sum(1 for r in by_name.values() if r.direction == DOWN)
+        direction = UP if ups > downs else DOWN if downs > ups else None
+        new_alert = tr.gate.decide(alert, direction, bar.open_time) if closed else False
+        ref = tr.change_ref()
+        if closed:
+            tr.commit_closed(bar, tr_frac)
+            tr.ready = bool(snap.ready)
+        if not build:
+            return None
+        if ref != ref:  # NaN: перший бар історії — зміна від його ж open
+            ref = bar.open
+        vwap = snap.vwap
+        quote = bar.quote_volume if bar.quote_volume > 0 else bar.volume * (bar.high + bar.low + close) / 3.0
+        stats: dict[str, float | None] = {
+            "price": close,
+            "open": bar.open,
+            "high": bar.high,
+            "low": bar.low,
+            "close": close,
+            "volume": bar.volume,
+            "volume_usd": quote,
+            "atr": atr,
+            "atr_pct": atr_frac,
+            "rsi": snap.rsi,
+            "vwap": vwap,
+            "vwap_dev": (close - vwap) / vwap if vwap > 0 else _NAN,
+            "volume_z": snap.volume_z,
+            "high_n": snap.high_n,
+            "low_n": snap.low_n,
+            "daily_high": resistance,
+            "daily_low": support,
+            "price_change_pct": (close / ref - 1.0) * 100.0 if ref > 0 else _NAN,
+        }
+        result = Stage1Result(
+            symbol=tr.symbol,
+            timestamp=bar.open_time,
+            signal=SIGNAL_ALERT if alert else SIGNAL_NORMAL,
+            new_alert=new_alert,
+            direction=direction,
+            trigger_reasons=list(by_name),
+            raw_trigger_reasons=[r.name_raw for r in by_name.values()],
+            trigger_details={name: r.values for name, r in by_name.items()},
+            stats=stats,
+            thresholds=th,
+            closed=closed,
+        )
+        tr.last_result = result
+        return result
+
+
+__all__ = ["AssetMonitor"]

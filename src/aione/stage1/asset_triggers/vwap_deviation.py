@@ -1,0 +1,44 @@
+"""Тригер відхилення від VWAP.
+
+Правило: |close − VWAP| / VWAP ≥ `vwap_deviation` (частка). Поріг задає клас активу
+(`VWAP_DEVIATION_BY_CLASS` за `ASSET_CLASS_MAPPING`; монітор підставляє його в пороги,
+якщо символ не має явного перевизначення). Напрям — бік відхилення: ціна вище VWAP → up.
+VWAP — ковзний за `vwap_window` барів (`aione.indicators.RollingVWAP`); поки він невідомий
+або ≤ 0 (нульовий обсяг усього вікна), тригер мовчить.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aione.config.config import TRIGGER_TAG_VWAP
+from aione.stage1.asset_triggers.base import DOWN, UP, TriggerInput, TriggerResult, TriggerSpec, finite, fired
+
+
+# ── Тригер ──
+class VwapDeviationTrigger:
+    """Без стану."""
+
+    def evaluate(self, inp: TriggerInput, th: Mapping[str, Any]) -> list[TriggerResult]:
+        vwap = inp.snap.vwap
+        if not finite(vwap) or vwap <= 0:
+            return []
+        dev = (inp.bar.close - vwap) / vwap
+        thr = th["vwap_deviation"]
+        if abs(dev) < thr or dev == 0.0:
+            return []
+        values = {"close": inp.bar.close, "vwap": vwap, "deviation": dev, "threshold": thr}
+        return [fired("vwap_deviation", UP if dev > 0 else DOWN, values)]
+
+    def reset(self) -> None:
+        """Стану немає."""
+
+
+def _factory(params: Mapping[str, Any]) -> VwapDeviationTrigger:
+    return VwapDeviationTrigger()
+
+
+SPEC = TriggerSpec(tag=TRIGGER_TAG_VWAP, raw_names=("vwap_deviation",), factory=_factory)
+
+__all__ = ["SPEC", "VwapDeviationTrigger"]
