@@ -196,6 +196,22 @@ def test_time_stop_via_refresh_and_price() -> None:
     assert events[0].trade.close_reason == "time_exit"
 
 
+def test_refresh_if_due_follows_event_time() -> None:
+    tm = TradeManager(deep_merge(STAGE3_TRADE_PARAMS, {"max_holding_sec": 150}), refresh_interval_sec=60)
+    opened_buy(tm)  # вхід у T0 + 1
+    assert tm.refresh_if_due(T0 + 1) == []  # перше оновлення
+    assert tm.refresh_if_due(T0 + 120_000) == []  # оновлення відбулось, угоді лише 120 с
+    assert tm.refresh_if_due(T0 + 160_000) == []  # угоді вже 160 с, але 60 с від оновлення не минуло
+    assert [e.trade.close_reason for e in tm.refresh_if_due(T0 + 180_001)] == ["time_exit"]
+
+
+def test_close_rejects_unknown_reason() -> None:
+    tm = TradeManager()
+    opened_buy(tm)
+    with pytest.raises(ValueError, match="unknown close reason"):
+        tm.close("SOLUSDT", "BUY", "oops")
+
+
 def test_pending_entry_times_out() -> None:
     tm = TradeManager()
     tm.on_decision(decision())

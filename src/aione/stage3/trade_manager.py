@@ -22,13 +22,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from aione.config.config import STAGE3_TRADE_PARAMS
+from aione.config.config import STAGE3_TRADE_PARAMS, TRADE_REFRESH_INTERVAL
 from aione.data.bars import Bar
 from aione.logging_setup import get_logger, log_ctx
 from aione.stage3 import trade_rules as rules
 from aione.stage3.trade_model import (
     CANCEL_INVALIDATED,
     CANCEL_TIMEOUT,
+    CLOSE_REASONS,
     EVENT_CANCELLED,
     EVENT_CLOSED,
     EVENT_OPENED,
@@ -58,6 +59,8 @@ class TradeManager:
         self,
         params: Mapping[str, Any] = STAGE3_TRADE_PARAMS,
         stop_rules: Sequence[rules.StopRule] | None = None,
+        *,
+        refresh_interval_sec: int = TRADE_REFRESH_INTERVAL,
     ) -> None:
         self.params: dict[str, Any] = dict(params)
         self.stop_rules = tuple(stop_rules) if stop_rules is not None else rules.default_stop_rules(params)
@@ -66,6 +69,8 @@ class TradeManager:
         self._last_price: dict[str, float] = {}
         self.last_events: list[TradeEvent] = []
         self.version = 0  # зростає з кожною зміною стану (сигнал зберегти)
+        self.refresh_interval_ms = refresh_interval_sec * 1000
+        self._last_refresh: int | None = None
 
     # ── Читання ──
     def open_trades(self) -> list[Trade]:
@@ -174,6 +179,8 @@ class TradeManager:
         """Закриває активну угоду (ручне закриття тощо); очікуюча — скасовується.
 
         Без ціни береться остання відома ціна символу, без часу — час останньої ціни угоди."""
+        if reason not in CLOSE_REASONS:
+            raise ValueError(f"unknown close reason {reason!r}; allowed: {', '.join(CLOSE_REASONS)}")
         events: list[TradeEvent] = []
         trade = self._active.get((symbol, side))
         if trade is not None:
@@ -195,6 +202,14 @@ class TradeManager:
             elif trade.status == STATUS_PENDING and rules.entry_timed_out(trade, ts_ms, self.params):
                 events.append(self._cancel(trade, CANCEL_TIMEOUT, ts_ms))
         return self._finish(events)
+
+    def refresh_if_due(self, ts_ms: int) -> list[TradeEvent]:
+        """`refresh`, якщо з попереднього минуло `TRADE_REFRESH_INTERVAL` часу подій (для циклу,
+        що викликає це на кожній події); інакше порожній список."""
+        if self._last_refresh is not None and ts_ms - self._last_refresh < self.refresh_interval_ms:
+            return self._finish([])
+        self._last_refresh = ts_ms
+        return self.refresh(ts_ms)
 
     # ── Відновлення ──
     def restore(self, active: Iterable[Trade], recent: Iterable[Trade]) -> None:
