@@ -166,8 +166,8 @@ class AssetStateAggregator:
         if not isinstance(symbol, str):
             return
         row = self.rows.setdefault(symbol, AssetRow(symbol))
-        stats = result.get("stats") if isinstance(result.get("stats"), Mapping) else {}
-        assert isinstance(stats, Mapping)
+        raw_stats = result.get("stats")
+        stats: Mapping[str, Any] = raw_stats if isinstance(raw_stats, Mapping) else {}
         price = _num(stats.get("price"))
         if price is not None and price > 0:
             row.price = price

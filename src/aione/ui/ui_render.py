@@ -128,8 +128,8 @@ def is_stale(ts: Any, now_ms: int, stale_after_sec: float = UI_STALE_AFTER_SEC) 
 # ── Таблиця ──
 def header_text(frame: Mapping[str, Any], now_ms: int, stale_after_sec: float = UI_STALE_AFTER_SEC) -> Text:
     """Шапка: лічильники, вік даних, seq; позначка, якщо кадр або дані застаріли."""
-    counters = frame.get("counters") if isinstance(frame.get("counters"), Mapping) else {}
-    assert isinstance(counters, Mapping)
+    raw_counters = frame.get("counters")
+    counters: Mapping[str, Any] = raw_counters if isinstance(raw_counters, Mapping) else {}
     frame_ts = _num(frame.get("ts"))
     age_ms = _num(counters.get("data_age_ms"))
     lag_ms = now_ms - frame_ts if frame_ts is not None else None
