@@ -49,6 +49,7 @@ class _Shard:
     task: asyncio.Task[None] | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     last_send: float = 0.0
+    connects: int = 0
 
 
 # ── Клієнт ──
@@ -235,8 +236,9 @@ class BinanceWsClient:
                 async with self._get_session().ws_connect(url, autoping=True, max_msg_size=0) as ws:
                     shard.ws = ws
                     shard.subscribed = set(in_url)
-                    if self.connections:
+                    if shard.connects:
                         self.reconnects += 1
+                    shard.connects += 1
                     self.connections += 1
                     attempt = 0
                     await self._sync_subscriptions(shard)

@@ -38,6 +38,10 @@ class WeightBudget:
     @property
     def effective_limit(self) -> int:
         """Ліміт з урахуванням пригальмування після 429."""
+        self._roll()
+        return self._effective()
+
+    def _effective(self) -> int:
         return max(1, int(self.limit * self.throttle))
 
     @property
@@ -58,7 +62,7 @@ class WeightBudget:
     def try_acquire(self, weight: int) -> int | None:
         """Резервує `weight`; None — можна йти, інакше мс до наступного вікна."""
         now = self._roll()
-        fits = self._used + weight <= self.effective_limit
+        fits = self._used + weight <= self._effective()
         if fits or (self._used == 0 and self._in_flight == 0):  # вага більша за ліміт: не блокуватись навіки
             self._used += weight
             self._in_flight += weight
@@ -78,10 +82,9 @@ class WeightBudget:
             self.max_used = max(self.max_used, self._used)
 
     def on_rate_limited(self) -> None:
-        """Біржа відповіла 429: решта вікна закрита, наступні вікна — з меншим лімітом."""
+        """Біржа відповіла 429: ліміт зменшується (коли повторювати, каже `Retry-After` клієнту)."""
         self._roll()
         self.throttle = max(self.MIN_THROTTLE, self.throttle / 2.0)
-        self._used = max(self._used, self.effective_limit)
 
 
 __all__ = ["WeightBudget"]
