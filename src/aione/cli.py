@@ -128,6 +128,60 @@ def ui(
         pass
 
 
+@app.command("simulate")
+def simulate(
+    data_dir: str = typer.Argument(..., help="Каталог записаних барів (*.parquet)."),
+    speed: float = typer.Option(
+        60.0, "--speed", min=1.0, max=1000.0, help="Швидкість віртуального годинника."
+    ),
+    port: int = typer.Option(8765, "--port", help="Порт на 127.0.0.1 (0 — вільний)."),
+    market: str = typer.Option("um", "--market", help="um | spot."),
+    symbols: str | None = typer.Option(None, "--symbols", help="Символи через кому (типово всі)."),
+    aliases: int = typer.Option(0, "--aliases", min=0, help="Скільки додаткових символів-псевдонімів."),
+) -> None:
+    """Локальний Binance-сумісний REST+WS сервер над записаними барами (до Ctrl-C)."""
+    import asyncio
+    from pathlib import Path
+
+    from aione.exchange.simulator import BinanceSimulator
+    from aione.logging_setup import setup_logging
+
+    if market not in ("um", "spot") or not Path(data_dir).is_dir():
+        typer.echo(
+            f"aione simulate: need an existing DATA_DIR and --market um|spot (got {data_dir!r}, {market!r})",
+            err=True,
+        )
+        raise typer.Exit(code=2)
+    setup_logging(settings_or_exit().log_level)
+    wanted = [s.strip().upper() for s in symbols.split(",") if s.strip()] if symbols else None
+
+    async def serve() -> None:
+        sim = BinanceSimulator(
+            data_dir,
+            speed=speed,
+            symbols=wanted,
+            market="spot" if market == "spot" else "um",
+            port=port,
+            aliases=aliases,
+        )
+        await sim.start()
+        typer.echo(
+            f"REST {sim.rest_url}  WS {sim.ws_url}/stream  symbols={len(sim.symbols)} speed=x{speed:g}"
+        )
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await sim.stop()
+
+    try:
+        asyncio.run(serve())
+    except KeyboardInterrupt:
+        pass
+    except (OSError, ValueError) as exc:
+        typer.echo(f"aione simulate: {exc}", err=True)
+        raise typer.Exit(code=1) from None
+
+
 def main() -> None:
     """Точка входу консольного скрипта."""
     app()
