@@ -407,13 +407,19 @@ STAGE1_MONITOR_PARAMS: Final = MappingProxyType(
         "pivot_left": 3,
         "pivot_right": 3,
         "divergence_lookback": 60,
-        "volatility_k": 2.0,  # ATR% ≥ k × медіана за довшим вікном
+        # TR% бару ≥ k × медіана за volatility_window; на 1m даних k = 2 горів на ~11 % барів
+        # (binance-um-1m-2025-05), k = 3 — на ~3 %: сплеск, а не звичайний шум.
+        "volatility_k": 3.0,
         "volatility_window": 240,
         "cooldown_sec": 300,  # (seed) на символ і напрям
         # Stage1 (бриф F): правила, яких немає в seed, обрано як очікував би трейдер.
         "max_gap_bars": 5,  # пропуск довший за стільки барів → історія не суцільна, стан скидається
         "divergence_hold_bars": 5,  # дивергенція активна стільки закритих барів після підтвердження півота
-        "near_level_atr_mult": 0.5,  # смуга «біля рівня» = max(near_level_band_pct, k × ATR%)
+        "divergence_min_rsi_gap": 5.0,  # RSI двох півотів має різнитися щонайменше на стільки пунктів
+        "vwap_min_std": 2.0,  # VWAP-тригер: ще й ≥ 2σ розкиду ціни навколо VWAP (смуга Боллінджера)
+        # смуга «біля рівня» = min(near_level_band_pct, k × ATR%): міра — ATR, відсоток — стеля
+        # (на 1m ATR BTC ≈ 0.05 %, тож 0.2 % покривало б пів вікна і near_high горів на 19 % барів).
+        "near_level_atr_mult": 0.25,
         "trend_atr_mult": 2.0,  # стан trend_strong: |close − EMA| ≥ k × ATR
         "range_atr_mult": 5.0,  # стан range_bound: ширина Donchian ≤ k × ATR
         "high_vol_ratio": 1.8,  # стан high_volatility: ATR% ≥ k × медіана TR% за volatility_window
