@@ -211,3 +211,19 @@ async def test_argument_validation() -> None:
     with pytest.raises(NotImplementedError):
         await rest.open_interest("BTCUSDT")
     await rest.close()
+
+
+async def test_time_offset_decides_closed_flag(stub: tuple[Script, str]) -> None:
+    script, url = stub
+    row = '[0,"1","2","0.5","1.5","10",59999,"15",3,"5","7","0"]'
+    clock = FakeClock(70_000)  # локальний годинник поспішає: сервер ще в барі 0
+    script.responses = [
+        (200, '{"serverTime": 59000}', {}),
+        (200, "[" + row + "]", {}),
+        (200, "[" + row + "]", {}),
+    ]
+    async with _client(url, clock=clock) as rest:
+        assert await rest.sync_time() == -11_000
+        assert (await rest.klines("BTCUSDT", "1m"))[0].closed is False
+        clock.now = 71_001
+        assert (await rest.klines("BTCUSDT", "1m"))[0].closed is True

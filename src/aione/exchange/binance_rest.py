@@ -90,6 +90,7 @@ class BinanceRestClient:
         self.backoff_cap = backoff_cap
         limits = {**DEFAULT_FAMILY_LIMITS, **(family_limits or {})}
         self._sems = {name: asyncio.Semaphore(n) for name, n in limits.items()}
+        self.time_offset_ms = 0  # сервер − клієнт; оцінює `sync_time()`
         self._pause_until = 0.0  # time.monotonic(), до якого всі запити чекають (Retry-After)
         self._banned_until_ms = 0
         # Лічильники (метрики додасть інший модуль).
@@ -244,6 +245,21 @@ class BinanceRestClient:
         payload = await self._get("time", {}, self.spec.weights["time"])
         return int(self._parse(self.spec.path("time"), payload, rp.parse_server_time))
 
+    async def sync_time(self) -> int:
+        """Оцінює зсув годинника сервера відносно `clock` (середина RTT); повертає зсув у мс.
+
+        Зсув враховується в ознаці `closed`: клієнт із годинником, що поспішає, інакше прийняв
+        би ще відкритий бар за закритий."""
+        before = self.clock()
+        server = await self.server_time()
+        after = self.clock()
+        self.time_offset_ms = server - (before + after) // 2
+        return self.time_offset_ms
+
+    def server_now(self) -> int:
+        """Оцінка часу сервера: `clock()` + зсув."""
+        return self.clock() + self.time_offset_ms
+
     async def exchange_info(self) -> list[SymbolInfo]:
         """Усі символи ринку; ліміт ваги оновлюється з `rateLimits`, якщо не задано явно."""
         path = self.spec.path("exchange_info")
@@ -266,7 +282,7 @@ class BinanceRestClient:
         end_time: int | None = None,
         limit: int = 500,
     ) -> list[Bar]:
-        """Одна сторінка klines; `closed` = close_time < clock()."""
+        """Одна сторінка klines; `closed` = close_time < clock() (+ зсув від `sync_time()`)."""
         if interval not in KLINE_INTERVAL_MS:
             raise ValueError(f"unsupported interval {interval!r}")
         if not 1 <= limit <= self.spec.max_kline_limit:
@@ -279,7 +295,7 @@ class BinanceRestClient:
             "limit": limit,
         }
         payload = await self._get("klines", params, self.spec.klines_weight(limit), "klines")
-        bars: list[Bar] = self._parse(self.spec.path("klines"), payload, rp.parse_klines, self.clock())
+        bars: list[Bar] = self._parse(self.spec.path("klines"), payload, rp.parse_klines, self.server_now())
         return bars
 
     async def klines_range(self, symbol: str, interval: str, start_time: int, end_time: int) -> list[Bar]:
