@@ -40,6 +40,21 @@ def test_gate_cooldown_per_direction_in_event_time() -> None:
     assert g.last_emit_ms == {"up": 10 * MIN, "down": 8 * MIN}
 
 
+def test_gate_episode_continues_while_any_trigger_presses_the_same_way() -> None:
+    g = AlertGate(cooldown_ms=300_000)
+    assert g.decide(True, "up", 0, ["up", "up"])
+    assert not g.decide(False, "up", MIN, ["up"])  # NORMAL, але near_high ще тисне вгору
+    assert not g.decide(True, "up", 10 * MIN, ["up", "up"])  # той самий епізод, хоч охолодження минуло
+    assert not g.decide(False, "down", 11 * MIN, ["down"])  # тиск угору зник — епізод завершено
+    assert g.episode_direction is None
+    assert g.decide(True, "up", 12 * MIN, ["up", "up"])
+    assert g.decide(True, "down", 13 * MIN, ["down", "down"])  # протилежний ALERT — власний епізод
+    assert not g.decide(False, None, 14 * MIN, [None])  # NORMAL без тиску вниз
+    assert g.decide(True, None, 15 * MIN, ["up", "down"])
+    assert not g.decide(False, None, 16 * MIN, [None])  # епізод "none" триває, поки є хоч якийсь тригер
+    assert g.episode_direction == "none"
+
+
 def test_gate_direction_none_is_its_own_key_and_would_emit_is_pure() -> None:
     g = AlertGate(cooldown_ms=300_000)
     assert g.would_emit(True, None, 0)

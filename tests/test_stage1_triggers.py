@@ -133,6 +133,12 @@ def test_bearish_divergence_fires_only_after_pivot_confirmed() -> None:
     assert fired_at[-1] - fired_at[0] < 5
 
 
+def test_divergence_needs_min_rsi_gap() -> None:
+    closes, peak = _bearish_div_closes(second_leg_fast=False)
+    res = run(only("rsi", divergence_min_rsi_gap=60.0), path(closes, wick=0.0))
+    assert all("bearish_div" not in names(r) for r in res)
+
+
 def test_no_divergence_when_rsi_confirms_the_higher_high() -> None:
     closes, peak = _bearish_div_closes(second_leg_fast=True)
     res = run(only("rsi"), path(closes, wick=0.0))
@@ -222,7 +228,7 @@ def test_volatility_spike_vs_own_median() -> None:
     r = run(only("volatility_spike"), [*hist, wide])[-1]
     assert names(r) == {"volatility_burst"} and r.raw_trigger_reasons == ["volatility_spike"]
     d = details(r, "volatility_burst")
-    assert d["ratio"] >= 2.0 and d["ratio"] == pytest.approx(d["range"] / d["median_range"])
+    assert d["ratio"] >= d["threshold"] and d["ratio"] == pytest.approx(d["range"] / d["median_range"])
     assert r.direction == "up"
     assert names(run(only("volatility_spike"), [*hist, normal])[-1]) == set()
 
@@ -250,6 +256,15 @@ def test_vwap_deviation_threshold_by_class() -> None:
     assert names(run(only("vwap_deviation"), [*hist, near])[-1]) == set()
     low = bar(80, 99.0, 99.0, 98.4, 98.5, v=1.0)
     assert run(only("vwap_deviation"), [*hist, low])[-1].direction == "down"
+
+
+def test_vwap_deviation_inside_the_usual_spread_is_not_unusual() -> None:
+    # ціна гуляє ±4 навколо 100: відхилення 1.5 % перевищує поріг класу, але лежить у межах 2σ
+    hist = calm(80, swing=8.0)
+    far = bar(80, 101.0, 101.6, 101.0, 101.5, v=1.0)
+    assert names(run(only("vwap_deviation"), [*hist, far])[-1]) == set()
+    d = details(run(only("vwap_deviation", vwap_min_std=0.0), [*hist, far])[-1], "vwap_deviation")
+    assert 0 < d["deviation_std"] < 2.0 and d["deviation"] >= 0.01
 
 
 # ── Розриви і порядок ──

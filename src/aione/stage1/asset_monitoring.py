@@ -243,7 +243,11 @@ class AssetMonitor:
         ups = sum(1 for r in by_name.values() if r.direction == UP)
         downs = sum(1 for r in by_name.values() if r.direction == DOWN)
         direction = UP if ups > downs else DOWN if downs > ups else None
-        new_alert = tr.gate.decide(alert, direction, bar.open_time) if closed else False
+        new_alert = False
+        if closed:
+            new_alert = tr.gate.decide(
+                alert, direction, bar.open_time, [r.direction for r in by_name.values()]
+            )
         ref = tr.change_ref()
         if closed:
             tr.commit_closed(bar, tr_frac)

@@ -41,6 +41,7 @@ THRESHOLD_KEYS: tuple[str, ...] = (
     "near_level_atr_mult",
     "volatility_k",
     "vwap_deviation",
+    "vwap_min_std",
     "min_reasons_for_alert",
     "cooldown_sec",
 )

@@ -2,8 +2,9 @@
 
 Рівні: максимум/мінімум ПОПЕРЕДНІХ `breakout_window` барів (`prev_high_n`/`prev_low_n`
 з `aione.indicators`, поточний бар у них не входить) і денні підтримка/опір символу.
-Правила (`buf` = `breakout_buffer_pct`, смуга `band` = max(`near_level_band_pct`,
-`near_level_atr_mult` × ATR%), усе — частки ціни):
+Правила (`buf` = `breakout_buffer_pct`, смуга `band` = min(`near_level_band_pct`,
+`near_level_atr_mult` × ATR%), усе — частки ціни; «біля рівня» міряється в ATR, а відсоток —
+стеля, бо на 1m ATR BTC ≈ 0.05 % і смуга 0.2 % покривала б пів вікна):
 - `breakout_up`: close > prev_high × (1 + buf); `breakout_down`: close < prev_low × (1 − buf);
 - денний опір: close > R × (1 + buf), а попередній закритий close ≤ R × (1 + buf) — саме
   перетин, а не перебування вище; дає `breakout_up` (числа рівня додаються, якщо пробій
@@ -35,7 +36,7 @@ class BreakoutTrigger:
         buf = th["breakout_buffer_pct"]
         band = th["near_level_band_pct"]
         if finite(inp.atr_frac):
-            band = max(band, th["near_level_atr_mult"] * inp.atr_frac)
+            band = min(band, th["near_level_atr_mult"] * inp.atr_frac)
         out: dict[str, TriggerResult] = {}
         hi = inp.snap.prev_high_n
         lo = inp.snap.prev_low_n

@@ -31,7 +31,8 @@ from aione.stage1.asset_triggers.base import DOWN, UP, TriggerInput, TriggerResu
 class RsiDivergenceTrigger:
     """Стан: детектор півотів, RSI недавніх барів, останні півоти й активні дивергенції."""
 
-    def __init__(self, left: int, right: int, lookback: int, hold: int) -> None:
+    def __init__(self, left: int, right: int, lookback: int, hold: int, min_gap: float = 0.0) -> None:
+        self._min_gap = min_gap
         self._left = left
         self._right = right
         self._lookback = lookback
@@ -66,6 +67,8 @@ class RsiDivergenceTrigger:
                 "rsi_2": rsi,
                 "bars_apart": float(idx - p_idx),
             }
+            if abs(rsi - p_rsi) < self._min_gap:
+                continue
             if pv.kind == "high" and pv.price > p_price and rsi < p_rsi:
                 self._active["bearish"] = (inp.index + self._hold - 1, float(pv.price), values)
             elif pv.kind == "low" and pv.price < p_price and rsi > p_rsi:
@@ -107,6 +110,7 @@ def _factory(params: Mapping[str, Any]) -> RsiDivergenceTrigger:
         right=int(params["pivot_right"]),
         lookback=int(params["divergence_lookback"]),
         hold=int(params["divergence_hold_bars"]),
+        min_gap=float(params["divergence_min_rsi_gap"]),
     )
 
 

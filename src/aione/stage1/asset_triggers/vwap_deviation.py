@@ -1,8 +1,13 @@
 """Тригер відхилення від VWAP.
 
-Правило: |close − VWAP| / VWAP ≥ `vwap_deviation` (частка). Поріг задає клас активу
-(`VWAP_DEVIATION_BY_CLASS` за `ASSET_CLASS_MAPPING`; монітор підставляє його в пороги,
-якщо символ не має явного перевизначення). Напрям — бік відхилення: ціна вище VWAP → up.
+Правило: |close − VWAP| / VWAP ≥ `vwap_deviation` (частка) І відхилення у стандартних
+відхиленнях ціни навколо VWAP (`vwap_dev_std` з `aione.indicators`) ≥ `vwap_min_std`.
+Поріг у частках задає клас активу (`VWAP_DEVIATION_BY_CLASS` за `ASSET_CLASS_MAPPING`; монітор
+підставляє його в пороги, якщо символ не має явного перевизначення). Друга умова — бо на 1m
+годинний VWAP BTC щохвилини лежить на 0.1 % від ціни: без неї тригер горів би на третині барів
+(перевірено на binance-um-1m-2025-05), а трейдер вважає незвичним лише вихід за смугу розкиду.
+Якщо розкид вікна нульовий (уся торгівля за однією ціною), будь-яке відхилення вважається
+незвичним. Напрям — бік відхилення: ціна вище VWAP → up.
 VWAP — ковзний за `vwap_window` барів (`aione.indicators.RollingVWAP`); поки він невідомий
 або ≤ 0 (нульовий обсяг усього вікна), тригер мовчить.
 """
@@ -28,7 +33,19 @@ class VwapDeviationTrigger:
         thr = th["vwap_deviation"]
         if abs(dev) < thr or dev == 0.0:
             return []
-        values = {"close": inp.bar.close, "vwap": vwap, "deviation": dev, "threshold": thr}
+        dev_std = inp.snap.vwap_dev_std
+        min_std = th["vwap_min_std"]
+        # std = 0 (усе вікно за однією ціною) дає dev_std = 0: будь-яке відхилення тоді незвичне.
+        if dev_std != 0.0 and not abs(dev_std) >= min_std:
+            return []
+        values = {
+            "close": inp.bar.close,
+            "vwap": vwap,
+            "deviation": dev,
+            "threshold": thr,
+            "deviation_std": dev_std,
+            "min_std": min_std,
+        }
         return [fired("vwap_deviation", UP if dev > 0 else DOWN, values)]
 
     def reset(self) -> None:
