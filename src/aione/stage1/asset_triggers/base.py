@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from aione.config.config import TRIGGER_NAME_MAP
 from aione.data.bars import Bar
+from aione.indicators import IndicatorSnapshot
 
 # ── Напрями ──
 UP = "up"
@@ -54,33 +55,6 @@ def finite(x: float | None) -> bool:
 
 
 # ── Вхід ──
-class SnapshotLike(Protocol):
-    """Поля `IndicatorSnapshot` з `aione.indicators`, які читають тригери."""
-
-    @property
-    def rsi(self) -> float: ...
-    @property
-    def atr(self) -> float: ...
-    @property
-    def atr_pct(self) -> float: ...
-    @property
-    def ema(self) -> float: ...
-    @property
-    def vwap(self) -> float: ...
-    @property
-    def volume_z(self) -> float: ...
-    @property
-    def high_n(self) -> float: ...
-    @property
-    def low_n(self) -> float: ...
-    @property
-    def prev_high_n(self) -> float: ...
-    @property
-    def prev_low_n(self) -> float: ...
-    @property
-    def ready(self) -> bool: ...
-
-
 @dataclass(slots=True)
 class TriggerInput:
     """Усе, що тригер знає про поточне оновлення символу.
@@ -92,7 +66,7 @@ class TriggerInput:
 
     symbol: str
     bar: Bar
-    snap: SnapshotLike
+    snap: IndicatorSnapshot
     closed: bool
     index: int
     prev_close: float
@@ -127,7 +101,6 @@ class TriggerSpec:
 __all__ = [
     "DOWN",
     "UP",
-    "SnapshotLike",
     "Trigger",
     "TriggerInput",
     "TriggerResult",
