@@ -1,0 +1,184 @@
+"""Ринковий контекст Stage2: ціна, ATR/RSI/VWAP, режим волатильності, тренд, профіль обсягу, рівні.
+
+Значення індикаторів беруться зі `stats` Stage1 (вони вже пораховані на тому самому барі);
+відсутнє або нескінченне значення рахується з вікна 1m барів batch-функціями
+`aione.indicators`. Правила:
+- режим: ATR% < `low_gate` — low, > `high_gate` — high, інакше normal (ATR% — частка);
+- тренд: нахил EMA(`ema_slow`) за `trend_bars` барів в ATR; > `trend_flat_atr` — up,
+  < −`trend_flat_atr` — down, інакше flat;
+- швидкість: (close − close k барів тому) / (ATR·√k), k = `velocity_bars`;
+- розширення ATR: ATR / середній діапазон (high − low) барів хвоста вікна.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from aione.data.bars import BarArrays
+from aione.indicators import atr as atr_batch
+from aione.indicators import ema, rolling_vwap, rsi, volume_zscore
+from aione.stage2.level_manager import LevelSet, build_levels
+from aione.stage2.volume_profile import VolumeProfile, volume_profile
+
+NAN = float("nan")
+
+
+# ── Модель ──
+@dataclass(frozen=True, slots=True)
+class MarketContext:
+    """Усе, що ядро знає про ринок символу в момент рішення."""
+
+    price: float
+    open: float
+    high: float
+    low: float
+    atr: float
+    atr_pct: float  # частка: 0.004 = 0.4 %
+    rsi: float
+    vwap: float
+    vwap_dev: float  # частка
+    volume_z: float
+    velocity: float  # в ATR·√k
+    atr_ratio: float  # ATR / середній діапазон бару
+    trend: str  # up | down | flat
+    trend_strength: float  # нахил EMA slow за trend_bars барів / ATR
+    regime: str  # low | normal | high
+    taker_share: float | None
+    profile: VolumeProfile | None
+    levels: LevelSet
+    bars: int
+    has_daily: bool
+
+
+# ── Допоміжне ──
+def _finite(x: Any) -> float:
+    """Число зі stats або NaN (None, рядок, нескінченність → NaN)."""
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return NAN
+    return v if math.isfinite(v) else NAN
+
+
+def _last(arr: np.ndarray) -> float:
+    return float(arr[-1]) if len(arr) else NAN
+
+
+def volatility_regime(atr_pct: float, low_gate: float, high_gate: float) -> str:
+    """low | normal | high за ATR% (частка); невідомий ATR% — normal."""
+    if not math.isfinite(atr_pct):
+        return "normal"
+    if atr_pct < low_gate:
+        return "low"
+    if atr_pct > high_gate:
+        return "high"
+    return "normal"
+
+
+# ── Побудова ──
+def build_context(
+    stats: Mapping[str, Any],
+    bars_1m: BarArrays,
+    bars_1d: BarArrays | None,
+    *,
+    tick: float,
+    params: Mapping[str, Any],
+    extra_macro: tuple[float, ...] = (),
+) -> MarketContext:
+    """Контекст з останнього бару вікна й stats Stage1 (порожнє вікно — ValueError)."""
+    n = len(bars_1m)
+    if n == 0:
+        raise ValueError("empty 1m window")
+    close = bars_1m.close
+    price = _finite(stats.get("price"))
+    if not price > 0:
+        price = float(close[-1])
+    tail = bars_1m.slice(max(0, n - int(params.get("indicator_bars", 300))))
+
+    atr_v = _finite(stats.get("atr"))
+    if not atr_v > 0:
+        atr_v = _last(atr_batch(tail.high, tail.low, tail.close, 14))
+    rsi_v = _finite(stats.get("rsi"))
+    if math.isnan(rsi_v):
+        rsi_v = _last(rsi(tail.close, 14))
+    vwap_v = _finite(stats.get("vwap"))
+    if not vwap_v > 0:
+        vwap_v = _last(rolling_vwap(tail.high, tail.low, tail.close, tail.volume, 60))
+    vol_z = _finite(stats.get("volume_z"))
+    if math.isnan(vol_z):
+        vol_z = _last(volume_zscore(tail.volume, 60))
+
+    atr_ok = atr_v > 0
+    atr_pct = atr_v / price if atr_ok else NAN
+    vwap_dev = (price - vwap_v) / vwap_v if vwap_v > 0 else NAN
+
+    k = int(params.get("velocity_bars", 5))
+    velocity = NAN
+    if atr_ok and n > k:
+        velocity = (price - float(close[-1 - k])) / (atr_v * math.sqrt(k))
+    mean_range = float(np.mean(tail.high - tail.low)) if len(tail) else NAN
+    atr_ratio = atr_v / mean_range if atr_ok and mean_range > 0 else NAN
+
+    slow, k_trend = int(params.get("ema_slow", 50)), int(params.get("trend_bars", 10))
+    trend, trend_strength = "flat", NAN
+    if atr_ok and len(tail) >= slow + k_trend:
+        line = ema(tail.close, slow)
+        slope = float(line[-1] - line[-1 - k_trend])
+        if math.isfinite(slope):
+            trend_strength = slope / atr_v
+            flat = float(params.get("trend_flat_atr", 0.25))
+            trend = "up" if trend_strength > flat else "down" if trend_strength < -flat else "flat"
+
+    vol_last = float(bars_1m.volume[-1])
+    taker = float(bars_1m.taker_buy_volume[-1])
+    taker_share = taker / vol_last if taker > 0 and vol_last > 0 else None
+
+    profile = volume_profile(
+        bars_1m.high,
+        bars_1m.low,
+        close,
+        bars_1m.volume,
+        bins=int(params.get("volume_profile_bins", 40)),
+        value_area_pct=float(params.get("value_area_pct", 0.70)),
+    )
+    levels = build_levels(
+        bars_1m,
+        bars_1d,
+        price=price,
+        atr=atr_v,
+        tick=tick,
+        sr_window=int(params.get("sr_window", 50)),
+        merge_atr=float(params.get("levels_merge_atr", 0.25)),
+        max_levels=int(params.get("max_levels", 12)),
+        extra_macro=extra_macro,
+    )
+    return MarketContext(
+        price=price,
+        open=float(bars_1m.open[-1]),
+        high=float(bars_1m.high[-1]),
+        low=float(bars_1m.low[-1]),
+        atr=atr_v,
+        atr_pct=atr_pct,
+        rsi=rsi_v,
+        vwap=vwap_v,
+        vwap_dev=vwap_dev,
+        volume_z=vol_z,
+        velocity=velocity,
+        atr_ratio=atr_ratio,
+        trend=trend,
+        trend_strength=trend_strength,
+        regime=volatility_regime(atr_pct, float(params["low_gate"]), float(params["high_gate"])),
+        taker_share=taker_share,
+        profile=profile,
+        levels=levels,
+        bars=n,
+        has_daily=bars_1d is not None and len(bars_1d) > 0,
+    )
+
+
+__all__ = ["MarketContext", "build_context", "volatility_regime"]

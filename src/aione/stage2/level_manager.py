@@ -1,0 +1,331 @@
+"""Рівні підтримки/опору на трьох масштабах і смуга між найближчими з них.
+
+- micro: підтверджені свінг-півоти 1m барів за останні `sr_window` барів;
+- meso: півоти годинних барів, зібраних з 1m вікна (година UTC за `open_time`);
+- macro: максимум і мінімум останнього ЗАКРИТОГО денного бару та півоти денних барів.
+
+Кандидати ближчі один до одного за `levels_merge_atr`·ATR зливаються (ланцюжком): ціна
+й масштаб — від найвагомішого члена (старший масштаб, тоді більше дотиків, тоді свіжіший),
+вік — найменший. Дотики рівня — скільки барів усіх трьох масштабів (1m вікна `sr_window`,
+годинних, закритих денних) підійшли екстремумом (high або low) ближче ніж на той самий
+допуск; це властивість цінової зони, тож при злитті береться найбільше, а не сума. Вид рівня визначає ціна зараз: нижче або
+на рівні ціни — support, вище — resistance (пробитий опір стає підтримкою). Вік — у
+хвилинах (1m барах) для всіх масштабів; відстані — абсолютні, у % від ціни та в ATR.
+Смуга — між найближчою підтримкою S і найближчим опором R: `band_pct` = (R − S)/ціна·100,
+`band_position` = (ціна − S)/(R − S) у [0, 1].
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from aione.config.config import TIMEFRAME_MS
+from aione.data.bars import BarArrays, FloatArray, IntArray
+from aione.indicators import swing_pivots
+from aione.utils.utils import round_to_tick
+
+MINUTE_MS = TIMEFRAME_MS["1m"]
+HOUR_MS = TIMEFRAME_MS["1h"]
+DAY_MS = TIMEFRAME_MS["1d"]
+SCALE_RANK = {"micro": 1, "meso": 2, "macro": 3}
+# Горизонт «свіжості» масштабу у хвилинах: рівень такого віку важить удвічі менше.
+_RECENCY_HORIZON_MIN = {"micro": 60.0, "meso": 1440.0, "macro": 10080.0}
+
+
+# ── Моделі ──
+@dataclass(frozen=True, slots=True)
+class Level:
+    """Злитий рівень з ціною на сітці тіку."""
+
+    price: float
+    kind: str  # support | resistance
+    scale: str  # micro | meso | macro
+    touches: int
+    age_bars: int  # хвилин від останнього півота/дотику-джерела
+    distance_pct: float
+    distance_atr: float
+    strength: float
+
+    def as_dict(self) -> dict[str, float | int | str]:
+        """Запис для `market_context.levels`."""
+        return {
+            "price": self.price,
+            "kind": self.kind,
+            "scale": self.scale,
+            "touches": self.touches,
+            "age_bars": self.age_bars,
+            "distance_pct": self.distance_pct,
+            "distance_atr": self.distance_atr,
+            "strength": self.strength,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class LevelSet:
+    """Рівні (від найближчого до ціни) і смуга між найближчими S/R."""
+
+    levels: tuple[Level, ...]
+    nearest_support: float | None
+    nearest_resistance: float | None
+    band_pct: float | None
+    band_position: float | None
+
+    def supports(self) -> list[float]:
+        """Ціни підтримок."""
+        return [lv.price for lv in self.levels if lv.kind == "support"]
+
+    def resistances(self) -> list[float]:
+        """Ціни опорів."""
+        return [lv.price for lv in self.levels if lv.kind == "resistance"]
+
+
+# Кандидати зберігаються стовпцями: ціна, ранг масштабу, вік у хвилинах.
+SCALE_BY_RANK = {rank: name for name, rank in SCALE_RANK.items()}
+_HORIZON_BY_RANK = np.array([1.0, *(_RECENCY_HORIZON_MIN[SCALE_BY_RANK[r]] for r in (1, 2, 3))])
+_EMPTY_I: IntArray = np.zeros(0, dtype=np.int64)
+
+
+@dataclass(frozen=True, slots=True)
+class _Series:
+    """Ряд барів одного масштабу для пошуку півотів."""
+
+    open_time: IntArray
+    high: FloatArray
+    low: FloatArray
+    rank: int
+    order: int
+
+
+# ── Півоти ──
+def _refine(x: FloatArray, idx: IntArray, base: int, order: int, *, high: bool) -> IntArray:
+    """Звужує півоти порядку `base` до порядку `order` (правило `swing_pivots`: строго
+    більший за лівих сусідів, не менший за правих; для мінімумів — дзеркально)."""
+    idx = idx[(idx >= order) & (idx < len(x) - order)]
+    keep = np.ones(len(idx), dtype=bool)
+    for j in range(base + 1, order + 1):
+        if high:
+            keep &= (x[idx] > x[idx - j]) & (x[idx] >= x[idx + j])
+        else:
+            keep &= (x[idx] < x[idx - j]) & (x[idx] <= x[idx + j])
+    return idx[keep]
+
+
+def _stack(series: list[_Series], width: int) -> tuple[FloatArray, FloatArray, list[int]]:
+    """Склеює ряди через роздільник завдовжки `width`: дуже високий high і дуже низький
+    low, тож жоден бар біля межі не стає півотом через сусідів з іншого ряду."""
+    sizes = [len(s.high) for s in series]
+    total = sum(sizes) + width * len(series)
+    high = np.full(total, -np.inf)
+    low = np.full(total, np.inf)
+    offsets: list[int] = []
+    pos = 0
+    for s, n in zip(series, sizes, strict=True):
+        offsets.append(pos)
+        high[pos : pos + n] = s.high
+        low[pos : pos + n] = s.low
+        pos += n + width
+    top, bottom = float(high.max()), float(low.min())
+    span = max(top - bottom, 1.0)
+    high[np.isneginf(high)] = top + span
+    low[np.isposinf(low)] = bottom - span
+    return high, low, offsets
+
+
+def pivots_batched(series: list[_Series]) -> list[tuple[IntArray, IntArray]]:
+    """Півоти кількох рядів за ОДИН виклик `swing_pivots` (найменший порядок на склеєному
+    ряді, більші порядки — звуженням). Індекси — у власному ряді; результат той самий, що й
+    окремий `swing_pivots(high, low, order, order)` на кожному ряді."""
+    out: list[tuple[IntArray, IntArray]] = [(_EMPTY_I, _EMPTY_I)] * len(series)
+    live = [k for k, s in enumerate(series) if len(s.high) >= 2 * s.order + 1]
+    if not live:
+        return out
+    group = [series[k] for k in live]
+    base = min(s.order for s in group)
+    high, low, offsets = _stack(group, max(s.order for s in group))
+    hi_idx, lo_idx = swing_pivots(high, low, left=base, right=base)
+    bounds = [b for off, s in zip(offsets, group, strict=True) for b in (off, off + len(s.high))]
+    hi_cut = hi_idx.searchsorted(bounds).tolist()
+    lo_cut = lo_idx.searchsorted(bounds).tolist()
+    for j, (k, s, off) in enumerate(zip(live, group, offsets, strict=True)):
+        h = hi_idx[hi_cut[2 * j] : hi_cut[2 * j + 1]] - off
+        lo = lo_idx[lo_cut[2 * j] : lo_cut[2 * j + 1]] - off
+        if s.order > base:
+            h = _refine(s.high, h, base, s.order, high=True)
+            lo = _refine(s.low, lo, base, s.order, high=False)
+        out[k] = (h, lo)
+    return out
+
+
+# ── Ряди масштабів ──
+def hourly_bars(bars: BarArrays) -> tuple[IntArray, FloatArray, FloatArray]:
+    """Годинні (UTC) open_time, high, low з 1m барів (остання година може бути неповною)."""
+    hours = bars.open_time // HOUR_MS
+    change = np.empty(len(hours), dtype=bool)
+    change[0] = True
+    np.not_equal(hours[1:], hours[:-1], out=change[1:])
+    starts = np.flatnonzero(change)
+    high = np.maximum.reduceat(bars.high, starts)
+    low = np.minimum.reduceat(bars.low, starts)
+    return hours[starts] * HOUR_MS, high, low
+
+
+def _closed_daily(daily: BarArrays, now_ms: int) -> BarArrays | None:
+    """Закриті на `now_ms` денні бари."""
+    stop = int(np.searchsorted(daily.open_time, now_ms - DAY_MS, side="right"))
+    return daily.slice(0, stop) if stop > 0 else None
+
+
+# ── Злиття ──
+def merge_candidates(
+    prices: FloatArray, ranks: IntArray, touches: IntArray, ages: IntArray, tol: float
+) -> tuple[FloatArray, IntArray, IntArray, IntArray]:
+    """Зливає кандидатів, сусідніх за ціною ближче ніж `tol` (ланцюжком): ціна й ранг —
+    найвагомішого члена (ранг, дотики, свіжість), дотики — найбільші, вік — найменший."""
+    if len(prices) == 0:
+        return prices, ranks, touches, ages
+    o = np.argsort(prices, kind="stable")
+    prices, ranks, touches, ages = prices[o], ranks[o], touches[o], ages[o]
+    new_group = np.empty(len(prices), dtype=bool)
+    new_group[0] = True
+    np.greater(prices[1:] - prices[:-1], tol, out=new_group[1:])
+    starts = np.flatnonzero(new_group)
+    gid = np.cumsum(new_group) - 1
+    best_order = np.lexsort((-ages, touches, ranks, gid))
+    ends = np.empty(len(starts), dtype=np.int64)
+    ends[:-1] = starts[1:] - 1
+    ends[-1] = len(prices) - 1
+    best = best_order[ends]
+    return (
+        prices[best],
+        ranks[best],
+        np.maximum.reduceat(touches, starts),
+        np.minimum.reduceat(ages, starts),
+    )
+
+
+def _count_touches(prices: FloatArray, high: FloatArray, low: FloatArray, tol: float) -> IntArray:
+    """Скільки барів торкнулись кожної ціни екстремумом (|high − p| ≤ tol або |low − p| ≤ tol)."""
+    if len(prices) == 0 or len(high) == 0:
+        return np.zeros(len(prices), dtype=np.int64)
+    p = prices[:, None]
+    hit = (np.abs(high[None, :] - p) <= tol) | (np.abs(low[None, :] - p) <= tol)
+    return np.maximum(hit.sum(axis=1), 1).astype(np.int64)
+
+
+def _strength(ranks: IntArray, touches: IntArray, ages: IntArray) -> FloatArray:
+    """Сила: масштаб × (1 + ln дотиків) × свіжість 1/(1 + вік/горизонт масштабу)."""
+    return np.asarray(ranks * (1.0 + np.log(touches)) / (1.0 + ages / _HORIZON_BY_RANK[ranks]))
+
+
+# ── Головна функція ──
+def build_levels(
+    bars_1m: BarArrays,
+    bars_1d: BarArrays | None,
+    *,
+    price: float,
+    atr: float,
+    tick: float,
+    sr_window: int = 50,
+    merge_atr: float = 0.25,
+    micro_order: int = 3,
+    meso_order: int = 2,
+    macro_order: int = 2,
+    max_levels: int = 12,
+    extra_macro: tuple[float, ...] = (),
+) -> LevelSet:
+    """Рівні трьох масштабів навколо `price`; `extra_macro` — додаткові денні рівні (без історії).
+
+    Час «зараз» — кінець останнього 1m бару вікна (жодного годинника)."""
+    n = len(bars_1m)
+    if n == 0 or not (math.isfinite(price) and price > 0):
+        return LevelSet((), None, None, None, None)
+    atr_ok = math.isfinite(atr) and atr > 0
+    tol = max(merge_atr * atr if atr_ok else price * 0.001, tick)
+    now_ms = int(bars_1m.open_time[-1]) + MINUTE_MS
+    micro = bars_1m.slice(max(0, n - sr_window))
+    h_ot, h_hi, h_lo = hourly_bars(bars_1m)
+    series = [
+        _Series(micro.open_time, micro.high, micro.low, SCALE_RANK["micro"], micro_order),
+        _Series(h_ot, h_hi, h_lo, SCALE_RANK["meso"], meso_order),
+    ]
+    closed = _closed_daily(bars_1d, now_ms) if bars_1d is not None and len(bars_1d) else None
+    prices: list[FloatArray] = []
+    ranks: list[IntArray] = []
+    times: list[IntArray] = []
+    if closed is not None:
+        series.append(_Series(closed.open_time, closed.high, closed.low, SCALE_RANK["macro"], macro_order))
+        prices.append(np.array([closed.high[-1], closed.low[-1]]))  # попередній день
+        ranks.append(np.full(2, SCALE_RANK["macro"], dtype=np.int64))
+        times.append(np.full(2, closed.open_time[-1], dtype=np.int64))
+    for s, (hi_idx, lo_idx) in zip(series, pivots_batched(series), strict=True):
+        if len(hi_idx) + len(lo_idx):
+            prices.append(np.concatenate((s.high[hi_idx], s.low[lo_idx])))
+            ranks.append(np.full(len(hi_idx) + len(lo_idx), s.rank, dtype=np.int64))
+            times.append(np.concatenate((s.open_time[hi_idx], s.open_time[lo_idx])))
+    extra = [p for p in extra_macro if math.isfinite(p) and p > 0]
+    if extra:
+        prices.append(np.array(extra, dtype=np.float64))
+        ranks.append(np.full(len(extra), SCALE_RANK["macro"], dtype=np.int64))
+        times.append(np.full(len(extra), now_ms, dtype=np.int64))
+    if not prices:
+        return LevelSet((), None, None, None, None)
+    cand = np.concatenate(prices)
+    ages = np.maximum((now_ms - np.concatenate(times)) // MINUTE_MS, 0)
+    all_high = np.concatenate([s.high for s in series])
+    all_low = np.concatenate([s.low for s in series])
+    touches = _count_touches(cand, all_high, all_low, tol)
+    m_price, m_rank, m_touch, m_age = merge_candidates(cand, np.concatenate(ranks), touches, ages, tol)
+    nearest = np.argsort(np.abs(m_price - price), kind="stable")[:max_levels]
+    strength = np.round(_strength(m_rank[nearest], m_touch[nearest], m_age[nearest]), 3)
+    snapped = np.array([round_to_tick(p, tick) for p in m_price[nearest].tolist()])  # як усі ціни запису
+    dist = np.abs(snapped - price)
+    dist_pct = np.round(dist / price * 100.0, 4)
+    dist_atr = np.round(dist / atr, 3) if atr_ok else np.full(len(dist), np.nan)
+    levels = tuple(
+        Level(
+            price=p,
+            kind="support" if p <= price else "resistance",
+            scale=SCALE_BY_RANK[r],
+            touches=t,
+            age_bars=a,
+            distance_pct=dp,
+            distance_atr=da,
+            strength=st,
+        )
+        for p, r, t, a, dp, da, st in zip(
+            snapped.tolist(),
+            m_rank[nearest].tolist(),
+            m_touch[nearest].tolist(),
+            m_age[nearest].tolist(),
+            dist_pct.tolist(),
+            dist_atr.tolist(),
+            strength.tolist(),
+            strict=True,
+        )
+    )
+    return band_from_levels(levels, price)
+
+
+def band_from_levels(levels: tuple[Level, ...], price: float) -> LevelSet:
+    """Найближчі S/R і смуга між ними."""
+    sup = max((lv.price for lv in levels if lv.kind == "support"), default=None)
+    res = min((lv.price for lv in levels if lv.kind == "resistance"), default=None)
+    band_pct = band_pos = None
+    if sup is not None and res is not None and res > sup:
+        band_pct = round((res - sup) / price * 100.0, 4)
+        band_pos = round(min(1.0, max(0.0, (price - sup) / (res - sup))), 4)
+    return LevelSet(levels, sup, res, band_pct, band_pos)
+
+
+__all__ = [
+    "Level",
+    "LevelSet",
+    "band_from_levels",
+    "build_levels",
+    "hourly_bars",
+    "merge_candidates",
+    "pivots_batched",
+]

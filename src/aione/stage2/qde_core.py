@@ -1,0 +1,330 @@
+"""Ядро Stage2 (QDE): контекст → сценарій → скор → рекомендація, TP/SL, впевненість, наратив.
+
+Чиста синхронна функція `decide`: і процесор, і бектест викликають саме її, тож на тих
+самих барах рішення однакові. Жодного I/O, годинника чи журналу — лише запис результату.
+Некоректний або недостатній вхід дає запис зі статусом skipped/error і `reason`.
+Для статусу, відмінного від completed, `recommendation` і `side` — None.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from aione.config.config import (
+    BUY_SET,
+    SELL_SET,
+    STAGE2_CONFIG,
+    STAGE2_STATUS,
+    TRADE_TAG_SIGNAL_GENERATED,
+    UI_LOCALE,
+    USER_SETTINGS_DEFAULT,
+)
+from aione.stage2.anomaly import detect_anomalies
+from aione.stage2.context import MarketContext, build_context
+from aione.stage2.inputs import OrderBookDepth, Stage2Inputs
+from aione.stage2.narrative import build_narrative
+from aione.stage2.risk import TradePlan, plan_trade, risk_class
+from aione.stage2.scenario import classify_scenario, recommend
+from aione.stage2.scoring import composite_confidence, composite_score, factor_agreement, factor_scores
+from aione.utils.utils import deep_merge, get_tick_size, normalize_trigger_name, round_to_tick, tick_decimals
+
+TAG_RR_BELOW_MIN = "rr_below_min"
+
+
+# ── Допоміжне ──
+def _num(x: float | None, digits: int) -> float | None:
+    """Округлене скінченне число або None."""
+    if x is None or not math.isfinite(x):
+        return None
+    return round(x, digits)
+
+
+def _price(x: float | None, tick: float) -> float | None:
+    if x is None or not math.isfinite(x):
+        return None
+    return round_to_tick(x, tick)
+
+
+def resolve_params(params: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Параметри Stage2: повний `STAGE2_CONFIG` або накладене на нього часткове перевизначення."""
+    if params is STAGE2_CONFIG:
+        return params
+    return deep_merge(STAGE2_CONFIG, params)
+
+
+def _triggers(stage1_result: Mapping[str, Any]) -> list[str]:
+    raw = stage1_result.get("trigger_reasons") or ()
+    out: list[str] = []
+    for name in raw:
+        norm = normalize_trigger_name(str(name))
+        if norm not in out:
+            out.append(norm)
+    return out
+
+
+def empty_result(
+    symbol: str, timestamp: int | None, status: str, reason: str | None, triggers: list[str] | None = None
+) -> dict[str, Any]:
+    """Запис Stage2 з усіма ключами контракту, але без рішення (skipped/error/pending)."""
+    return {
+        "symbol": symbol,
+        "timestamp": timestamp,
+        "status": status,
+        "recommendation": None,
+        "side": None,
+        "scenario": None,
+        "market_context": {
+            "scenario": None,
+            "price": None,
+            "atr": None,
+            "atr_pct": None,
+            "rsi": None,
+            "vwap": None,
+            "volatility_regime": None,
+            "trend": None,
+            "nearest_support": None,
+            "nearest_resistance": None,
+            "band_pct": None,
+            "band_position": None,
+            "levels": [],
+            "volume_profile": None,
+            "triggers": list(triggers or []),
+        },
+        "confidence_metrics": {
+            "composite_confidence": 0.0,
+            "factor_agreement": 0.0,
+            "conviction": 0.0,
+            "scenario_clarity": 0.0,
+            "data_completeness": 0.0,
+            "score": 0.0,
+            "factor_scores": {},
+            "weights_used": {},
+        },
+        "risk_parameters": {
+            "entry": None,
+            "entry_zone": None,
+            "tp": None,
+            "sl": None,
+            "rr": None,
+            "atr": None,
+            "tp_mult": None,
+            "sl_mult": None,
+            "tick_size": None,
+            "risk_class": None,
+            "tags": [],
+        },
+        "narrative": "",
+        "anomaly_detection": {"flags": []},
+        "reason": reason,
+    }
+
+
+def skipped_passthrough(stage1_result: Mapping[str, Any], reason: str) -> dict[str, Any]:
+    """Stage2 вимкнено: результат Stage1 проходить далі зі статусом skipped."""
+    symbol = str(stage1_result.get("symbol", ""))
+    ts = stage1_result.get("timestamp")
+    rec = empty_result(symbol, ts if isinstance(ts, int) else None, STAGE2_STATUS["SKIPPED"], reason)
+    rec["market_context"]["triggers"] = _triggers(stage1_result)
+    return {**stage1_result, **rec}
+
+
+# ── Рішення ──
+def _entry_zone(plan: TradePlan, atr: float, zone_atr: float) -> list[float]:
+    tick = plan.tick_size
+    if plan.side == "BUY":
+        lo = max(
+            round_to_tick(plan.entry - zone_atr * atr, tick, "down"), round_to_tick(plan.sl + tick, tick)
+        )
+        return [min(lo, plan.entry), plan.entry]
+    hi = min(round_to_tick(plan.entry + zone_atr * atr, tick, "up"), round_to_tick(plan.sl - tick, tick))
+    return [plan.entry, max(hi, plan.entry)]
+
+
+def _market_context(ctx: MarketContext, scenario: str, triggers: list[str], tick: float) -> dict[str, Any]:
+    dec = tick_decimals(tick)
+    vp = ctx.profile
+    lv = ctx.levels
+    return {
+        "scenario": scenario,
+        "price": _price(ctx.price, tick),
+        "atr": _num(ctx.atr, dec + 2),
+        "atr_pct": _num(ctx.atr_pct, 6),
+        "rsi": _num(ctx.rsi, 1),
+        "vwap": _price(ctx.vwap, tick),
+        "vwap_dev": _num(ctx.vwap_dev, 6),
+        "volume_z": _num(ctx.volume_z, 2),
+        "velocity": _num(ctx.velocity, 3),
+        "volatility_regime": ctx.regime,
+        "trend": ctx.trend,
+        "trend_strength": _num(ctx.trend_strength, 3),
+        "nearest_support": lv.nearest_support,
+        "nearest_resistance": lv.nearest_resistance,
+        "band_pct": _num(lv.band_pct, 2),
+        "band_position": _num(lv.band_position, 3),
+        "levels": [level.as_dict() for level in lv.levels],
+        "volume_profile": (
+            {"poc": _price(vp.poc, tick), "val": _price(vp.val, tick), "vah": _price(vp.vah, tick)}
+            if vp is not None
+            else None
+        ),
+        "triggers": triggers,
+    }
+
+
+def decide(
+    stage1_result: Mapping[str, Any],
+    inputs: Stage2Inputs,
+    params: Mapping[str, Any] = STAGE2_CONFIG,
+    *,
+    locale: str = UI_LOCALE,
+    style: str = str(USER_SETTINGS_DEFAULT["narrative_style"]),
+) -> dict[str, Any]:
+    """Рішення Stage2 для одного результату Stage1 (див. контракт запису в SPEC/брифі)."""
+    cfg = resolve_params(params)
+    symbol = stage1_result.get("symbol") if isinstance(stage1_result, Mapping) else None
+    if not isinstance(symbol, str) or not symbol:
+        return empty_result("", None, STAGE2_STATUS["ERROR"], "invalid_stage1_result")
+    ts_raw = stage1_result.get("timestamp")
+    timestamp = int(ts_raw) if isinstance(ts_raw, int | float) and math.isfinite(ts_raw) else None
+    triggers = _triggers(stage1_result)
+    if not cfg["switches"]["use_qde"]:
+        return skipped_passthrough(stage1_result, "qde_disabled")
+    bars = inputs.bars_1m
+    if len(bars) < int(cfg["min_bars"]):
+        return empty_result(symbol, timestamp, STAGE2_STATUS["SKIPPED"], "insufficient_data", triggers)
+    if not math.isfinite(float(bars.close[-1])) or float(bars.close[-1]) <= 0:
+        return empty_result(symbol, timestamp, STAGE2_STATUS["ERROR"], "invalid_bars", triggers)
+    raw_stats = stage1_result.get("stats")
+    stats: Mapping[str, Any] = raw_stats if isinstance(raw_stats, Mapping) else {}
+
+    known_tick = inputs.symbol_info.tick_size if inputs.symbol_info is not None else None
+    tick = get_tick_size(symbol, float(bars.close[-1]), known_tick)
+    extra: tuple[float, ...] = ()
+    if inputs.bars_1d is None:
+        extra = tuple(
+            v for v in (stats.get("daily_high"), stats.get("daily_low")) if isinstance(v, int | float)
+        )
+    ctx = build_context(stats, bars, inputs.bars_1d, tick=tick, params=cfg, extra_macro=extra)
+    if not ctx.atr > 0:
+        return empty_result(symbol, timestamp, STAGE2_STATUS["SKIPPED"], "no_atr", triggers)
+    return _decide_with_context(symbol, timestamp, triggers, ctx, tick, inputs.orderbook, cfg, locale, style)
+
+
+def _decide_with_context(
+    symbol: str,
+    timestamp: int | None,
+    triggers: list[str],
+    ctx: MarketContext,
+    tick: float,
+    orderbook: OrderBookDepth | None,
+    cfg: Mapping[str, Any],
+    locale: str,
+    style: str,
+) -> dict[str, Any]:
+    trig = frozenset(triggers)
+    anomalies = detect_anomalies(
+        ctx.open,
+        ctx.high,
+        ctx.low,
+        ctx.price,
+        atr=ctx.atr,
+        volume_z=ctx.volume_z,
+        orderbook=orderbook,
+        params=cfg["anomaly"],
+    )
+    ob, os_ = float(cfg["rsi_overbought"]), float(cfg["rsi_oversold"])
+    scores = factor_scores(ctx, trig, orderbook, rsi_overbought=ob, rsi_oversold=os_)
+    comp = composite_score(scores, cfg["weights"])
+    scen = classify_scenario(
+        ctx, trig, anomalies.flags, rsi_overbought=ob, rsi_oversold=os_, min_evidence=cfg["min_evidence"]
+    )
+    agreement = factor_agreement(scores, comp.weights_used, comp.score)
+    conviction = min(1.0, abs(comp.score) / max(float(cfg["score_strong"]), 1e-9))
+    has_daily = ctx.has_daily or any(lv.scale == "macro" for lv in ctx.levels.levels)
+    completeness = (
+        0.5 * min(1.0, ctx.bars / max(int(cfg["context_bars"]), 1)) + 0.25 * has_daily + 0.25 * comp.coverage
+    )
+    confidence = round(
+        composite_confidence(agreement, conviction, scen.clarity, completeness, cfg["confidence_weights"]), 2
+    )
+    recommendation = recommend(scen.scenario, comp.score, confidence, ctx.regime, cfg)
+
+    side: str | None = "BUY" if recommendation in BUY_SET else "SELL" if recommendation in SELL_SET else None
+    plan: TradePlan | None = None
+    tags: list[str] = []
+    entry_zone: list[float] | None = None
+    rr: float | None = None
+    if side is not None:
+        plan = plan_trade(
+            "BUY" if side == "BUY" else "SELL",
+            ctx.price,
+            ctx.atr,
+            supports=ctx.levels.supports(),
+            resistances=ctx.levels.resistances(),
+            tick=tick,
+            tp_mult=float(cfg["tp_mult"]),
+            sl_mult=float(cfg["sl_mult"]),
+            buffer_eps=float(cfg["tp_buffer_eps"]),
+            sl_max_atr=float(cfg["sl_max_atr"]),
+        )
+    if plan is not None:
+        rr = round(plan.rr, 2)
+        tags.extend(plan.tags)
+        entry_zone = _entry_zone(plan, ctx.atr, float(cfg["entry_zone_atr"]))
+        min_rr = float(cfg["min_risk_reward"])
+        if rr < min_rr:
+            tags.append(TAG_RR_BELOW_MIN)
+            recommendation = "WAIT_FOR_CONFIRMATION" if rr >= min_rr / 2.0 else "AVOID"
+            side = None
+        else:
+            tags.append(TRADE_TAG_SIGNAL_GENERATED)
+    elif side is not None:
+        recommendation, side = "WAIT_FOR_CONFIRMATION", None
+
+    dec = tick_decimals(tick)
+    record: dict[str, Any] = {
+        "symbol": symbol,
+        "timestamp": timestamp,
+        "status": STAGE2_STATUS["COMPLETED"],
+        "recommendation": recommendation,
+        "side": side,
+        "scenario": scen.scenario,
+        "market_context": _market_context(ctx, scen.scenario, triggers, tick),
+        "confidence_metrics": {
+            "composite_confidence": confidence,
+            "factor_agreement": round(agreement, 4),
+            "conviction": round(conviction, 4),
+            "scenario_clarity": scen.clarity,
+            "data_completeness": round(completeness, 4),
+            "score": round(comp.score, 4),
+            "factor_scores": scores,
+            "weights_used": comp.weights_used,
+            "scenario_evidence": scen.evidence,
+        },
+        "risk_parameters": {
+            "entry": plan.entry if plan else _price(ctx.price, tick),
+            "entry_zone": entry_zone,
+            "tp": plan.tp if plan else None,
+            "sl": plan.sl if plan else None,
+            "rr": rr,
+            "atr": _num(ctx.atr, dec + 2),
+            "tp_mult": float(cfg["tp_mult"]),
+            "sl_mult": float(cfg["sl_mult"]),
+            "tick_size": tick,
+            "risk_class": risk_class(ctx.regime, anomalies.flags, scen.scenario),
+            "tags": tags,
+            "sl_level": plan.sl_level if plan else None,
+            "tp_level": plan.tp_level if plan else None,
+            "min_risk_reward": float(cfg["min_risk_reward"]),
+        },
+        "narrative": "",
+        "anomaly_detection": anomalies.as_dict(),
+        "reason": None,
+    }
+    record["narrative"] = build_narrative(record, locale=locale, style=style)
+    return record
+
+
+__all__ = ["TAG_RR_BELOW_MIN", "decide", "empty_result", "resolve_params", "skipped_passthrough"]

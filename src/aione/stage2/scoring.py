@@ -1,0 +1,205 @@
+"""Факторні оцінки, композитний скор і впевненість Stage2 (чиста логіка).
+
+Кожен фактор — число в [−1, 1]: плюс — за покупку, мінус — за продаж. Фактор, який не
+можна порахувати (немає даних), не потрапляє в словник; його вага відкидається, решта
+перенормовується. Правила факторів:
+- volume: сила min(1, max(0, z)/4) × напрям бару (bull/bear_vol_spike, інакше частка taker-buy
+  або знак тіла);
+- rsi: між `rsi_oversold` і `rsi_overbought` — імпульс ±0.6 від 50; у перекупленості спадає від
+  0.6 до −1 на 100 (виснаження), у перепроданості дзеркально; дивергенція додає ∓0.8;
+- atr: розширення ATR над медіанним діапазоном, min(1, ratio − 1), зі знаком швидкості;
+- vwap: відхилення від VWAP у двох ATR%;
+- velocity: швидкість / 2;
+- volume_profile: поза зоною вартості — від 0.5 до 1 за відстанню; з пробоєм у той бік це
+  прийняття нової ціни (за рух), без пробою — очікуване повернення до цінності (проти руху);
+  у зоні — позиція від POC, ±0.5;
+- levels: пробій угору/вниз — ±1; інакше (0.5 − позиція в смузі)·2 (біля підтримки — купівля),
+  поправка ±0.3 за near_*-тригери;
+- orderbook: дисбаланс стакана (bid − ask)/(bid + ask).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from aione.stage2.context import MarketContext
+from aione.stage2.inputs import OrderBookDepth
+
+BULL_TRIGGERS = frozenset({"breakout_up", "bull_vol_spike", "bullish_div", "rsi_oversold", "near_low"})
+BEAR_TRIGGERS = frozenset({"breakout_down", "bear_vol_spike", "bearish_div", "rsi_overbought", "near_high"})
+
+
+def _clip(x: float, lo: float = -1.0, hi: float = 1.0) -> float:
+    return lo if x < lo else hi if x > hi else x
+
+
+# ── Фактори ──
+def _volume(ctx: MarketContext, triggers: frozenset[str]) -> float | None:
+    if math.isnan(ctx.volume_z):
+        return None
+    strength = _clip(ctx.volume_z / 4.0, 0.0, 1.0)
+    if "bull_vol_spike" in triggers and "bear_vol_spike" not in triggers:
+        direction = 1.0
+    elif "bear_vol_spike" in triggers and "bull_vol_spike" not in triggers:
+        direction = -1.0
+    elif ctx.taker_share is not None:
+        direction = _clip(2.0 * ctx.taker_share - 1.0)
+    else:
+        direction = float(math.copysign(1.0, ctx.price - ctx.open)) if ctx.price != ctx.open else 0.0
+    return strength * direction
+
+
+def _rsi(ctx: MarketContext, triggers: frozenset[str], ob: float, os_: float) -> float | None:
+    r = ctx.rsi
+    if math.isnan(r):
+        return None
+    if r > ob:
+        base = 0.6 - 1.6 * (r - ob) / max(100.0 - ob, 1e-9)
+    elif r < os_:
+        base = -0.6 + 1.6 * (os_ - r) / max(os_, 1e-9)
+    elif r >= 50.0:
+        base = 0.6 * (r - 50.0) / max(ob - 50.0, 1e-9)
+    else:
+        base = -0.6 * (50.0 - r) / max(50.0 - os_, 1e-9)
+    if "bearish_div" in triggers:
+        base -= 0.8
+    if "bullish_div" in triggers:
+        base += 0.8
+    return _clip(base)
+
+
+def _atr(ctx: MarketContext) -> float | None:
+    if math.isnan(ctx.atr_ratio) or math.isnan(ctx.velocity):
+        return None
+    expansion = _clip(ctx.atr_ratio - 1.0, 0.0, 1.0)
+    return expansion * (1.0 if ctx.velocity > 0 else -1.0 if ctx.velocity < 0 else 0.0)
+
+
+def _vwap(ctx: MarketContext) -> float | None:
+    if math.isnan(ctx.vwap_dev) or not ctx.atr_pct > 0:
+        return None
+    return _clip(ctx.vwap_dev / (2.0 * ctx.atr_pct))
+
+
+def _velocity(ctx: MarketContext) -> float | None:
+    return None if math.isnan(ctx.velocity) else _clip(ctx.velocity / 2.0)
+
+
+def _profile(ctx: MarketContext, triggers: frozenset[str]) -> float | None:
+    vp = ctx.profile
+    if vp is None or not ctx.atr > 0:
+        return None
+    up, down = "breakout_up" in triggers, "breakout_down" in triggers
+    if ctx.price > vp.vah:
+        away = _clip(0.5 + 0.5 * (ctx.price - vp.vah) / ctx.atr, 0.5, 1.0)
+        return away if up and not down else -away  # прийняття вище цінності або повернення до неї
+    if ctx.price < vp.val:
+        away = _clip(0.5 + 0.5 * (vp.val - ctx.price) / ctx.atr, 0.5, 1.0)
+        return -away if down and not up else away
+    half = max(vp.vah - vp.val, 1e-12) / 2.0
+    return _clip((ctx.price - vp.poc) / half * 0.5, -0.5, 0.5)
+
+
+def _levels(ctx: MarketContext, triggers: frozenset[str]) -> float | None:
+    up, down = "breakout_up" in triggers, "breakout_down" in triggers
+    if up != down:
+        return 1.0 if up else -1.0
+    pos = ctx.levels.band_position
+    if pos is None:
+        return None
+    score = (0.5 - pos) * 2.0
+    if triggers & {"near_daily_support", "near_low"}:
+        score += 0.3
+    if triggers & {"near_daily_resistance", "near_high"}:
+        score -= 0.3
+    return _clip(score)
+
+
+def factor_scores(
+    ctx: MarketContext,
+    triggers: frozenset[str],
+    orderbook: OrderBookDepth | None,
+    *,
+    rsi_overbought: float = 70.0,
+    rsi_oversold: float = 30.0,
+) -> dict[str, float]:
+    """Оцінки всіх факторів, які вдалося порахувати (округлені до 4 знаків)."""
+    raw: dict[str, float | None] = {
+        "volume": _volume(ctx, triggers),
+        "rsi": _rsi(ctx, triggers, rsi_overbought, rsi_oversold),
+        "atr": _atr(ctx),
+        "orderbook": orderbook.imbalance if orderbook is not None and orderbook.total_usd > 0 else None,
+        "vwap": _vwap(ctx),
+        "velocity": _velocity(ctx),
+        "volume_profile": _profile(ctx, triggers),
+        "levels": _levels(ctx, triggers),
+    }
+    return {k: round(v, 4) + 0.0 for k, v in raw.items() if v is not None and math.isfinite(v)}
+
+
+# ── Композит ──
+@dataclass(frozen=True, slots=True)
+class Composite:
+    """Скор у [−1, 1], використані (перенормовані) ваги та покриття ваг."""
+
+    score: float
+    weights_used: dict[str, float]
+    coverage: float  # частка сумарної ваги, що припала на пораховані фактори
+
+
+def composite_score(scores: Mapping[str, float], weights: Mapping[str, float]) -> Composite:
+    """Зважена сума факторів з перенормуванням ваг на пораховані фактори."""
+    total_all = sum(w for w in weights.values() if w > 0)
+    used = {k: float(weights[k]) for k in scores if weights.get(k, 0.0) > 0}
+    total = sum(used.values())
+    if total <= 0 or total_all <= 0:
+        return Composite(0.0, {}, 0.0)
+    norm = {k: w / total for k, w in used.items()}
+    score = sum(norm[k] * scores[k] for k in norm)
+    return Composite(_clip(score), {k: round(v, 4) for k, v in norm.items()}, total / total_all)
+
+
+def factor_agreement(scores: Mapping[str, float], weights_used: Mapping[str, float], score: float) -> float:
+    """Згода факторів: зважена частка «маси» факторів, що тягнуть у бік скору, у [0, 1]."""
+    if score == 0:
+        return 0.0
+    sign = 1.0 if score > 0 else -1.0
+    mass = sum(w * abs(scores[k]) for k, w in weights_used.items())
+    if mass <= 0:
+        return 0.0
+    support = sum(w * max(0.0, sign * scores[k]) for k, w in weights_used.items())
+    return support / mass
+
+
+def composite_confidence(
+    agreement: float,
+    conviction: float,
+    clarity: float,
+    completeness: float,
+    weights: Mapping[str, float],
+) -> float:
+    """Зважене середнє частин впевненості, обрізане до [0, 1]."""
+    parts = {
+        "agreement": agreement,
+        "conviction": conviction,
+        "clarity": clarity,
+        "completeness": completeness,
+    }
+    total = sum(max(0.0, weights.get(k, 0.0)) for k in parts)
+    if total <= 0:
+        return 0.0
+    value = sum(max(0.0, weights.get(k, 0.0)) * v for k, v in parts.items()) / total
+    return _clip(value, 0.0, 1.0)
+
+
+__all__ = [
+    "BEAR_TRIGGERS",
+    "BULL_TRIGGERS",
+    "Composite",
+    "composite_confidence",
+    "composite_score",
+    "factor_agreement",
+    "factor_scores",
+]
