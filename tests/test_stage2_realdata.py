@@ -9,8 +9,9 @@ import pytest
 
 from aione.config.config import BUY_SET, RECOMMENDATIONS, SELL_SET, STAGE2_CONFIG, STAGE2_STATUS
 from aione.data.bars import read_bars_parquet
+from aione.indicators import swing_pivots
 from aione.stage2.inputs import Stage2Inputs
-from aione.stage2.level_manager import hourly_bars
+from aione.stage2.level_manager import _Series, hourly_bars, pivots_batched
 from aione.stage2.narrative import build_narrative
 from aione.stage2.qde_core import decide
 from tests.test_stage2_narrative import NUMBER, numeric_leaves
@@ -60,3 +61,22 @@ def test_hourly_bars_aggregate_1m(data_1m: Path) -> None:
     first = bars.open_time < ot[0] + 3_600_000
     assert hi[0] == bars.high[first].max() and lo[0] == bars.low[first].min()
     assert hi.max() == bars.high.max() and lo.min() == bars.low.min()
+
+
+def test_batched_pivots_equal_separate_calls(data_1m: Path) -> None:
+    bars = read_bars_parquet(data_1m / "ETHUSDT.parquet").slice(5000, 5720)
+    micro = bars.slice(len(bars) - 50)
+    ot, hi, lo = hourly_bars(bars)
+    series = [
+        _Series(micro.open_time, micro.high, micro.low, 1, 3),
+        _Series(ot, hi, lo, 2, 2),
+        _Series(ot[:4], hi[:4], lo[:4], 3, 2),  # закороткий для порядку 2: півотів немає
+    ]
+    for s, (h_idx, l_idx) in zip(series, pivots_batched(series), strict=True):
+        exp_h, exp_l = (
+            swing_pivots(s.high, s.low, left=s.order, right=s.order)
+            if len(s.high) >= 2 * s.order + 1
+            else ([], [])
+        )
+        assert list(h_idx) == list(exp_h) and list(l_idx) == list(exp_l)
+    assert len(pivots_batched(series)[0][0]) > 0

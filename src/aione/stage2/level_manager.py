@@ -25,7 +25,7 @@ import numpy as np
 from aione.config.config import TIMEFRAME_MS
 from aione.data.bars import BarArrays, FloatArray, IntArray
 from aione.indicators import swing_pivots
-from aione.utils.utils import round_to_tick
+from aione.utils.utils import tick_decimals
 
 MINUTE_MS = TIMEFRAME_MS["1m"]
 HOUR_MS = TIMEFRAME_MS["1h"]
@@ -280,7 +280,8 @@ def build_levels(
     m_price, m_rank, m_touch, m_age = merge_candidates(cand, np.concatenate(ranks), touches, ages, tol)
     nearest = np.argsort(np.abs(m_price - price), kind="stable")[:max_levels]
     strength = np.round(_strength(m_rank[nearest], m_touch[nearest], m_age[nearest]), 3)
-    snapped = np.array([round_to_tick(p, tick) for p in m_price[nearest].tolist()])  # як усі ціни запису
+    dec = tick_decimals(tick)  # те саме, що round_to_tick(p, tick), без повторного tick_decimals
+    snapped = np.array([round(round(p / tick) * tick, dec) for p in m_price[nearest].tolist()])
     dist = np.abs(snapped - price)
     dist_pct = np.round(dist / price * 100.0, 4)
     dist_atr = np.round(dist / atr, 3) if atr_ok else np.full(len(dist), np.nan)

@@ -41,10 +41,11 @@ def _num(x: float | None, digits: int) -> float | None:
     return round(x, digits)
 
 
-def _price(x: float | None, tick: float) -> float | None:
+def _price(x: float | None, tick: float, dec: int) -> float | None:
+    """Ціна на сітці тіку (як `round_to_tick(x, tick)`; `dec` = `tick_decimals(tick)`)."""
     if x is None or not math.isfinite(x):
         return None
-    return round_to_tick(x, tick)
+    return round(round(x / tick) * tick, dec)
 
 
 def resolve_params(params: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -148,11 +149,11 @@ def _market_context(ctx: MarketContext, scenario: str, triggers: list[str], tick
     lv = ctx.levels
     return {
         "scenario": scenario,
-        "price": _price(ctx.price, tick),
+        "price": _price(ctx.price, tick, dec),
         "atr": _num(ctx.atr, dec + 2),
         "atr_pct": _num(ctx.atr_pct, 6),
         "rsi": _num(ctx.rsi, 1),
-        "vwap": _price(ctx.vwap, tick),
+        "vwap": _price(ctx.vwap, tick, dec),
         "vwap_dev": _num(ctx.vwap_dev, 6),
         "volume_z": _num(ctx.volume_z, 2),
         "velocity": _num(ctx.velocity, 3),
@@ -165,7 +166,11 @@ def _market_context(ctx: MarketContext, scenario: str, triggers: list[str], tick
         "band_position": _num(lv.band_position, 3),
         "levels": [level.as_dict() for level in lv.levels],
         "volume_profile": (
-            {"poc": _price(vp.poc, tick), "val": _price(vp.val, tick), "vah": _price(vp.vah, tick)}
+            {
+                "poc": _price(vp.poc, tick, dec),
+                "val": _price(vp.val, tick, dec),
+                "vah": _price(vp.vah, tick, dec),
+            }
             if vp is not None
             else None
         ),
@@ -304,7 +309,7 @@ def _decide_with_context(
             "scenario_evidence": scen.evidence,
         },
         "risk_parameters": {
-            "entry": plan.entry if plan else _price(ctx.price, tick),
+            "entry": plan.entry if plan else _price(ctx.price, tick, dec),
             "entry_zone": entry_zone,
             "tp": plan.tp if plan else None,
             "sl": plan.sl if plan else None,
