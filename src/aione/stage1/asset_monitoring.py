@@ -193,76 +193,95 @@ class AssetMonitor:
         return _bare_result(tr.symbol, bar)
 
     def _process(self, tr: SymbolTracker, bar: Bar, *, build: bool) -> Stage1Result | None:
+        # Гаряча гілка: кожне оновлення кожного символу. Локальні змінні замість атрибутів і
+        # жодних зайвих викликів — бенчмарк bench/stage1.py міряє саме її.
+        open_time = bar.open_time
         last_t = tr.last_closed_time
+        closed = bar.closed
         if last_t is not None:
-            if bar.open_time <= last_t:
+            if open_time <= last_t:
                 return self._stale(tr, bar) if build else None
-            if bar.closed and bar.open_time - last_t > tr.max_gap_ms:
+            if closed and open_time - last_t > tr.max_gap_ms:
                 self.gap_resets += 1
                 logger.info(
-                    "bar gap %d ms: state reset", bar.open_time - last_t, extra=log_ctx("stage1", tr.symbol)
+                    "bar gap %d ms: state reset", open_time - last_t, extra=log_ctx("stage1", tr.symbol)
                 )
                 tr.reset()
-        closed = bar.closed
+        daily = tr.daily
         if closed:
             snap = tr.bundle.update(bar)
-            tr.daily.on_closed(bar)
-            support, resistance = tr.daily.support, tr.daily.resistance
+            daily.on_closed(bar)
+            support, resistance = daily.support, daily.resistance
         else:
             snap = tr.bundle.peek(bar)
-            support, resistance = tr.daily.peek(bar)
+            support, resistance = daily.peek(bar)
         close = bar.close
+        high = bar.high
+        low = bar.low
         prev_close = tr.prev_close
         if prev_close == prev_close:  # не NaN
-            tr_abs = max(bar.high, prev_close) - min(bar.low, prev_close)
+            tr_abs = (high if high > prev_close else prev_close) - (low if low < prev_close else prev_close)
         else:
-            tr_abs = bar.high - bar.low
-        tr_frac = tr_abs / close if close > 0 else _NAN
+            tr_abs = high - low
         atr = snap.atr
-        atr_frac = atr / close if close > 0 else _NAN
+        if close > 0:
+            tr_frac = tr_abs / close
+            atr_frac = atr / close
+        else:
+            tr_frac = atr_frac = _NAN
         med = tr.tr_median.value
         state = tr.market_state_override
         if state is None:
             state = classify_market_state(
                 close, atr, snap.ema, snap.high_n, snap.low_n, atr_frac, med, tr.params
             )
-        th = tr.thresholds(state)
+        th = tr.th_cache.get(state)
+        if th is None:
+            th = tr.thresholds(state)
         inp = TriggerInput(
             tr.symbol, bar, snap, closed, tr.index, prev_close, atr_frac, tr_frac, med, support, resistance
         )
-        fired: list[TriggerResult] = []
-        for trig in tr.triggers:
-            fired.extend(trig.evaluate(inp, th))
-        if not snap.ready:
-            fired = []
         by_name: dict[str, TriggerResult] = {}
-        for r in fired:
-            if r.name not in by_name:
-                by_name[r.name] = r
+        for evaluate in tr.evaluators:
+            out = evaluate(inp, th)
+            if out:
+                for r in out:
+                    if r.name not in by_name:
+                        by_name[r.name] = r
+        if by_name and not snap.ready:
+            by_name = {}
         alert = len(by_name) >= th["min_reasons_for_alert"]
-        ups = sum(1 for r in by_name.values() if r.direction == UP)
-        downs = sum(1 for r in by_name.values() if r.direction == DOWN)
-        direction = UP if ups > downs else DOWN if downs > ups else None
+        direction = None
+        pressure: list[str | None] = []
+        if by_name:
+            pressure = [r.direction for r in by_name.values()]
+            ups = pressure.count(UP)
+            downs = pressure.count(DOWN)
+            direction = UP if ups > downs else DOWN if downs > ups else None
         new_alert = False
+        closes = tr.closes
+        ref = closes[0] if closes else _NAN
         if closed:
-            new_alert = tr.gate.decide(
-                alert, direction, bar.open_time, [r.direction for r in by_name.values()]
-            )
-        ref = tr.change_ref()
-        if closed:
-            tr.commit_closed(bar, tr_frac)
-            tr.ready = bool(snap.ready)
+            new_alert = tr.gate.decide(alert, direction, open_time, pressure)
+            tr.tr_median.push(tr_frac)
+            closes.append(close)
+            tr.prev_close = close
+            tr.last_closed_time = open_time
+            tr.index += 1
+            tr.ready = snap.ready
         if not build:
             return None
         if ref != ref:  # NaN: перший бар історії — зміна від його ж open
             ref = bar.open
         vwap = snap.vwap
-        quote = bar.quote_volume if bar.quote_volume > 0 else bar.volume * (bar.high + bar.low + close) / 3.0
+        quote = bar.quote_volume
+        if quote <= 0:
+            quote = bar.volume * (high + low + close) / 3.0
         stats: dict[str, float | None] = {
             "price": close,
             "open": bar.open,
-            "high": bar.high,
-            "low": bar.low,
+            "high": high,
+            "low": low,
             "close": close,
             "volume": bar.volume,
             "volume_usd": quote,
@@ -278,18 +297,24 @@ class AssetMonitor:
             "daily_low": support,
             "price_change_pct": (close / ref - 1.0) * 100.0 if ref > 0 else _NAN,
         }
+        if by_name:
+            reasons = list(by_name)
+            raw = [r.name_raw for r in by_name.values()]
+            details = {name: r.values for name, r in by_name.items()}
+        else:
+            reasons, raw, details = [], [], {}
         result = Stage1Result(
-            symbol=tr.symbol,
-            timestamp=bar.open_time,
-            signal=SIGNAL_ALERT if alert else SIGNAL_NORMAL,
-            new_alert=new_alert,
-            direction=direction,
-            trigger_reasons=list(by_name),
-            raw_trigger_reasons=[r.name_raw for r in by_name.values()],
-            trigger_details={name: r.values for name, r in by_name.items()},
-            stats=stats,
-            thresholds=th,
-            closed=closed,
+            tr.symbol,
+            open_time,
+            SIGNAL_ALERT if alert else SIGNAL_NORMAL,
+            new_alert,
+            direction,
+            reasons,
+            raw,
+            details,
+            stats,
+            th,
+            closed,
         )
         tr.last_result = result
         return result

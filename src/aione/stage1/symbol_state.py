@@ -12,7 +12,6 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aione.data.bars import Bar
 from aione.indicators import IndicatorBundle
 from aione.stage1.alert_gate import AlertGate
 from aione.stage1.asset_triggers.base import Trigger, TriggerSpec
@@ -37,7 +36,7 @@ class SymbolTracker:
         self.daily = DailyLevels(self.max_gap_ms)
         self.gate = AlertGate(int(params["cooldown_sec"]) * 1000)
         self.market_state_override: str | None = None
-        self._th_cache: dict[str | None, dict[str, Any]] = {}
+        self.th_cache: dict[str | None, dict[str, Any]] = {}
         self.last_result: Stage1Result | None = None
         self.resets = 0
         self._build()
@@ -52,6 +51,7 @@ class SymbolTracker:
             hl_window=int(p["breakout_window"]),
         )
         self.triggers: list[Trigger] = [spec.factory(p) for spec in self.specs]
+        self.evaluators = [t.evaluate for t in self.triggers]
         self.tr_median = RollingMedian(int(p["volatility_window"]))
         self.closes: deque[float] = deque(maxlen=max(1, DAY_MS // self.timeframe_ms))
         self.prev_close = math.nan
@@ -71,23 +71,11 @@ class SymbolTracker:
 
     def thresholds(self, state: str | None) -> dict[str, Any]:
         """Пороги для стану ринку (кеш: стани — невелика скінченна множина)."""
-        th = self._th_cache.get(state)
+        th = self.th_cache.get(state)
         if th is None:
             th = state_thresholds(self.params, state)
-            self._th_cache[state] = th
+            self.th_cache[state] = th
         return th
-
-    def commit_closed(self, bar: Bar, tr_frac: float) -> None:
-        """Фіксує закритий бар у спільному контексті (після оцінки тригерів)."""
-        self.tr_median.push(tr_frac)
-        self.closes.append(bar.close)
-        self.prev_close = bar.close
-        self.last_closed_time = bar.open_time
-        self.index += 1
-
-    def change_ref(self) -> float:
-        """Ціна, від якої рахується зміна: close бару 24 год тому, інакше перший close у вікні."""
-        return self.closes[0] if self.closes else math.nan
 
 
 __all__ = ["SymbolTracker"]

@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -79,9 +79,10 @@ class TriggerInput:
 
 # ── Протокол тригера і опис для реєстру ──
 class Trigger(Protocol):
-    """Тригер: `evaluate` повертає спрацювання; на закритому барі може оновити свій стан."""
+    """Тригер: `evaluate` повертає спрацювання (порожня послідовність — нічого; викликач її не
+    змінює, тож можна повертати спільний `()`); на закритому барі може оновити свій стан."""
 
-    def evaluate(self, inp: TriggerInput, th: Mapping[str, Any]) -> list[TriggerResult]: ...
+    def evaluate(self, inp: TriggerInput, th: Mapping[str, Any]) -> Sequence[TriggerResult]: ...
 
     def reset(self) -> None: ...
 

@@ -20,49 +20,67 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aione.config.config import TRIGGER_TAG_BREAKOUT
-from aione.stage1.asset_triggers.base import DOWN, UP, TriggerInput, TriggerResult, TriggerSpec, finite, fired
+from aione.stage1.asset_triggers.base import DOWN, UP, TriggerInput, TriggerResult, TriggerSpec, fired
+
+_INF = math.inf
 
 
 # ── Тригер ──
 class BreakoutTrigger:
     """Без стану: попередній close і денні рівні приходять у вході."""
 
-    def evaluate(self, inp: TriggerInput, th: Mapping[str, Any]) -> list[TriggerResult]:
+    def evaluate(self, inp: TriggerInput, th: Mapping[str, Any]) -> Sequence[TriggerResult]:
         close = inp.bar.close
         buf = th["breakout_buffer_pct"]
         band = th["near_level_band_pct"]
-        if finite(inp.atr_frac):
-            band = min(band, th["near_level_atr_mult"] * inp.atr_frac)
-        out: dict[str, TriggerResult] = {}
-        hi = inp.snap.prev_high_n
-        lo = inp.snap.prev_low_n
-        if finite(hi) and finite(lo) and lo > 0:
+        atr_band = th["near_level_atr_mult"] * inp.atr_frac
+        if atr_band < band:  # NaN-ATR лишає відсоткову смугу
+            band = atr_band
+        out: dict[str, TriggerResult] | None = None
+        snap = inp.snap
+        hi = snap.prev_high_n
+        lo = snap.prev_low_n
+        if lo > 0 and hi < _INF:  # NaN під час прогріву не проходить жодне порівняння
             if close > hi * (1.0 + buf):
-                out["breakout_up"] = fired(
-                    "breakout_up", UP, {"close": close, "level": hi, "excess": close / hi - 1.0}
-                )
+                out = {
+                    "breakout_up": fired(
+                        "breakout_up", UP, {"close": close, "level": hi, "excess": close / hi - 1.0}
+                    )
+                }
             elif close < lo * (1.0 - buf):
-                out["breakout_down"] = fired(
-                    "breakout_down", DOWN, {"close": close, "level": lo, "excess": 1.0 - close / lo}
-                )
+                out = {
+                    "breakout_down": fired(
+                        "breakout_down", DOWN, {"close": close, "level": lo, "excess": 1.0 - close / lo}
+                    )
+                }
             elif hi - lo > 2.0 * band * close:
                 if close >= hi * (1.0 - band):
-                    out["near_high"] = fired(
-                        "near_high", UP, {"close": close, "level": hi, "distance": (hi - close) / close}
-                    )
+                    out = {
+                        "near_high": fired(
+                            "near_high", UP, {"close": close, "level": hi, "distance": (hi - close) / close}
+                        )
+                    }
                 elif close <= lo * (1.0 + band):
-                    out["near_low"] = fired(
-                        "near_low", DOWN, {"close": close, "level": lo, "distance": (close - lo) / close}
-                    )
-        pc = inp.prev_close
+                    out = {
+                        "near_low": fired(
+                            "near_low", DOWN, {"close": close, "level": lo, "distance": (close - lo) / close}
+                        )
+                    }
         res = inp.daily_resistance
-        if res is not None and finite(res) and res > 0:
+        sup = inp.daily_support
+        if res is None and sup is None:
+            return tuple(out.values()) if out else ()
+        if out is None:
+            out = {}
+        pc = inp.prev_close
+        if res is not None and _INF > res > 0:
             edge = res * (1.0 + buf)
-            if close > edge and finite(pc) and pc <= edge:
+            if close > edge and pc <= edge:  # pc = NaN (перший бар) — не перетин
                 self._merge(out, "breakout_up", UP, {"close": close, "daily_resistance": res})
             elif res * (1.0 - band) <= close <= edge:
                 out["near_daily_resistance"] = fired(
@@ -70,10 +88,9 @@ class BreakoutTrigger:
                     UP,
                     {"close": close, "level": res, "distance": (res - close) / close},
                 )
-        sup = inp.daily_support
-        if sup is not None and finite(sup) and sup > 0:
+        if sup is not None and _INF > sup > 0:
             edge = sup * (1.0 - buf)
-            if close < edge and finite(pc) and pc >= edge:
+            if close < edge and pc >= edge:
                 self._merge(out, "breakout_down", DOWN, {"close": close, "daily_support": sup})
             elif edge <= close <= sup * (1.0 + band):
                 out["near_daily_support"] = fired(
@@ -81,7 +98,7 @@ class BreakoutTrigger:
                     DOWN,
                     {"close": close, "level": sup, "distance": (close - sup) / close},
                 )
-        return list(out.values())
+        return tuple(out.values())
 
     @staticmethod
     def _merge(out: dict[str, TriggerResult], raw: str, direction: str, values: dict[str, float]) -> None:

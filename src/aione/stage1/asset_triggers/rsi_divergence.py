@@ -19,7 +19,7 @@ close виходить за ціну нового півота (ведмежа �
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aione.config.config import TRIGGER_TAG_RSI
@@ -74,18 +74,25 @@ class RsiDivergenceTrigger:
             elif pv.kind == "low" and pv.price < p_price and rsi > p_rsi:
                 self._active["bullish"] = (inp.index + self._hold - 1, float(pv.price), values)
 
-    def evaluate(self, inp: TriggerInput, th: Mapping[str, Any]) -> list[TriggerResult]:
+    def evaluate(self, inp: TriggerInput, th: Mapping[str, Any]) -> Sequence[TriggerResult]:
         if inp.closed:
             self._commit(inp)
-        out: list[TriggerResult] = []
         rsi = inp.snap.rsi
-        if finite(rsi):
-            ob = th["rsi_overbought"]
-            os_ = th["rsi_oversold"]
-            if rsi >= ob:
-                out.append(fired("rsi_overbought", UP, {"rsi": rsi, "threshold": ob}))
-            elif rsi <= os_:
-                out.append(fired("rsi_oversold", DOWN, {"rsi": rsi, "threshold": os_}))
+        active = self._active
+        if active:
+            return self._with_divergence(inp, rsi, th)
+        if rsi >= th["rsi_overbought"]:  # NaN не проходить
+            return (fired("rsi_overbought", UP, {"rsi": rsi, "threshold": th["rsi_overbought"]}),)
+        if rsi <= th["rsi_oversold"]:
+            return (fired("rsi_oversold", DOWN, {"rsi": rsi, "threshold": th["rsi_oversold"]}),)
+        return ()
+
+    def _with_divergence(self, inp: TriggerInput, rsi: float, th: Mapping[str, Any]) -> list[TriggerResult]:
+        out: list[TriggerResult] = []
+        if rsi >= th["rsi_overbought"]:
+            out.append(fired("rsi_overbought", UP, {"rsi": rsi, "threshold": th["rsi_overbought"]}))
+        elif rsi <= th["rsi_oversold"]:
+            out.append(fired("rsi_oversold", DOWN, {"rsi": rsi, "threshold": th["rsi_oversold"]}))
         close = inp.bar.close
         bear = self._active.get("bearish")
         if bear is not None:

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aione.config.config import TRIGGER_TAG_VOLATILITY
@@ -27,14 +27,14 @@ from aione.stage1.asset_triggers.base import (
 class VolatilitySpikeTrigger:
     """Без власного стану: медіану веде монітор (вона ж потрібна для стану ринку)."""
 
-    def evaluate(self, inp: TriggerInput, th: Mapping[str, Any]) -> list[TriggerResult]:
+    def evaluate(self, inp: TriggerInput, th: Mapping[str, Any]) -> Sequence[TriggerResult]:
         med = inp.tr_median
-        if not finite(med) or med <= 0 or not finite(inp.tr_frac):
-            return []
+        if not med > 0:  # також NaN (вікно не заповнене)
+            return ()
         ratio = inp.tr_frac / med
         k = th["volatility_k"]
-        if ratio < k:
-            return []
+        if not ratio >= k or not finite(ratio):
+            return ()
         values = {"range": inp.tr_frac, "median_range": med, "ratio": ratio, "threshold": k}
         if finite(inp.atr_frac):
             values["atr_pct"] = inp.atr_frac

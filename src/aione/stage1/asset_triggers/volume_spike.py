@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aione.config.config import TRIGGER_TAG_VOLUME_SPIKE
@@ -36,11 +36,13 @@ DEFAULT_TAKER_BULL_SHARE = 0.55  # запасне значення, якщо п�
 class VolumeSpikeTrigger:
     """Без стану: усе потрібне є в знімку індикаторів."""
 
-    def evaluate(self, inp: TriggerInput, th: Mapping[str, Any]) -> list[TriggerResult]:
-        bar = inp.bar
+    def evaluate(self, inp: TriggerInput, th: Mapping[str, Any]) -> Sequence[TriggerResult]:
         z = inp.snap.volume_z
-        if bar.volume <= 0 or not finite(z) or z < th["vol_z_threshold"]:
-            return []
+        if not z >= th["vol_z_threshold"]:  # також NaN
+            return ()
+        bar = inp.bar
+        if bar.volume <= 0 or not finite(z):
+            return ()
         bull_share = float(th.get("taker_bull_share", DEFAULT_TAKER_BULL_SHARE))
         values: dict[str, float] = {"volume": bar.volume, "volume_z": z, "threshold": th["vol_z_threshold"]}
         direction: str | None = None

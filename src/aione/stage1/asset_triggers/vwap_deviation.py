@@ -14,7 +14,7 @@ VWAP — ковзний за `vwap_window` барів (`aione.indicators.Rolling
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aione.config.config import TRIGGER_TAG_VWAP
@@ -25,19 +25,19 @@ from aione.stage1.asset_triggers.base import DOWN, UP, TriggerInput, TriggerResu
 class VwapDeviationTrigger:
     """Без стану."""
 
-    def evaluate(self, inp: TriggerInput, th: Mapping[str, Any]) -> list[TriggerResult]:
+    def evaluate(self, inp: TriggerInput, th: Mapping[str, Any]) -> Sequence[TriggerResult]:
         vwap = inp.snap.vwap
-        if not finite(vwap) or vwap <= 0:
-            return []
+        if not vwap > 0:  # також NaN
+            return ()
         dev = (inp.bar.close - vwap) / vwap
         thr = th["vwap_deviation"]
-        if abs(dev) < thr or dev == 0.0:
-            return []
+        if not abs(dev) >= thr or dev == 0.0 or not finite(vwap):
+            return ()
         dev_std = inp.snap.vwap_dev_std
         min_std = th["vwap_min_std"]
         # std = 0 (усе вікно за однією ціною) дає dev_std = 0: будь-яке відхилення тоді незвичне.
         if dev_std != 0.0 and not abs(dev_std) >= min_std:
-            return []
+            return ()
         values = {
             "close": inp.bar.close,
             "vwap": vwap,
