@@ -23,6 +23,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy.signal import lfilter
 
+from aione.indicators.base import VAR_REL_EPS
+
 FloatArray = npt.NDArray[np.float64]
 
 # ── Пороги вибору алгоритму ──
@@ -49,11 +51,15 @@ def to_blocks(x: FloatArray, w: int) -> tuple[FloatArray, Layout]:
     x2 = x[None, :] if x.ndim == 1 else x
     m, n = x2.shape
     nb = max(1, -(-n // w))
-    buf = np.empty((m, nb * w), dtype=np.float64)
-    buf[:, :n] = x2
-    if nb * w > n:
-        buf[:, n:] = x2[:, -1:] if n else 0.0
-    blocks = np.ascontiguousarray(buf.reshape(m, nb, w).transpose(2, 0, 1))
+    full = n // w
+    blocks = np.empty((w, m, nb), dtype=np.float64)
+    if full:
+        blocks[:, :, :full] = x2[:, : full * w].reshape(m, full, w).transpose(2, 0, 1)
+    if full < nb:
+        tail = np.empty((m, w), dtype=np.float64)
+        tail[:] = x2[:, -1:] if n else 0.0
+        tail[:, : n - full * w] = x2[:, full * w :]
+        blocks[:, :, full] = tail.T
     return blocks, Layout(w, m, nb, n, x.ndim == 1)
 
 
@@ -62,10 +68,15 @@ def blocks_like(x: FloatArray, lay: Layout) -> FloatArray:
     return to_blocks(x, lay.w)[0]
 
 
-def from_blocks(blocks: FloatArray, lay: Layout) -> FloatArray:
-    """Зворотне перетворення (w, m, nb) → (n,) або (m, n), без доповнення."""
-    out = np.ascontiguousarray(blocks.transpose(1, 2, 0)).reshape(lay.m, lay.nb * lay.w)[:, : lay.n]
-    out = np.ascontiguousarray(out)
+def from_blocks(blocks: FloatArray, lay: Layout, shift: int = 0) -> FloatArray:
+    """Зворотне перетворення (w, m, nb) → (n,) або (m, n) одним копіюванням.
+
+    `shift=1` зсуває ряд на бар уперед (значення t-1 на місці t, NaN на початку) без зайвого проходу."""
+    size = lay.nb * lay.w
+    buf = np.empty((lay.m, size + shift), dtype=np.float64)
+    buf[:, :shift] = np.nan
+    buf[:, shift:].reshape(lay.m, lay.nb, lay.w)[...] = blocks.transpose(1, 2, 0)
+    out = buf[:, : lay.n]
     return out[0] if lay.one_d else out
 
 
@@ -153,12 +164,12 @@ def window_min(x: FloatArray) -> FloatArray:
 
 def shifted_window_sums(
     x: FloatArray, weight: FloatArray | None = None
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    """Зсунуті моменти вікна: (c, S0, S1, S2), де d = x - c, c — опора блоку.
+) -> tuple[FloatArray, FloatArray | None, FloatArray, FloatArray]:
+    """Зсунуті моменти вікна: (c, S0, S1, S2), де d = x − c, c — опора блоку (m, nb).
 
-    Без ваг: S0 = w (не рахується, повертається масив одиниць ×w), S1 = Σd, S2 = Σd².
-    З вагами v: S0 = Σv, S1 = Σ(v·d), S2 = Σ((v·d)·d). Зсув прибирає катастрофічне
-    скорочення E[x²] − E[x]² для цін порядку 1e5 з малою дисперсією."""
+    Без ваг: S0 = None (це w), S1 = Σd, S2 = Σd². З вагами v: S0 = Σv, S1 = Σ(v·d),
+    S2 = Σ((v·d)·d). Зсув прибирає катастрофічне скорочення E[x²] − E[x]² для цін
+    порядку 1e5 з малим розкидом."""
     c = prev_block_last(x)
     d_suf = x - x[-1]  # блок k-1 зсувається на власне останнє значення = опора блоку k
     d_pre = x - c
@@ -167,8 +178,7 @@ def shifted_window_sums(
         d_suf *= d_suf
         d_pre *= d_pre
         s2 = combine(suffix_excl(d_suf, np.add, 0.0), prefix(d_pre, np.add), np.add)
-        s0 = np.full_like(s1, float(x.shape[0]))
-        return c, s0, s1, s2
+        return c, None, s1, s2
     s0 = window_sum(weight)
     a_suf = weight * d_suf
     a_pre = weight * d_pre
@@ -179,25 +189,57 @@ def shifted_window_sums(
     return c, s0, s1, s2
 
 
+def finish_moments(
+    c: FloatArray, s0: FloatArray | float, s1: FloatArray, s2: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """(середнє, std) зі зсунутих сум; ПЕРЕЗАПИСУЄ s1 і s2. `c` — опора, що транслюється на s1.
+
+    std = +inf там, де дисперсія в межах шуму округлення (var ≤ VAR_REL_EPS·E[d²]):
+    тоді відхилення/std дає рівно 0 без окремої маски. Публічні функції замінюють inf на 0.
+    Дзеркало скалярних `mean_std`/`finish` інкрементних форм."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        np.divide(s1, s0, out=s1)
+        np.divide(s2, s0, out=s2)
+        var = s1 * s1
+        np.subtract(s2, var, out=var)
+        s2 *= VAR_REL_EPS
+        small = var <= s2
+        np.sqrt(var, out=var)
+    var[small] = np.inf
+    s1 += c
+    return s1, var
+
+
+def inf_to_zero(std: FloatArray) -> FloatArray:
+    """Публічне std: 0 замість внутрішнього маркера +inf (нульова дисперсія)."""
+    std[np.isinf(std)] = 0.0
+    return std
+
+
 # ── Лінійна рекурсія ──
 def iir(u: FloatArray, a: float, lay: Layout) -> FloatArray:
-    """y_t = a·y_{t-1} + u_t, y_{-1} = 0, у розкладці (w, m, nb)."""
+    """y_t = a·y_{t-1} + u_t, y_{-1} = 0, у розкладці (w, m, nb). ПЕРЕЗАПИСУЄ `u` результатом.
+
+    Стан на кінці кожного блоку з нульовим входом — зважена сума рядків (одне множення
+    матриці на вектор); перенос між блоками — коротка рекурсія по nb (lfilter); далі
+    рекурсія по рядках з правильним початковим станом, паралельно для всіх блоків."""
     w = lay.w
     if u.size <= _SMALL_IIR or w < 8:
         flat = np.ascontiguousarray(u.transpose(1, 2, 0)).reshape(lay.m, lay.nb * w)
         y = np.asarray(lfilter([1.0], [1.0, -a], flat, axis=-1), dtype=np.float64)
-        return np.ascontiguousarray(y.reshape(lay.m, lay.nb, w).transpose(2, 0, 1))
-    z = np.empty_like(u)
-    z[0] = u[0]
-    for j in range(1, w):
-        np.multiply(z[j - 1], a, out=z[j])
-        z[j] += u[j]
-    ends = np.asarray(lfilter([1.0], [1.0, -(a**w)], z[-1], axis=-1), dtype=np.float64)
-    carry = np.zeros_like(ends)
-    carry[:, 1:] = ends[:, :-1]
-    powers = np.power(a, np.arange(1, w + 1, dtype=np.float64))
-    z += powers[:, None, None] * carry[None, :, :]
-    return z
+        u[...] = y.reshape(lay.m, lay.nb, w).transpose(2, 0, 1)
+        return u
+    weights = np.power(a, np.arange(w - 1, -1, -1, dtype=np.float64))
+    ends = (weights @ u.reshape(w, -1)).reshape(lay.m, lay.nb)
+    state = np.asarray(lfilter([1.0], [1.0, -(a**w)], ends, axis=-1), dtype=np.float64)
+    prev = np.zeros_like(ends)
+    prev[:, 1:] = state[:, :-1]
+    tmp = np.empty_like(ends)
+    for j in range(w):
+        np.multiply(prev, a, out=tmp)
+        u[j] += tmp
+        prev = u[j]
+    return u
 
 
 __all__ = [
@@ -212,6 +254,8 @@ __all__ = [
     "prev_block_last",
     "shift_time",
     "shifted_window_sums",
+    "finish_moments",
+    "inf_to_zero",
     "suffix_excl",
     "time_index",
     "to_blocks",

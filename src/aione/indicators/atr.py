@@ -1,6 +1,8 @@
 """ATR Вайлдера (типово 14) за конвенцією TA-Lib і ATR у відсотках ціни.
 
-True range з індексу 1: max(high−low, |high−close_{t-1}|, |low−close_{t-1}|).
+True range з індексу 1: max(high−low, |high−close_{t-1}|, |low−close_{t-1}|), що при
+high ≥ low дорівнює max(high, close_{t-1}) − min(low, close_{t-1}) — і побітово теж
+(округлення монотонне). Обидві форми рахують другим виразом.
 Перший ATR на індексі `period` — середнє TR[1..period], далі (atr·(p−1) + tr)/p.
 ATR% = 100·ATR/close того самого бару.
 """
@@ -17,7 +19,7 @@ from aione.indicators import _blocks as B
 from aione.indicators.base import Indicator
 from aione.indicators.errors import IndicatorInputError, check_array, check_period, check_same_shape
 from aione.indicators.moving_average import seed_sum
-from aione.indicators.rsi import wilder_blocks
+from aione.indicators.rsi import wilder_scaled_blocks
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -55,13 +57,7 @@ class ATR(Indicator):
         if n == 0:
             return 0.0, nan
         pc = self._prev_close
-        tr = h - lo
-        t = abs(h - pc)
-        if t > tr:
-            tr = t
-        t = abs(lo - pc)
-        if t > tr:
-            tr = t
+        tr = (h if h >= pc else pc) - (lo if lo <= pc else pc)
         p = self.period
         if n < p:
             return self._sum + tr, nan
@@ -140,28 +136,28 @@ class ATRPercent(Indicator):
 def true_range_blocks(hb: FloatArray, lb: FloatArray, cb: FloatArray) -> FloatArray:
     """True range у блоках (для t=0 — high−low, воно не використовується)."""
     pc = B.shift_time(cb, cb[0, :, 0])
-    tr = hb - lb
-    np.maximum(tr, np.abs(hb - pc), out=tr)
-    np.maximum(tr, np.abs(lb - pc), out=tr)
+    tr = np.maximum(hb, pc)
+    np.minimum(lb, pc, out=pc)
+    tr -= pc
     return tr
 
 
 def _seed_tr(h2: FloatArray, l2: FloatArray, c2: FloatArray, period: int) -> FloatArray:
-    """Середнє TR[1..period] у часовому порядку (m,)."""
-    h = h2[:, 1 : period + 1]
-    lo = l2[:, 1 : period + 1]
+    """Σ TR[1..period] у часовому порядку (m,), послідовно."""
     pc = c2[:, :period]
-    tr = np.maximum(np.maximum(h - lo, np.abs(h - pc)), np.abs(lo - pc))
-    return seed_sum(tr, 0, period) / period
+    tr = np.maximum(h2[:, 1 : period + 1], pc) - np.minimum(l2[:, 1 : period + 1], pc)
+    return seed_sum(tr, 0, period)
 
 
 def atr_blocks(
     h2: FloatArray, l2: FloatArray, c2: FloatArray, trb: FloatArray, lay: B.Layout, period: int
 ) -> FloatArray:
-    """ATR у блоках за готовим true range `trb`."""
+    """ATR у блоках за готовим true range `trb` (ПЕРЕЗАПИСУЄ `trb`)."""
     if lay.n <= period:
         return np.full_like(trb, np.nan)
-    return wilder_blocks(trb, _seed_tr(h2, l2, c2, period), lay, period)
+    y = wilder_scaled_blocks(trb, _seed_tr(h2, l2, c2, period), lay, period)
+    y /= period
+    return y
 
 
 def _prepare(

@@ -23,8 +23,8 @@ from aione.indicators.errors import IndicatorInputError, check_array, check_peri
 from aione.indicators.levels import Donchian, rolling_high, rolling_low, shift1
 from aione.indicators.moving_average import EMA, ema_blocks
 from aione.indicators.rsi import RSI, rsi_blocks
-from aione.indicators.volume import VolumeZScore, volume_zscore, volume_zscore_blocks, zscore
-from aione.indicators.vwap import RollingVWAP, deviation_std, rolling_vwap_blocks, vwap_deviation_std
+from aione.indicators.volume import VolumeZScore, mean_std_blocks, volume_zscore, zscore, zscore_from_baseline
+from aione.indicators.vwap import RollingVWAP, deviation_std, rolling_vwap_blocks, vwap_deviation_blocks
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -310,21 +310,23 @@ def compute_all(
     atr_v = B.from_blocks(atr_blocks(h2, l2, c2, true_range_blocks(hb, lb, cb), lay, atr_period), lay)
     ema_v = B.from_blocks(ema_blocks(c2, cb, lay, ema_period), lay)
     vw_b, std_b = rolling_vwap_blocks(hb, lb, cb, vb, lay)
-    vw = B.from_blocks(vw_b, lay)
-    std = B.from_blocks(std_b, lay)
+    dev_pct_b, dev_std_b = vwap_deviation_blocks(cb, vw_b, std_b)
     if volume_window == vwap_window:
-        vz = B.from_blocks(volume_zscore_blocks(vb, lay), lay)
+        mean_b, vstd_b = mean_std_blocks(vb)
+        vz = zscore_from_baseline(v, B.from_blocks(mean_b, lay), B.from_blocks(vstd_b, lay))
     else:
         vz = volume_zscore(v, volume_window)
     if hl_window == vwap_window:
-        hi = B.from_blocks(B.window_max(hb), lay)
-        low_n = B.from_blocks(B.window_min(lb), lay)
+        hi_b = B.window_max(hb)
+        lo_b = B.window_min(lb)
+        hi, prev_hi = B.from_blocks(hi_b, lay), B.from_blocks(hi_b, lay, shift=1)
+        low_n, prev_lo = B.from_blocks(lo_b, lay), B.from_blocks(lo_b, lay, shift=1)
     else:
         hi = rolling_high(h, hl_window)
         low_n = rolling_low(lo, hl_window)
-    with np.errstate(invalid="ignore"):
-        atr_pct = 100.0 * atr_v / c
-        dev_pct = 100.0 * (c - vw) / vw
+        prev_hi, prev_lo = shift1(hi), shift1(low_n)
+    atr_pct = 100.0 * atr_v
+    atr_pct /= c
     return IndicatorSeries(
         t,
         c,
@@ -332,14 +334,14 @@ def compute_all(
         atr_v,
         atr_pct,
         ema_v,
-        vw,
-        dev_pct,
-        vwap_deviation_std(c, vw, std),
+        B.from_blocks(vw_b, lay),
+        B.from_blocks(dev_pct_b, lay),
+        B.from_blocks(dev_std_b, lay),
         vz,
         hi,
         low_n,
-        shift1(hi),
-        shift1(low_n),
+        prev_hi,
+        prev_lo,
         ready,
     )
 

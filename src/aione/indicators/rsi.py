@@ -107,13 +107,16 @@ class RSI(Indicator):
 # ── Batch ──
 
 
-def wilder_blocks(xb: FloatArray, seed: FloatArray, lay: B.Layout, period: int) -> FloatArray:
-    """Згладжування Вайлдера ряду `xb` (блоки): значення з індексу `period`, затравка `seed` (m,)."""
-    u = xb / period
-    B.mask_warmup(u, period, lay, 0.0)
+def wilder_scaled_blocks(xb: FloatArray, seed_total: FloatArray, lay: B.Layout, period: int) -> FloatArray:
+    """period × (згладжування Вайлдера) ряду `xb` у блоках, ПЕРЕЗАПИСУЄ `xb`.
+
+    y' = p·y задовольняє y'_t = (p−1)/p · y'_{t-1} + x_t із затравкою y'_p = Σx[1..p]
+    (`seed_total`, послідовна сума) — ділення на p не потрібне, а для RSI воно й скорочується.
+    Значення з індексу `period`; раніше — NaN."""
+    B.mask_warmup(xb, period, lay, 0.0)
     r, b = B.time_index(period, lay)
-    u[r, :, b] = seed
-    y = B.iir(u, (period - 1) / period, lay)
+    xb[r, :, b] = seed_total
+    y = B.iir(xb, (period - 1) / period, lay)
     B.mask_warmup(y, period, lay)
     return y
 
@@ -122,18 +125,20 @@ def rsi_blocks(c2: FloatArray, cb: FloatArray, lay: B.Layout, period: int) -> Fl
     """RSI у блоковій розкладці (`c2` — close у часовому порядку, 2-D)."""
     if lay.n <= period:
         return np.full_like(cb, np.nan)
-    d = cb - B.shift_time(cb, cb[0, :, 0])
+    d = B.shift_time(cb, cb[0, :, 0])
+    np.subtract(cb, d, out=d)
     gain = np.maximum(d, 0.0)
+    np.minimum(d, 0.0, out=d)
     np.negative(d, out=d)
-    loss = np.maximum(d, 0.0)
     dd = np.diff(c2[:, : period + 1], axis=1)
-    ag = wilder_blocks(gain, seed_sum(np.maximum(dd, 0.0), 0, period) / period, lay, period)
-    al = wilder_blocks(loss, seed_sum(np.maximum(-dd, 0.0), 0, period) / period, lay, period)
-    den = ag + al
+    ag = wilder_scaled_blocks(gain, seed_sum(np.maximum(dd, 0.0), 0, period), lay, period)
+    al = wilder_scaled_blocks(d, seed_sum(np.maximum(-dd, 0.0), 0, period), lay, period)
+    np.add(al, ag, out=al)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = 100.0 * (ag / den)
-    out[den == 0.0] = RSI_FLAT
-    return out
+        np.divide(ag, al, out=ag)
+    ag *= 100.0
+    ag[al == 0.0] = RSI_FLAT
+    return ag
 
 
 def rsi(close: npt.ArrayLike, period: int = 14) -> FloatArray:
@@ -147,4 +152,4 @@ def rsi(close: npt.ArrayLike, period: int = 14) -> FloatArray:
     return B.from_blocks(rsi_blocks(c2, cb, lay, period), lay)
 
 
-__all__ = ["RSI", "RSI_FLAT", "rsi", "rsi_blocks", "wilder_blocks"]
+__all__ = ["RSI", "RSI_FLAT", "rsi", "rsi_blocks", "wilder_scaled_blocks"]

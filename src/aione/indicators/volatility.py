@@ -148,7 +148,7 @@ def rolling_std(x: npt.ArrayLike, window: int) -> FloatArray:
     if arr.shape[-1] == 0:
         return arr.copy()
     xb, lay = B.to_blocks(arr, window)
-    return B.from_blocks(mean_std_blocks(xb)[1], lay)
+    return B.from_blocks(B.inf_to_zero(mean_std_blocks(xb)[1]), lay)
 
 
 def realized_vol(close: npt.ArrayLike, window: int) -> FloatArray:
@@ -163,7 +163,7 @@ def realized_vol(close: npt.ArrayLike, window: int) -> FloatArray:
         raise IndicatorInputError("realized_vol", "close", float(c[idx]), where, "non-positive")
     cb, lay = B.to_blocks(c, window)
     r = np.log(cb / B.shift_time(cb, cb[0, :, 0]))
-    std = mean_std_blocks(r)[1]
+    std = B.inf_to_zero(mean_std_blocks(r)[1])
     B.mask_warmup(std, window, lay)
     return B.from_blocks(std, lay)
 

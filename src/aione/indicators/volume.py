@@ -39,18 +39,11 @@ def mean_std(c: float, s1: float, s2: float, w: int) -> tuple[float, float]:
 
 
 def mean_std_blocks(xb: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """(mean, std) ковзного вікна у блоках (вікно = довжина блоку); NaN, поки вікно неповне."""
-    w = xb.shape[0]
+    """(mean, std) ковзного вікна у блоках (вікно = довжина блоку); NaN, поки вікно неповне.
+
+    std = +inf, де дисперсія нульова (див. `_blocks.finish_moments`)."""
     c, _, s1, s2 = B.shifted_window_sums(xb)
-    m1 = s1 / w
-    q = s2 / w
-    var = q - m1 * m1
-    mean = c[None] + m1
-    with np.errstate(invalid="ignore"):
-        ok = var > VAR_REL_EPS * q
-    std = np.sqrt(np.where(ok, var, 0.0))
-    std[np.isnan(s1)] = np.nan
-    return mean, std
+    return B.finish_moments(c[None], float(xb.shape[0]), s1, s2)
 
 
 def zscore(v: float, mean: float, std: float) -> float:
@@ -122,14 +115,12 @@ class VolumeZScore(Indicator):
 # ── Batch ──
 
 
-def volume_zscore_blocks(vb: FloatArray, lay: B.Layout) -> FloatArray:
-    """Z-скор у блоках; вікно = довжина блоку розкладки."""
-    mean, std = mean_std_blocks(vb)
-    mean_prev = B.shift_time(mean, np.nan)
-    std_prev = B.shift_time(std, np.nan)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = (vb - mean_prev) / std_prev
-    z[std_prev == 0.0] = 0.0
+def zscore_from_baseline(v: FloatArray, mean: FloatArray, std: FloatArray) -> FloatArray:
+    """z_t = (v_t − mean_{t-1})/std_{t-1} у часовому порядку; std = +inf дає 0."""
+    z = np.empty_like(v)
+    z[..., 0] = np.nan
+    np.subtract(v[..., 1:], mean[..., :-1], out=z[..., 1:])
+    z[..., 1:] /= std[..., :-1]
     return z
 
 
@@ -140,7 +131,8 @@ def volume_zscore(volume: npt.ArrayLike, window: int = DEFAULT_VOLUME_WINDOW) ->
     if v.shape[-1] == 0:
         return v.copy()
     vb, lay = B.to_blocks(v, window)
-    return B.from_blocks(volume_zscore_blocks(vb, lay), lay)
+    mean, std = mean_std_blocks(vb)
+    return zscore_from_baseline(v, B.from_blocks(mean, lay), B.from_blocks(std, lay))
 
 
 __all__ = [
@@ -149,6 +141,6 @@ __all__ = [
     "mean_std",
     "mean_std_blocks",
     "volume_zscore",
-    "volume_zscore_blocks",
     "zscore",
+    "zscore_from_baseline",
 ]

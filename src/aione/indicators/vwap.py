@@ -58,18 +58,12 @@ def finish(c: float, s0: float, s1: float, s2: float, tp: float) -> tuple[float,
 def finish_arrays(
     c: FloatArray, s0: FloatArray, s1: FloatArray, s2: FloatArray, tp: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
-    """Векторна версія `finish` (NaN у s0 дає NaN у VWAP; std для них маскує викликач)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        m1 = s1 / s0
-        q = s2 / s0
-        var = q - m1 * m1
-        vw = c + m1
-    ok = var > VAR_REL_EPS * q
-    std = np.sqrt(np.where(ok, var, 0.0))
+    """Векторна версія `finish` (ПЕРЕЗАПИСУЄ s1, s2): (VWAP, std), std = +inf при нульовій дисперсії."""
+    vw, std = B.finish_moments(c, s0, s1, s2)
     zero = s0 == 0.0
     if zero.any():
         vw[zero] = tp[zero]
-        std[zero] = 0.0
+        std[zero] = np.inf
     return vw, std
 
 
@@ -226,13 +220,22 @@ def _prepare(
 def rolling_vwap_blocks(
     hb: FloatArray, lb: FloatArray, cb: FloatArray, vb: FloatArray, lay: B.Layout
 ) -> tuple[FloatArray, FloatArray]:
-    """(VWAP, std) у блоках; вікно = довжина блоку розкладки."""
-    tp = (hb + lb + cb) / 3.0
+    """(VWAP, std) у блоках, вікно = довжина блоку; std = +inf при нульовій дисперсії, NaN у прогріві."""
+    tp = hb + lb
+    tp += cb
+    tp /= 3.0
     c, s0, s1, s2 = B.shifted_window_sums(tp, vb)
-    vw, std = finish_arrays(c[None], s0, s1, s2, tp)
-    B.mask_warmup(vw, lay.w - 1, lay)
-    B.mask_warmup(std, lay.w - 1, lay)
-    return vw, std
+    assert s0 is not None
+    return finish_arrays(c[None], s0, s1, s2, tp)
+
+
+def vwap_deviation_blocks(cb: FloatArray, vw: FloatArray, std: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """(dev_pct, dev_std) у блоках; ПЕРЕЗАПИСУЄ `std`. Порядок операцій — як в інкрементній формі."""
+    dev = cb - vw
+    np.divide(dev, std, out=std)
+    dev *= 100.0
+    dev /= vw
+    return dev, std
 
 
 def rolling_vwap_bands(
@@ -290,6 +293,7 @@ def session_vwap_bands(
         np.cumsum(vd, axis=1, out=s2[:, a:b])
         cref[:, a:b] = c0
     vw, std = finish_arrays(cref, s0, s1, s2, tp2)
+    std = B.inf_to_zero(std)
     if tp.ndim == 1:
         return vw[0], std[0]
     return vw, std
@@ -333,6 +337,7 @@ __all__ = [
     "rolling_vwap",
     "rolling_vwap_bands",
     "rolling_vwap_blocks",
+    "vwap_deviation_blocks",
     "session_vwap",
     "session_vwap_bands",
     "vwap_deviation_pct",
