@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from aione.config.config import MANUAL_FAST_SYMBOLS_SEED, FilterParams
 from aione.data.unified_store import UnifiedDataStore
 from aione.exchange.binance_rest import BinanceRestClient
@@ -11,6 +13,7 @@ from aione.exchange.simulator import BinanceSimulator
 from aione.stage1.prefilter import run_prefilter
 
 
+@pytest.mark.slow
 async def test_run_prefilter_against_simulator(data_1m: Path) -> None:
     params = FilterParams(dynamic=True, quote_volume_percentile=25.0, use_price_change=False)
     async with BinanceSimulator(data_1m, speed=60) as sim:

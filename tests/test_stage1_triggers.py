@@ -297,14 +297,16 @@ def test_duplicate_and_out_of_order_bars_are_ignored() -> None:
     assert st is not None and st["bars"] == 101
 
 
-def test_non_finite_prices_do_not_leak_nan_triggers() -> None:
-    # NaN відкидає сховище; тут перевіряємо лише, що результат без NaN у JSON-формі
-    res = run(only("vwap_deviation"), calm(5))[-1].to_dict()
-    assert all(
-        v is None or (isinstance(v, float) and math.isfinite(v))
-        for v in res["stats"].values()
-        if not isinstance(v, int)
-    )
+def test_non_finite_bar_is_rejected_without_touching_state() -> None:
+    hist = calm(100)
+    nxt = bar(100, 100.0, 100.6, 99.9, 100.5, v=100.0)
+    mon = only("volume_spike")
+    run(mon, hist)
+    with pytest.raises(ValueError):
+        run(mon, [bar(100, 100.0, 100.6, 99.9, math.nan)])
+    st = mon.state("TESTUSDT")
+    assert st is not None and st["bars"] == 100
+    assert run(mon, [nxt])[-1].to_dict() == run(only("volume_spike"), [*hist, nxt])[-1].to_dict()
 
 
 def test_open_bar_is_evaluated_but_does_not_commit() -> None:
