@@ -244,3 +244,7 @@ def test_insufficient_or_invalid_input_gives_status_not_exception() -> None:
     off = decide(s1, inputs, deep_merge(STAGE2_CONFIG, {"switches": {"use_qde": False}}))
     assert off["status"] == STAGE2_STATUS["SKIPPED"] and off["reason"] == "qde_disabled"
     assert off["signal"] == s1["signal"]  # результат Stage1 пройшов далі
+    cols = [np.array(c, copy=True) for c in inputs.bars_1m]
+    cols[2][-10] = np.nan  # зіпсований high усередині вікна
+    broken = decide(s1, Stage2Inputs(bars_1m=BarArrays(*cols)))  # type: ignore[arg-type]
+    assert broken["status"] == STAGE2_STATUS["ERROR"] and broken["reason"] == "invalid_bars"

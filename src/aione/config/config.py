@@ -322,9 +322,8 @@ STAGE2_CONFIG: Final = MappingProxyType(
         "min_bars": 60,  # менше барів — рішення не приймається (skipped, insufficient_data)
         "indicator_bars": 300,  # хвіст вікна для індикаторів, яких немає в stats Stage1
         "velocity_bars": 5,  # швидкість ціни за 5 барів у ATR·√k
-        "ema_slow": 50,  # тренд: нахил EMA50 за trend_bars барів
-        "trend_bars": 10,
-        "trend_flat_atr": 0.25,  # |нахил| < 0.25 ATR — тренду немає
+        "trend_bars": 30,  # тренд: чистий рух за 30 барів в ATR·√30
+        "trend_flat_atr": 0.5,  # |рух| < 0.5 ATR·√30 — тренду немає
         "rsi_overbought": 70.0,  # як у Stage1 (seed)
         "rsi_oversold": 30.0,
         "max_levels": 12,  # найближчих рівнів у контексті: решта UI не показує

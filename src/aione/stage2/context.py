@@ -4,8 +4,9 @@
 відсутнє або нескінченне значення рахується з вікна 1m барів batch-функціями
 `aione.indicators`. Правила:
 - режим: ATR% < `low_gate` — low, > `high_gate` — high, інакше normal (ATR% — частка);
-- тренд: нахил EMA(`ema_slow`) за `trend_bars` барів в ATR; > `trend_flat_atr` — up,
-  < −`trend_flat_atr` — down, інакше flat;
+- тренд: чистий рух за `trend_bars` барів в ATR·√k (k = `trend_bars`); > `trend_flat_atr` —
+  up, < −`trend_flat_atr` — down, інакше flat (та сама міра, що й швидкість, на довшому
+  відрізку: без ще одного проходу індикатора по вікну);
 - швидкість: (close − close k барів тому) / (ATR·√k), k = `velocity_bars`;
 - розширення ATR: ATR / середній діапазон (high − low) барів хвоста вікна.
 """
@@ -21,7 +22,7 @@ import numpy as np
 
 from aione.data.bars import BarArrays
 from aione.indicators import atr as atr_batch
-from aione.indicators import ema, rolling_vwap, rsi, volume_zscore
+from aione.indicators import rolling_vwap, rsi, volume_zscore
 from aione.stage2.level_manager import LevelSet, build_levels
 from aione.stage2.volume_profile import VolumeProfile, volume_profile
 
@@ -46,7 +47,7 @@ class MarketContext:
     velocity: float  # в ATR·√k
     atr_ratio: float  # ATR / середній діапазон бару
     trend: str  # up | down | flat
-    trend_strength: float  # нахил EMA slow за trend_bars барів / ATR
+    trend_strength: float  # рух за trend_bars барів / (ATR·√trend_bars)
     regime: str  # low | normal | high
     taker_share: float | None
     profile: VolumeProfile | None
@@ -124,15 +125,12 @@ def build_context(
     mean_range = float(np.mean(tail.high - tail.low)) if len(tail) else NAN
     atr_ratio = atr_v / mean_range if atr_ok and mean_range > 0 else NAN
 
-    slow, k_trend = int(params.get("ema_slow", 50)), int(params.get("trend_bars", 10))
+    k_trend = int(params.get("trend_bars", 30))
     trend, trend_strength = "flat", NAN
-    if atr_ok and len(tail) >= slow + k_trend:
-        line = ema(tail.close, slow)
-        slope = float(line[-1] - line[-1 - k_trend])
-        if math.isfinite(slope):
-            trend_strength = slope / atr_v
-            flat = float(params.get("trend_flat_atr", 0.25))
-            trend = "up" if trend_strength > flat else "down" if trend_strength < -flat else "flat"
+    if atr_ok and n > k_trend:
+        trend_strength = (price - float(close[-1 - k_trend])) / (atr_v * math.sqrt(k_trend))
+        flat = float(params.get("trend_flat_atr", 0.5))
+        trend = "up" if trend_strength > flat else "down" if trend_strength < -flat else "flat"
 
     vol_last = float(bars_1m.volume[-1])
     taker = float(bars_1m.taker_buy_volume[-1])

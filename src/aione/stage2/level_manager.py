@@ -161,15 +161,22 @@ def pivots_batched(series: list[_Series]) -> list[tuple[IntArray, IntArray]]:
 
 # ── Ряди масштабів ──
 def hourly_bars(bars: BarArrays) -> tuple[IntArray, FloatArray, FloatArray]:
-    """Годинні (UTC) open_time, high, low з 1m барів (остання година може бути неповною)."""
-    hours = bars.open_time // HOUR_MS
-    change = np.empty(len(hours), dtype=bool)
-    change[0] = True
-    np.not_equal(hours[1:], hours[:-1], out=change[1:])
-    starts = np.flatnonzero(change)
+    """Годинні (UTC) open_time, high, low з 1m барів (остання година може бути неповною).
+
+    Межі годин шукаються бінарним пошуком у відсортованому `open_time` (годин мало, барів
+    багато); години без барів пропускаються."""
+    ot = bars.open_time
+    first = int(ot[0]) // HOUR_MS
+    edges = np.arange(first, int(ot[-1]) // HOUR_MS + 1, dtype=np.int64) * HOUR_MS
+    starts = ot.searchsorted(edges)
+    if len(starts) > 1:
+        keep = np.empty(len(starts), dtype=bool)
+        keep[-1] = starts[-1] < len(ot)
+        np.less(starts[:-1], starts[1:], out=keep[:-1])
+        edges, starts = edges[keep], starts[keep]
     high = np.maximum.reduceat(bars.high, starts)
     low = np.minimum.reduceat(bars.low, starts)
-    return hours[starts] * HOUR_MS, high, low
+    return edges, high, low
 
 
 def _closed_daily(daily: BarArrays, now_ms: int) -> BarArrays | None:

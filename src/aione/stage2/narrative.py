@@ -3,8 +3,9 @@
 Текст будується ЛИШЕ із запису результату (`decide` викликає його наприкінці), тож кожне
 число в ньому — це поле запису, відформатоване з його точністю: ціни — з точністю тіку
 (`format_price`), R/R, впевненість і смуга — з двома знаками (у записі вони вже округлені
-до двох). Мова: uk (за замовчуванням) або en; стиль: short — 2 речення, pro — 3,
-explain — 4 (сценарій і тригери; рівні; план; що скасує ідею).
+до двох). Мова: uk (за замовчуванням) або en; стиль: short — 2 речення (сценарій, тригери й найближчі
+рівні; рекомендація з TP/SL), pro — 3 (план і умова скасування в одному реченні), explain —
+4 (сценарій і тригери; рівні; план із зоною входу, R/R і впевненістю; що скасує ідею).
 """
 
 from __future__ import annotations
@@ -116,6 +117,7 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
         "levels": "Рівні: {x}",
         "plan": "{rec}: вхід {lo}–{hi}, TP {tp}, SL {sl}, R/R {rr}, впевненість {c}",
         "no_trade": "{rec}: угоди немає",
+        "short_plan": "{rec}: TP {tp}, SL {sl}",
         "rr_low": "R/R {rr} нижче {m}",
         "conf": "впевненість {c}",
         "inval_buy": "Ідею скасує закриття нижче {sl}",
@@ -139,6 +141,7 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
         "levels": "Levels: {x}",
         "plan": "{rec}: entry {lo}–{hi}, TP {tp}, SL {sl}, R/R {rr}, confidence {c}",
         "no_trade": "{rec}: no trade",
+        "short_plan": "{rec}: TP {tp}, SL {sl}",
         "rr_low": "R/R {rr} below {m}",
         "conf": "confidence {c}",
         "inval_buy": "A close below {sl} invalidates the idea",
@@ -211,6 +214,25 @@ def _invalidation(rec: Mapping[str, Any], tick: float, t: Mapping[str, str]) -> 
     return t["watch_none"]
 
 
+def _short_levels(mc: Mapping[str, Any], tick: float, t: Mapping[str, str]) -> str:
+    sup, res = mc.get("nearest_support"), mc.get("nearest_resistance")
+    return ", ".join(
+        [
+            t["support"].format(p=format_price(sup, tick)) if sup is not None else t["no_support"],
+            t["resistance"].format(p=format_price(res, tick)) if res is not None else t["no_resistance"],
+        ]
+    )
+
+
+def _short_plan(rec: Mapping[str, Any], tick: float, t: Mapping[str, str], rec_label: str) -> str:
+    rp = rec["risk_parameters"]
+    if rec.get("side") is not None and rp.get("tp") is not None:
+        return t["short_plan"].format(
+            rec=rec_label, tp=format_price(rp["tp"], tick), sl=format_price(rp["sl"], tick)
+        )
+    return t["no_trade"].format(rec=rec_label)
+
+
 def _join(sentences: Sequence[str]) -> str:
     """Речення з великої літери, кожне з крапкою."""
     return " ".join(s[:1].upper() + s[1:].rstrip(".") + "." for s in sentences if s)
@@ -232,7 +254,7 @@ def build_narrative(record: Mapping[str, Any], *, locale: str = "uk", style: str
     plan = _plan_part(record, tick, t, rec_label)
     inval = _invalidation(record, tick, t)
     if style == "short":
-        return _join([head + "; " + levels, plan + "; " + inval[0].lower() + inval[1:]])
+        return _join([head + "; " + _short_levels(mc, tick, t), _short_plan(record, tick, t, rec_label)])
     if style == "pro":
         return _join([head, t["levels"].format(x=levels), plan + "; " + inval[0].lower() + inval[1:]])
     return _join([head, t["levels"].format(x=levels), plan, inval])

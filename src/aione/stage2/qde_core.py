@@ -21,6 +21,7 @@ from aione.config.config import (
     UI_LOCALE,
     USER_SETTINGS_DEFAULT,
 )
+from aione.indicators import IndicatorInputError
 from aione.stage2.anomaly import detect_anomalies
 from aione.stage2.context import MarketContext, build_context
 from aione.stage2.inputs import OrderBookDepth, Stage2Inputs
@@ -211,7 +212,10 @@ def decide(
         extra = tuple(
             v for v in (stats.get("daily_high"), stats.get("daily_low")) if isinstance(v, int | float)
         )
-    ctx = build_context(stats, bars, inputs.bars_1d, tick=tick, params=cfg, extra_macro=extra)
+    try:
+        ctx = build_context(stats, bars, inputs.bars_1d, tick=tick, params=cfg, extra_macro=extra)
+    except (IndicatorInputError, ValueError):  # нескінченні ціни/обсяги у вікні: вхід зіпсований
+        return empty_result(symbol, timestamp, STAGE2_STATUS["ERROR"], "invalid_bars", triggers)
     if not ctx.atr > 0:
         return empty_result(symbol, timestamp, STAGE2_STATUS["SKIPPED"], "no_atr", triggers)
     return _decide_with_context(symbol, timestamp, triggers, ctx, tick, inputs.orderbook, cfg, locale, style)
