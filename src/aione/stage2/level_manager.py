@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -36,15 +37,14 @@ _RECENCY_HORIZON_MIN = {"micro": 60.0, "meso": 1440.0, "macro": 10080.0}
 
 
 # ── Моделі ──
-@dataclass(frozen=True, slots=True)
-class Level:
-    """Злитий рівень з ціною на сітці тіку."""
+class Level(NamedTuple):
+    """Злитий рівень з ціною на сітці тіку (незмінний кортеж: рівнів багато на кожне рішення)."""
 
     price: float
     kind: str  # support | resistance
     scale: str  # micro | meso | macro
     touches: int
-    age_bars: int  # хвилин від останнього півота/дотику-джерела
+    age_bars: int  # хвилин від наймолодшого півота зони
     distance_pct: float
     distance_atr: float
     strength: float
@@ -84,7 +84,6 @@ class LevelSet:
 
 # Кандидати зберігаються стовпцями: ціна, ранг масштабу, вік у хвилинах.
 SCALE_BY_RANK = {rank: name for name, rank in SCALE_RANK.items()}
-_HORIZON_BY_RANK = np.array([1.0, *(_RECENCY_HORIZON_MIN[SCALE_BY_RANK[r]] for r in (1, 2, 3))])
 _EMPTY_I: IntArray = np.zeros(0, dtype=np.int64)
 
 
@@ -222,9 +221,9 @@ def _count_touches(prices: FloatArray, high: FloatArray, low: FloatArray, tol: f
     return np.maximum(hit.sum(axis=1), 1).astype(np.int64)
 
 
-def _strength(ranks: IntArray, touches: IntArray, ages: IntArray) -> FloatArray:
+def _strength(rank: int, touches: int, age_min: int) -> float:
     """Сила: масштаб × (1 + ln дотиків) × свіжість 1/(1 + вік/горизонт масштабу)."""
-    return np.asarray(ranks * (1.0 + np.log(touches)) / (1.0 + ages / _HORIZON_BY_RANK[ranks]))
+    return rank * (1.0 + math.log(touches)) / (1.0 + age_min / _RECENCY_HORIZON_MIN[SCALE_BY_RANK[rank]])
 
 
 # ── Головна функція ──
@@ -286,35 +285,31 @@ def build_levels(
     touches = _count_touches(cand, all_high, all_low, tol)
     m_price, m_rank, m_touch, m_age = merge_candidates(cand, np.concatenate(ranks), touches, ages, tol)
     nearest = np.argsort(np.abs(m_price - price), kind="stable")[:max_levels]
-    strength = np.round(_strength(m_rank[nearest], m_touch[nearest], m_age[nearest]), 3)
-    dec = tick_decimals(tick)  # те саме, що round_to_tick(p, tick), без повторного tick_decimals
-    snapped = np.array([round(round(p / tick) * tick, dec) for p in m_price[nearest].tolist()])
-    dist = np.abs(snapped - price)
-    dist_pct = np.round(dist / price * 100.0, 4)
-    dist_atr = np.round(dist / atr, 3) if atr_ok else np.full(len(dist), np.nan)
-    levels = tuple(
-        Level(
-            price=p,
-            kind="support" if p <= price else "resistance",
-            scale=SCALE_BY_RANK[r],
-            touches=t,
-            age_bars=a,
-            distance_pct=dp,
-            distance_atr=da,
-            strength=st,
+    dec = tick_decimals(tick)  # ціна як round_to_tick(p, tick), без повторного tick_decimals
+    levels: list[Level] = []
+    # Рівнів ≤ max_levels: звичайна арифметика тут дешевша за дрібні numpy-операції.
+    for p_raw, r, t, a in zip(
+        m_price[nearest].tolist(),
+        m_rank[nearest].tolist(),
+        m_touch[nearest].tolist(),
+        m_age[nearest].tolist(),
+        strict=True,
+    ):
+        p = round(round(p_raw / tick) * tick, dec)
+        dist = abs(p - price)
+        levels.append(
+            Level(
+                p,
+                "support" if p <= price else "resistance",
+                SCALE_BY_RANK[r],
+                t,
+                a,
+                round(dist / price * 100.0, 4),
+                round(dist / atr, 3) if atr_ok else math.nan,
+                round(_strength(r, t, a), 3),
+            )
         )
-        for p, r, t, a, dp, da, st in zip(
-            snapped.tolist(),
-            m_rank[nearest].tolist(),
-            m_touch[nearest].tolist(),
-            m_age[nearest].tolist(),
-            dist_pct.tolist(),
-            dist_atr.tolist(),
-            strength.tolist(),
-            strict=True,
-        )
-    )
-    return band_from_levels(levels, price)
+    return band_from_levels(tuple(levels), price)
 
 
 def band_from_levels(levels: tuple[Level, ...], price: float) -> LevelSet:
