@@ -250,7 +250,7 @@ def rolling_vwap_bands(
     vw, std = rolling_vwap_blocks(
         hb, B.blocks_like(lo, lay), B.blocks_like(c, lay), B.blocks_like(v, lay), lay
     )
-    return B.from_blocks(vw, lay), B.from_blocks(std, lay)
+    return B.from_blocks(vw, lay), B.from_blocks(B.inf_to_zero(std), lay)
 
 
 def rolling_vwap(
