@@ -1,0 +1,170 @@
+"""Ядро конвеєра: одна подія бару → сховище → Stage1 → (Stage2) → Stage3 → агрегатор стану.
+
+Одне ядро, багато драйверів: живий режим (Binance), демо (симулятор) і бектест викликають
+ті самі методи в тому самому порядку, тож на тих самих барах дають ті самі рішення.
+Ядро синхронне й не питає годинник: час — з подій. Асинхронність (обмежений Stage2,
+публікація, збереження угод) — у драйверах.
+
+Порядок на одну подію (`on_bar`):
+1. сховище приймає бар (єдиний запис); відхилений бар далі не йде;
+2. закритий 1m бар оновлює денний бар (макрорівні) у сховищі;
+3. Stage3 бачить ціну (вхід очікуючих угод, TP/SL, трейлінг) і планове оновлення за часом;
+4. Stage1 оцінює символ; новий алерт (лише на закритому барі) повертається драйверу,
+   щоб той викликав Stage2 (`decide` тут або асинхронний процесор) і передав рішення в `on_stage2`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from aione.config.config import PRELOAD_DAILY_DAYS, STAGE2_CONFIG, UI_LOCALE, USER_SETTINGS_DEFAULT
+from aione.data.bars import BarArrays, BarEvent
+from aione.data.resample import DailyAggregator
+from aione.data.unified_store import UnifiedDataStore
+from aione.stage1.asset_monitoring import AssetMonitor
+from aione.stage2.inputs import Stage2Inputs
+from aione.stage2.qde_core import decide, resolve_params
+from aione.stage3.asset_state import AssetStateAggregator
+from aione.stage3.trade_manager import TradeManager
+from aione.stage3.trade_model import TradeEvent
+
+
+# ── Результат одного кроку ──
+@dataclass(slots=True)
+class CoreStep:
+    """Що сталося на одній події: прийнято бар чи ні, запис Stage1, новий алерт, події угод."""
+
+    accepted: bool
+    stage1: dict[str, Any] | None = None
+    alert: dict[str, Any] | None = None
+    trade_events: list[TradeEvent] = field(default_factory=list)
+
+
+def _copy_upto(bars: BarArrays, last_open_time: int) -> BarArrays:
+    """Копія барів з open_time ≤ `last_open_time` (view сховища живе лише до наступного запису)."""
+    stop = int(np.searchsorted(bars.open_time, last_open_time, side="right"))
+    return BarArrays(*(np.array(col[:stop], copy=True) for col in bars))  # type: ignore[arg-type]
+
+
+# ── Ядро ──
+class PipelineCore:
+    """Синхронне ядро конвеєра; стадії лише читають сховище, пише тільки `on_bar`."""
+
+    def __init__(
+        self,
+        store: UnifiedDataStore,
+        monitor: AssetMonitor,
+        trades: TradeManager,
+        aggregator: AssetStateAggregator | None = None,
+        *,
+        stage2_params: Mapping[str, Any] = STAGE2_CONFIG,
+        locale: str = UI_LOCALE,
+        style: str = str(USER_SETTINGS_DEFAULT["narrative_style"]),
+        daily_days: int = PRELOAD_DAILY_DAYS,
+    ) -> None:
+        self.store = store
+        self.monitor = monitor
+        self.trades = trades
+        self.aggregator = aggregator
+        self.stage2_params = resolve_params(stage2_params)
+        self.locale = locale
+        self.style = style
+        self.daily_days = daily_days
+        self._daily: dict[str, DailyAggregator] = {}
+        self.counters: dict[str, int] = {"events": 0, "rejected": 0, "alerts": 0, "decisions": 0}
+
+    # ── Підготовка ──
+    def warmup(self, symbol: str) -> None:
+        """Прогріває Stage1 історією зі сховища (після preload) і продовжує денний бар."""
+        bars_1m = self.store.get_bars(symbol, "1m")
+        daily = self.store.get_bars(symbol, "1d", include_open=True)
+        if len(bars_1m):
+            self.monitor.warmup(symbol, bars_1m, daily if len(daily) else None)
+        agg = self._daily.setdefault(symbol, DailyAggregator())
+        open_day = self.store.open_bar(symbol, "1d")
+        if open_day is not None:
+            agg.seed(open_day)
+
+    # ── Подія бару ──
+    def on_bar(self, event: BarEvent) -> CoreStep:
+        """Одна подія бару через усі синхронні стадії (див. порядок у модулі)."""
+        self.counters["events"] += 1
+        if not self.store.apply(event):
+            self.counters["rejected"] += 1
+            return CoreStep(accepted=False)
+        symbol, bar = event.symbol, event.bar
+        if bar.closed and event.timeframe == "1m":
+            agg = self._daily.setdefault(symbol, DailyAggregator())
+            for day_bar in agg.add(bar):
+                self.store.apply(BarEvent(symbol, "1d", day_bar))
+        trade_events = list(self.trades.on_bar(symbol, bar))
+        trade_events.extend(self.trades.refresh_if_due(bar.open_time))
+        stage1 = self.monitor.update(event).to_dict()
+        alert = stage1 if stage1.get("new_alert") else None
+        if alert is not None:
+            self.counters["alerts"] += 1
+        if self.aggregator is not None:
+            self.aggregator.on_stage1(stage1)
+            if trade_events:
+                self.aggregator.on_trade_events(trade_events)
+        return CoreStep(accepted=True, stage1=stage1, alert=alert, trade_events=trade_events)
+
+    # ── Stage2 ──
+    def stage2_inputs(self, stage1_result: Mapping[str, Any]) -> Stage2Inputs | None:
+        """Вхід Stage2 зі сховища, обрізаний по бару алерту (без погляду вперед)."""
+        symbol = str(stage1_result.get("symbol", ""))
+        ts = int(stage1_result.get("timestamp") or 0)
+        bars_1m = self.store.get_bars(symbol, "1m", int(self.stage2_params["context_bars"]))
+        if not len(bars_1m):
+            return None
+        bars_1m = _copy_upto(bars_1m, ts)
+        daily = self.store.get_bars(symbol, "1d", self.daily_days + 1, include_open=True)
+        day_of_alert = ts - ts % 86_400_000
+        bars_1d = _copy_upto(daily, day_of_alert) if len(daily) else None
+        return Stage2Inputs(
+            bars_1m=bars_1m,
+            bars_1d=bars_1d if bars_1d is not None and len(bars_1d) else None,
+            symbol_info=self.store.get_symbol_info(symbol),
+        )
+
+    def decide(self, stage1_result: Mapping[str, Any]) -> dict[str, Any]:
+        """Синхронне рішення Stage2 тим самим чистим ядром, що й у процесорі."""
+        inputs = self.stage2_inputs(stage1_result)
+        if inputs is None:
+            from aione.stage2.qde_core import empty_result
+
+            ts = stage1_result.get("timestamp")
+            return empty_result(
+                str(stage1_result.get("symbol", "")), int(ts) if ts else None, "skipped", "no_data", None
+            )
+        return decide(stage1_result, inputs, self.stage2_params, locale=self.locale, style=self.style)
+
+    def on_stage2(self, result: Mapping[str, Any]) -> list[TradeEvent]:
+        """Рішення Stage2 → Stage3 (угода, якщо проходить поріг) і агрегатор."""
+        self.counters["decisions"] += 1
+        self.trades.on_decision(result)
+        events = list(self.trades.last_events)
+        if self.aggregator is not None:
+            self.aggregator.on_stage2(result)
+            if events:
+                self.aggregator.on_trade_events(events)
+        return events
+
+    # ── Набір символів ──
+    def set_symbols(self, symbols: Sequence[str]) -> None:
+        """Новий список під наглядом (після префільтра): Stage1 і агрегатор."""
+        self.monitor.set_watched(symbols)
+        if self.aggregator is not None:
+            ticks = {}
+            for symbol in symbols:
+                info = self.store.get_symbol_info(symbol)
+                if info is not None:
+                    ticks[symbol] = info.tick_size
+            self.aggregator.set_symbols(symbols, ticks)
+
+
+__all__ = ["CoreStep", "PipelineCore"]
