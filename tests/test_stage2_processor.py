@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from aione.config.config import STAGE2_CONFIG, STAGE2_STATUS, SymbolInfo
-from aione.data.bars import Bar, BarArrays
+from aione.data.bars import Bar, BarArrays, read_bars_parquet
 from aione.stage2.inputs import Stage2Inputs
 from aione.stage2.processor import Stage2Processor
 from aione.stage2.qde_core import decide
@@ -78,7 +79,7 @@ async def test_process_uses_store_and_matches_core() -> None:
     assert res["status"] == STAGE2_STATUS["COMPLETED"]
     direct = decide(s1, Stage2Inputs(bars_1m=inputs.bars_1m, symbol_info=inputs.symbol_info))
     assert res == direct
-    assert ("TESTUSDT", "1m", STAGE2_CONFIG["context_bars"]) in store.calls
+    assert ("TESTUSDT", "1m", None) in store.calls
 
 
 async def test_window_is_cut_at_the_stage1_bar() -> None:
@@ -146,3 +147,26 @@ async def test_locale_and_params_are_honoured() -> None:
     strict = deep_merge(STAGE2_CONFIG, {"min_risk_reward": 50.0})
     res = await Stage2Processor(store, params=strict).process(s1)
     assert res["side"] is None and "rr_below_min" in res["risk_parameters"]["tags"]
+
+
+async def test_with_real_unified_store_in_ram(data_1m: Path) -> None:
+    from aione.data.unified_store import UnifiedDataStore
+
+    bars = read_bars_parquet(data_1m / "LINKUSDT.parquet").slice(10_000, 11_440)
+    store = UnifiedDataStore()
+    await store.start()
+    try:
+        assert store.put_bars("LINKUSDT", "1m", bars) == len(bars)
+        store.set_symbol_info(SymbolInfo(symbol="LINKUSDT", tick_size=0.001))
+        ts = int(bars.open_time[1000])  # сховище вже пішло вперед від бару Stage1
+        s1 = {"symbol": "LINKUSDT", "timestamp": ts, "trigger_reasons": ["breakout_up"], "stats": {}}
+        res = await Stage2Processor(store).process(s1)
+        assert res["status"] == STAGE2_STATUS["COMPLETED"]
+        assert res["risk_parameters"]["tick_size"] == 0.001
+        window = bars.slice(1001 - STAGE2_CONFIG["context_bars"], 1001)
+        direct = decide(
+            s1, Stage2Inputs(bars_1m=window, symbol_info=SymbolInfo(symbol="LINKUSDT", tick_size=0.001))
+        )
+        assert res == direct
+    finally:
+        await store.close()

@@ -47,12 +47,13 @@ async def _maybe_await(value: Any) -> Any:
     return value
 
 
-def _upto(bars: BarArrays, last_open_time: int | None) -> BarArrays:
-    """Бари з open_time ≤ `last_open_time` (копія: view сховища живе лише до запису)."""
-    if last_open_time is not None and len(bars):
+def _upto(bars: BarArrays, last_open_time: int | None, n: int | None = None) -> BarArrays:
+    """Останні `n` барів з open_time ≤ `last_open_time` (копія: view сховища живе лише до запису)."""
+    stop = len(bars)
+    if last_open_time is not None and stop:
         stop = int(np.searchsorted(bars.open_time, last_open_time, side="right"))
-        bars = bars.slice(0, stop)
-    return BarArrays(*(np.array(col, copy=True) for col in bars))  # type: ignore[arg-type]
+    start = 0 if n is None else max(0, stop - n)
+    return BarArrays(*(np.array(col[start:stop], copy=True) for col in bars))  # type: ignore[arg-type]
 
 
 # ── Процесор ──
@@ -86,13 +87,20 @@ class Stage2Processor:
         self.counters: dict[str, int] = {"completed": 0, "skipped": 0, "error": 0, "rest_fetches": 0}
 
     # ── Дані ──
-    async def _store_bars(self, symbol: str, timeframe: str, n: int) -> BarArrays | None:
+    async def _store_bars(
+        self, symbol: str, timeframe: str, n: int, last_open_time: int | None
+    ) -> BarArrays | None:
+        """Останні `n` барів з open_time ≤ `last_open_time` (копія). Сховище могло вже піти
+        вперед від бару Stage1, тож береться весь буфер (view) і ріжеться по часу."""
         try:
-            bars = await _maybe_await(self.store.get_bars(symbol, timeframe, n))
+            bars = await _maybe_await(self.store.get_bars(symbol, timeframe, None))
         except (KeyError, ValueError) as exc:
             logger.warning("store get_bars failed: %s", exc, extra=log_ctx(STAGE, symbol))
             return None
-        return bars if isinstance(bars, BarArrays) and len(bars) else None
+        if not isinstance(bars, BarArrays) or len(bars) == 0:
+            return None
+        cut = _upto(bars, last_open_time, n)
+        return cut if len(cut) else None
 
     async def _rest_bars(
         self, symbol: str, timeframe: str, n: int, end_open_time: int | None
@@ -111,23 +119,20 @@ class Stage2Processor:
     async def gather_inputs(self, symbol: str, timestamp: int | None) -> Stage2Inputs | None:
         """Вхід ядра для символу; None — немає 1m барів ні в сховищі, ні через REST."""
         n_1m = int(self.params["context_bars"])
-        bars_1m = await self._store_bars(symbol, "1m", n_1m)
-        if bars_1m is not None and timestamp is not None:
-            bars_1m = _upto(bars_1m, timestamp)
+        bars_1m = await self._store_bars(symbol, "1m", n_1m, timestamp)
         if bars_1m is None or len(bars_1m) < int(self.params["min_bars"]):
             fetched = await self._rest_bars(symbol, "1m", n_1m, timestamp)
             if fetched is not None:
-                bars_1m = fetched
+                bars_1m = _upto(fetched, timestamp, n_1m)
         if bars_1m is None or len(bars_1m) == 0:
             return None
-        bars_1m = _upto(bars_1m, timestamp)
         day_ms = TIMEFRAME_MS["1d"]
         day_of_last = int(bars_1m.open_time[-1]) // day_ms * day_ms
-        bars_1d = await self._store_bars(symbol, "1d", self.daily_days + 1)
+        n_1d = self.daily_days + 1
+        bars_1d = await self._store_bars(symbol, "1d", n_1d, day_of_last)
         if bars_1d is None:
-            bars_1d = await self._rest_bars(symbol, "1d", self.daily_days + 1, day_of_last)
-        if bars_1d is not None:
-            bars_1d = _upto(bars_1d, day_of_last)
+            fetched = await self._rest_bars(symbol, "1d", n_1d, day_of_last)
+            bars_1d = _upto(fetched, day_of_last, n_1d) if fetched is not None else None
         info = await _maybe_await(self.store.get_symbol_info(symbol))
         return Stage2Inputs(
             bars_1m=bars_1m,
