@@ -30,7 +30,7 @@ FloatArray = npt.NDArray[np.float64]
 # ── Пороги вибору алгоритму ──
 # Для малих масивів накладні витрати циклу по рядках більші за виграш:
 # тоді накопичення робить одна ufunc.accumulate вздовж осі 0 (той самий порядок додавань).
-_SMALL_ROW = 4096
+_SMALL_ROW = 256
 # Рекурсія для малих масивів — напряму lfilter у часовому порядку.
 _SMALL_IIR = 65536
 
@@ -111,81 +111,83 @@ def prev_block_last(blocks: FloatArray) -> FloatArray:
     return c
 
 
-# ── Накопичення ──
-def prefix(x: FloatArray, op: np.ufunc) -> FloatArray:
-    """P[j] = op(P[j-1], X[j]), P[0] = X[0] — послідовно всередині кожного блоку."""
+# ── Накопичення (на місці: вхід — тимчасовий масив, який можна зіпсувати) ──
+def prefix_inplace(x: FloatArray, op: np.ufunc) -> FloatArray:
+    """X[j] ← op(X[j-1], X[j]) — послідовний префікс усередині кожного блоку."""
     if x[0].size <= _SMALL_ROW:
-        return np.asarray(op.accumulate(x, axis=0), dtype=np.float64)
-    p = np.empty_like(x)
-    p[0] = x[0]
+        op.accumulate(x, axis=0, out=x)
+        return x
     for j in range(1, x.shape[0]):
-        op(p[j - 1], x[j], out=p[j])
-    return p
+        op(x[j - 1], x[j], out=x[j])
+    return x
 
 
-def suffix_excl(x: FloatArray, op: np.ufunc, empty: float) -> FloatArray:
-    """S[j] = op над X[j+1..w-1] справа наліво; S[w-1] = `empty` (0 для суми, ∓inf для max/min)."""
-    w = x.shape[0]
-    s = np.empty_like(x)
-    s[w - 1] = empty
-    if w == 1:
-        return s
+def suffix_inplace(x: FloatArray, op: np.ufunc) -> FloatArray:
+    """X[j] ← op(X[j+1], X[j]) справа наліво — включний суфікс усередині кожного блоку."""
     if x[0].size <= _SMALL_ROW:
-        s[: w - 1] = op.accumulate(x[:0:-1], axis=0)[::-1]
-        return s
-    for j in range(w - 2, -1, -1):
-        op(s[j + 1], x[j + 1], out=s[j])
-    return s
+        rev = x[::-1]
+        op.accumulate(rev, axis=0, out=rev)
+        return x
+    for j in range(x.shape[0] - 2, -1, -1):
+        op(x[j + 1], x[j], out=x[j])
+    return x
 
 
-def combine(suf: FloatArray, pre: FloatArray, op: np.ufunc) -> FloatArray:
-    """Значення вікна довжини w, що закінчується в кожній позиції; NaN, поки вікно неповне."""
-    out = np.empty_like(pre)
-    op(suf[:, :, :-1], pre[:, :, 1:], out=out[:, :, 1:])
-    out[:, :, 0] = np.nan
-    out[-1, :, 0] = pre[-1, :, 0]
-    return out
+def combine_inplace(suf: FloatArray, pre: FloatArray, op: np.ufunc) -> FloatArray:
+    """Значення вікна довжини w у кожній позиції, записане в `pre`; NaN, поки вікно неповне.
+
+    Вікно, що закінчується в позиції j блоку k, = op(суфікс блоку k-1 з позиції j+1, префікс блоку k
+    до j); у позиції w-1 суфікс порожній, і вікно — це весь блок k."""
+    op(pre[:-1, :, 1:], suf[1:, :, :-1], out=pre[:-1, :, 1:])
+    pre[:-1, :, 0] = np.nan
+    return pre
+
+
+def window_inplace(x: FloatArray, op: np.ufunc) -> FloatArray:
+    """Ковзне op (сума/max/min) за w барів; ПСУЄ `x` (в ньому ж і результат)."""
+    suf = suffix_inplace(x.copy(), op)
+    return combine_inplace(suf, prefix_inplace(x, op), op)
 
 
 def window_sum(x: FloatArray) -> FloatArray:
     """Ковзна сума за w барів (w — довжина блоку розкладки)."""
-    return combine(suffix_excl(x, np.add, 0.0), prefix(x, np.add), np.add)
+    return window_inplace(x.copy(), np.add)
 
 
 def window_max(x: FloatArray) -> FloatArray:
     """Ковзний максимум за w барів."""
-    return combine(suffix_excl(x, np.maximum, -np.inf), prefix(x, np.maximum), np.maximum)
+    return window_inplace(x.copy(), np.maximum)
 
 
 def window_min(x: FloatArray) -> FloatArray:
     """Ковзний мінімум за w барів."""
-    return combine(suffix_excl(x, np.minimum, np.inf), prefix(x, np.minimum), np.minimum)
+    return window_inplace(x.copy(), np.minimum)
 
 
 def shifted_window_sums(
-    x: FloatArray, weight: FloatArray | None = None
+    x: FloatArray, weight: FloatArray | None = None, consume_weight: bool = False
 ) -> tuple[FloatArray, FloatArray | None, FloatArray, FloatArray]:
     """Зсунуті моменти вікна: (c, S0, S1, S2), де d = x − c, c — опора блоку (m, nb).
 
     Без ваг: S0 = None (це w), S1 = Σd, S2 = Σd². З вагами v: S0 = Σv, S1 = Σ(v·d),
     S2 = Σ((v·d)·d). Зсув прибирає катастрофічне скорочення E[x²] − E[x]² для цін
-    порядку 1e5 з малим розкидом."""
+    порядку 1e5 з малим розкидом. `consume_weight` дозволяє зіпсувати `weight` (без копії)."""
     c = prev_block_last(x)
     d_suf = x - x[-1]  # блок k-1 зсувається на власне останнє значення = опора блоку k
     d_pre = x - c
     if weight is None:
-        s1 = combine(suffix_excl(d_suf, np.add, 0.0), prefix(d_pre, np.add), np.add)
-        d_suf *= d_suf
-        d_pre *= d_pre
-        s2 = combine(suffix_excl(d_suf, np.add, 0.0), prefix(d_pre, np.add), np.add)
+        q_suf = d_suf * d_suf
+        q_pre = d_pre * d_pre
+        s1 = combine_inplace(suffix_inplace(d_suf, np.add), prefix_inplace(d_pre, np.add), np.add)
+        s2 = combine_inplace(suffix_inplace(q_suf, np.add), prefix_inplace(q_pre, np.add), np.add)
         return c, None, s1, s2
-    s0 = window_sum(weight)
     a_suf = weight * d_suf
     a_pre = weight * d_pre
-    s1 = combine(suffix_excl(a_suf, np.add, 0.0), prefix(a_pre, np.add), np.add)
-    a_suf *= d_suf
-    a_pre *= d_pre
-    s2 = combine(suffix_excl(a_suf, np.add, 0.0), prefix(a_pre, np.add), np.add)
+    d_suf *= a_suf  # d·(v·d) = (v·d)·d: ті самі два множники, що в інкрементній формі
+    d_pre *= a_pre
+    s0 = window_inplace(weight if consume_weight else weight.copy(), np.add)
+    s1 = combine_inplace(suffix_inplace(a_suf, np.add), prefix_inplace(a_pre, np.add), np.add)
+    s2 = combine_inplace(suffix_inplace(d_suf, np.add), prefix_inplace(d_pre, np.add), np.add)
     return c, s0, s1, s2
 
 
@@ -246,17 +248,18 @@ __all__ = [
     "FloatArray",
     "Layout",
     "blocks_like",
-    "combine",
+    "combine_inplace",
     "from_blocks",
     "iir",
     "mask_warmup",
-    "prefix",
+    "prefix_inplace",
     "prev_block_last",
     "shift_time",
     "shifted_window_sums",
     "finish_moments",
     "inf_to_zero",
-    "suffix_excl",
+    "suffix_inplace",
+    "window_inplace",
     "time_index",
     "to_blocks",
     "window_max",

@@ -309,17 +309,22 @@ def compute_all(
     rsi_v = B.from_blocks(rsi_blocks(c2, cb, lay, rsi_period), lay)
     atr_v = B.from_blocks(atr_blocks(h2, l2, c2, true_range_blocks(hb, lb, cb), lay, atr_period), lay)
     ema_v = B.from_blocks(ema_blocks(c2, cb, lay, ema_period), lay)
-    vw_b, std_b = rolling_vwap_blocks(hb, lb, cb, vb, lay)
-    dev_pct_b, dev_std_b = vwap_deviation_blocks(cb, vw_b, std_b)
     if volume_window == vwap_window:
         mean_b, vstd_b = mean_std_blocks(vb)
         vz = zscore_from_baseline(v, B.from_blocks(mean_b, lay), B.from_blocks(vstd_b, lay))
+        del mean_b, vstd_b
     else:
         vz = volume_zscore(v, volume_window)
+    # Далі блоки входу більше не потрібні — обчислення псують їх на місці замість копій.
+    vw_b, std_b = rolling_vwap_blocks(hb, lb, cb, vb, lay, consume_volume=True)
+    dev_pct_b, dev_std_b = vwap_deviation_blocks(cb, vw_b, std_b)
+    vwap_out = (B.from_blocks(vw_b, lay), B.from_blocks(dev_pct_b, lay), B.from_blocks(dev_std_b, lay))
+    del vw_b, dev_pct_b, dev_std_b
     if hl_window == vwap_window:
-        hi_b = B.window_max(hb)
-        lo_b = B.window_min(lb)
+        hi_b = B.window_inplace(hb, np.maximum)
         hi, prev_hi = B.from_blocks(hi_b, lay), B.from_blocks(hi_b, lay, shift=1)
+        del hi_b
+        lo_b = B.window_inplace(lb, np.minimum)
         low_n, prev_lo = B.from_blocks(lo_b, lay), B.from_blocks(lo_b, lay, shift=1)
     else:
         hi = rolling_high(h, hl_window)
@@ -334,9 +339,7 @@ def compute_all(
         atr_v,
         atr_pct,
         ema_v,
-        B.from_blocks(vw_b, lay),
-        B.from_blocks(dev_pct_b, lay),
-        B.from_blocks(dev_std_b, lay),
+        *vwap_out,
         vz,
         hi,
         low_n,

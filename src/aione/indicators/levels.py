@@ -98,7 +98,7 @@ def rolling_high(high: npt.ArrayLike, window: int) -> FloatArray:
     if h.shape[-1] == 0:
         return h.copy()
     hb, lay = B.to_blocks(h, window)
-    return B.from_blocks(B.window_max(hb), lay)
+    return B.from_blocks(B.window_inplace(hb, np.maximum), lay)
 
 
 def rolling_low(low: npt.ArrayLike, window: int) -> FloatArray:
@@ -108,7 +108,7 @@ def rolling_low(low: npt.ArrayLike, window: int) -> FloatArray:
     if lo.shape[-1] == 0:
         return lo.copy()
     lb, lay = B.to_blocks(lo, window)
-    return B.from_blocks(B.window_min(lb), lay)
+    return B.from_blocks(B.window_inplace(lb, np.minimum), lay)
 
 
 def shift1(x: FloatArray) -> FloatArray:

@@ -188,7 +188,9 @@ def sma(x: npt.ArrayLike, period: int) -> FloatArray:
     if arr.shape[-1] == 0:
         return arr.copy()
     xb, lay = B.to_blocks(arr, period)
-    return B.from_blocks(B.window_sum(xb) / period, lay)
+    out = B.window_inplace(xb, np.add)
+    out /= period
+    return B.from_blocks(out, lay)
 
 
 __all__ = ["EMA", "SMA", "ema", "ema_blocks", "seed_sum", "sma"]

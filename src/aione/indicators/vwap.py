@@ -218,13 +218,20 @@ def _prepare(
 
 
 def rolling_vwap_blocks(
-    hb: FloatArray, lb: FloatArray, cb: FloatArray, vb: FloatArray, lay: B.Layout
+    hb: FloatArray,
+    lb: FloatArray,
+    cb: FloatArray,
+    vb: FloatArray,
+    lay: B.Layout,
+    consume_volume: bool = False,
 ) -> tuple[FloatArray, FloatArray]:
-    """(VWAP, std) у блоках, вікно = довжина блоку; std = +inf при нульовій дисперсії, NaN у прогріві."""
+    """(VWAP, std) у блоках, вікно = довжина блоку; std = +inf при нульовій дисперсії, NaN у прогріві.
+
+    `consume_volume=True` дозволяє зіпсувати `vb` (економить копію)."""
     tp = hb + lb
     tp += cb
     tp /= 3.0
-    c, s0, s1, s2 = B.shifted_window_sums(tp, vb)
+    c, s0, s1, s2 = B.shifted_window_sums(tp, vb, consume_volume)
     assert s0 is not None
     return finish_arrays(c[None], s0, s1, s2, tp)
 
