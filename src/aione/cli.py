@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -180,6 +183,157 @@ def simulate(
     except (OSError, ValueError) as exc:
         typer.echo(f"aione simulate: {exc}", err=True)
         raise typer.Exit(code=1) from None
+
+
+# ── run / demo ──
+def _parse_symbols(raw: str | None) -> list[str] | None:
+    if not raw:
+        return None
+    return [s.strip().upper() for s in raw.split(",") if s.strip()]
+
+
+def _load_params(path: Path | None) -> dict[str, dict[str, object]]:
+    if path is None:
+        return {}
+    from aione.calibrate import load_overrides
+
+    try:
+        return load_overrides(path)
+    except (OSError, ValueError) as exc:
+        typer.echo(f"aione: cannot load --params {path}: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+
+
+def _run_and_report(
+    coro_factory: Callable[[], Coroutine[Any, Any, Any]], ui: bool, log_file: Path | None
+) -> None:
+    """Спільне для run/demo: журнал, запуск, зрозуміла помилка недоступності біржі, підсумок."""
+    import asyncio
+
+    from aione.app.main import BinanceUnreachableError
+    from aione.logging_setup import setup_logging
+
+    settings = settings_or_exit()
+    if ui and log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+    setup_logging(settings.log_level, log_file=str(log_file) if ui and log_file else None)
+    try:
+        report = asyncio.run(coro_factory())
+    except BinanceUnreachableError as exc:
+        typer.echo(f"aione: {exc}", err=True)
+        raise typer.Exit(code=3) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(code=130) from None
+    summary = {
+        "symbols": report.symbols,
+        "counters": report.counters,
+        "ws": report.ws,
+        "open_trades": report.open_trades,
+        "closed_trades": report.closed_trades,
+        "failures": report.failures,
+    }
+    typer.echo(json.dumps(summary, ensure_ascii=False))
+    if report.failures:
+        raise typer.Exit(code=1)
+
+
+def _base_options(
+    settings: Settings,
+    *,
+    redis: str | None,
+    no_ui: bool,
+    web: bool,
+    duration: float | None,
+    params: Path | None,
+    symbols: str | None,
+    max_symbols: int | None,
+    memory_only: bool,
+) -> Any:
+    import sys
+
+    from aione.app.main import RunOptions
+
+    return RunOptions(
+        rest_url=settings.effective_rest_url,
+        ws_url=settings.effective_ws_url,
+        market=settings.market,
+        redis_url=redis or settings.redis_dsn,
+        data_dir=None if memory_only else settings.data_dir,
+        symbols=_parse_symbols(symbols),
+        max_symbols=max_symbols,
+        overrides=_load_params(params),
+        ui=not no_ui,
+        web=web,
+        web_host=settings.web_host,
+        web_port=settings.web_port,
+        metrics_port=settings.metrics_port,
+        duration=duration,
+        progress=sys.stderr.isatty(),
+    )
+
+
+@app.command("run")
+def run(
+    market: str = typer.Option(None, "--market", help="um (ф'ючерси USDT-M, типово) або spot."),
+    symbols: str = typer.Option(None, "--symbols", help="Список символів через кому (без префільтра)."),
+    redis: str = typer.Option(None, "--redis", help="URL Redis: кеш, стан угод і публікація."),
+    no_ui: bool = typer.Option(False, "--no-ui", help="Без термінальної таблиці (headless)."),
+    web: bool = typer.Option(False, "--web", help="Запустити веб-панель у тому ж процесі."),
+    duration: float = typer.Option(None, "--duration", help="Зупинитися через N секунд."),
+    params: Path = typer.Option(None, "--params", help="Файл перевизначень параметрів (з aione calibrate)."),
+    max_symbols: int = typer.Option(None, "--max-symbols", help="Не більше N символів з префільтра."),
+) -> None:
+    """Живий Binance: префільтр → preload → WS → Stage1 → Stage2 → Stage3 → публікація."""
+    overrides: dict[str, object] = {"market": market} if market else {}
+    settings = settings_or_exit(**overrides)
+    opts = _base_options(
+        settings,
+        redis=redis,
+        no_ui=no_ui,
+        web=web,
+        duration=duration,
+        params=params,
+        symbols=symbols,
+        max_symbols=max_symbols,
+        memory_only=False,
+    )
+    from aione.app.main import run_pipeline
+
+    _run_and_report(lambda: run_pipeline(opts), opts.ui, settings.data_dir / "aione.log")
+
+
+@app.command("demo")
+def demo(
+    speed: float = typer.Option(120.0, "--speed", help="Швидкість віртуального годинника (x1 … x1000)."),
+    data: Path = typer.Option(None, "--data", help="Каталог записаних барів (типово вбудований зразок)."),
+    redis: str = typer.Option(None, "--redis", help="URL Redis: кеш, стан угод і публікація."),
+    no_ui: bool = typer.Option(False, "--no-ui", help="Без термінальної таблиці (headless)."),
+    web: bool = typer.Option(False, "--web", help="Запустити веб-панель у тому ж процесі."),
+    duration: float = typer.Option(None, "--duration", help="Зупинитися через N секунд."),
+    params: Path = typer.Option(None, "--params", help="Файл перевизначень параметрів (з aione calibrate)."),
+) -> None:
+    """Офлайн-демо: той самий конвеєр проти симулятора Binance на вбудованих записаних барах."""
+    if not 1.0 <= speed <= 1000.0:
+        typer.echo("aione: --speed must be between 1 and 1000", err=True)
+        raise typer.Exit(code=2)
+    settings = settings_or_exit()
+    opts = _base_options(
+        settings,
+        redis=redis,
+        no_ui=no_ui,
+        web=web,
+        duration=duration,
+        params=params,
+        symbols=None,
+        max_symbols=None,
+        memory_only=True,
+    )
+    from dataclasses import replace
+
+    from aione.app.demo import DEMO_PREFILTER_PARAMS, run_demo
+
+    opts = replace(opts, prefilter_params=DEMO_PREFILTER_PARAMS)
+    _run_and_report(lambda: run_demo(opts, data_dir=data, speed=speed), opts.ui, Path("aione_demo.log"))
 
 
 def main() -> None:

@@ -20,11 +20,17 @@ class _ContextDefaults(logging.Filter):
         return True
 
 
-def setup_logging(level: str = "INFO", stream: Any = None) -> logging.Logger:
-    """Налаштовує кореневий логер `aione` один раз (повторний виклик лише змінює рівень)."""
+def setup_logging(level: str = "INFO", stream: Any = None, log_file: str | None = None) -> logging.Logger:
+    """Налаштовує кореневий логер `aione` один раз (повторний виклик лише змінює рівень).
+
+    `log_file` — писати журнал у файл (коли термінал зайнятий живою таблицею UI)."""
     logger = logging.getLogger("aione")
     if not logger.handlers:
-        handler = logging.StreamHandler(stream or sys.stderr)
+        handler: logging.Handler
+        if log_file:
+            handler = logging.FileHandler(log_file, encoding="utf-8")
+        else:
+            handler = logging.StreamHandler(stream or sys.stderr)
         handler.setFormatter(logging.Formatter(_FORMAT))
         handler.addFilter(_ContextDefaults())
         logger.addHandler(handler)

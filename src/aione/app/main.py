@@ -1,0 +1,362 @@
+"""Зв'язування всього продукту: префільтр → preload → WS-потік → ядро → Stage2 → Stage3 → публікація.
+
+`run_pipeline` — одна програма для `aione run` (Binance) і `aione demo` (симулятор на 127.0.0.1):
+відрізняються лише адреси, годинник і набір символів. Зупинка (SIGINT/SIGTERM, `stop`, `duration`):
+спершу припиняється прийом, потім Stage2 дочікується, публікується останній кадр, угоди й
+сховище скидаються на диск/Redis, з'єднання закриваються.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from aione.app.pipeline import PipelineCore
+from aione.app.preload import preload
+from aione.app.screening_producer import ScreeningProducer
+from aione.app.tasks import TaskSupervisor
+from aione.config.config import (
+    MANUAL_FAST_SYMBOLS_SEED,
+    PREFILTER_BASE_PARAMS,
+    PREFILTER_INTERVAL_SEC,
+    PRELOAD_1M_LOOKBACK_INIT,
+    PRELOAD_DAILY_DAYS,
+    STAGE1_MONITOR_PARAMS,
+    STAGE2_CONFIG,
+    STAGE3_TRADE_PARAMS,
+    UI_LOCALE,
+    FilterParams,
+)
+from aione.data.unified_store import UnifiedDataStore
+from aione.data.ws_worker import StateBus, StatePublisher
+from aione.exchange.binance_rest import BinanceRestClient
+from aione.exchange.binance_ws import BinanceWsClient
+from aione.exchange.errors import ExchangeError
+from aione.logging_setup import get_logger, log_ctx
+from aione.metrics import MetricsCollector
+from aione.stage1.asset_monitoring import AssetMonitor
+from aione.stage1.prefilter import PrefilterScheduler
+from aione.stage1.prefilter_select import PrefilterResult
+from aione.stage2.processor import Stage2Processor
+from aione.stage3.asset_state import AssetStateAggregator
+from aione.stage3.trade_manager import TradeManager
+from aione.stage3.trade_store import TradeStore, make_trade_store, restore_manager
+from aione.utils.utils import deep_merge
+
+logger = get_logger(__name__)
+_CTX = log_ctx("app")
+
+
+class BinanceUnreachableError(RuntimeError):
+    """Біржа (або симулятор) не відповідає на старті: запуск неможливий."""
+
+
+def wall_clock_ms() -> int:
+    """Настінний годинник у мс — для живого Binance (демо передає годинник симулятора)."""
+    return int(time.time() * 1000)
+
+
+# ── Опції і звіт ──
+@dataclass(slots=True)
+class RunOptions:
+    """Все, що відрізняє один запуск від іншого."""
+
+    rest_url: str
+    ws_url: str
+    market: str = "um"
+    clock: Callable[[], int] = wall_clock_ms
+    redis_url: str | None = None
+    data_dir: Path | None = None  # None — без дискового шару (лише RAM/Redis)
+    symbols: Sequence[str] | None = None  # явний список — без префільтра
+    prefilter_params: FilterParams = PREFILTER_BASE_PARAMS
+    prefilter_interval_sec: float = PREFILTER_INTERVAL_SEC
+    max_symbols: int | None = None  # обрізати список префільтра (демо, тести)
+    overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # stage1/stage2/stage3
+    locale: str = UI_LOCALE
+    lookback_1m: int = PRELOAD_1M_LOOKBACK_INIT
+    daily_days: int = PRELOAD_DAILY_DAYS
+    ui: bool = False
+    web: bool = False
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
+    metrics_port: int = 0
+    duration: float | None = None  # секунд настінного часу; None — до сигналу
+    progress: bool = True
+    install_signal_handlers: bool = True
+
+
+@dataclass(slots=True)
+class RunReport:
+    """Підсумок запуску: що пройшло через конвеєр."""
+
+    symbols: list[str] = field(default_factory=list)
+    counters: dict[str, int] = field(default_factory=dict)
+    ws: dict[str, int] = field(default_factory=dict)
+    store_rejected: dict[str, int] = field(default_factory=dict)
+    open_trades: int = 0
+    closed_trades: int = 0
+    web_url: str | None = None
+    failures: list[str] = field(default_factory=list)
+
+
+# ── Складання ──
+@dataclass(slots=True)
+class _Runtime:
+    rest: BinanceRestClient
+    store: UnifiedDataStore
+    core: PipelineCore
+    producer: ScreeningProducer
+    ws: BinanceWsClient
+    publisher: StatePublisher
+    bus: StateBus
+    metrics: MetricsCollector
+    trade_store: TradeStore | None
+    scheduler: PrefilterScheduler | None = None
+    symbols: list[str] = field(default_factory=list)
+
+
+async def _check_reachable(rest: BinanceRestClient, url: str) -> None:
+    try:
+        await rest.server_time()
+    except (aiohttp.ClientError, OSError, TimeoutError, ExchangeError) as exc:
+        raise BinanceUnreachableError(
+            f"cannot reach the exchange at {url} ({type(exc).__name__}: {exc}); "
+            "no network? try the offline demo: aione demo"
+        ) from None
+
+
+async def _add_symbols(rt: _Runtime, opts: RunOptions, symbols: Sequence[str]) -> None:
+    """Preload + прогрів + підписка для нових символів; ядро й WS отримують новий набір."""
+    new = [s for s in symbols if s not in rt.symbols]
+    if new:
+        report = await preload(
+            rt.store,
+            rt.rest,
+            new,
+            lookback_1m=opts.lookback_1m,
+            daily_days=opts.daily_days,
+            now_ms=opts.clock(),
+            progress=opts.progress,
+        )
+        for sym, err in report.errors.items():
+            logger.warning("preload failed: %s", err, extra=log_ctx("preload", sym))
+        for sym in new:
+            rt.core.warmup(sym)
+            last = rt.store.last_closed_time(sym, "1m")
+            if last is not None:
+                rt.ws.seed_last_closed(sym, last)
+    rt.symbols = list(symbols)
+    rt.core.set_symbols(rt.symbols)
+    await rt.ws.set_symbols(rt.symbols)
+    logger.info("watching %d symbols (%d new)", len(rt.symbols), len(new), extra=_CTX)
+
+
+def _limit(symbols: list[str], opts: RunOptions) -> list[str]:
+    return symbols[: opts.max_symbols] if opts.max_symbols else symbols
+
+
+async def _sample_metrics(rt: _Runtime, stop: asyncio.Event) -> None:
+    """Раз на секунду переносить лічильники адаптерів у Prometheus (дельти)."""
+    seen = {"reconnects": 0, "http_429": 0, "redis_errors": 0}
+    while not stop.is_set():
+        m = rt.metrics
+        m.set_rest_weight_used(float(rt.rest.used_weight))
+        for key, value, bump in (
+            ("reconnects", rt.ws.reconnects, m.count_ws_reconnect),
+            ("http_429", rt.rest.http_429, m.count_rest_429),
+            ("redis_errors", rt.store.stats.redis_errors, m.count_redis_error),
+        ):
+            for _ in range(max(0, value - seen[key])):
+                bump()
+            seen[key] = value
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=1.0)
+
+
+def _record_prefilter(rt: _Runtime, result: PrefilterResult) -> None:
+    for reason, count in result.counts.items():
+        rt.metrics.count_symbols_filtered(reason, count)
+    rt.metrics.set_prefilter_elapsed(result.elapsed_seconds)
+    if rt.core.aggregator is not None:
+        rt.core.aggregator.on_prefilter(
+            {
+                "selected": len(result.selected),
+                "rejected": len(result.rejected),
+                "reasons": dict(result.counts),
+            }
+        )
+
+
+async def _build(opts: RunOptions) -> _Runtime:
+    rest = BinanceRestClient(opts.rest_url, opts.market, clock=opts.clock)  # type: ignore[arg-type]
+    try:
+        await _check_reachable(rest, opts.rest_url)
+        store = UnifiedDataStore(redis_url=opts.redis_url, data_dir=opts.data_dir)
+        await store.start()
+    except BaseException:
+        await rest.close()
+        raise
+    for info in await rest.exchange_info():
+        store.set_symbol_info(info)
+    stage1 = deep_merge(STAGE1_MONITOR_PARAMS, opts.overrides.get("stage1", {}))
+    stage2 = deep_merge(STAGE2_CONFIG, opts.overrides.get("stage2", {}))
+    stage3 = deep_merge(STAGE3_TRADE_PARAMS, opts.overrides.get("stage3", {}))
+    switches = stage2.get("switches", {}).get("triggers")
+    monitor = AssetMonitor(stage1, switches=switches)
+    trades = TradeManager(stage3)
+    aggregator = AssetStateAggregator()
+    core = PipelineCore(store, monitor, trades, aggregator, stage2_params=stage2, locale=opts.locale)
+    metrics = MetricsCollector()
+    bus = StateBus()
+    publisher = StatePublisher(opts.redis_url, bus, metrics=metrics)
+    trade_store = (
+        make_trade_store(opts.redis_url, opts.data_dir or Path("."))
+        if (opts.redis_url or opts.data_dir)
+        else None
+    )
+    if trade_store is not None:
+        restored = await restore_manager(trade_store, trades)
+        aggregator.restore_trades(trades.active_trades(), trades.recent_trades())
+        if restored:
+            logger.info("restored %d open trades", restored, extra=log_ctx("stage3"))
+    processor = Stage2Processor(store, params=stage2, rest=rest, locale=opts.locale)
+    producer = ScreeningProducer(
+        core, processor, publisher, clock=opts.clock, metrics=metrics, trade_store=trade_store
+    )
+    ws = BinanceWsClient(opts.ws_url, rest, producer.on_bar, market=opts.market)  # type: ignore[arg-type]
+    return _Runtime(rest, store, core, producer, ws, publisher, bus, metrics, trade_store)
+
+
+async def _choose_symbols(rt: _Runtime, opts: RunOptions) -> list[str]:
+    if opts.symbols:
+        known = {s for s in opts.symbols if rt.store.get_symbol_info(s) is not None}
+        unknown = [s for s in opts.symbols if s not in known]
+        if unknown:
+            logger.warning("unknown symbols ignored: %s", ", ".join(unknown), extra=_CTX)
+        return [s for s in opts.symbols if s in known]
+
+    async def on_update(result: PrefilterResult) -> None:
+        _record_prefilter(rt, result)
+        if rt.symbols:  # оновлення під час роботи: змінюємо набір під наглядом
+            await _add_symbols(rt, opts, _limit(result.fast_symbols(MANUAL_FAST_SYMBOLS_SEED), opts))
+
+    rt.scheduler = PrefilterScheduler(
+        rt.rest,
+        params=opts.prefilter_params,
+        market=opts.market,
+        store=rt.store,
+        interval_sec=opts.prefilter_interval_sec,
+        clock=opts.clock,
+        on_update=on_update,
+    )
+    await rt.scheduler.refresh()
+    return _limit(rt.scheduler.fast_symbols, opts)
+
+
+# ── Запуск ──
+async def run_pipeline(opts: RunOptions, stop: asyncio.Event | None = None) -> RunReport:
+    """Запускає весь конвеєр до `stop`, сигналу або `duration`; повертає підсумок."""
+    stop = stop or asyncio.Event()
+    report = RunReport()
+    loop = asyncio.get_running_loop()
+    installed: list[signal.Signals] = []
+    if opts.install_signal_handlers:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, stop.set)
+                installed.append(sig)
+    rt = await _build(opts)
+    supervisor = TaskSupervisor()
+    web_runner: Any = None
+    try:
+        symbols = await _choose_symbols(rt, opts)
+        if not symbols:
+            raise BinanceUnreachableError(
+                "no symbol to watch: the prefilter selected none and no --symbols given"
+            )
+        await _add_symbols(rt, opts, symbols)
+        report.symbols = list(rt.symbols)
+        if opts.metrics_port:
+            await rt.metrics.start_server(opts.metrics_port, host="127.0.0.1")
+        supervisor.spawn(rt.ws.run(), "ws")
+        supervisor.spawn(rt.producer.publish_loop(), "publish")
+        supervisor.spawn(_sample_metrics(rt, stop), "metrics-sampler")
+        if rt.scheduler is not None:
+            # перший прохід уже був; цикл чекає інтервал і оновлює набір під час роботи
+            supervisor.spawn(_scheduler_loop(rt.scheduler, stop), "prefilter")
+        if opts.web:
+            from aione.ui.web import StateBusSource, StoreBarsProvider, create_web_app, start_web_server
+
+            app = create_web_app(StateBusSource(rt.bus), StoreBarsProvider(rt.store))
+            web_runner = await start_web_server(app, opts.web_host, opts.web_port)
+            report.web_url = web_runner.url
+            logger.info("web dashboard at %s", web_runner.url, extra=_CTX)
+        if opts.ui:
+            from aione.ui.ui_consumer import BusFrameSource, TerminalUI
+
+            supervisor.spawn(TerminalUI(BusFrameSource(rt.bus)).run(stop), "ui")
+        await rt.producer.publish_now()
+        await _wait(stop, opts.duration, supervisor)
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+        await _shutdown(rt, supervisor, web_runner)
+    report.counters = dict(rt.producer.counters)
+    report.ws = {
+        "messages": rt.ws.messages,
+        "malformed": rt.ws.malformed,
+        "reconnects": rt.ws.reconnects,
+        "backfilled_bars": rt.ws.backfilled_bars,
+    }
+    report.store_rejected = dict(rt.store.stats.rejected)
+    report.open_trades = len(rt.core.trades.open_trades())
+    report.closed_trades = len(rt.core.trades.recent_trades())
+    report.failures = [f"{name}: {exc!r}" for name, exc in supervisor.failures]
+    return report
+
+
+async def _scheduler_loop(scheduler: PrefilterScheduler, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=scheduler.interval_sec)
+        if not stop.is_set():
+            await scheduler.refresh()
+
+
+async def _wait(stop: asyncio.Event, duration: float | None, supervisor: TaskSupervisor) -> None:
+    """Чекає зупинки; падіння критичної задачі (WS, публікація) теж зупиняє запуск."""
+    deadline = None if duration is None else time.monotonic() + duration
+    while not stop.is_set():
+        if supervisor.failures:
+            logger.error("stopping: a background task failed", extra=_CTX)
+            return
+        timeout = 0.5 if deadline is None else min(0.5, max(0.0, deadline - time.monotonic()))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=timeout)
+        if deadline is not None and time.monotonic() >= deadline:
+            return
+
+
+async def _shutdown(rt: _Runtime, supervisor: TaskSupervisor, web_runner: Any) -> None:
+    """Прийом → Stage2 → останній кадр і угоди → сховище → з'єднання."""
+    await rt.ws.stop()
+    await rt.producer.drain()
+    await supervisor.stop()
+    if web_runner is not None:
+        await web_runner.cleanup()
+    await rt.store.close()
+    await rt.publisher.aclose()
+    await rt.metrics.stop_server()
+    await rt.rest.close()
+    logger.info("stopped cleanly", extra=_CTX)
+
+
+__all__ = ["BinanceUnreachableError", "RunOptions", "RunReport", "run_pipeline", "wall_clock_ms"]

@@ -1,0 +1,169 @@
+"""Живий драйвер ядра: події WS → ядро → обмежений Stage2 → публікація кадрів стану.
+
+Прийом барів ніколи не чекає на Stage2 чи публікацію: `on_bar` синхронно проводить бар через
+ядро, алерти йдуть у фонові задачі Stage2 (паралельність обмежує процесор), а кадри публікує
+окремий цикл — одразу, якщо з попередньої публікації минуло `min_interval` (настінний час), або
+в кінці інтервалу; зміна сигналу чи угоди публікується без очікування інтервалу.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+from aione.app.pipeline import PipelineCore
+from aione.config.config import PUBLISH_MIN_INTERVAL_MS
+from aione.data.bars import BarEvent
+from aione.data.ws_worker import StatePublisher
+from aione.logging_setup import get_logger, log_ctx
+from aione.metrics import MetricsCollector
+from aione.stage2.processor import Stage2Processor
+from aione.stage3.trade_store import TradeStore, save_manager
+from aione.ui.publish_full_state import publish_full_state
+
+logger = get_logger(__name__)
+MAX_LATENCY_SAMPLES = 10_000  # скільки отримань бару між двома кадрами зберігаємо для гістограми
+TRADES_SAVE_INTERVAL_SEC = 1.0  # не частіше: збереження угод — I/O, а стан змінюється пачками
+
+
+class ScreeningProducer:
+    """Зв'язує ядро з асинхронним світом: Stage2 у фоні, публікація, збереження угод."""
+
+    def __init__(
+        self,
+        core: PipelineCore,
+        processor: Stage2Processor,
+        publisher: StatePublisher,
+        *,
+        clock: Callable[[], int],
+        metrics: MetricsCollector | None = None,
+        trade_store: TradeStore | None = None,
+        min_interval_ms: int = PUBLISH_MIN_INTERVAL_MS,
+    ) -> None:
+        self.core = core
+        self.processor = processor
+        self.publisher = publisher
+        self.clock = clock
+        self.metrics = metrics
+        self.trade_store = trade_store
+        self.min_interval = min_interval_ms / 1000.0
+        self.counters: dict[str, int] = {
+            "bars": 0,
+            "rejected": 0,
+            "alerts": 0,
+            "decisions": 0,
+            "frames": 0,
+            "trades_opened": 0,
+        }
+        self.last_decision: dict[str, Any] | None = None
+        self._changed = asyncio.Event()
+        self._stopping = False
+        self._stage2_tasks: set[asyncio.Task[None]] = set()
+        self._recv_pending: list[float] = []
+        self._last_publish = 0.0
+        self._saved_version = -1
+
+    # ── Прийом ──
+    def on_bar(self, event: BarEvent) -> None:
+        """Колбек WS-клієнта: одна подія бару через ядро (без очікувань)."""
+        if self._stopping:
+            return
+        started = time.perf_counter()
+        step = self.core.on_bar(event)
+        if self.metrics is not None:
+            self.metrics.count_ws_messages()
+            self.metrics.observe_stage1_cycle(time.perf_counter() - started)
+        if not step.accepted:
+            self.counters["rejected"] += 1
+            if self.metrics is not None:
+                self.metrics.count_rejected_input("store")
+            return
+        self.counters["bars"] += 1
+        if event.recv_ts and len(self._recv_pending) < MAX_LATENCY_SAMPLES:
+            self._recv_pending.append(event.recv_ts)
+        if step.alert is not None:
+            self.counters["alerts"] += 1
+            task = asyncio.create_task(self._stage2(step.alert), name=f"stage2-{event.symbol}")
+            self._stage2_tasks.add(task)
+            task.add_done_callback(self._stage2_tasks.discard)
+        self._changed.set()
+
+    async def _stage2(self, alert: dict[str, Any]) -> None:
+        started = time.perf_counter()
+        result = await self.processor.process(alert)  # процесор не кидає винятків назовні
+        if self.metrics is not None:
+            self.metrics.observe_stage2_cycle(time.perf_counter() - started)
+            self.metrics.count_signal(str(result.get("recommendation")))
+        if self._stopping:
+            return
+        before = len(self.core.trades.active_trades())
+        self.core.on_stage2(result)
+        self.counters["decisions"] += 1
+        self.last_decision = result
+        if len(self.core.trades.active_trades()) > before:
+            self.counters["trades_opened"] += 1
+        self._changed.set()
+
+    # ── Публікація ──
+    async def publish_now(self) -> bool:
+        """Будує й публікує кадр зараз (час кадру — годинник драйвера)."""
+        aggregator = self.core.aggregator
+        if aggregator is None:
+            return False
+        recv = self._recv_pending
+        self._recv_pending = []
+        sent = await publish_full_state(
+            aggregator, self.publisher, self.clock(), force=True, metrics=self.metrics
+        )
+        self._last_publish = time.monotonic()
+        if sent:
+            self.counters["frames"] += 1
+            if self.metrics is not None and recv:
+                now = time.perf_counter()
+                for recv_ts in recv:
+                    self.metrics.observe_e2e_latency(now - recv_ts)
+        await self._maybe_save_trades()
+        return sent
+
+    async def publish_loop(self) -> None:
+        """Публікує кадри, доки не зупинено; зміна сигналу/угоди — без очікування інтервалу."""
+        while not self._stopping:
+            await self._changed.wait()
+            self._changed.clear()
+            aggregator = self.core.aggregator
+            urgent = aggregator is not None and aggregator.dirty
+            wait = self._last_publish + self.min_interval - time.monotonic()
+            if wait > 0 and not urgent:
+                await asyncio.sleep(wait)
+            await self.publish_now()
+
+    async def _maybe_save_trades(self, *, force: bool = False) -> None:
+        if self.trade_store is None:
+            return
+        version = self.core.trades.version
+        if version == self._saved_version:
+            return
+        if not force and time.monotonic() - getattr(self, "_last_save", 0.0) < TRADES_SAVE_INTERVAL_SEC:
+            return
+        try:
+            await save_manager(self.trade_store, self.core.trades)
+        except Exception:  # збій збереження не зупиняє конвеєр; спроба повториться з наступним кадром
+            logger.exception("trade store save failed", extra=log_ctx("stage3"))
+            return
+        self._saved_version = version
+        self._last_save = time.monotonic()
+
+    # ── Зупинка ──
+    async def drain(self, timeout: float = 5.0) -> None:
+        """Дочікується задач Stage2, публікує останній кадр і зберігає угоди."""
+        if self._stage2_tasks:
+            await asyncio.wait(list(self._stage2_tasks), timeout=timeout)
+        self._stopping = True
+        self._changed.set()
+        await self.publish_now()
+        await self._maybe_save_trades(force=True)
+
+
+__all__ = ["ScreeningProducer"]
