@@ -80,6 +80,16 @@ def from_blocks(blocks: FloatArray, lay: Layout, shift: int = 0) -> FloatArray:
     return out[0] if lay.one_d else out
 
 
+def from_blocks_with_prev(blocks: FloatArray, lay: Layout) -> tuple[FloatArray, FloatArray]:
+    """(ряд, ряд зсунутий на бар уперед) одним копіюванням: обидва — види одного буфера."""
+    size = lay.nb * lay.w
+    buf = np.empty((lay.m, size + 1), dtype=np.float64)
+    buf[:, 0] = np.nan
+    buf[:, 1:].reshape(lay.m, lay.nb, lay.w)[...] = blocks.transpose(1, 2, 0)
+    cur, prev = buf[:, 1 : lay.n + 1], buf[:, : lay.n]
+    return (cur[0], prev[0]) if lay.one_d else (cur, prev)
+
+
 def time_index(t: int, lay: Layout) -> tuple[int, int]:
     """Позиція (рядок, блок) бару з часовим індексом t."""
     return t % lay.w, t // lay.w
@@ -98,6 +108,15 @@ def shift_time(blocks: FloatArray, fill: FloatArray | float) -> FloatArray:
     out[1:] = blocks[:-1]
     out[0, :, 1:] = blocks[-1, :, :-1]
     out[0, :, 0] = fill
+    return out
+
+
+def shift_time_back(blocks: FloatArray, fill: float) -> FloatArray:
+    """Значення наступного бару (t+1) у тій самій розкладці; для останньої позиції — `fill`."""
+    out = np.empty_like(blocks)
+    out[:-1] = blocks[1:]
+    out[-1, :, :-1] = blocks[0, :, 1:]
+    out[-1, :, -1] = fill
     return out
 
 
@@ -250,11 +269,13 @@ __all__ = [
     "blocks_like",
     "combine_inplace",
     "from_blocks",
+    "from_blocks_with_prev",
     "iir",
     "mask_warmup",
     "prefix_inplace",
     "prev_block_last",
     "shift_time",
+    "shift_time_back",
     "shifted_window_sums",
     "finish_moments",
     "inf_to_zero",

@@ -23,7 +23,7 @@ from aione.indicators.errors import IndicatorInputError, check_array, check_peri
 from aione.indicators.levels import Donchian, rolling_high, rolling_low, shift1
 from aione.indicators.moving_average import EMA, ema_blocks
 from aione.indicators.rsi import RSI, rsi_blocks
-from aione.indicators.volume import VolumeZScore, mean_std_blocks, volume_zscore, zscore, zscore_from_baseline
+from aione.indicators.volume import VolumeZScore, next_zscore_blocks, volume_zscore, zscore
 from aione.indicators.vwap import RollingVWAP, deviation_std, rolling_vwap_blocks, vwap_deviation_blocks
 
 FloatArray = npt.NDArray[np.float64]
@@ -105,7 +105,10 @@ def _snapshot(*values: float | int | bool) -> IndicatorSnapshot:
 
 
 class IndicatorSeries(NamedTuple):
-    """Batch-двійник знімка: ті самі поля як масиви (n,) або (m, n)."""
+    """Batch-двійник знімка: ті самі поля як масиви (n,) або (m, n).
+
+    Масиви можуть ділити пам'ять (`close` — вхідний масив, `prev_high_n` — вид `high_n` зі
+    зсувом на бар): перед зміною на місці — копіюйте."""
 
     open_time: npt.NDArray[np.int64]
     close: FloatArray
@@ -294,7 +297,8 @@ def compute_all(
     t = np.asarray(bars.open_time, dtype=np.int64)
     n = c.shape[-1]
     warm = warmup_bars(rsi_period, atr_period, ema_period, vwap_window, volume_window, hl_window)
-    ready = np.broadcast_to(np.arange(n) >= warm - 1, c.shape).copy()
+    ready = np.zeros(c.shape, dtype=np.bool_)
+    ready[..., warm - 1 :] = True
     if n == 0:
         e = c.copy()
         return IndicatorSeries(t, c, e, e, e, e, e, e, e, e, e, e, e, e, ready)
@@ -310,9 +314,7 @@ def compute_all(
     atr_v = B.from_blocks(atr_blocks(h2, l2, c2, true_range_blocks(hb, lb, cb), lay, atr_period), lay)
     ema_v = B.from_blocks(ema_blocks(c2, cb, lay, ema_period), lay)
     if volume_window == vwap_window:
-        mean_b, vstd_b = mean_std_blocks(vb)
-        vz = zscore_from_baseline(v, B.from_blocks(mean_b, lay), B.from_blocks(vstd_b, lay))
-        del mean_b, vstd_b
+        vz = B.from_blocks(next_zscore_blocks(vb), lay, shift=1)
     else:
         vz = volume_zscore(v, volume_window)
     # Далі блоки входу більше не потрібні — обчислення псують їх на місці замість копій.
@@ -322,10 +324,10 @@ def compute_all(
     del vw_b, dev_pct_b, dev_std_b
     if hl_window == vwap_window:
         hi_b = B.window_inplace(hb, np.maximum)
-        hi, prev_hi = B.from_blocks(hi_b, lay), B.from_blocks(hi_b, lay, shift=1)
+        hi, prev_hi = B.from_blocks_with_prev(hi_b, lay)
         del hi_b
         lo_b = B.window_inplace(lb, np.minimum)
-        low_n, prev_lo = B.from_blocks(lo_b, lay), B.from_blocks(lo_b, lay, shift=1)
+        low_n, prev_lo = B.from_blocks_with_prev(lo_b, lay)
     else:
         hi = rolling_high(h, hl_window)
         low_n = rolling_low(lo, hl_window)

@@ -128,16 +128,15 @@ def rsi_blocks(c2: FloatArray, cb: FloatArray, lay: B.Layout, period: int) -> Fl
     d = B.shift_time(cb, cb[0, :, 0])
     np.subtract(cb, d, out=d)
     gain = np.maximum(d, 0.0)
-    np.minimum(d, 0.0, out=d)
-    np.negative(d, out=d)
+    np.minimum(d, 0.0, out=d)  # −спад: рекурсія лінійна й симетрична до знака, тож дає рівно −L
     dd = np.diff(c2[:, : period + 1], axis=1)
     ag = wilder_scaled_blocks(gain, seed_sum(np.maximum(dd, 0.0), 0, period), lay, period)
-    al = wilder_scaled_blocks(d, seed_sum(np.maximum(-dd, 0.0), 0, period), lay, period)
-    np.add(al, ag, out=al)
+    neg_al = wilder_scaled_blocks(d, seed_sum(np.minimum(dd, 0.0), 0, period), lay, period)
+    np.subtract(ag, neg_al, out=neg_al)
     with np.errstate(divide="ignore", invalid="ignore"):
-        np.divide(ag, al, out=ag)
+        np.divide(ag, neg_al, out=ag)
     ag *= 100.0
-    ag[al == 0.0] = RSI_FLAT
+    ag[neg_al == 0.0] = RSI_FLAT
     return ag
 
 

@@ -115,13 +115,13 @@ class VolumeZScore(Indicator):
 # ── Batch ──
 
 
-def zscore_from_baseline(v: FloatArray, mean: FloatArray, std: FloatArray) -> FloatArray:
-    """z_t = (v_t − mean_{t-1})/std_{t-1} у часовому порядку; std = +inf дає 0."""
-    z = np.empty_like(v)
-    z[..., 0] = np.nan
-    np.subtract(v[..., 1:], mean[..., :-1], out=z[..., 1:])
-    z[..., 1:] /= std[..., :-1]
-    return z
+def next_zscore_blocks(vb: FloatArray) -> FloatArray:
+    """У позиції t — z-скор бару t+1 відносно вікна, що закінчується на t (для `from_blocks(shift=1)`)."""
+    mean, std = mean_std_blocks(vb)
+    nxt = B.shift_time_back(vb, np.nan)
+    np.subtract(nxt, mean, out=mean)
+    mean /= std
+    return mean
 
 
 def volume_zscore(volume: npt.ArrayLike, window: int = DEFAULT_VOLUME_WINDOW) -> FloatArray:
@@ -131,8 +131,7 @@ def volume_zscore(volume: npt.ArrayLike, window: int = DEFAULT_VOLUME_WINDOW) ->
     if v.shape[-1] == 0:
         return v.copy()
     vb, lay = B.to_blocks(v, window)
-    mean, std = mean_std_blocks(vb)
-    return zscore_from_baseline(v, B.from_blocks(mean, lay), B.from_blocks(std, lay))
+    return B.from_blocks(next_zscore_blocks(vb), lay, shift=1)
 
 
 __all__ = [
@@ -140,7 +139,7 @@ __all__ = [
     "VolumeZScore",
     "mean_std",
     "mean_std_blocks",
+    "next_zscore_blocks",
     "volume_zscore",
     "zscore",
-    "zscore_from_baseline",
 ]
