@@ -1,0 +1,278 @@
+"""Бектест: те саме ядро `PipelineCore` (Stage1 → Stage2 → Stage3) над записаними барами.
+
+Драйвер повторює порядок живого циклу (як у `tests/test_app_pipeline.py`): подія бару →
+`on_bar`; новий алерт → `decide` → `on_stage2`. Ні мережі, ні Redis, ні годинника: час — з
+барів (`iter_replay`, лише закриті бари, злиті за часом, рівність — за назвою символу).
+Агрегатор стану для UI не потрібен, тож ядро будується без нього (`aggregator=None`).
+
+Результат — записи сигналів (кожне рішення Stage2 на новий алерт) і закритих угод (з подій
+Stage3, тож їх не обмежує `recent_trades_keep`), плюс стислий журнал рішень для перевірки
+погляду вперед. Усе детерміноване: ті самі бари й параметри дають ті самі записи.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from aione.app.pipeline import PipelineCore
+from aione.config.config import STAGE1_MONITOR_PARAMS, STAGE2_CONFIG, STAGE3_TRADE_PARAMS
+from aione.data.bars import list_symbols
+from aione.data.unified_store import UnifiedDataStore
+from aione.exchange.replay import iter_replay
+from aione.stage1.asset_monitoring import AssetMonitor
+from aione.stage3.trade_manager import TradeManager
+from aione.stage3.trade_model import EVENT_CANCELLED, EVENT_CLOSED, EVENT_PENDING, Trade
+from aione.utils.utils import deep_merge
+
+Overrides = Mapping[str, Mapping[str, Any]]
+ProgressFn = Callable[[int, int], None]
+PROGRESS_EVERY = 5000  # подій між викликами зворотного виклику прогресу
+
+
+# ── Опис прогону ──
+@dataclass(frozen=True, slots=True)
+class RunSpec:
+    """Що проганяти: каталог барів, символи (None — усі), межі open_time [start_ms, end_ms]."""
+
+    data_dir: Path
+    symbols: tuple[str, ...] | None = None
+    start_ms: int | None = None
+    end_ms: int | None = None
+
+    def resolved_symbols(self) -> tuple[str, ...]:
+        """Символи прогону за назвою (як у `iter_replay`)."""
+        if self.symbols is not None:
+            return tuple(sorted(set(self.symbols)))
+        return tuple(list_symbols(self.data_dir))
+
+    def truncated(self, end_ms: int) -> RunSpec:
+        """Той самий прогін, але дані обрізано після `end_ms` (для перевірки погляду вперед)."""
+        end = end_ms if self.end_ms is None else min(end_ms, self.end_ms)
+        return RunSpec(self.data_dir, self.symbols, self.start_ms, end)
+
+
+def stage_params(
+    overrides: Overrides | None,
+) -> tuple[Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]]:
+    """Параметри Stage1/Stage2/Stage3: типові значення з накладеними перевизначеннями."""
+    ov = overrides or {}
+
+    def merged(base: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+        # Без перевизначення — сам словник конфігурації: Stage2 тоді не зливає його на кожному рішенні.
+        part = ov.get(key)
+        return deep_merge(base, part) if part else base
+
+    return (
+        merged(STAGE1_MONITOR_PARAMS, "stage1"),
+        merged(STAGE2_CONFIG, "stage2"),
+        merged(STAGE3_TRADE_PARAMS, "stage3"),
+    )
+
+
+def make_core(spec: RunSpec, overrides: Overrides | None = None) -> PipelineCore:
+    """Справжнє ядро для бектесту: RAM-сховище, монітор, менеджер угод, без агрегатора.
+
+    `spec` не використовується: справжні компоненти бачать лише події (аргумент потрібен
+    підмінним фабрикам у тестах, яким треба знати джерело даних)."""
+    del spec
+    p1, p2, p3 = stage_params(overrides)
+    return PipelineCore(UnifiedDataStore(), AssetMonitor(p1), TradeManager(p3), None, stage2_params=p2)
+
+
+CoreFactory = Callable[[RunSpec, Overrides | None], PipelineCore]
+
+
+def count_bars(spec: RunSpec) -> int:
+    """Кількість барів у прогоні (для прогрес-бару), читаючи лише колонку open_time."""
+    total = 0
+    for name in spec.resolved_symbols():
+        col = pq.read_table(spec.data_dir / f"{name}.parquet", columns=["open_time"]).column(0)
+        t = col.to_numpy()
+        lo = 0 if spec.start_ms is None else int((t < spec.start_ms).sum())
+        hi = len(t) if spec.end_ms is None else int((t <= spec.end_ms).sum())
+        total += max(0, hi - lo)
+    return total
+
+
+# ── Результат ──
+@dataclass(slots=True)
+class BacktestResult:
+    """Записи одного прогону. `decisions` — стислий журнал рішень у порядку подій."""
+
+    spec: RunSpec
+    symbol_bars: int = 0
+    signals: list[dict[str, Any]] = field(default_factory=list)
+    trades: list[dict[str, Any]] = field(default_factory=list)
+    cancelled: list[dict[str, Any]] = field(default_factory=list)
+    open_at_end: list[dict[str, Any]] = field(default_factory=list)
+    decisions: list[tuple[Any, ...]] = field(default_factory=list)
+    first_ts: int | None = None
+    last_ts: int | None = None
+    counters: dict[str, int] = field(default_factory=dict)
+
+
+def _signal_record(alert: Mapping[str, Any], result: Mapping[str, Any]) -> dict[str, Any]:
+    risk = result.get("risk_parameters") or {}
+    conf = result.get("confidence_metrics") or {}
+    ctx = result.get("market_context") or {}
+    return {
+        "symbol": result.get("symbol"),
+        "ts": result.get("timestamp"),
+        "stage1_direction": alert.get("direction"),
+        "triggers": sorted(str(t) for t in alert.get("trigger_reasons") or ()),
+        "status": result.get("status"),
+        "recommendation": result.get("recommendation"),
+        "side": result.get("side"),
+        "scenario": ctx.get("scenario"),
+        "volatility_regime": ctx.get("volatility_regime"),
+        "confidence": conf.get("composite_confidence"),
+        "score": conf.get("score"),
+        "entry": risk.get("entry"),
+        "tp": risk.get("tp"),
+        "sl": risk.get("sl"),
+        "rr": risk.get("rr"),
+        "atr": risk.get("atr"),
+        "trade_id": None,
+    }
+
+
+def trade_record(trade: Trade, triggers: Sequence[str] = ()) -> dict[str, Any]:
+    """Плаский запис угоди для звіту (похідні PnL, R, MAE/MFE, утримання)."""
+    return {
+        "trade_id": trade.trade_id,
+        "symbol": trade.symbol,
+        "side": trade.side,
+        "recommendation": trade.recommendation,
+        "triggers": list(triggers),
+        "confidence": trade.confidence,
+        "decision_ts": trade.decision_ts,
+        "entry_ts": trade.entry_ts,
+        "entry_price": trade.entry_price,
+        "tp": trade.tp,
+        "initial_sl": trade.initial_sl,
+        "atr": trade.atr,
+        "exit_ts": trade.exit_ts,
+        "exit_price": trade.exit_price,
+        "close_reason": trade.close_reason,
+        "pnl_pct": trade.pnl_pct(),
+        "r": trade.r_multiple(),
+        "mfe_pct": trade.mfe_pct,
+        "mae_pct": trade.mae_pct,
+        "holding_sec": trade.holding_ms() / 1000.0,
+    }
+
+
+# ── Прогін ──
+class _Recorder:
+    """Збирає записи з подій ядра (сигнали, угоди, журнал рішень)."""
+
+    def __init__(self, result: BacktestResult) -> None:
+        self.result = result
+        self.triggers_by_trade: dict[str, list[str]] = {}
+
+    def trade_events(self, events: Sequence[Any]) -> None:
+        res = self.result
+        for ev in events:
+            trade: Trade = ev.trade
+            ts = trade.exit_ts if ev.kind in (EVENT_CLOSED, EVENT_CANCELLED) else trade.last_ts
+            price = trade.exit_price if ev.kind == EVENT_CLOSED else trade.last_price
+            res.decisions.append(
+                ("trade", ts or trade.decision_ts, trade.symbol, ev.kind, trade.trade_id, price)
+            )
+            if ev.kind == EVENT_CLOSED:
+                res.trades.append(trade_record(trade, self.triggers_by_trade.get(trade.trade_id, ())))
+            elif ev.kind == EVENT_CANCELLED:
+                rec = trade_record(trade, self.triggers_by_trade.get(trade.trade_id, ()))
+                res.cancelled.append(rec)
+
+    def signal(self, alert: Mapping[str, Any], result: Mapping[str, Any], events: Sequence[Any]) -> None:
+        rec = _signal_record(alert, result)
+        for ev in events:
+            if ev.kind == EVENT_PENDING:
+                rec["trade_id"] = ev.trade.trade_id
+                self.triggers_by_trade[ev.trade.trade_id] = rec["triggers"]
+        self.result.signals.append(rec)
+        self.result.decisions.append(
+            (
+                "signal",
+                rec["ts"],
+                rec["symbol"],
+                rec["status"],
+                rec["recommendation"],
+                rec["confidence"],
+                rec["entry"],
+                rec["tp"],
+                rec["sl"],
+                tuple(rec["triggers"]),
+            )
+        )
+
+
+def run_backtest(
+    spec: RunSpec,
+    overrides: Overrides | None = None,
+    *,
+    core_factory: CoreFactory = make_core,
+    on_progress: ProgressFn | None = None,
+    total: int | None = None,
+) -> BacktestResult:
+    """Проганяє ядро над барами `spec` і повертає записи (див. опис модуля)."""
+    core = core_factory(spec, overrides)
+    result = BacktestResult(spec)
+    rec = _Recorder(result)
+    on_bar, decide, on_stage2 = core.on_bar, core.decide, core.on_stage2
+    n = 0
+    first_ts: int | None = None
+    last_ts = 0
+    for event in iter_replay(spec.data_dir, spec.symbols, spec.start_ms, spec.end_ms):
+        n += 1
+        if first_ts is None:
+            first_ts = event.bar.open_time
+        last_ts = event.bar.open_time
+        step = on_bar(event)
+        if step.trade_events:
+            rec.trade_events(step.trade_events)
+        alert = step.alert
+        if alert is not None:
+            decision = decide(alert)
+            events = on_stage2(decision)
+            rec.signal(alert, decision, events)
+            if events:
+                rec.trade_events([ev for ev in events if ev.kind != EVENT_PENDING])
+                for ev in events:
+                    if ev.kind == EVENT_PENDING:
+                        result.decisions.append(
+                            ("trade", ev.trade.decision_ts, ev.trade.symbol, ev.kind, ev.trade.trade_id, None)
+                        )
+        if on_progress is not None and n % PROGRESS_EVERY == 0:
+            on_progress(n, total or n)
+    if on_progress is not None:
+        on_progress(n, total or n)
+    result.symbol_bars = n
+    result.first_ts = first_ts
+    result.last_ts = last_ts if n else None
+    result.open_at_end = [
+        trade_record(t, rec.triggers_by_trade.get(t.trade_id, ())) for t in core.trades.active_trades()
+    ]
+    result.counters = dict(core.counters)
+    return result
+
+
+__all__ = [
+    "PROGRESS_EVERY",
+    "BacktestResult",
+    "CoreFactory",
+    "Overrides",
+    "ProgressFn",
+    "RunSpec",
+    "count_bars",
+    "make_core",
+    "run_backtest",
+    "stage_params",
+    "trade_record",
+]

@@ -1,0 +1,81 @@
+"""Один сеанс бектесту від початку до кінця: прогін → базова лінія → JSON і HTML звіти.
+
+Тут лише склеювання; математика — у `metrics`, прогін — у `runner`, сторінка — у `html_report`.
+Час виконання (стінний годинник) пишеться окремо в `timing.json` і в звіт не потрапляє.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from aione.backtest.baseline import DEFAULT_SEED, baseline_for
+from aione.backtest.html_report import write_html
+from aione.backtest.report import REPORT_HTML, build_report, write_report
+from aione.backtest.runner import BacktestResult, Overrides, ProgressFn, RunSpec, count_bars, run_backtest
+from aione.data.bars import BarArrays
+from aione.exchange.replay import load_series
+
+
+@dataclass(frozen=True, slots=True)
+class SessionOutput:
+    """Що записано: шляхи звітів, сам звіт і записи прогону, швидкість."""
+
+    json_path: Path
+    html_path: Path | None
+    report: dict[str, Any]
+    result: BacktestResult
+    seconds: float
+    bars_per_sec: float
+
+
+def window_series(spec: RunSpec) -> dict[str, BarArrays]:
+    """Бари символів у межах прогону (для графіків)."""
+    out: dict[str, BarArrays] = {}
+    for name, bars in load_series(spec.data_dir, spec.symbols).items():
+        t = bars.open_time
+        lo = 0 if spec.start_ms is None else int(np.searchsorted(t, spec.start_ms, side="left"))
+        hi = len(t) if spec.end_ms is None else int(np.searchsorted(t, spec.end_ms, side="right"))
+        out[name] = bars.slice(lo, hi)
+    return out
+
+
+def run_session(
+    spec: RunSpec,
+    out_dir: Path,
+    overrides: Overrides | None = None,
+    *,
+    seed: int = DEFAULT_SEED,
+    html: bool = True,
+    on_progress: ProgressFn | None = None,
+) -> SessionOutput:
+    """Проганяє бектест і пише `report.json`, `report.html` і `timing.json` у `out_dir`."""
+    total = count_bars(spec) if on_progress is not None else None
+    started = time.perf_counter()
+    result = run_backtest(spec, overrides, on_progress=on_progress, total=total)
+    run_sec = time.perf_counter() - started
+    base = baseline_for(result, overrides, seed=seed)
+    report = build_report(result, base, overrides)
+    timing = {
+        "pipeline_sec": round(run_sec, 3),
+        "symbol_bars": result.symbol_bars,
+        "symbol_bars_per_sec": round(result.symbol_bars / run_sec, 1) if run_sec > 0 else None,
+        "total_sec": round(time.perf_counter() - started, 3),
+    }
+    json_path = write_report(report, out_dir, timing)
+    html_path = write_html(report, window_series(spec), out_dir / REPORT_HTML) if html else None
+    return SessionOutput(
+        json_path,
+        html_path,
+        report,
+        result,
+        time.perf_counter() - started,
+        result.symbol_bars / run_sec if run_sec > 0 else 0.0,
+    )
+
+
+__all__ = ["SessionOutput", "run_session", "window_series"]
