@@ -336,6 +336,160 @@ def demo(
     _run_and_report(lambda: run_demo(opts, data_dir=data, speed=speed), opts.ui, Path("aione_demo.log"))
 
 
+# ── backtest / calibrate ──
+def _parse_time(raw: str | None, option: str) -> int | None:
+    """Час як мс від епохи або ISO-дата/час UTC (`2025-05-20`, `2025-05-20T12:00`)."""
+    if raw is None:
+        return None
+    if raw.strip().lstrip("-").isdigit():
+        return int(raw)
+    from datetime import UTC, datetime
+
+    try:
+        parsed = datetime.fromisoformat(raw)
+    except ValueError:
+        typer.echo(f"aione: {option} must be ms since epoch or an ISO UTC date/time, got {raw!r}", err=True)
+        raise typer.Exit(code=2) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return int(parsed.timestamp() * 1000)
+
+
+def _run_spec(data_dir: Path, symbols: str | None, start: str | None, end: str | None) -> Any:
+    from aione.backtest.runner import RunSpec
+
+    if not data_dir.is_dir():
+        typer.echo(f"aione: DATA_DIR {data_dir} is not a directory", err=True)
+        raise typer.Exit(code=2)
+    wanted = _parse_symbols(symbols)
+    return RunSpec(
+        data_dir, tuple(wanted) if wanted else None, _parse_time(start, "--start"), _parse_time(end, "--end")
+    )
+
+
+@app.command("backtest")
+def backtest(
+    data_dir: Path = typer.Argument(..., help="Каталог записаних барів (*.parquet)."),
+    symbols: str = typer.Option(None, "--symbols", help="Символи через кому (типово всі)."),
+    start: str = typer.Option(None, "--start", help="Початок: ISO UTC або мс."),
+    end: str = typer.Option(None, "--end", help="Кінець (включно): ISO UTC або мс."),
+    out: Path = typer.Option(Path("backtest_report"), "--out", help="Каталог звітів."),
+    params: Path = typer.Option(None, "--params", help="Файл перевизначень параметрів (з aione calibrate)."),
+    seed: int = typer.Option(20250509, "--seed", help="Seed випадкової базової лінії."),
+    check_lookahead: bool = typer.Option(
+        False, "--check-lookahead", help="Перевірити, що рішення не дивляться вперед."
+    ),
+    samples: int = typer.Option(8, "--samples", min=1, help="Скільки барів t перевірити на погляд вперед."),
+    no_html: bool = typer.Option(False, "--no-html", help="Лише JSON-звіт."),
+) -> None:
+    """Бектест ядра над записаними барами: JSON і HTML звіт якості сигналів."""
+    import sys
+    from contextlib import ExitStack
+
+    from aione.backtest.lookahead import LookaheadError
+    from aione.backtest.lookahead import check_lookahead as run_check
+    from aione.backtest.session import run_session
+    from aione.logging_setup import setup_logging
+
+    spec = _run_spec(data_dir, symbols, start, end)
+    overrides = _load_params(params)
+    setup_logging("WARNING")
+    with ExitStack() as stack:
+        progress_cb = None
+        if sys.stderr.isatty():
+            from rich.progress import Progress
+
+            bar = stack.enter_context(Progress(transient=True))
+            task = bar.add_task("backtest", total=None)
+
+            def progress_cb(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+        try:
+            output = run_session(spec, out, overrides, seed=seed, html=not no_html, on_progress=progress_cb)
+        except (OSError, ValueError) as exc:
+            typer.echo(f"aione backtest: {exc}", err=True)
+            raise typer.Exit(code=1) from None
+    overall = output.report["overall"]
+    summary: dict[str, Any] = {
+        "report": str(output.json_path),
+        "html": str(output.html_path) if output.html_path else None,
+        "symbol_bars": output.result.symbol_bars,
+        "symbol_bars_per_sec": round(output.bars_per_sec),
+        "signals": overall["signals"],
+        "trades": overall["trades"],
+        "hit_rate": overall["hit_rate"],
+        "expectancy_r": overall["expectancy_r"],
+        "baseline_expectancy_r": output.report.get("baseline", {}).get("overall", {}).get("expectancy_r"),
+    }
+    if check_lookahead:
+        try:
+            checked = run_check(spec, overrides, samples=samples, full=output.result)
+        except LookaheadError as exc:
+            typer.echo(json.dumps(summary, ensure_ascii=False))
+            typer.echo(f"aione backtest: {exc}", err=True)
+            raise typer.Exit(code=1) from None
+        summary["lookahead"] = {
+            "checked_ts": list(checked.checked_ts),
+            "decisions_compared": checked.compared,
+        }
+    typer.echo(json.dumps(summary, ensure_ascii=False))
+
+
+@app.command("calibrate")
+def calibrate(
+    data_dir: Path = typer.Argument(..., help="Каталог записаних барів (*.parquet)."),
+    trials: int = typer.Option(20, "--trials", min=1, help="Скільки спроб виконує цей процес."),
+    storage: str = typer.Option(
+        None, "--storage", help="Сховище Optuna: sqlite:///…, redis://…, journal:ШЛЯХ."
+    ),
+    study: str = typer.Option("aione", "--study", help="Назва дослідження (спільна для воркерів)."),
+    symbols: str = typer.Option(None, "--symbols", help="Символи через кому (типово всі)."),
+    start: str = typer.Option(None, "--start", help="Початок: ISO UTC або мс."),
+    end: str = typer.Option(None, "--end", help="Кінець (включно): ISO UTC або мс."),
+    folds: int = typer.Option(
+        4, "--folds", min=3, help="Walk-forward відрізків: прогрів, підбір…, перевірка."
+    ),
+    seed: int = typer.Option(None, "--seed", help="Seed семплера TPE (типово випадковий)."),
+    out: Path = typer.Option(Path("aione_params.json"), "--out", help="Файл найкращих перевизначень."),
+    no_validate: bool = typer.Option(False, "--no-validate", help="Не рахувати бал перевірки."),
+) -> None:
+    """Калібрування Optuna з walk-forward ціллю; найкращі параметри — у файл для --params."""
+    from aione.calibrate import calibrate as run_calibration
+    from aione.calibrate import result_meta, write_overrides
+    from aione.logging_setup import setup_logging
+
+    spec = _run_spec(data_dir, symbols, start, end)
+    setup_logging(settings_or_exit().log_level)
+    try:
+        res = run_calibration(
+            spec,
+            trials=trials,
+            storage=storage,
+            study_name=study,
+            n_folds=folds,
+            seed=seed,
+            validate=not no_validate,
+        )
+    except (OSError, ValueError) as exc:
+        typer.echo(f"aione calibrate: {exc}", err=True)
+        raise typer.Exit(code=1) from None
+    path = write_overrides(out, res.overrides, result_meta(res))
+    meta = result_meta(res)
+    typer.echo(
+        json.dumps(
+            {
+                "params_file": str(path),
+                **{
+                    k: meta[k]
+                    for k in ("study", "trials", "fit_score", "validation_score", "default_validation_score")
+                },
+            },
+            ensure_ascii=False,
+        )
+    )
+
+
 def main() -> None:
     """Точка входу консольного скрипта."""
     app()
