@@ -310,28 +310,34 @@ def compute_all(
     cb = B.blocks_like(c, lay)
     vb = B.blocks_like(v, lay)
 
-    rsi_v = B.from_blocks(rsi_blocks(c2, cb, lay, rsi_period), lay)
-    atr_v = B.from_blocks(atr_blocks(h2, l2, c2, true_range_blocks(hb, lb, cb), lay, atr_period), lay)
-    ema_v = B.from_blocks(ema_blocks(c2, cb, lay, ema_period), lay)
+    # Порядок важить для пам'яті: спершу кроки з найбільшою кількістю тимчасових масивів,
+    # поки готових виходів ще мало (свіжі сторінки пам'яті тут дорожчі за саму арифметику).
     if volume_window == vwap_window:
         vz = B.from_blocks(next_zscore_blocks(vb), lay, shift=1)
     else:
         vz = volume_zscore(v, volume_window)
-    # Далі блоки входу більше не потрібні — обчислення псують їх на місці замість копій.
+    # Далі блоки обсягу більше не потрібні — VWAP псує їх на місці замість копії.
     vw_b, std_b = rolling_vwap_blocks(hb, lb, cb, vb, lay, consume_volume=True)
+    del vb
     dev_pct_b, dev_std_b = vwap_deviation_blocks(cb, vw_b, std_b)
     vwap_out = (B.from_blocks(vw_b, lay), B.from_blocks(dev_pct_b, lay), B.from_blocks(dev_std_b, lay))
-    del vw_b, dev_pct_b, dev_std_b
+    del vw_b, dev_pct_b, dev_std_b, std_b
+    tr_b = true_range_blocks(hb, lb, cb)
     if hl_window == vwap_window:
-        hi_b = B.window_inplace(hb, np.maximum)
-        hi, prev_hi = B.from_blocks_with_prev(hi_b, lay)
-        del hi_b
-        lo_b = B.window_inplace(lb, np.minimum)
-        low_n, prev_lo = B.from_blocks_with_prev(lo_b, lay)
+        hi, prev_hi = B.from_blocks_with_prev(B.window_inplace(hb, np.maximum), lay)
+        del hb
+        low_n, prev_lo = B.from_blocks_with_prev(B.window_inplace(lb, np.minimum), lay)
+        del lb
     else:
+        del hb, lb
         hi = rolling_high(h, hl_window)
         low_n = rolling_low(lo, hl_window)
         prev_hi, prev_lo = shift1(hi), shift1(low_n)
+    atr_v = B.from_blocks(atr_blocks(h2, l2, c2, tr_b, lay, atr_period), lay)
+    del tr_b
+    rsi_v = B.from_blocks(rsi_blocks(c2, cb, lay, rsi_period), lay)
+    ema_v = B.from_blocks(ema_blocks(c2, cb, lay, ema_period), lay)
+    del cb
     atr_pct = 100.0 * atr_v
     atr_pct /= c
     return IndicatorSeries(
