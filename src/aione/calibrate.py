@@ -26,7 +26,14 @@ from typing import Any
 import optuna
 
 from aione.backtest.runner import RunSpec
-from aione.backtest.walkforward import Fold, common_window, fit_score, make_folds, validation_score
+from aione.backtest.walkforward import (
+    DEFAULT_MIN_TRADES,
+    Fold,
+    common_window,
+    fit_score,
+    make_folds,
+    validation_score,
+)
 from aione.config.config import OPTUNA_PARAM_RANGES, OPTUNA_SQLITE_URI
 from aione.data.redis_keys import OPTUNA_JOURNAL_KEY
 from aione.logging_setup import get_logger
@@ -154,13 +161,16 @@ class CalibrationResult:
 
 
 def make_objective(
-    spec: RunSpec, folds: list[Fold], ranges: Mapping[str, tuple[Any, Any]]
+    spec: RunSpec,
+    folds: list[Fold],
+    ranges: Mapping[str, tuple[Any, Any]],
+    min_trades: int = DEFAULT_MIN_TRADES,
 ) -> Callable[[optuna.Trial], float]:
     """Ціль trial: середній walk-forward бал відрізків підбору (бали — у user_attrs)."""
 
     def objective(trial: optuna.Trial) -> float:
         overrides = params_to_overrides(suggest(trial, ranges))
-        score = fit_score(spec, folds, overrides)
+        score = fit_score(spec, folds, overrides, min_trades)
         trial.set_user_attr("fold_scores", list(score.fold_scores))
         trial.set_user_attr("fold_trades", list(score.fold_trades))
         return score.mean
@@ -178,6 +188,7 @@ def calibrate(
     seed: int | None = None,
     ranges: Mapping[str, tuple[Any, Any]] = OPTUNA_PARAM_RANGES,
     validate: bool = True,
+    min_trades: int = DEFAULT_MIN_TRADES,
 ) -> CalibrationResult:
     """Запускає `trials` спроб цього процесу над спільним дослідженням і рахує перевірку."""
     first, last = common_window(spec)
@@ -190,11 +201,11 @@ def calibrate(
         load_if_exists=True,
     )
     study.set_user_attr("folds", [[f.start_ms, f.end_ms] for f in folds])
-    study.optimize(make_objective(spec, folds, ranges), n_trials=trials)
+    study.optimize(make_objective(spec, folds, ranges, min_trades), n_trials=trials)
     best = study.best_trial
     overrides = params_to_overrides(best.params)
-    val = validation_score(spec, folds, overrides).mean if validate else float("nan")
-    default_val = validation_score(spec, folds, None).mean if validate else float("nan")
+    val = validation_score(spec, folds, overrides, min_trades).mean if validate else float("nan")
+    default_val = validation_score(spec, folds, None, min_trades).mean if validate else float("nan")
     logger.info(
         "calibration done study=%s trials=%d best_fit=%.4f validation=%.4f default_validation=%.4f",
         study_name,

@@ -453,6 +453,7 @@ def calibrate(
     seed: int = typer.Option(None, "--seed", help="Seed семплера TPE (типово випадковий)."),
     out: Path = typer.Option(Path("aione_params.json"), "--out", help="Файл найкращих перевизначень."),
     no_validate: bool = typer.Option(False, "--no-validate", help="Не рахувати бал перевірки."),
+    min_trades: int = typer.Option(10, "--min-trades", min=0, help="Угод на відрізок; бракуючі = −1R."),
 ) -> None:
     """Калібрування Optuna з walk-forward ціллю; найкращі параметри — у файл для --params."""
     from aione.calibrate import calibrate as run_calibration
@@ -460,7 +461,8 @@ def calibrate(
     from aione.logging_setup import setup_logging
 
     spec = _run_spec(data_dir, symbols, start, end)
-    setup_logging(settings_or_exit().log_level)
+    settings_or_exit()
+    setup_logging("WARNING")  # журнал угод кожного trial заглушив би прогрес Optuna
     try:
         res = run_calibration(
             spec,
@@ -470,6 +472,7 @@ def calibrate(
             n_folds=folds,
             seed=seed,
             validate=not no_validate,
+            min_trades=min_trades,
         )
     except (OSError, ValueError) as exc:
         typer.echo(f"aione calibrate: {exc}", err=True)

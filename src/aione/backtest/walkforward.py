@@ -8,8 +8,10 @@
   бари F(n−1) у цей прогін не потрапляють зовсім;
 - F(n−1) — «перевірка»: після дослідження найкращі параметри і типові проганяються по
   F0 … F(n−1), а бал рахується лише з угод, вирішених у F(n−1). Оптимізатор цих барів не бачив.
-Бал відрізка = середнє R × √(кількість угод) (сума R / √n; без угод — 0): прибуток на угоду,
-помножений на впевненість, що він не випадковий; одна щаслива угода не переважить сотню.
+Бал відрізка = (сума R − нестача) / √max(n, min_trades), де нестача = max(0, min_trades − n):
+середнє R × √n (прибуток на угоду, помножений на впевненість, що він не випадковий), а кожна
+угода, якої бракує до `min_trades`, рахується як програш −1R. Так «не торгувати зовсім» не
+виграє дешево (інакше на збиткових даних найкращим був би набір, що не дає жодної угоди).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from aione.backtest.runner import Overrides, RunSpec, run_backtest
 from aione.exchange.replay import load_series
 
 MINUTE_MS = 60_000
+DEFAULT_MIN_TRADES = 10  # угод на відрізок, нижче яких бракуючі рахуються як −1R
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,10 +69,12 @@ def make_folds(first_ms: int, last_ms: int, n_folds: int) -> list[Fold]:
 
 
 # ── Бал ──
-def fold_score(trades: Sequence[Mapping[str, Any]]) -> float:
-    """Сума R / √n (див. опис модуля); без угод — 0."""
+def fold_score(trades: Sequence[Mapping[str, Any]], min_trades: int = DEFAULT_MIN_TRADES) -> float:
+    """(Сума R − нестача) / √max(n, min_trades) (див. опис модуля); 0, якщо min_trades = 0 і угод немає."""
     rs = [float(t["r"]) for t in trades if isinstance(t.get("r"), int | float) and math.isfinite(t["r"])]
-    return math.fsum(rs) / math.sqrt(len(rs)) if rs else 0.0
+    missing = max(0, min_trades - len(rs))
+    denom = max(len(rs), min_trades)
+    return (math.fsum(rs) - missing) / math.sqrt(denom) if denom else 0.0
 
 
 def trades_in(trades: Sequence[Mapping[str, Any]], fold: Fold) -> list[Mapping[str, Any]]:
@@ -90,26 +95,35 @@ class WalkForwardScore:
 
 
 def score_folds(
-    spec: RunSpec, folds: Sequence[Fold], scored: Sequence[Fold], overrides: Overrides | None
+    spec: RunSpec,
+    folds: Sequence[Fold],
+    scored: Sequence[Fold],
+    overrides: Overrides | None,
+    min_trades: int = DEFAULT_MIN_TRADES,
 ) -> WalkForwardScore:
     """Один суцільний прогін від початку `folds[0]` до кінця останнього з `scored`; бал — по `scored`."""
     run = RunSpec(spec.data_dir, spec.symbols, folds[0].start_ms, scored[-1].end_ms)
     result = run_backtest(run, overrides)
     parts = [trades_in(result.trades, f) for f in scored]
-    return WalkForwardScore(tuple(fold_score(p) for p in parts), tuple(len(p) for p in parts))
+    return WalkForwardScore(tuple(fold_score(p, min_trades) for p in parts), tuple(len(p) for p in parts))
 
 
-def fit_score(spec: RunSpec, folds: Sequence[Fold], overrides: Overrides | None) -> WalkForwardScore:
+def fit_score(
+    spec: RunSpec, folds: Sequence[Fold], overrides: Overrides | None, min_trades: int = DEFAULT_MIN_TRADES
+) -> WalkForwardScore:
     """Ціль trial: відрізки підбору F1 … F(n−2) (бари перевірки не читаються)."""
-    return score_folds(spec, folds, folds[1:-1], overrides)
+    return score_folds(spec, folds, folds[1:-1], overrides, min_trades)
 
 
-def validation_score(spec: RunSpec, folds: Sequence[Fold], overrides: Overrides | None) -> WalkForwardScore:
+def validation_score(
+    spec: RunSpec, folds: Sequence[Fold], overrides: Overrides | None, min_trades: int = DEFAULT_MIN_TRADES
+) -> WalkForwardScore:
     """Бал на відрізку перевірки F(n−1) після прогріву на всіх раніших барах."""
-    return score_folds(spec, folds, folds[-1:], overrides)
+    return score_folds(spec, folds, folds[-1:], overrides, min_trades)
 
 
 __all__ = [
+    "DEFAULT_MIN_TRADES",
     "Fold",
     "WalkForwardScore",
     "common_window",
