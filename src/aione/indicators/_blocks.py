@@ -168,21 +168,6 @@ def window_inplace(x: FloatArray, op: np.ufunc) -> FloatArray:
     return combine_inplace(suf, prefix_inplace(x, op), op)
 
 
-def window_sum(x: FloatArray) -> FloatArray:
-    """Ковзна сума за w барів (w — довжина блоку розкладки)."""
-    return window_inplace(x.copy(), np.add)
-
-
-def window_max(x: FloatArray) -> FloatArray:
-    """Ковзний максимум за w барів."""
-    return window_inplace(x.copy(), np.maximum)
-
-
-def window_min(x: FloatArray) -> FloatArray:
-    """Ковзний мінімум за w барів."""
-    return window_inplace(x.copy(), np.minimum)
-
-
 def shifted_window_sums(
     x: FloatArray, weight: FloatArray | None = None, consume_weight: bool = False
 ) -> tuple[FloatArray, FloatArray | None, FloatArray, FloatArray]:
@@ -283,7 +268,4 @@ __all__ = [
     "window_inplace",
     "time_index",
     "to_blocks",
-    "window_max",
-    "window_min",
-    "window_sum",
 ]
