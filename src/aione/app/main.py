@@ -21,7 +21,7 @@ import aiohttp
 
 from aione.app.pipeline import PipelineCore
 from aione.app.preload import preload
-from aione.app.screening_producer import ScreeningProducer
+from aione.app.screening_producer import ScreeningProducer, wall_clock_ms
 from aione.app.tasks import TaskSupervisor
 from aione.config.config import (
     MANUAL_FAST_SYMBOLS_SEED,
@@ -57,11 +57,6 @@ _CTX = log_ctx("app")
 
 class BinanceUnreachableError(RuntimeError):
     """Біржа (або симулятор) не відповідає на старті: запуск неможливий."""
-
-
-def wall_clock_ms() -> int:
-    """Настінний годинник у мс — для живого Binance (демо передає годинник симулятора)."""
-    return int(time.time() * 1000)
 
 
 # ── Опції і звіт ──
@@ -228,9 +223,8 @@ async def _build(opts: RunOptions) -> _Runtime:
         if restored:
             logger.info("restored %d open trades", restored, extra=log_ctx("stage3"))
     processor = Stage2Processor(store, params=stage2, rest=rest, locale=opts.locale)
-    producer = ScreeningProducer(
-        core, processor, publisher, clock=opts.clock, metrics=metrics, trade_store=trade_store
-    )
+    # кадри й свіжість рядків — за настінним годинником навіть у демо: це час для людини біля екрана
+    producer = ScreeningProducer(core, processor, publisher, metrics=metrics, trade_store=trade_store)
     ws = BinanceWsClient(opts.ws_url, rest, producer.on_bar, market=opts.market)  # type: ignore[arg-type]
     return _Runtime(rest, store, core, producer, ws, publisher, bus, metrics, trade_store)
 

@@ -24,6 +24,13 @@ from aione.stage3.trade_store import TradeStore, save_manager
 from aione.ui.publish_full_state import publish_full_state
 
 logger = get_logger(__name__)
+
+
+def wall_clock_ms() -> int:
+    """Настінний час у мс: час кадрів і свіжість рядків для UI (ядро його не бачить)."""
+    return int(time.time() * 1000)
+
+
 MAX_LATENCY_SAMPLES = 10_000  # скільки отримань бару між двома кадрами зберігаємо для гістограми
 TRADES_SAVE_INTERVAL_SEC = 1.0  # не частіше: збереження угод — I/O, а стан змінюється пачками
 
@@ -37,7 +44,7 @@ class ScreeningProducer:
         processor: Stage2Processor,
         publisher: StatePublisher,
         *,
-        clock: Callable[[], int],
+        clock: Callable[[], int] = wall_clock_ms,
         metrics: MetricsCollector | None = None,
         trade_store: TradeStore | None = None,
         min_interval_ms: int = PUBLISH_MIN_INTERVAL_MS,
@@ -64,6 +71,7 @@ class ScreeningProducer:
         self._recv_pending: list[float] = []
         self._last_publish = 0.0
         self._saved_version = -1
+        self._last_save = 0.0
 
     # ── Прийом ──
     def on_bar(self, event: BarEvent) -> None:
@@ -81,6 +89,9 @@ class ScreeningProducer:
                 self.metrics.count_rejected_input("store")
             return
         self.counters["bars"] += 1
+        if self.core.aggregator is not None:
+            # свіжість рядка для UI — за настінним годинником (і в демо з віртуальним часом ринку)
+            self.core.aggregator.on_price(event.symbol, event.bar.close, self.clock())
         if event.recv_ts and len(self._recv_pending) < MAX_LATENCY_SAMPLES:
             self._recv_pending.append(event.recv_ts)
         if step.alert is not None:
@@ -145,7 +156,7 @@ class ScreeningProducer:
         version = self.core.trades.version
         if version == self._saved_version:
             return
-        if not force and time.monotonic() - getattr(self, "_last_save", 0.0) < TRADES_SAVE_INTERVAL_SEC:
+        if not force and time.monotonic() - self._last_save < TRADES_SAVE_INTERVAL_SEC:
             return
         try:
             await save_manager(self.trade_store, self.core.trades)
@@ -166,4 +177,4 @@ class ScreeningProducer:
         await self._maybe_save_trades(force=True)
 
 
-__all__ = ["ScreeningProducer"]
+__all__ = ["ScreeningProducer", "wall_clock_ms"]

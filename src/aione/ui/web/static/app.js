@@ -10,6 +10,7 @@ const state = {
     bars_default_n: 240,
   },
   frame: null,          // останній отриманий кадр
+  receivedAt: 0,        // Date.now() отримання останнього кадру
   pending: null,        // кадр, що чекає на малювання (малюється лише найсвіжіший)
   filter: "ALL",
   sortKey: null,        // null = порядок терміналу: алерти й відкриті угоди першими, далі впевненість
@@ -94,12 +95,6 @@ function fmtTime(v) {
   if (x === null) return DASH;
   const d = new Date(x > 1e11 ? x : x * 1000);
   return d.toISOString().replace("T", " ").slice(0, 16);
-}
-
-function tsSeconds(ts) {
-  const x = num(ts);
-  if (x === null || x <= 0) return null;
-  return x > 1e11 ? x / 1000 : x;
 }
 
 // ── Класифікація сигналу ──
@@ -273,7 +268,7 @@ function tradesTable(trades, closed, compact = false) {
       `<span class="${(pnl || 0) >= 0 ? "up" : "down"}">${fmtPct(pnl, 2, true)}</span>`,
       esc((closed ? t.close_reason : null) || t.status || DASH), fmtTime(when),
     ];
-    return `<tr>${keep(cells).map((c) => `<td>${c}</td>`).join("")}</tr>`;
+    return `<tr data-symbol="${esc(t.symbol || "")}">${keep(cells).map((c) => `<td>${c}</td>`).join("")}</tr>`;
   }).join("");
   const heads = keep(head).map((h) => `<th>${h}</th>`).join("");
   return `<table class="small"><thead><tr>${heads}</tr></thead><tbody>${rows}</tbody></table>`;
@@ -430,13 +425,16 @@ function renderAge() {
     conn.textContent = `офлайн, повтор через ${wait} с`;
     conn.className = "conn conn-down";
   }
-  const ts = state.frame ? tsSeconds(state.frame.ts) : null;
-  if (ts === null) {
+  if (!state.frame) {
     el.textContent = "дані: -";
     el.className = "age";
     return;
   }
-  const age = Math.max(0, Date.now() / 1000 - ts);
+  // Вік даних = вік на момент кадру (за годинником ринку: ts кадру − останнє оновлення, тож
+  // працює і для живого ринку, і для демо з віртуальним годинником) + скільки минуло з отримання.
+  const counters = state.frame.counters || {};
+  const ageAtFrame = typeof counters.data_age_ms === "number" ? counters.data_age_ms / 1000 : 0;
+  const age = Math.max(0, ageAtFrame + (Date.now() - state.receivedAt) / 1000);
   const stale = age > state.config.stale_after_sec || !state.connected;
   el.textContent = `дані: ${age < 100 ? age.toFixed(1) : age.toFixed(0)} с тому` + (stale ? " — ЗАСТАРІЛІ" : "");
   el.className = stale ? "age stale" : "age fresh";
@@ -477,6 +475,7 @@ function connect() {
     state.retryDelay = RETRY_MIN_MS;
     const first = state.pending === null;
     state.pending = frame;
+    state.receivedAt = Date.now();
     if (first) requestAnimationFrame(draw);
   };
   ws.onclose = () => {
@@ -515,10 +514,12 @@ function bindUi() {
     renderHead();
     if (state.frame) renderTable(state.frame);
   });
-  document.getElementById("assets-body").addEventListener("click", (ev) => {
-    const tr = ev.target.closest("tr[data-symbol]");
-    if (tr && tr.dataset.symbol) select(tr.dataset.symbol);
-  });
+  for (const id of ["assets-body", "trades-open", "trades-recent"]) {
+    document.getElementById(id).addEventListener("click", (ev) => {
+      const tr = ev.target.closest("tr[data-symbol]");
+      if (tr && tr.dataset.symbol) select(tr.dataset.symbol);
+    });
+  }
   document.getElementById("filters").addEventListener("click", (ev) => {
     const btn = ev.target.closest("button[data-filter]");
     if (!btn) return;
