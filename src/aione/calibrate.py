@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import tomllib
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,7 +138,11 @@ def make_storage(uri: str | None) -> str | optuna.storages.BaseStorage:
     if uri.startswith(("redis://", "rediss://", "unix://")):
         from optuna.storages.journal import JournalRedisBackend
 
-        return optuna.storages.JournalStorage(JournalRedisBackend(uri, prefix=OPTUNA_JOURNAL_KEY))
+        # Бекенд позначено experimental з v3.1; інтерфейс нам відомий, попередження лише шумить.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            backend = JournalRedisBackend(uri, prefix=OPTUNA_JOURNAL_KEY)
+        return optuna.storages.JournalStorage(backend)
     if uri.startswith("journal:"):
         from optuna.storages.journal import JournalFileBackend
 
