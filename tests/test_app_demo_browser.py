@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from pathlib import Path
 
 import pytest
@@ -48,7 +47,8 @@ async def test_dashboard_during_demo_run() -> None:
         progress=False,
         install_signal_handlers=False,
     )
-    demo = asyncio.create_task(run_demo(opts, speed=300, stop=stop))
+    ready = asyncio.Event()
+    demo = asyncio.create_task(run_demo(opts, speed=300, stop=stop, ready=ready))
     url = f"http://127.0.0.1:{port}/"
     n_symbols = len(list_symbols(sample_data_dir()))
     try:
@@ -56,12 +56,9 @@ async def test_dashboard_during_demo_run() -> None:
             browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             try:
                 page = await browser.new_page(viewport={"width": 1600, "height": 1000})
-                for _ in range(100):  # сервер піднімається після preload
-                    with contextlib.suppress(Exception):
-                        await page.goto(url, timeout=2000)
-                        break
-                    assert not demo.done(), demo.exception() if demo.done() else ""
-                    await asyncio.sleep(0.2)
+                await asyncio.wait({demo, asyncio.create_task(ready.wait())}, return_when=asyncio.FIRST_COMPLETED)
+                assert not demo.done(), f"demo stopped during start-up: {demo.result()}"
+                await page.goto(url)
                 await page.wait_for_function(
                     f"document.querySelectorAll('#assets-body tr[data-symbol]').length === {n_symbols}",
                     timeout=WAIT_MS,

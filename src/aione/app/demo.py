@@ -31,6 +31,7 @@ async def run_demo(
     data_dir: Path | None = None,
     speed: float = DEMO_SPEED,
     stop: asyncio.Event | None = None,
+    ready: asyncio.Event | None = None,
 ) -> RunReport:
     """Піднімає симулятор, запускає конвеєр проти нього, зупиняє обидва."""
     sim = BinanceSimulator(data_dir or sample_data_dir(), speed=speed, market="um")
@@ -38,7 +39,7 @@ async def run_demo(
     logger.info("simulator at %s (speed x%g)", sim.rest_url, speed, extra=log_ctx("demo"))
     try:
         return await run_pipeline(
-            replace(opts, rest_url=sim.rest_url, ws_url=sim.ws_url, clock=sim.clock), stop
+            replace(opts, rest_url=sim.rest_url, ws_url=sim.ws_url, clock=sim.clock), stop, ready
         )
     finally:
         await sim.stop()

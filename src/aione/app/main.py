@@ -86,6 +86,7 @@ class RunOptions:
     duration: float | None = None  # секунд настінного часу; None — до сигналу
     progress: bool = True
     install_signal_handlers: bool = True
+    keep_latencies: bool = False  # зібрати e2e-затримки в RunReport (бенчмарк)
 
 
 @dataclass(slots=True)
@@ -100,6 +101,7 @@ class RunReport:
     closed_trades: int = 0
     web_url: str | None = None
     failures: list[str] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)  # с, бар отримано → кадр опубліковано
 
 
 # ── Складання ──
@@ -224,7 +226,14 @@ async def _build(opts: RunOptions) -> _Runtime:
             logger.info("restored %d open trades", restored, extra=log_ctx("stage3"))
     processor = Stage2Processor(store, params=stage2, rest=rest, locale=opts.locale)
     # кадри й свіжість рядків — за настінним годинником навіть у демо: це час для людини біля екрана
-    producer = ScreeningProducer(core, processor, publisher, metrics=metrics, trade_store=trade_store)
+    producer = ScreeningProducer(
+        core,
+        processor,
+        publisher,
+        metrics=metrics,
+        trade_store=trade_store,
+        keep_latencies=opts.keep_latencies,
+    )
     ws = BinanceWsClient(opts.ws_url, rest, producer.on_bar, market=opts.market)  # type: ignore[arg-type]
     return _Runtime(rest, store, core, producer, ws, publisher, bus, metrics, trade_store)
 
@@ -256,8 +265,12 @@ async def _choose_symbols(rt: _Runtime, opts: RunOptions) -> list[str]:
 
 
 # ── Запуск ──
-async def run_pipeline(opts: RunOptions, stop: asyncio.Event | None = None) -> RunReport:
-    """Запускає весь конвеєр до `stop`, сигналу або `duration`; повертає підсумок."""
+async def run_pipeline(
+    opts: RunOptions, stop: asyncio.Event | None = None, ready: asyncio.Event | None = None
+) -> RunReport:
+    """Запускає весь конвеєр до `stop`, сигналу або `duration`; повертає підсумок.
+
+    `ready` встановлюється, коли preload і прогрів завершено, а потік і публікація запущені."""
     stop = stop or asyncio.Event()
     report = RunReport()
     loop = asyncio.get_running_loop()
@@ -298,6 +311,8 @@ async def run_pipeline(opts: RunOptions, stop: asyncio.Event | None = None) -> R
 
             supervisor.spawn(TerminalUI(BusFrameSource(rt.bus)).run(stop), "ui")
         await rt.producer.publish_now()
+        if ready is not None:
+            ready.set()
         await _wait(stop, opts.duration, supervisor)
     finally:
         for sig in installed:
@@ -314,6 +329,7 @@ async def run_pipeline(opts: RunOptions, stop: asyncio.Event | None = None) -> R
     report.open_trades = len(rt.core.trades.open_trades())
     report.closed_trades = len(rt.core.trades.recent_trades())
     report.failures = [f"{name}: {exc!r}" for name, exc in supervisor.failures]
+    report.latencies = list(rt.producer.latencies or [])
     return report
 
 

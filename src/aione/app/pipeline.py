@@ -65,7 +65,11 @@ class PipelineCore:
         locale: str = UI_LOCALE,
         style: str = str(USER_SETTINGS_DEFAULT["narrative_style"]),
         daily_days: int = PRELOAD_DAILY_DAYS,
+        records: bool = True,
     ) -> None:
+        # records=False (бектест без агрегатора): запис Stage1 як словник будується лише для
+        # нового алерту — решта барів його нікому не віддає, а `to_dict` коштує як пів Stage1.
+        self.records = records or aggregator is not None
         self.store = store
         self.monitor = monitor
         self.trades = trades
@@ -103,7 +107,10 @@ class PipelineCore:
                 self.store.apply(BarEvent(symbol, "1d", day_bar))
         trade_events = list(self.trades.on_bar(symbol, bar))
         trade_events.extend(self.trades.refresh_if_due(bar.open_time))
-        stage1 = self.monitor.update(event).to_dict()
+        result = self.monitor.update(event)
+        if not self.records and not result.new_alert:
+            return CoreStep(accepted=True, stage1=None, alert=None, trade_events=trade_events)
+        stage1 = result.to_dict()
         alert = stage1 if stage1.get("new_alert") else None
         if alert is not None:
             self.counters["alerts"] += 1

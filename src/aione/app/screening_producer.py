@@ -48,6 +48,7 @@ class ScreeningProducer:
         metrics: MetricsCollector | None = None,
         trade_store: TradeStore | None = None,
         min_interval_ms: int = PUBLISH_MIN_INTERVAL_MS,
+        keep_latencies: bool = False,
     ) -> None:
         self.core = core
         self.processor = processor
@@ -71,6 +72,8 @@ class ScreeningProducer:
         self._recv_pending: list[float] = []
         self._last_publish = 0.0
         self._saved_version = -1
+        # затримки «бар отримано → кадр опубліковано», с (для бенчмарку; у метриках — гістограма)
+        self.latencies: list[float] | None = [] if keep_latencies else None
         self._last_save = 0.0
 
     # ── Прийом ──
@@ -131,10 +134,12 @@ class ScreeningProducer:
         self._last_publish = time.monotonic()
         if sent:
             self.counters["frames"] += 1
-            if self.metrics is not None and recv:
-                now = time.perf_counter()
+            now = time.perf_counter()
+            if self.metrics is not None:
                 for recv_ts in recv:
                     self.metrics.observe_e2e_latency(now - recv_ts)
+            if self.latencies is not None:
+                self.latencies.extend(now - recv_ts for recv_ts in recv)
         await self._maybe_save_trades()
         return sent
 
