@@ -81,7 +81,9 @@ def make_core(spec: RunSpec, overrides: Overrides | None = None) -> PipelineCore
     підмінним фабрикам у тестах, яким треба знати джерело даних)."""
     del spec
     p1, p2, p3 = stage_params(overrides)
-    return PipelineCore(UnifiedDataStore(), AssetMonitor(p1), TradeManager(p3), None, stage2_params=p2)
+    return PipelineCore(
+        UnifiedDataStore(), AssetMonitor(p1), TradeManager(p3), None, stage2_params=p2, records=False
+    )
 
 
 CoreFactory = Callable[[RunSpec, Overrides | None], PipelineCore]
