@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from math import inf, isfinite, nan
+from math import isfinite, nan
 from typing import Literal
 
 import numpy as np
@@ -150,22 +150,48 @@ class SwingPivots(Indicator):
         self.pivots: list[Pivot] = []
 
     def _confirm(self, bar: Bar) -> list[Pivot]:
-        """Півоти, які підтверджує `bar` (буфер ще без нього)."""
-        size = self.left + self.right + 1
-        if len(self._buf) + 1 < size:
+        """Півоти, які підтверджує `bar` (буфер ще без нього).
+
+        Вікно — останні left + right барів буфера і `bar`; центр — бар `left` вікна. Максимум:
+        строго вищий за всі ліві й не нижчий за праві (мінімум — дзеркально). Перевірка йде
+        бар за баром і кидається, щойно центр не може бути жодним півотом (так буває майже
+        завжди), — без копії вікна і без генераторів на кожному барі."""
+        left, right = self.left, self.right
+        buf = self._buf
+        n = len(buf)
+        first = n - left - right  # індекс першого бару вікна в буфері
+        if first < 0:
             return []
-        window = list(self._buf)[len(self._buf) + 1 - size :]
-        window.append((bar.high, bar.low, bar.open_time))
-        ch, cl, ct = window[self.left]
-        index = self._n - self.right
+        if right:
+            ch, cl, ct = buf[first + left]
+            is_hi = bar.high <= ch
+            is_lo = bar.low >= cl
+            for k in range(first + left + 1, n):
+                if not (is_hi or is_lo):
+                    return []
+                h, q, _ = buf[k]
+                if h > ch:
+                    is_hi = False
+                if q < cl:
+                    is_lo = False
+        else:
+            ch, cl, ct = bar.high, bar.low, bar.open_time
+            is_hi = is_lo = True
+        for k in range(first, first + left):
+            if not (is_hi or is_lo):
+                return []
+            h, q, _ = buf[k]
+            if h >= ch:
+                is_hi = False
+            if q <= cl:
+                is_lo = False
+        if not (is_hi or is_lo):
+            return []
+        index = self._n - right
         out: list[Pivot] = []
-        left_hi = max(h for h, _, _ in window[: self.left])
-        right_hi = max((h for h, _, _ in window[self.left + 1 :]), default=-inf)
-        if ch > left_hi and ch >= right_hi:
+        if is_hi:
             out.append(Pivot(index, ct, ch, "high"))
-        left_lo = min(q for _, q, _ in window[: self.left])
-        right_lo = min((q for _, q, _ in window[self.left + 1 :]), default=inf)
-        if cl < left_lo and cl <= right_lo:
+        if is_lo:
             out.append(Pivot(index, ct, cl, "low"))
         return out
 
