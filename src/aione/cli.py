@@ -397,9 +397,11 @@ def backtest(
     with ExitStack() as stack:
         progress_cb = None
         if sys.stderr.isatty():
+            from rich.console import Console
             from rich.progress import Progress
 
-            bar = stack.enter_context(Progress(transient=True))
+            # Прогрес — у stderr: stdout лишається під підсумковий JSON.
+            bar = stack.enter_context(Progress(console=Console(stderr=True), transient=True))
             task = bar.add_task("backtest", total=None)
 
             def progress_cb(done: int, total: int) -> None:
