@@ -4,32 +4,21 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
 
 from aione.app.demo import DEMO_PREFILTER_PARAMS, run_demo, sample_data_dir
 from aione.app.main import RunOptions
 from aione.data.bars import list_symbols
+from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, needs_chromium
 from tests.redis_server import free_port
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 WAIT_MS = 30_000
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="headless browser test needs Debian's chromium at /usr/bin/chromium"
-    ),
+    needs_chromium,
 ]
 
 
@@ -56,7 +45,9 @@ async def test_dashboard_during_demo_run() -> None:
             browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             try:
                 page = await browser.new_page(viewport={"width": 1600, "height": 1000})
-                await asyncio.wait({demo, asyncio.create_task(ready.wait())}, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait(
+                    {demo, asyncio.create_task(ready.wait())}, return_when=asyncio.FIRST_COMPLETED
+                )
                 assert not demo.done(), f"demo stopped during start-up: {demo.result()}"
                 await page.goto(url)
                 await page.wait_for_function(

@@ -11,23 +11,12 @@ import pytest
 
 from aione.ui.web import MappingBarsProvider, create_web_app, start_web_server
 from aione.utils.utils import format_price
+from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, needs_chromium
 from tests.web_helpers import QueueFrameSource, build_frame, load_recorded, visible_bars
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="headless browser test needs Debian's chromium at /usr/bin/chromium"
-    ),
+    needs_chromium,
 ]
 
 WAIT_MS = 15_000

@@ -8,23 +8,22 @@
 
 from __future__ import annotations
 
-from math import isfinite, nan
+from math import nan
 
 import numpy as np
 import numpy.typing as npt
 
-from aione.data.bars import Bar
 from aione.indicators import _blocks as B
 from aione.indicators._windows import PlainSum
-from aione.indicators.base import Indicator
-from aione.indicators.errors import IndicatorInputError, check_array, check_period
+from aione.indicators.base import SeriesIndicator
+from aione.indicators.errors import check_array, check_period
 
 FloatArray = npt.NDArray[np.float64]
 
 # ── Інкрементні ──
 
 
-class SMA(Indicator):
+class SMA(SeriesIndicator):
     """Просте ковзне середнє за `period` значень (без дрейфу: блокові суми)."""
 
     __slots__ = ("period", "_win", "_value")
@@ -35,33 +34,12 @@ class SMA(Indicator):
         self._win = PlainSum(self.period)
         self._value = nan
 
-    def update_value(self, x: float) -> float:
-        """Фіксує значення ряду."""
-        if not isfinite(x):
-            raise IndicatorInputError(self.name, "value", x)
+    def _commit(self, x: float) -> float:
         self._value = self._win.push(x) / self.period
         return self._value
 
-    def peek_value(self, x: float) -> float:
-        """Значення, якби `x` було наступним."""
-        if not isfinite(x):
-            raise IndicatorInputError(self.name, "value", x)
+    def _preview(self, x: float) -> float:
         return self._win.peek(x) / self.period
-
-    def update(self, bar: Bar) -> float:
-        """Фіксує закритий бар (close)."""
-        c = bar.close
-        if not isfinite(c):
-            raise IndicatorInputError(self.name, "close", c)
-        self._value = self._win.push(c) / self.period
-        return self._value
-
-    def peek(self, bar: Bar) -> float:
-        """SMA з `bar` наступним, без зміни стану."""
-        c = bar.close
-        if not isfinite(c):
-            raise IndicatorInputError(self.name, "close", c)
-        return self._win.peek(c) / self.period
 
     @property
     def value(self) -> float:
@@ -76,7 +54,7 @@ class SMA(Indicator):
         self._value = nan
 
 
-class EMA(Indicator):
+class EMA(SeriesIndicator):
     """Експоненційне середнє, затравка — SMA перших `period` значень (TA-Lib)."""
 
     __slots__ = ("period", "k", "_n", "_sum", "_value")
@@ -105,31 +83,11 @@ class EMA(Indicator):
         self._n += 1
         return self._value
 
-    def update_value(self, x: float) -> float:
-        """Фіксує значення ряду."""
-        if not isfinite(x):
-            raise IndicatorInputError(self.name, "value", x)
+    def _commit(self, x: float) -> float:
         return self._update(x)
 
-    def peek_value(self, x: float) -> float:
-        """Значення, якби `x` було наступним."""
-        if not isfinite(x):
-            raise IndicatorInputError(self.name, "value", x)
+    def _preview(self, x: float) -> float:
         return self._next(x)[1]
-
-    def update(self, bar: Bar) -> float:
-        """Фіксує закритий бар (close)."""
-        c = bar.close
-        if not isfinite(c):
-            raise IndicatorInputError(self.name, "close", c)
-        return self._update(c)
-
-    def peek(self, bar: Bar) -> float:
-        """EMA з `bar` наступним, без зміни стану."""
-        c = bar.close
-        if not isfinite(c):
-            raise IndicatorInputError(self.name, "close", c)
-        return self._next(c)[1]
 
     @property
     def value(self) -> float:

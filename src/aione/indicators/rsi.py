@@ -8,15 +8,14 @@ avg = (avg·(p−1) + x)/p. RSI = 100·G/(G+L).
 
 from __future__ import annotations
 
-from math import isfinite, nan
+from math import nan
 
 import numpy as np
 import numpy.typing as npt
 
-from aione.data.bars import Bar
 from aione.indicators import _blocks as B
-from aione.indicators.base import Indicator
-from aione.indicators.errors import IndicatorInputError, check_array, check_period
+from aione.indicators.base import SeriesIndicator
+from aione.indicators.errors import check_array, check_period
 from aione.indicators.moving_average import seed_sum
 
 FloatArray = npt.NDArray[np.float64]
@@ -26,7 +25,7 @@ RSI_FLAT = 50.0  # значення RSI, коли ціна не змінювал
 # ── Інкрементний ──
 
 
-class RSI(Indicator):
+class RSI(SeriesIndicator):
     """RSI Вайлдера за `bar.close`."""
 
     __slots__ = ("period", "_n", "_prev", "_gain", "_loss", "_value")
@@ -69,31 +68,11 @@ class RSI(Indicator):
         self._n += 1
         return self._value
 
-    def update_value(self, x: float) -> float:
-        """Фіксує значення ряду (не обов'язково close)."""
-        if not isfinite(x):
-            raise IndicatorInputError(self.name, "value", x)
+    def _commit(self, x: float) -> float:
         return self._update(x)
 
-    def peek_value(self, x: float) -> float:
-        """RSI, якби `x` було наступним."""
-        if not isfinite(x):
-            raise IndicatorInputError(self.name, "value", x)
+    def _preview(self, x: float) -> float:
         return self._next(x)[2]
-
-    def update(self, bar: Bar) -> float:
-        """Фіксує закритий бар."""
-        c = bar.close
-        if not isfinite(c):
-            raise IndicatorInputError(self.name, "close", c)
-        return self._update(c)
-
-    def peek(self, bar: Bar) -> float:
-        """RSI з `bar` наступним, без зміни стану."""
-        c = bar.close
-        if not isfinite(c):
-            raise IndicatorInputError(self.name, "close", c)
-        return self._next(c)[2]
 
     @property
     def value(self) -> float:

@@ -17,7 +17,7 @@ import numpy.typing as npt
 from aione.data.bars import Bar
 from aione.indicators import _blocks as B
 from aione.indicators._windows import Moments
-from aione.indicators.base import Indicator
+from aione.indicators.base import Indicator, SeriesIndicator
 from aione.indicators.errors import IndicatorInputError, check_array, check_period
 from aione.indicators.volume import mean_std, mean_std_blocks
 
@@ -26,7 +26,7 @@ FloatArray = npt.NDArray[np.float64]
 # ── Інкрементні ──
 
 
-class RollingStd(Indicator):
+class RollingStd(SeriesIndicator):
     """Ковзне популяційне std за `window` значень (close для барів)."""
 
     __slots__ = ("window", "_win", "_mean", "_value")
@@ -42,33 +42,14 @@ class RollingStd(Indicator):
         self._mean = nan
         self._value = nan
 
-    def update_value(self, x: float) -> float:
-        """Фіксує значення ряду."""
-        if not isfinite(x):
-            raise IndicatorInputError(self.name, "value", x)
+    def _commit(self, x: float) -> float:
         c, s1, s2 = self._win.push(x)
         self._mean, self._value = mean_std(c, s1, s2, self.window)
         return self._value
 
-    def peek_value(self, x: float) -> float:
-        """Std, якби `x` було наступним."""
-        if not isfinite(x):
-            raise IndicatorInputError(self.name, "value", x)
+    def _preview(self, x: float) -> float:
         c, s1, s2 = self._win.peek(x)
         return mean_std(c, s1, s2, self.window)[1]
-
-    def update(self, bar: Bar) -> float:
-        """Фіксує закритий бар (close)."""
-        c = bar.close
-        if not isfinite(c):
-            raise IndicatorInputError(self.name, "close", c)
-        return self.update_value(c)
-
-    def peek(self, bar: Bar) -> float:
-        c = bar.close
-        if not isfinite(c):
-            raise IndicatorInputError(self.name, "close", c)
-        return self.peek_value(c)
 
     @property
     def mean(self) -> float:
