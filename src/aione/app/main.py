@@ -93,7 +93,9 @@ class RunOptions:
 class RunReport:
     """Підсумок запуску: що пройшло через конвеєр."""
 
-    symbols: list[str] = field(default_factory=list)
+    symbols: list[str] = field(default_factory=list)  # під наглядом на момент зупинки
+    bars_1m: dict[str, int] = field(default_factory=dict)  # 1m барів у сховищі на момент зупинки
+    last_closed_ms: dict[str, int | None] = field(default_factory=dict)  # open_time останнього 1m бару
     counters: dict[str, int] = field(default_factory=dict)
     ws: dict[str, int] = field(default_factory=dict)
     store_rejected: dict[str, int] = field(default_factory=dict)
@@ -290,7 +292,6 @@ async def run_pipeline(
                 "no symbol to watch: the prefilter selected none and no --symbols given"
             )
         await _add_symbols(rt, opts, symbols)
-        report.symbols = list(rt.symbols)
         if opts.metrics_port:
             await rt.metrics.start_server(opts.metrics_port, host="127.0.0.1")
         supervisor.spawn(rt.ws.run(), "ws")
@@ -318,6 +319,7 @@ async def run_pipeline(
         for sig in installed:
             loop.remove_signal_handler(sig)
         await _shutdown(rt, supervisor, web_runner)
+    report.symbols = list(rt.symbols)
     report.counters = dict(rt.producer.counters)
     report.ws = {
         "messages": rt.ws.messages,
@@ -326,6 +328,8 @@ async def run_pipeline(
         "backfilled_bars": rt.ws.backfilled_bars,
     }
     report.store_rejected = dict(rt.store.stats.rejected)
+    report.bars_1m = {s: rt.store.bar_count(s, "1m") for s in rt.symbols}
+    report.last_closed_ms = {s: rt.store.last_closed_time(s, "1m") for s in rt.symbols}
     report.open_trades = len(rt.core.trades.open_trades())
     report.closed_trades = len(rt.core.trades.recent_trades())
     report.failures = [f"{name}: {exc!r}" for name, exc in supervisor.failures]
