@@ -232,21 +232,31 @@ class SwingPivots(Indicator):
         return self._n >= self.left + self.right + 1
 
 
-def swing_pivots(
-    high: npt.ArrayLike, low: npt.ArrayLike, left: int = 3, right: int = 3
-) -> tuple[IntArray, IntArray]:
-    """Індекси підтверджених півотів (максимуми, мінімуми) 1-D ряду; правило — як у `SwingPivots`."""
-    left = check_period("swing_pivots", "left", left)
-    right = check_period("swing_pivots", "right", right, minimum=0)
-    h = check_array("swing_pivots", "high", high)
-    lo = check_array("swing_pivots", "low", low)
-    check_same_shape("swing_pivots", high=h, low=lo)
-    if h.ndim != 1:
-        raise ValueError("swing_pivots: high/low must be 1-D")
+# Сума left + right, до якої зсунуті порівняння дешевші за ковзні максимуми/мінімуми: кожне
+# порівняння — один прохід по ряду, а ковзне вікно має сталу ціну блоків незалежно від ширини.
+SHIFTED_PIVOTS_MAX_SPAN = 24
+
+
+def _pivots_shifted(h: FloatArray, lo: FloatArray, left: int, right: int) -> tuple[IntArray, IntArray]:
+    """Півоти порівняннями зі зсунутими рядами (по одному на сусіда): для малих left/right."""
     n = h.shape[0]
-    empty = np.zeros(0, dtype=np.int64)
-    if n < left + right + 1:
-        return empty, empty.copy()
+    stop = n - right
+    ch = h[left:stop]
+    cl = lo[left:stop]
+    is_hi = ch > h[left - 1 : stop - 1]
+    is_lo = cl < lo[left - 1 : stop - 1]
+    for j in range(2, left + 1):
+        is_hi &= ch > h[left - j : stop - j]
+        is_lo &= cl < lo[left - j : stop - j]
+    for j in range(1, right + 1):
+        is_hi &= ch >= h[left + j : stop + j]
+        is_lo &= cl <= lo[left + j : stop + j]
+    return np.flatnonzero(is_hi) + left, np.flatnonzero(is_lo) + left
+
+
+def _pivots_rolling(h: FloatArray, lo: FloatArray, left: int, right: int) -> tuple[IntArray, IntArray]:
+    """Півоти через ковзні максимуми/мінімуми лівого й правого вікон: для широких left/right."""
+    n = h.shape[0]
     stop = n - right
     ch = h[left:stop]
     cl = lo[left:stop]
@@ -260,7 +270,29 @@ def swing_pivots(
     else:
         is_hi = ch > left_hi
         is_lo = cl < left_lo
-    return (np.flatnonzero(is_hi) + left).astype(np.int64), (np.flatnonzero(is_lo) + left).astype(np.int64)
+    return np.flatnonzero(is_hi) + left, np.flatnonzero(is_lo) + left
+
+
+def swing_pivots(
+    high: npt.ArrayLike, low: npt.ArrayLike, left: int = 3, right: int = 3
+) -> tuple[IntArray, IntArray]:
+    """Індекси підтверджених півотів (максимуми, мінімуми) 1-D ряду; правило — як у `SwingPivots`.
+
+    Обидва способи (зсунуті порівняння і ковзні екстремуми) — лише точні порівняння тих самих
+    чисел, тож дають однакові індекси; вибір — за ціною для ширини вікна."""
+    left = check_period("swing_pivots", "left", left)
+    right = check_period("swing_pivots", "right", right, minimum=0)
+    h = check_array("swing_pivots", "high", high)
+    lo = check_array("swing_pivots", "low", low)
+    check_same_shape("swing_pivots", high=h, low=lo)
+    if h.ndim != 1:
+        raise ValueError("swing_pivots: high/low must be 1-D")
+    if h.shape[0] < left + right + 1:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty.copy()
+    find = _pivots_shifted if left + right <= SHIFTED_PIVOTS_MAX_SPAN else _pivots_rolling
+    hi_idx, lo_idx = find(h, lo, left, right)
+    return hi_idx.astype(np.int64, copy=False), lo_idx.astype(np.int64, copy=False)
 
 
 __all__ = [
