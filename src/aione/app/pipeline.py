@@ -7,7 +7,9 @@
 
 Порядок на одну подію (`on_bar`):
 1. сховище приймає бар (єдиний запис); відхилений бар далі не йде;
-2. закритий 1m бар оновлює денний бар (макрорівні) у сховищі;
+2. закритий 1m бар оновлює денний бар (макрорівні): відкритий день живе в агрегаторі ядра,
+   у сховище пишеться лише закритий день (запис на кожному барі коштував як чверть Stage1);
+   Stage2 бере відкритий день з агрегатора (`daily_bars`);
 3. Stage3 бачить ціну (вхід очікуючих угод, TP/SL, трейлінг) і планове оновлення за часом;
 4. Stage1 оцінює символ; новий алерт (лише на закритому барі) повертається драйверу,
    щоб той викликав Stage2 (`decide` тут або асинхронний процесор) і передав рішення в `on_stage2`.
@@ -22,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from aione.config.config import PRELOAD_DAILY_DAYS, STAGE2_CONFIG, UI_LOCALE, USER_SETTINGS_DEFAULT
-from aione.data.bars import BarArrays, BarEvent
+from aione.data.bars import Bar, BarArrays, BarEvent
 from aione.data.resample import DailyAggregator
 from aione.data.unified_store import UnifiedDataStore
 from aione.stage1.asset_monitoring import AssetMonitor
@@ -48,6 +50,15 @@ def _copy_upto(bars: BarArrays, last_open_time: int) -> BarArrays:
     """Копія барів з open_time ≤ `last_open_time` (view сховища живе лише до наступного запису)."""
     stop = int(np.searchsorted(bars.open_time, last_open_time, side="right"))
     return BarArrays(*(np.array(col[:stop], copy=True) for col in bars))  # type: ignore[arg-type]
+
+
+def _append_bar(bars: BarArrays, bar: Bar) -> BarArrays:
+    """Нові масиви: `bars` і ще один бар у кінці (кожна колонка — своїм типом)."""
+    cols = (
+        np.append(col, getattr(bar, name)).astype(col.dtype, copy=False)
+        for name, col in zip(BarArrays._fields, bars, strict=True)
+    )
+    return BarArrays(*cols)  # type: ignore[arg-type]
 
 
 # ── Ядро ──
@@ -102,9 +113,12 @@ class PipelineCore:
             return CoreStep(accepted=False)
         symbol, bar = event.symbol, event.bar
         if bar.closed and event.timeframe == "1m":
-            agg = self._daily.setdefault(symbol, DailyAggregator())
-            for day_bar in agg.add(bar):
-                self.store.apply(BarEvent(symbol, "1d", day_bar))
+            agg = self._daily.get(symbol)
+            if agg is None:
+                agg = self._daily[symbol] = DailyAggregator()
+            day_closed = agg.push(bar)
+            if day_closed is not None:
+                self.store.apply(BarEvent(symbol, "1d", day_closed))
         trade_events = list(self.trades.on_bar(symbol, bar))
         trade_events.extend(self.trades.refresh_if_due(bar.open_time))
         result = self.monitor.update(event)
@@ -121,6 +135,18 @@ class PipelineCore:
         return CoreStep(accepted=True, stage1=stage1, alert=alert, trade_events=trade_events)
 
     # ── Stage2 ──
+    def daily_bars(self, symbol: str, n_closed: int) -> BarArrays:
+        """Останні `n_closed` закритих денних барів сховища + відкритий день з агрегатора ядра
+        (якщо агрегатора ще немає — відкритий день сховища, наприклад з preload)."""
+        agg = self._daily.get(symbol)
+        open_day = agg.open_bar() if agg is not None else None
+        if open_day is None:
+            return self.store.get_bars(symbol, "1d", n_closed, include_open=True)
+        closed = self.store.get_bars(symbol, "1d", n_closed)
+        if len(closed) and int(closed.open_time[-1]) >= open_day.open_time:
+            return closed
+        return _append_bar(closed, open_day)
+
     def stage2_inputs(self, stage1_result: Mapping[str, Any]) -> Stage2Inputs | None:
         """Вхід Stage2 зі сховища, обрізаний по бару алерту (без погляду вперед)."""
         symbol = str(stage1_result.get("symbol", ""))
@@ -129,7 +155,7 @@ class PipelineCore:
         if not len(bars_1m):
             return None
         bars_1m = _copy_upto(bars_1m, ts)
-        daily = self.store.get_bars(symbol, "1d", self.daily_days + 1, include_open=True)
+        daily = self.daily_bars(symbol, self.daily_days + 1)
         day_of_alert = ts - ts % 86_400_000
         bars_1d = _copy_upto(daily, day_of_alert) if len(daily) else None
         return Stage2Inputs(

@@ -64,38 +64,58 @@ class DailyAggregator:
             day_bar.taker_buy_volume,
         )
 
-    def add(self, bar: Bar) -> list[Bar]:
-        """Додає закритий 1m бар; повертає денні бари, які треба записати."""
-        day_open = bar.open_time - bar.open_time % DAY_MS
-        out: list[Bar] = []
+    def push(self, bar: Bar) -> Bar | None:
+        """Додає закритий 1m бар; повертає закритий попередній день, якщо бар відкрив нову добу.
+
+        Відкритий день не будується як `Bar` на кожному барі: його дає `open_bar()` на запит.
+        Бар зі старішої доби, ніж відкрита, пропускається (сховище його теж відкине)."""
+        open_time = bar.open_time
+        day_open = open_time - open_time % DAY_MS
         day = self._day
-        if day is not None and day_open > day.open_time:
-            out.append(day.as_bar(closed=True))
-            day = None
-        if day is None or day_open < day.open_time:
-            if day is not None:  # бар зі старішої доби: пропускаємо, сховище його теж відкине
-                return out
-            day = _OpenDay(
-                day_open,
-                bar.open,
-                bar.high,
-                bar.low,
-                bar.close,
-                bar.volume,
-                bar.quote_volume,
-                bar.trades,
-                bar.taker_buy_volume,
-            )
-        else:
-            day.high = max(day.high, bar.high)
-            day.low = min(day.low, bar.low)
-            day.close = bar.close
-            day.volume += bar.volume
-            day.quote_volume += bar.quote_volume
-            day.trades += bar.trades
-            day.taker_buy_volume += bar.taker_buy_volume
-        self._day = day
-        out.append(day.as_bar(closed=False))
+        if day is not None:
+            if day_open == day.open_time:
+                if bar.high > day.high:
+                    day.high = bar.high
+                if bar.low < day.low:
+                    day.low = bar.low
+                day.close = bar.close
+                day.volume += bar.volume
+                day.quote_volume += bar.quote_volume
+                day.trades += bar.trades
+                day.taker_buy_volume += bar.taker_buy_volume
+                return None
+            if day_open < day.open_time:
+                return None
+        self._day = _OpenDay(
+            day_open,
+            bar.open,
+            bar.high,
+            bar.low,
+            bar.close,
+            bar.volume,
+            bar.quote_volume,
+            bar.trades,
+            bar.taker_buy_volume,
+        )
+        return None if day is None else day.as_bar(closed=True)
+
+    def open_bar(self) -> Bar | None:
+        """Поточний відкритий день (`closed=False`) або None, якщо барів ще не було."""
+        day = self._day
+        return None if day is None else day.as_bar(closed=False)
+
+    def add(self, bar: Bar) -> list[Bar]:
+        """Додає закритий 1m бар; повертає закритий попередній день (якщо є) і відкритий день.
+
+        Бар зі старішої доби не змінює нічого і дає порожній список."""
+        day = self._day
+        if day is not None and bar.open_time - bar.open_time % DAY_MS < day.open_time:
+            return []
+        closed = self.push(bar)
+        current = self.open_bar()
+        out = [] if closed is None else [closed]
+        if current is not None:
+            out.append(current)
         return out
 
 
