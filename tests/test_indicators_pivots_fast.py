@@ -67,3 +67,13 @@ def test_shifted_equals_rolling_on_real_month(data_1m: Path) -> None:
         ref = _pivots_rolling(bars.high, bars.low, left, right)
         assert len(fast[0]) > 100 and len(fast[1]) > 100
         _same(fast, ref)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    high=arrays(np.float64, st.integers(0, 60), elements=_price),
+    order=st.integers(1, 4),
+)
+def test_unchecked_call_equals_checked(high: np.ndarray, order: int) -> None:
+    low = high - 0.25
+    _same(swing_pivots(high, low, order, order, check=False), swing_pivots(high, low, order, order))

@@ -274,19 +274,25 @@ def _pivots_rolling(h: FloatArray, lo: FloatArray, left: int, right: int) -> tup
 
 
 def swing_pivots(
-    high: npt.ArrayLike, low: npt.ArrayLike, left: int = 3, right: int = 3
+    high: npt.ArrayLike, low: npt.ArrayLike, left: int = 3, right: int = 3, *, check: bool = True
 ) -> tuple[IntArray, IntArray]:
     """Індекси підтверджених півотів (максимуми, мінімуми) 1-D ряду; правило — як у `SwingPivots`.
 
     Обидва способи (зсунуті порівняння і ковзні екстремуми) — лише точні порівняння тих самих
-    чисел, тож дають однакові індекси; вибір — за ціною для ширини вікна."""
-    left = check_period("swing_pivots", "left", left)
-    right = check_period("swing_pivots", "right", right, minimum=0)
-    h = check_array("swing_pivots", "high", high)
-    lo = check_array("swing_pivots", "low", low)
-    check_same_shape("swing_pivots", high=h, low=lo)
-    if h.ndim != 1:
-        raise ValueError("swing_pivots: high/low must be 1-D")
+    чисел, тож дають однакові індекси; вибір — за ціною для ширини вікна.
+    `check=False` — для вже перевірених 1-D float64 рядів однакової довжини (наприклад, барів
+    зі сховища): без перевірок входу, які на коротких рядах коштують більше за сам пошук."""
+    if check:
+        left = check_period("swing_pivots", "left", left)
+        right = check_period("swing_pivots", "right", right, minimum=0)
+        h = check_array("swing_pivots", "high", high)
+        lo = check_array("swing_pivots", "low", low)
+        check_same_shape("swing_pivots", high=h, low=lo)
+        if h.ndim != 1:
+            raise ValueError("swing_pivots: high/low must be 1-D")
+    else:
+        h = np.asarray(high, dtype=np.float64)
+        lo = np.asarray(low, dtype=np.float64)
     if h.shape[0] < left + right + 1:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty.copy()

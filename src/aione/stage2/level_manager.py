@@ -26,6 +26,7 @@ import numpy as np
 from aione.config.config import TIMEFRAME_MS
 from aione.data.bars import BarArrays, FloatArray, IntArray
 from aione.indicators import swing_pivots
+from aione.indicators.errors import check_array
 from aione.utils.utils import tick_decimals
 
 MINUTE_MS = TIMEFRAME_MS["1m"]
@@ -99,62 +100,20 @@ class _Series:
 
 
 # ── Півоти ──
-def _refine(x: FloatArray, idx: IntArray, base: int, order: int, *, high: bool) -> IntArray:
-    """Звужує півоти порядку `base` до порядку `order` (правило `swing_pivots`: строго
-    більший за лівих сусідів, не менший за правих; для мінімумів — дзеркально)."""
-    idx = idx[(idx >= order) & (idx < len(x) - order)]
-    keep = np.ones(len(idx), dtype=bool)
-    for j in range(base + 1, order + 1):
-        if high:
-            keep &= (x[idx] > x[idx - j]) & (x[idx] >= x[idx + j])
-        else:
-            keep &= (x[idx] < x[idx - j]) & (x[idx] <= x[idx + j])
-    return idx[keep]
-
-
-def _stack(series: list[_Series], width: int) -> tuple[FloatArray, FloatArray, list[int]]:
-    """Склеює ряди через роздільник завдовжки `width`: дуже високий high і дуже низький
-    low, тож жоден бар біля межі не стає півотом через сусідів з іншого ряду."""
-    sizes = [len(s.high) for s in series]
-    total = sum(sizes) + width * len(series)
-    high = np.full(total, -np.inf)
-    low = np.full(total, np.inf)
-    offsets: list[int] = []
-    pos = 0
-    for s, n in zip(series, sizes, strict=True):
-        offsets.append(pos)
-        high[pos : pos + n] = s.high
-        low[pos : pos + n] = s.low
-        pos += n + width
-    top, bottom = float(high.max()), float(low.min())
-    span = max(top - bottom, 1.0)
-    high[np.isneginf(high)] = top + span
-    low[np.isposinf(low)] = bottom - span
-    return high, low, offsets
-
-
 def pivots_batched(series: list[_Series]) -> list[tuple[IntArray, IntArray]]:
-    """Півоти кількох рядів за ОДИН виклик `swing_pivots` (найменший порядок на склеєному
-    ряді, більші порядки — звуженням). Індекси — у власному ряді; результат той самий, що й
-    окремий `swing_pivots(high, low, order, order)` на кожному ряді."""
-    out: list[tuple[IntArray, IntArray]] = [(_EMPTY_I, _EMPTY_I)] * len(series)
-    live = [k for k, s in enumerate(series) if len(s.high) >= 2 * s.order + 1]
-    if not live:
-        return out
-    group = [series[k] for k in live]
-    base = min(s.order for s in group)
-    high, low, offsets = _stack(group, max(s.order for s in group))
-    hi_idx, lo_idx = swing_pivots(high, low, left=base, right=base)
-    bounds = [b for off, s in zip(offsets, group, strict=True) for b in (off, off + len(s.high))]
-    hi_cut = hi_idx.searchsorted(bounds).tolist()
-    lo_cut = lo_idx.searchsorted(bounds).tolist()
-    for j, (k, s, off) in enumerate(zip(live, group, offsets, strict=True)):
-        h = hi_idx[hi_cut[2 * j] : hi_cut[2 * j + 1]] - off
-        lo = lo_idx[lo_cut[2 * j] : lo_cut[2 * j + 1]] - off
-        if s.order > base:
-            h = _refine(s.high, h, base, s.order, high=True)
-            lo = _refine(s.low, lo, base, s.order, high=False)
-        out[k] = (h, lo)
+    """Півоти кожного ряду з його власним порядком (`swing_pivots(high, low, order, order)`);
+    ряд, коротший за 2·order + 1, півотів не має. Нескінченне значення в ряді, що має півоти, —
+    `IndicatorInputError`, як і в `swing_pivots`; перевірка — одна сума на ряд замість повних
+    перевірок входу, які на рядах у десятки барів дорожчі за сам пошук."""
+    out: list[tuple[IntArray, IntArray]] = []
+    for s in series:
+        if len(s.high) < 2 * s.order + 1:
+            out.append((_EMPTY_I, _EMPTY_I))
+            continue
+        if not math.isfinite(float(np.add.reduce(s.high)) + float(np.add.reduce(s.low))):
+            check_array("swing_pivots", "high", s.high)  # знайде поганий елемент і кине виняток
+            check_array("swing_pivots", "low", s.low)
+        out.append(swing_pivots(s.high, s.low, s.order, s.order, check=False))
     return out
 
 
