@@ -137,12 +137,6 @@ def hourly_bars(bars: BarArrays) -> tuple[IntArray, FloatArray, FloatArray]:
     return edges, high, low
 
 
-def _closed_daily(daily: BarArrays, now_ms: int) -> BarArrays | None:
-    """Закриті на `now_ms` денні бари."""
-    stop = int(np.searchsorted(daily.open_time, now_ms - DAY_MS, side="right"))
-    return daily.slice(0, stop) if stop > 0 else None
-
-
 # ── Злиття ──
 def merge_candidates(
     prices: FloatArray, ranks: IntArray, touches: IntArray, ages: IntArray, tol: float
@@ -210,39 +204,51 @@ def build_levels(
     atr_ok = math.isfinite(atr) and atr > 0
     tol = max(merge_atr * atr if atr_ok else price * 0.001, tick)
     now_ms = int(bars_1m.open_time[-1]) + MINUTE_MS
-    micro = bars_1m.slice(max(0, n - sr_window))
+    # Ряди — види колонок (без `BarArrays.slice`, що різав би всі дев'ять колонок).
+    start = max(0, n - sr_window)
     h_ot, h_hi, h_lo = hourly_bars(bars_1m)
     series = [
-        _Series(micro.open_time, micro.high, micro.low, SCALE_RANK["micro"], micro_order),
+        _Series(
+            bars_1m.open_time[start:],
+            bars_1m.high[start:],
+            bars_1m.low[start:],
+            SCALE_RANK["micro"],
+            micro_order,
+        ),
         _Series(h_ot, h_hi, h_lo, SCALE_RANK["meso"], meso_order),
     ]
-    closed = _closed_daily(bars_1d, now_ms) if bars_1d is not None and len(bars_1d) else None
+    # Кандидати — частинами в порядку: попередній день, півоти рядів (максимуми, тоді мінімуми),
+    # додаткові рівні; ранги — одним np.repeat за довжинами частин.
     prices: list[FloatArray] = []
-    ranks: list[IntArray] = []
     times: list[IntArray] = []
-    if closed is not None:
-        series.append(_Series(closed.open_time, closed.high, closed.low, SCALE_RANK["macro"], macro_order))
-        prices.append(np.array([closed.high[-1], closed.low[-1]]))  # попередній день
-        ranks.append(np.full(2, SCALE_RANK["macro"], dtype=np.int64))
-        times.append(np.full(2, closed.open_time[-1], dtype=np.int64))
+    part_ranks: list[int] = []
+    stop = 0
+    if bars_1d is not None and len(bars_1d):
+        stop = int(np.searchsorted(bars_1d.open_time, now_ms - DAY_MS, side="right"))  # закриті дні
+    if stop > 0:
+        d_ot, d_hi, d_lo = bars_1d.open_time[:stop], bars_1d.high[:stop], bars_1d.low[:stop]  # type: ignore[union-attr]
+        series.append(_Series(d_ot, d_hi, d_lo, SCALE_RANK["macro"], macro_order))
+        prices += [d_hi[-1:], d_lo[-1:]]  # попередній день
+        times += [d_ot[-1:], d_ot[-1:]]
+        part_ranks += [SCALE_RANK["macro"], SCALE_RANK["macro"]]
     for s, (hi_idx, lo_idx) in zip(series, pivots_batched(series), strict=True):
-        if len(hi_idx) + len(lo_idx):
-            prices.append(np.concatenate((s.high[hi_idx], s.low[lo_idx])))
-            ranks.append(np.full(len(hi_idx) + len(lo_idx), s.rank, dtype=np.int64))
-            times.append(np.concatenate((s.open_time[hi_idx], s.open_time[lo_idx])))
+        prices += [s.high[hi_idx], s.low[lo_idx]]
+        times += [s.open_time[hi_idx], s.open_time[lo_idx]]
+        part_ranks += [s.rank, s.rank]
     extra = [p for p in extra_macro if math.isfinite(p) and p > 0]
     if extra:
         prices.append(np.array(extra, dtype=np.float64))
-        ranks.append(np.full(len(extra), SCALE_RANK["macro"], dtype=np.int64))
         times.append(np.full(len(extra), now_ms, dtype=np.int64))
-    if not prices:
-        return LevelSet((), None, None, None, None)
+        part_ranks.append(SCALE_RANK["macro"])
     cand = np.concatenate(prices)
+    if len(cand) == 0:
+        return LevelSet((), None, None, None, None)
+    ranks = np.repeat(np.array(part_ranks, dtype=np.int64), [len(p) for p in prices])
     ages = np.maximum((now_ms - np.concatenate(times)) // MINUTE_MS, 0)
     all_high = np.concatenate([s.high for s in series])
     all_low = np.concatenate([s.low for s in series])
     touches = _count_touches(cand, all_high, all_low, tol)
-    m_price, m_rank, m_touch, m_age = merge_candidates(cand, np.concatenate(ranks), touches, ages, tol)
+    m_price, m_rank, m_touch, m_age = merge_candidates(cand, ranks, touches, ages, tol)
     nearest = np.argsort(np.abs(m_price - price), kind="stable")[:max_levels]
     dec = tick_decimals(tick)  # ціна як round_to_tick(p, tick), без повторного tick_decimals
     levels: list[Level] = []
