@@ -144,7 +144,8 @@ async def test_locale_and_params_are_honoured() -> None:
     store = StubStore({("TESTUSDT", "1m"): inputs.bars_1m}, info=inputs.symbol_info)
     en = await Stage2Processor(store, locale="en").process(s1)
     assert "upside breakout" in en["narrative"]
-    strict = deep_merge(STAGE2_CONFIG, {"min_risk_reward": 50.0})
+    # Пробій з плаского 12-годинного фону чекає тренду старшого ТФ; тут — лише поріг R/R.
+    strict = deep_merge(STAGE2_CONFIG, {"min_risk_reward": 50.0, "htf_trend_min": -1.0})
     res = await Stage2Processor(store, params=strict).process(s1)
     assert res["side"] is None and "rr_below_min" in res["risk_parameters"]["tags"]
 

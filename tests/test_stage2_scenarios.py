@@ -134,9 +134,18 @@ def flat_case() -> tuple[dict[str, Any], Stage2Inputs]:
 
 
 # ── Сценарії ──
+# Пробій виходить із плаского 12-годинного діапазону: правило тренду старшого ТФ його
+# притримує (див. test_breakout_against_flat_htf_background_waits); тут перевіряється план.
+NO_TREND_RULE = deep_merge(STAGE2_CONFIG, {"htf_trend_min": -1.0})
+# Розворот у вузькому діапазоні (3 пункти ≈ 1.5 ATR 15m): на базі 15m R/R < 2, а на базі 1m
+# R/R 2.06 до комісій і 1.63 після (див. test_reversal_inside_narrow_range_fails_net_rr...);
+# тут — сценарій і план за правилами seed: база 1m ATR, R/R без комісій.
+SEED_BASIS = deep_merge(STAGE2_CONFIG, {"atr_basis_minutes": 0, "fee_rate": 0.0})
+
+
 def test_clean_breakout_with_volume_buys_with_sl_below_broken_level() -> None:
     s1, inputs, broken = breakout_case()
-    res = decide(s1, inputs)
+    res = decide(s1, inputs, NO_TREND_RULE)
     assert res["status"] == STAGE2_STATUS["COMPLETED"]
     assert res["scenario"] == "BULLISH_BREAKOUT"
     assert res["recommendation"] in BUY_SET and res["side"] == "BUY"
@@ -151,7 +160,7 @@ def test_clean_breakout_with_volume_buys_with_sl_below_broken_level() -> None:
 
 def test_overbought_at_resistance_with_bearish_divergence_sells() -> None:
     s1, inputs = reversal_case()
-    res = decide(s1, inputs)
+    res = decide(s1, inputs, SEED_BASIS)
     assert res["scenario"] == "BEARISH_REVERSAL"
     assert res["recommendation"] in SELL_SET and res["side"] == "SELL"
     rp = res["risk_parameters"]
@@ -159,6 +168,60 @@ def test_overbought_at_resistance_with_bearish_divergence_sells() -> None:
     resistance = res["market_context"]["nearest_resistance"]
     assert resistance is not None and rp["sl"] > resistance
     assert res["confidence_metrics"]["score"] < 0
+
+
+# ── Правила після витрат і старшого ТФ ──
+def test_breakout_against_flat_htf_background_waits() -> None:
+    s1, inputs, _ = breakout_case()
+    res = decide(s1, inputs)
+    trend = res["market_context"]["htf_trend"]
+    assert trend is not None and 0 < trend < STAGE2_CONFIG["htf_trend_min"]
+    assert res["recommendation"] == "WAIT_FOR_CONFIRMATION" and res["side"] is None
+    assert res["risk_parameters"]["tags"] == ["against_htf_trend"]
+    # Поріг трохи нижче наявного тренду — правило не спрацьовує, угода є.
+    looser = decide(s1, inputs, deep_merge(STAGE2_CONFIG, {"htf_trend_min": trend - 0.05}))
+    assert looser["side"] == "BUY" and "against_htf_trend" not in looser["risk_parameters"]["tags"]
+
+
+def test_tp_sl_are_multiples_of_htf_basis_not_1m_atr() -> None:
+    s1, inputs, _ = breakout_case()
+    res = decide(s1, inputs, NO_TREND_RULE)
+    rp = res["risk_parameters"]
+    assert rp["atr_1m"] == 0.35 and rp["atr_htf"] > 0.35 and rp["atr"] == rp["atr_htf"]
+    # TP не обрізаний рівнем: рівно tp_mult бази від входу (з точністю до тіку).
+    assert "tp_capped_by_level" not in rp["tags"]
+    assert abs(rp["tp"] - (rp["entry"] + STAGE2_CONFIG["tp_mult"] * rp["atr"])) <= 0.011
+    seed = decide(s1, inputs, deep_merge(NO_TREND_RULE, {"atr_basis_minutes": 0}))
+    assert seed["risk_parameters"]["atr"] == 0.35 and seed["risk_parameters"]["atr_htf"] is None
+    assert seed["risk_parameters"]["tp"] < rp["tp"]
+
+
+def test_reversal_inside_narrow_range_fails_net_rr_on_htf_basis() -> None:
+    s1, inputs = reversal_case()
+    res = decide(s1, inputs)
+    rp = res["risk_parameters"]
+    assert res["side"] is None and res["recommendation"] == "WAIT_FOR_CONFIRMATION"
+    assert "rr_below_min" in rp["tags"] and "tp_capped_by_level" in rp["tags"]
+    assert rp["rr_net"] < rp["rr"] < STAGE2_CONFIG["min_risk_reward"]
+    assert "2.00" in res["narrative"] and f"{rp['rr_net']:.2f}" in res["narrative"]
+    # На базі 1m той самий план проходить R/R до комісій, але не після них.
+    gross_ok = decide(s1, inputs, deep_merge(SEED_BASIS, {"fee_rate": STAGE2_CONFIG["fee_rate"]}))
+    grp = gross_ok["risk_parameters"]
+    assert grp["rr"] >= STAGE2_CONFIG["min_risk_reward"] > grp["rr_net"]
+    assert gross_ok["side"] is None and "rr_below_min" in grp["tags"]
+
+
+def test_stop_inside_round_trip_costs_downgrades_to_wait() -> None:
+    s1, inputs, _ = breakout_case()
+    # Стоп 1.5 бази (~2 %) проти 30 комісій кола (2.4 %): правило спрацьовує.
+    strict = deep_merge(NO_TREND_RULE, {"min_stop_cost_mult": 30.0})
+    res = decide(s1, inputs, strict)
+    rp = res["risk_parameters"]
+    assert res["side"] is None and res["recommendation"] == "WAIT_FOR_CONFIRMATION"
+    assert "stop_inside_costs" in rp["tags"] and "signal_generated" not in rp["tags"]
+    assert "30" in res["narrative"]
+    ok = decide(s1, inputs, deep_merge(NO_TREND_RULE, {"min_stop_cost_mult": 3.0}))
+    assert ok["side"] == "BUY" and "stop_inside_costs" not in ok["risk_parameters"]["tags"]
 
 
 def test_flat_quiet_market_gives_no_trade() -> None:

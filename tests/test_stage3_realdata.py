@@ -16,11 +16,16 @@ from aione.stage3.trade_store import DiskTradeStore, restore_manager, save_manag
 pytestmark = pytest.mark.slow
 N_BARS = 6000
 EVERY = 97  # рішення кожні ~1.5 години, чергуючи BUY і SELL
+HTF_BARS = 14 * 15  # 1m барів на ATR бази
 
 
 def synthetic_decision(bars: BarArrays, i: int, k: int) -> dict[str, Any]:
-    """Рішення «Stage2» на закритті бару i: ціль 3 ATR, стоп 1 ATR (ATR — середній діапазон 14 барів)."""
-    atr = float((bars.high[i - 13 : i + 1] - bars.low[i - 13 : i + 1]).mean())
+    """Рішення «Stage2» на закритті бару i: ціль 3 ATR, стоп 1 ATR (ATR — середній діапазон 14
+    блоків по 15 барів, як база TP/SL Stage2: стоп на 1m ATR лежав би всередині комісій)."""
+    lo = i + 1 - HTF_BARS
+    highs = bars.high[lo : i + 1].reshape(14, 15).max(axis=1)
+    lows = bars.low[lo : i + 1].reshape(14, 15).min(axis=1)
+    atr = float((highs - lows).mean())
     price = float(bars.close[i])
     buy = k % 2 == 0
     return {
@@ -45,7 +50,7 @@ def replay(tm: TradeManager, bars: BarArrays, start: int, stop: int) -> None:
         tm.on_bar("SOLUSDT", bars.bar(i))
         if i % 60 == 0:
             tm.refresh(int(bars.open_time[i]))
-        if i >= 14 and i % EVERY == 0:
+        if i >= HTF_BARS and i % EVERY == 0:
             tm.on_decision(synthetic_decision(bars, i, i // EVERY))
 
 

@@ -171,6 +171,39 @@ def test_breakeven_then_trailing_never_widens() -> None:
     assert trade.r_multiple() > 1.0
 
 
+def test_breakeven_covering_fees_sits_above_entry_by_round_trip() -> None:
+    params = deep_merge(STAGE3_TRADE_PARAMS, {"breakeven_cover_fees": True, "trail_after_atr": 0})
+    tm = TradeManager(params)
+    opened_buy(tm)
+    tm.on_price("SOLUSDT", 100.9, T0 + 2, high=101.2, low=100.5)
+    fee = STAGE3_TRADE_PARAMS["fee_rate"]
+    trade = tm.get("SOLUSDT", "BUY")
+    assert trade is not None and trade.sl == pytest.approx(round(100.0 * (1 + fee) / (1 - fee), 2))
+    # Вихід на цьому стопі — нуль після комісій з точністю до тіку (0.01 %), а на вході був би мінус.
+    events = tm.on_price("SOLUSDT", 100.0, T0 + 3, high=100.5, low=99.9)
+    closed = events[0].trade
+    assert closed.close_reason == "sl_hit" and abs(closed.pnl_pct()) < 0.01
+    assert closed.pnl_pct(100.0) < -0.05
+
+
+def test_breakeven_covering_fees_falls_back_to_entry_when_move_is_smaller_than_fees() -> None:
+    rule = BreakEvenRule(after_atr=0.0005, cover_fees=True)
+    tm = TradeManager(stop_rules=(rule,))
+    opened_buy(tm)
+    tm.on_price("SOLUSDT", 100.05, T0 + 2, high=100.06, low=100.0)  # +0.06 < комісії 0.08
+    trade = tm.get("SOLUSDT", "BUY")
+    assert trade is not None and trade.sl == 100.0
+
+
+def test_stop_inside_round_trip_costs_is_not_a_trade() -> None:
+    tm = TradeManager()
+    # 0.2 % стопу < 3 × 0.08 % комісії кола: угоди немає.
+    assert tm.on_decision(decision(entry=100.0, sl=99.8, tp=100.6)) is None
+    assert tm.on_decision(decision(entry=100.0, sl=99.7, tp=101.0)) is not None
+    loose = TradeManager(deep_merge(STAGE3_TRADE_PARAMS, {"min_stop_cost_mult": 0}))
+    assert loose.on_decision(decision(entry=100.0, sl=99.8, tp=100.6)) is not None
+
+
 def test_stop_rules_are_configurable() -> None:
     params = deep_merge(STAGE3_TRADE_PARAMS, {"breakeven_after_atr": 0, "trail_after_atr": 0})
     tm = TradeManager(params)
@@ -236,11 +269,21 @@ def test_opposite_signal_exits_early_and_opens_other_side() -> None:
 
 
 def test_scenario_flip_exits_early_and_low_conf_opposite_does_not() -> None:
-    tm = TradeManager()
+    tm = TradeManager(deep_merge(STAGE3_TRADE_PARAMS, {"exit_on_scenario_flip": True}))
     opened_buy(tm)
     tm.on_decision(decision(rec="STRONG_SELL", conf=0.5, tp=97.0, sl=101.0, scenario="RANGE_BOUND"))
     assert tm.open_trades() and tm.last_events == []
     tm.on_decision(decision(rec="HOLD", scenario="BEARISH_REVERSAL", ts=T0 + MIN))
+    assert tm.last_events[0].trade.close_reason == "early_exit"
+
+
+def test_scenario_flip_alone_keeps_trade_by_default_but_passing_opposite_signal_exits() -> None:
+    # Типово мітка сценарію 1m алерту не закриває угоду: план міряється старшим ТФ.
+    tm = TradeManager()
+    opened_buy(tm)
+    tm.on_decision(decision(rec="HOLD", scenario="BEARISH_REVERSAL", ts=T0 + MIN))
+    assert tm.open_trades() and tm.last_events == []
+    tm.on_decision(decision(rec="STRONG_SELL", conf=0.9, tp=97.0, sl=101.0, ts=T0 + 2 * MIN))
     assert tm.last_events[0].trade.close_reason == "early_exit"
 
 

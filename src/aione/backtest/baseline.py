@@ -5,9 +5,13 @@
   самі (BUY/SELL), переставлені seeded-генератором, тож розподіл сторін однаковий;
 - момент входу — випадковий (без повторів) закритий бар прогону, після прогріву
   (`warmup` барів символу, щоб ATR був зрілим) і не останній бар символу;
-- план: entry = close бару рішення, TP = entry ± `tp_mult`·ATR, SL = entry ∓ `sl_mult`·ATR
-  (множники Stage2, ATR — той самий Wilder ATR(`atr_period`) Stage1 у batch-формі, що доведено
-  дорівнює інкрементній), прив'язка до тіку як у Stage2 (`finalize_targets`), без рівнів;
+- план: entry = close бару рішення, TP = entry ± `tp_mult`·база, SL = entry ∓ `sl_mult`·база
+  (множники Stage2; база — та сама, що в Stage2: `volatility_basis` з ATR(1m) — Wilder
+  ATR(`atr_period`) Stage1 у batch-формі, що доведено дорівнює інкрементній, — і ATR старшого ТФ
+  з вікна `context_bars` 1m барів до бару рішення), прив'язка до тіку як у Stage2
+  (`finalize_targets`), без рівнів;
+- ті самі правила витрат Stage2 (`cost_verdict`): вхід, план якого Stage2 не пропустив би
+  (стоп усередині комісій, чистий R/R нижче мінімуму), замінюється наступним випадковим;
 - виконання — свіжий `TradeManager` з параметрами Stage3 над тими самими барами у тому самому
   порядку: вхід на наступному оновленні, TP/SL за high/low, беззбиток, трейлінг, часова зупинка.
   Рішення подається після бару рішення (як у ядрі: спершу угоди бачать бар, потім Stage2).
@@ -25,7 +29,8 @@ from aione.config.config import STAGE2_STATUS
 from aione.data.bars import BarArrays
 from aione.exchange.replay import iter_replay, load_series
 from aione.indicators import atr as batch_atr
-from aione.stage2.risk import finalize_targets
+from aione.stage2.risk import cost_verdict, finalize_targets
+from aione.stage2.volatility import htf_atr, volatility_basis
 from aione.stage3.trade_manager import TradeManager
 from aione.stage3.trade_model import EVENT_CLOSED, EVENT_PENDING
 from aione.utils.utils import get_tick_size
@@ -77,17 +82,29 @@ def random_decisions(
     pool_sym = np.concatenate(owners)
     rng = np.random.default_rng(seed)
     count = min(len(sides), pool_idx.shape[0])
-    picks = np.sort(rng.choice(pool_idx.shape[0], size=count, replace=False))
+    order = rng.permutation(pool_idx.shape[0])  # кандидати у випадковому порядку; беруться перші придатні
     shuffled = [str(s) for s in rng.permutation(np.asarray(list(sides), dtype=object))[:count]]
     tp_mult, sl_mult = float(p2["tp_mult"]), float(p2["sl_mult"])
+    htf_minutes, htf_period = int(p2["atr_basis_minutes"]), int(p2["atr_basis_period"])
+    floor, fee_rate = float(p2["atr_basis_floor_1m"]), float(p2["fee_rate"])
+    min_stop, min_rr = float(p2["min_stop_cost_mult"]), float(p2["min_risk_reward"])
+    window = int(p2["context_bars"])
     out: list[dict[str, Any]] = []
-    for pick, side in zip(picks.tolist(), shuffled, strict=True):
+    for pick in order.tolist():
+        if len(out) == count:
+            break
+        side = shuffled[len(out)]
         name = names[int(pool_sym[pick])]
         i = int(pool_idx[pick])
         bars = series[name]
         lo, _ = _window(bars, spec)
         entry = float(bars.close[lo + i])
-        atr_v = float(atrs[name][i])
+        atr_1m = float(atrs[name][i])
+        ctx_bars = bars.slice(max(lo, lo + i + 1 - window), lo + i + 1)
+        atr_htf = htf_atr(ctx_bars, htf_minutes, htf_period) if htf_minutes > 1 else float("nan")
+        atr_v = volatility_basis(atr_1m, atr_htf, floor)
+        if not atr_v > 0:
+            continue
         sign = 1.0 if side == "BUY" else -1.0
         tick = get_tick_size(name, entry)
         plan = finalize_targets(
@@ -97,6 +114,8 @@ def random_decisions(
             entry - sign * sl_mult * atr_v,
             tick,
         )
+        if cost_verdict(plan, fee_rate, min_stop, min_rr) is not None:
+            continue
         out.append(
             {
                 "symbol": name,

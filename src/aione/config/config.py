@@ -275,6 +275,9 @@ VWAP_DEVIATION_BY_CLASS: Final = MappingProxyType(
 )
 
 # ── Stage2 (QDE) ──
+# Комісія taker USDT-M за сторону: спільна для плану Stage2 (R/R після витрат) і PnL Stage3.
+FEE_RATE_TAKER: Final[float] = 0.0004
+
 STAGE2_CONFIG: Final = MappingProxyType(
     {
         "switches": MappingProxyType(
@@ -333,6 +336,15 @@ STAGE2_CONFIG: Final = MappingProxyType(
         "score_entry": 0.20,  # |скор| для BUY_IN_DIPS/SELL_ON_RALLIES
         "min_confidence_entry": 0.55,  # нижче — WAIT_FOR_CONFIRMATION навіть при скорі
         "entry_zone_atr": 0.25,  # ширина зони входу від ціни в бік відкату
+        # Витрати й база волатильності TP/SL (бриф J: на 1m ATR комісія кола ≈ 1R, стоп у шумі).
+        # tp_mult/sl_mult/sl_max_atr/entry_zone_atr множать базу = max(k·ATR1m, ATR старшого ТФ).
+        "atr_basis_minutes": 15,  # старший ТФ з вікна 1m; 0 — база лише k·ATR(1m), як у seed
+        "atr_basis_period": 14,  # завершених барів старшого ТФ у середньому true range
+        "atr_basis_floor_1m": 1.0,  # k: база не тісніша за k·ATR(1m)
+        "fee_rate": FEE_RATE_TAKER,  # за сторону; R/R рахується після комісії кола
+        "min_stop_cost_mult": 3.0,  # стоп тісніший за 3 комісії кола — не угода (WAIT)
+        "htf_trend_bars": 720,  # тренд старшого ТФ: рух за 12 год вікна 1m
+        "htf_trend_min": 0.5,  # угода лише за ним: рух у бік угоди ≥ 0.5 ATR_htf·√m; < 0 — вимкнено
         # Частини композитної впевненості: згода факторів, сила скору, ясність сценарію, повнота даних.
         "confidence_weights": MappingProxyType(
             {"agreement": 0.35, "conviction": 0.25, "clarity": 0.25, "completeness": 0.15}
@@ -443,10 +455,16 @@ STAGE3_TRADE_PARAMS: Final = MappingProxyType(
         "trail_after_atr": 2.0,  # (SPEC) трейлінг після +2 ATR
         "trail_atr_mult": 1.0,  # відстань трейлінгу, k × ATR
         "max_holding_sec": 4 * 3600,  # часова зупинка: 4 год для 1m сигналів
-        "fee_rate": 0.0004,  # taker USDT-M, за кожну сторону
+        "fee_rate": FEE_RATE_TAKER,  # taker USDT-M, за кожну сторону
         "recent_trades_keep": 200,  # скільки закритих угод зберігається
         "entry_timeout_sec": 300,  # очікуюча угода без ціни довше за це скасовується (план застарів)
-        "exit_on_scenario_flip": True,  # (SPEC) зміна сценарію на протилежний = early_exit
+        # (SPEC) зміна сценарію на протилежний = early_exit; вимкнено (бриф J): план міряється
+        # базою 15m, а мітка сценарію 1m алерту — шум; на першій половині травня 2025 такі виходи
+        # давали в середньому −0.36R. Протилежний сигнал, що проходить поріг, і далі закриває угоду.
+        "exit_on_scenario_flip": False,
+        # True: беззбиток = вхід ± комісія кола; на першій половині травня без помітної різниці.
+        "breakeven_cover_fees": False,
+        "min_stop_cost_mult": 3.0,  # як у Stage2: стоп ближчий за 3 комісії кола — угоди немає
     }
 )
 
@@ -500,6 +518,7 @@ __all__ = [
     "DEFAULT_TIMEFRAME",
     "DEPTH_SEMAPHORE_LIMIT",
     "FAST_SYMBOLS_TTL_AUTO",
+    "FEE_RATE_TAKER",
     "FAST_SYMBOLS_TTL_MANUAL",
     "INTERVAL_TTL_MAP",
     "JSONDict",

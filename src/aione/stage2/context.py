@@ -8,7 +8,11 @@
   up, < −`trend_flat_atr` — down, інакше flat (та сама міра, що й швидкість, на довшому
   відрізку: без ще одного проходу індикатора по вікну);
 - швидкість: (close − close k барів тому) / (ATR·√k), k = `velocity_bars`;
-- розширення ATR: ATR / середній діапазон (high − low) барів хвоста вікна.
+- розширення ATR: ATR / середній діапазон (high − low) барів хвоста вікна;
+- ATR старшого таймфрейму (`atr_basis_minutes`, за `atr_basis_period` завершених барів) —
+  з того самого вікна 1m барів (`aione.stage2.volatility`); база для TP/SL, не для режиму;
+- тренд старшого ТФ: рух за останні `htf_trend_bars` 1m барів (або за все вікно, якщо воно
+  коротше) в ATR_htf·√m, m — скільки барів старшого ТФ у цьому відрізку; NaN без ATR_htf.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from aione.data.bars import BarArrays
 from aione.indicators import atr as atr_batch
 from aione.indicators import rolling_vwap, rsi, volume_zscore
 from aione.stage2.level_manager import LevelSet, build_levels
+from aione.stage2.volatility import htf_atr
 from aione.stage2.volume_profile import VolumeProfile, volume_profile
 
 NAN = float("nan")
@@ -54,6 +59,8 @@ class MarketContext:
     levels: LevelSet
     bars: int
     has_daily: bool
+    atr_htf: float = NAN  # ATR старшого ТФ з вікна 1m (NaN — замало барів або вимкнено)
+    htf_trend: float = NAN  # рух за htf_trend_bars в ATR_htf·√m (див. опис модуля)
 
 
 # ── Допоміжне ──
@@ -96,6 +103,8 @@ def build_context(
     if n == 0:
         raise ValueError("empty 1m window")
     close = bars_1m.close
+    if not all(bool(np.isfinite(col).all()) for col in (bars_1m.high, bars_1m.low, close)):
+        raise ValueError("non-finite prices in 1m window")  # зіпсоване вікно: рішення не приймається
     price = _finite(stats.get("price"))
     if not price > 0:
         price = float(close[-1])
@@ -155,6 +164,14 @@ def build_context(
         max_levels=int(params.get("max_levels", 12)),
         extra_macro=extra_macro,
     )
+    htf_minutes = int(params.get("atr_basis_minutes", 0))
+    atr_htf = (
+        htf_atr(bars_1m, htf_minutes, int(params.get("atr_basis_period", 14))) if htf_minutes > 1 else NAN
+    )
+    k_htf = min(int(params.get("htf_trend_bars", 720)), n - 1)
+    htf_trend = NAN
+    if atr_htf > 0 and k_htf > 0:
+        htf_trend = (price - float(close[-1 - k_htf])) / (atr_htf * math.sqrt(max(k_htf / htf_minutes, 1.0)))
     return MarketContext(
         price=price,
         open=float(bars_1m.open[-1]),
@@ -176,6 +193,8 @@ def build_context(
         levels=levels,
         bars=n,
         has_daily=bars_1d is not None and len(bars_1d) > 0,
+        atr_htf=atr_htf,
+        htf_trend=htf_trend,
     )
 
 

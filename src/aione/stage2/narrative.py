@@ -118,7 +118,8 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
         "plan": "{rec}: вхід {lo}–{hi}, TP {tp}, SL {sl}, R/R {rr}, впевненість {c}",
         "no_trade": "{rec}: угоди немає",
         "short_plan": "{rec}: TP {tp}, SL {sl}",
-        "rr_low": "R/R {rr} нижче {m}",
+        "rr_low": "R/R після комісій {rr} нижче {m}",
+        "stop_costs": "стоп {sl} ближчий до входу, ніж {k}× комісії кола",
         "conf": "впевненість {c}",
         "inval_buy": "Ідею скасує закриття нижче {sl}",
         "inval_sell": "Ідею скасує закриття вище {sl}",
@@ -142,7 +143,8 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
         "plan": "{rec}: entry {lo}–{hi}, TP {tp}, SL {sl}, R/R {rr}, confidence {c}",
         "no_trade": "{rec}: no trade",
         "short_plan": "{rec}: TP {tp}, SL {sl}",
-        "rr_low": "R/R {rr} below {m}",
+        "rr_low": "R/R after fees {rr} below {m}",
+        "stop_costs": "stop {sl} is closer to entry than {k}× the round-trip fees",
         "conf": "confidence {c}",
         "inval_buy": "A close below {sl} invalidates the idea",
         "inval_sell": "A close above {sl} invalidates the idea",
@@ -191,8 +193,13 @@ def _plan_part(rec: Mapping[str, Any], tick: float, t: Mapping[str, str], rec_la
             c=conf,
         )
     text = t["no_trade"].format(rec=rec_label)
-    if "rr_below_min" in rp.get("tags", ()) and rp.get("rr") is not None:
-        text += " (" + t["rr_low"].format(rr=f"{rp['rr']:.2f}", m=f"{rp['min_risk_reward']:.2f}") + ")"
+    tags = rp.get("tags", ())
+    rr_shown = rp.get("rr_net") if rp.get("rr_net") is not None else rp.get("rr")
+    k = rp.get("min_stop_cost_mult")
+    if "stop_inside_costs" in tags and rp.get("sl") is not None and isinstance(k, int | float):
+        text += " (" + t["stop_costs"].format(sl=format_price(rp["sl"], tick), k=f"{k:g}") + ")"
+    elif "rr_below_min" in tags and rr_shown is not None:
+        text += " (" + t["rr_low"].format(rr=f"{rr_shown:.2f}", m=f"{rp['min_risk_reward']:.2f}") + ")"
     else:
         text += " (" + t["conf"].format(c=conf) + ")"
     return text

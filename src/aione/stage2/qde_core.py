@@ -4,6 +4,15 @@
 самих барах рішення однакові. Жодного I/O, годинника чи журналу — лише запис результату.
 Некоректний або недостатній вхід дає запис зі статусом skipped/error і `reason`.
 Для статусу, відмінного від completed, `recommendation` і `side` — None.
+
+TP/SL міряються в базі волатильності (`aione.stage2.volatility.volatility_basis`:
+max(k·ATR(1m), ATR старшого ТФ)), а не в ATR(1m); `risk_parameters.atr` — саме ця база (нею ж
+Stage3 міряє беззбиток і трейлінг), ATR(1m) і ATR старшого ТФ лежать поруч (`atr_1m`, `atr_htf`).
+Угода за сценарієм руху (`TREND_SCENARIOS`) — лише за трендом старшого ТФ (`htf_trend_min`),
+інакше WAIT_FOR_CONFIRMATION з тегом `against_htf_trend`.
+Після плану — перевірка витрат (`aione.stage2.risk.cost_verdict`): стоп усередині комісій дає
+WAIT_FOR_CONFIRMATION з тегом `stop_inside_costs`; чистий R/R нижче мінімуму — WAIT, якщо він
+не менший за половину мінімуму, інакше AVOID (тег `rr_below_min`).
 """
 
 from __future__ import annotations
@@ -26,12 +35,24 @@ from aione.stage2.anomaly import detect_anomalies
 from aione.stage2.context import MarketContext, build_context
 from aione.stage2.inputs import OrderBookDepth, Stage2Inputs
 from aione.stage2.narrative import build_narrative
-from aione.stage2.risk import TradePlan, plan_trade, risk_class
+from aione.stage2.risk import (
+    TAG_RR_BELOW_MIN,
+    TAG_STOP_INSIDE_COSTS,
+    TradePlan,
+    cost_verdict,
+    net_rr,
+    plan_trade,
+    risk_class,
+)
 from aione.stage2.scenario import classify_scenario, recommend
 from aione.stage2.scoring import composite_confidence, composite_score, factor_agreement, factor_scores
+from aione.stage2.volatility import volatility_basis
 from aione.utils.utils import deep_merge, get_tick_size, normalize_trigger_name, round_to_tick, tick_decimals
 
-TAG_RR_BELOW_MIN = "rr_below_min"
+TAG_AGAINST_HTF_TREND = "against_htf_trend"
+# Сценарії, що йдуть за рухом (пробій, контроль): їм потрібен тренд старшого ТФ. Розворот
+# (BEARISH_REVERSAL) за визначенням проти попереднього руху, тож фільтр тренду його не стосується.
+TREND_SCENARIOS = frozenset({"BULLISH_BREAKOUT", "BULLISH_CONTROL", "BEARISH_CONTROL"})
 
 
 # ── Допоміжне ──
@@ -86,6 +107,7 @@ def empty_result(
             "vwap": None,
             "volatility_regime": None,
             "trend": None,
+            "htf_trend": None,
             "nearest_support": None,
             "nearest_resistance": None,
             "band_pct": None,
@@ -110,7 +132,10 @@ def empty_result(
             "tp": None,
             "sl": None,
             "rr": None,
+            "rr_net": None,
             "atr": None,
+            "atr_1m": None,
+            "atr_htf": None,
             "tp_mult": None,
             "sl_mult": None,
             "tick_size": None,
@@ -133,6 +158,18 @@ def skipped_passthrough(stage1_result: Mapping[str, Any], reason: str) -> dict[s
 
 
 # ── Рішення ──
+def _with_htf_trend(side: str, htf_trend: float, min_trend: float) -> bool:
+    """Угода лише за трендом старшого ТФ: рух у бік угоди ≥ `min_trend` (ATR_htf·√m).
+
+    Невідомий тренд (NaN: коротке вікно) — угоди немає, коли поріг додатний: без старшого ТФ
+    напрям не підтверджено. Від'ємний поріг вимикає правило."""
+    if min_trend < 0:
+        return True
+    if not math.isfinite(htf_trend):
+        return min_trend <= 0
+    return (htf_trend if side == "BUY" else -htf_trend) >= min_trend
+
+
 def _entry_zone(plan: TradePlan, atr: float, zone_atr: float) -> list[float]:
     tick = plan.tick_size
     if plan.side == "BUY":
@@ -161,6 +198,7 @@ def _market_context(ctx: MarketContext, scenario: str, triggers: list[str], tick
         "volatility_regime": ctx.regime,
         "trend": ctx.trend,
         "trend_strength": _num(ctx.trend_strength, 3),
+        "htf_trend": _num(ctx.htf_trend, 3),
         "nearest_support": lv.nearest_support,
         "nearest_resistance": lv.nearest_resistance,
         "band_pct": _num(lv.band_pct, 2),
@@ -263,13 +301,23 @@ def _decide_with_context(
     side: str | None = "BUY" if recommendation in BUY_SET else "SELL" if recommendation in SELL_SET else None
     plan: TradePlan | None = None
     tags: list[str] = []
+    if (
+        side is not None
+        and scen.scenario in TREND_SCENARIOS
+        and not _with_htf_trend(side, ctx.htf_trend, float(cfg["htf_trend_min"]))
+    ):
+        tags.append(TAG_AGAINST_HTF_TREND)
+        recommendation, side = "WAIT_FOR_CONFIRMATION", None
     entry_zone: list[float] | None = None
     rr: float | None = None
+    rr_net: float | None = None
+    basis = volatility_basis(ctx.atr, ctx.atr_htf, float(cfg["atr_basis_floor_1m"]))
+    fee_rate = float(cfg["fee_rate"])
     if side is not None:
         plan = plan_trade(
             "BUY" if side == "BUY" else "SELL",
             ctx.price,
-            ctx.atr,
+            basis,
             supports=ctx.levels.supports(),
             resistances=ctx.levels.resistances(),
             tick=tick,
@@ -280,12 +328,17 @@ def _decide_with_context(
         )
     if plan is not None:
         rr = round(plan.rr, 2)
+        rr_net = round(max(0.0, net_rr(plan, fee_rate)), 2)  # 0: TP не покриває навіть комісій
         tags.extend(plan.tags)
-        entry_zone = _entry_zone(plan, ctx.atr, float(cfg["entry_zone_atr"]))
+        entry_zone = _entry_zone(plan, basis, float(cfg["entry_zone_atr"]))
         min_rr = float(cfg["min_risk_reward"])
-        if rr < min_rr:
-            tags.append(TAG_RR_BELOW_MIN)
-            recommendation = "WAIT_FOR_CONFIRMATION" if rr >= min_rr / 2.0 else "AVOID"
+        verdict = cost_verdict(plan, fee_rate, float(cfg["min_stop_cost_mult"]), min_rr)
+        if verdict == TAG_STOP_INSIDE_COSTS:
+            tags.append(verdict)
+            recommendation, side = "WAIT_FOR_CONFIRMATION", None
+        elif verdict == TAG_RR_BELOW_MIN:
+            tags.append(verdict)
+            recommendation = "WAIT_FOR_CONFIRMATION" if rr_net >= min_rr / 2.0 else "AVOID"
             side = None
         else:
             tags.append(TRADE_TAG_SIGNAL_GENERATED)
@@ -318,7 +371,12 @@ def _decide_with_context(
             "tp": plan.tp if plan else None,
             "sl": plan.sl if plan else None,
             "rr": rr,
-            "atr": _num(ctx.atr, dec + 2),
+            "rr_net": rr_net,
+            "atr": _num(basis, dec + 2),
+            "atr_1m": _num(ctx.atr, dec + 2),
+            "atr_htf": _num(ctx.atr_htf, dec + 2),
+            "atr_basis_minutes": int(cfg["atr_basis_minutes"]),
+            "fee_rate": fee_rate,
             "tp_mult": float(cfg["tp_mult"]),
             "sl_mult": float(cfg["sl_mult"]),
             "tick_size": tick,
@@ -327,6 +385,7 @@ def _decide_with_context(
             "sl_level": plan.sl_level if plan else None,
             "tp_level": plan.tp_level if plan else None,
             "min_risk_reward": float(cfg["min_risk_reward"]),
+            "min_stop_cost_mult": float(cfg["min_stop_cost_mult"]),
         },
         "narrative": "",
         "anomaly_detection": anomalies.as_dict(),
@@ -336,4 +395,12 @@ def _decide_with_context(
     return record
 
 
-__all__ = ["TAG_RR_BELOW_MIN", "decide", "empty_result", "resolve_params", "skipped_passthrough"]
+__all__ = [
+    "TAG_AGAINST_HTF_TREND",
+    "TAG_RR_BELOW_MIN",
+    "TREND_SCENARIOS",
+    "decide",
+    "empty_result",
+    "resolve_params",
+    "skipped_passthrough",
+]

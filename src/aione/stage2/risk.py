@@ -11,6 +11,13 @@
 - якщо TP і SL опинились по хибні боки від entry — вони міняються місцями з тегом
   `tp_sl_swapped_long/short`; далі кожен щонайменше на тік від entry (і SL > 0);
 - R/R = |TP − entry| / |entry − SL|.
+
+Витрати (правила трейдера, `cost_verdict`): комісія кола C = 2·`fee_rate`·entry (taker на
+вході й на виході). Чистий R/R = (|TP − entry| − C) / (|entry − SL| + C) — саме стільки
+отримує угода на TP відносно втрати на SL. Угоди немає, коли:
+- стоп тісніший за `min_stop_cost_mult`·C (тег `stop_inside_costs`): комісія з'їдає помітну
+  частку ризику, а такий стоп стоїть усередині шуму — вибиває випадковим тиком;
+- чистий R/R < `min_risk_reward` (тег `rr_below_min`).
 """
 
 from __future__ import annotations
@@ -27,6 +34,8 @@ Side = Literal["BUY", "SELL"]
 
 TAG_SL_BEYOND_LEVEL = "sl_beyond_level"
 TAG_TP_CAPPED = "tp_capped_by_level"
+TAG_STOP_INSIDE_COSTS = "stop_inside_costs"
+TAG_RR_BELOW_MIN = "rr_below_min"
 
 
 # ── Результат ──
@@ -122,6 +131,31 @@ def plan_trade(
     return TradePlan(side, plan.entry, plan.tp, plan.sl, plan.rr, tick, tuple(tags), sl_level, tp_level)
 
 
+# ── Витрати ──
+def round_trip_cost(entry: float, fee_rate: float) -> float:
+    """Комісія входу й виходу в одиницях ціни (наближено: вихід за ціною входу)."""
+    return 2.0 * max(0.0, fee_rate) * entry
+
+
+def net_rr(plan: TradePlan, fee_rate: float) -> float:
+    """R/R після комісій: (винагорода − C) / (ризик + C); 0, якщо ризику немає."""
+    cost = round_trip_cost(plan.entry, fee_rate)
+    reward, risk = abs(plan.tp - plan.entry), abs(plan.entry - plan.sl)
+    if risk <= 0:
+        return 0.0
+    return (reward - cost) / (risk + cost)
+
+
+def cost_verdict(plan: TradePlan, fee_rate: float, min_stop_cost_mult: float, min_rr: float) -> str | None:
+    """Тег причини, з якої план не є угодою після витрат (див. опис модуля), або None."""
+    cost = round_trip_cost(plan.entry, fee_rate)
+    if abs(plan.entry - plan.sl) < min_stop_cost_mult * cost:
+        return TAG_STOP_INSIDE_COSTS
+    if net_rr(plan, fee_rate) < min_rr:
+        return TAG_RR_BELOW_MIN
+    return None
+
+
 # ── Клас ризику ──
 def risk_class(regime: str, anomaly_flags: Iterable[str], scenario: str) -> str:
     """low | medium | high | extreme: маніпуляція — extreme; висока волатильність або
@@ -137,11 +171,16 @@ def risk_class(regime: str, anomaly_flags: Iterable[str], scenario: str) -> str:
 
 
 __all__ = [
+    "TAG_RR_BELOW_MIN",
     "TAG_SL_BEYOND_LEVEL",
+    "TAG_STOP_INSIDE_COSTS",
     "TAG_TP_CAPPED",
     "Side",
     "TradePlan",
+    "cost_verdict",
     "finalize_targets",
+    "net_rr",
     "plan_trade",
     "risk_class",
+    "round_trip_cost",
 ]

@@ -78,11 +78,21 @@ def passes_gate(result: Mapping[str, Any], params: Mapping[str, Any]) -> bool:
     return confidence is not None and confidence >= confidence_threshold(regime, params)
 
 
+def stop_inside_costs(entry: float, sl: float, params: Mapping[str, Any]) -> bool:
+    """Стоп ближчий до входу, ніж `min_stop_cost_mult` комісій кола (2·`fee_rate`·entry).
+
+    Друга лінія після Stage2 (те саме правило в `aione.stage2.risk.cost_verdict`): Stage3
+    знає свою комісію і не відкриває угоду, яку комісія з'їдає ще до руху ціни."""
+    mult = float(params.get("min_stop_cost_mult") or 0.0)
+    cost = 2.0 * float(params.get("fee_rate") or 0.0) * entry
+    return mult > 0 and abs(entry - sl) < mult * cost
+
+
 def plan_trade(result: Mapping[str, Any], params: Mapping[str, Any]) -> Trade | None:
     """Очікуюча угода з результату Stage2, що пройшов поріг; None, якщо план некоректний.
 
-    План некоректний, коли немає скінченних entry/TP/SL або вони не з того боку
-    (BUY: SL < entry < TP). ATR для адаптації — з `risk_parameters.atr`, інакше з контексту,
+    План некоректний, коли немає скінченних entry/TP/SL, вони не з того боку
+    (BUY: SL < entry < TP) або стоп усередині комісій (`stop_inside_costs`). ATR для адаптації — з `risk_parameters.atr`, інакше з контексту,
     інакше відстань до стопу (1R)."""
     if not passes_gate(result, params):
         return None
@@ -97,6 +107,8 @@ def plan_trade(result: Mapping[str, Any], params: Mapping[str, Any]) -> Trade | 
     if entry is None or tp is None or sl is None or ts is None or not isinstance(symbol, str):
         return None
     if entry <= 0 or (side == "BUY" and not sl < entry < tp) or (side == "SELL" and not tp < entry < sl):
+        return None
+    if stop_inside_costs(entry, sl, params):
         return None
     atr = _num(risk.get("atr")) or _num(context.get("atr")) or abs(entry - sl)
     tick = _num(risk.get("tick_size")) or get_tick_size(symbol, entry)
@@ -196,14 +208,26 @@ def _favourable_atr(trade: Trade) -> float:
 
 @dataclass(frozen=True, slots=True)
 class BreakEvenRule:
-    """Стоп у беззбиток (ціна входу) після руху на `after_atr` ATR."""
+    """Стоп у беззбиток після руху на `after_atr` ATR.
+
+    Беззбиток — після комісій, якщо `cover_fees`: ціна, на якій чистий PnL (з `fee_rate` угоди
+    на вході й виході) дорівнює нулю, бо стоп рівно на ціні входу закриває угоду в мінус на
+    комісію. Якщо найкраща ціна ще не дійшла до цієї ціни, стоп стає на вхід."""
 
     after_atr: float
+    cover_fees: bool = False
 
     def propose(self, trade: Trade) -> float | None:
         if self.after_atr <= 0 or trade.entry_price is None or _favourable_atr(trade) < self.after_atr:
             return None
-        return trade.entry_price
+        if not self.cover_fees or trade.best_price is None:
+            return trade.entry_price
+        # Нуль чистого PnL: (стоп − вхід)·напрям = fee·(вхід + стоп) → стоп = вхід·(1 ± fee)/(1 ∓ fee).
+        fee = min(max(0.0, trade.fee_rate), 0.5)
+        level = trade.entry_price * (1.0 + trade.direction * fee) / (1.0 - trade.direction * fee)
+        if trade.direction * (trade.best_price - level) <= 0:
+            return trade.entry_price
+        return level
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,7 +248,9 @@ class TrailingRule:
 def default_stop_rules(params: Mapping[str, Any]) -> tuple[StopRule, ...]:
     """Правила з параметрів: беззбиток і трейлінг (0 у параметрі вимикає правило)."""
     return (
-        BreakEvenRule(float(params.get("breakeven_after_atr") or 0.0)),
+        BreakEvenRule(
+            float(params.get("breakeven_after_atr") or 0.0), bool(params.get("breakeven_cover_fees", False))
+        ),
         TrailingRule(float(params.get("trail_after_atr") or 0.0), float(params.get("trail_atr_mult") or 0.0)),
     )
 
@@ -262,6 +288,7 @@ __all__ = [
     "passes_gate",
     "plan_trade",
     "side_of",
+    "stop_inside_costs",
     "tightened_stop",
     "time_exit_due",
     "track_extremes",

@@ -1,0 +1,71 @@
+"""Волатильність для TP/SL: ATR старшого таймфрейму, зібраного з вікна 1m барів (чиста логіка).
+
+Навіщо: ATR(1m) — близько 0.1 % ціни, а комісія кола (вхід + вихід) — 0.08 %; план з
+SL = 1×ATR(1m) платить комісією майже весь ризик і стоїть усередині шуму хвилинних барів.
+Тому ціль і стоп міряються в одиницях «бази волатильності»:
+- бари старшого таймфрейму (`minutes` хвилин) збираються з 1m барів за сіткою open_time
+  (кошик = open_time // (minutes·60 000)); неповний ОСТАННІЙ кошик відкидається — його
+  діапазон ще недобудований і занижує ATR; неповні кошики всередині вікна (пропуски даних)
+  лишаються такими, як є;
+- ATR старшого таймфрейму = просте середнє true range останніх `period` завершених барів
+  (TR = max(high, prev_close) − min(low, prev_close)); потрібно `period` + 1 бар, інакше NaN —
+  на вікні в 720 хвилин середнє стабільніше за згладжування Вайлдера, якому бракує розгону;
+- база = max(`floor_mult`·ATR(1m), ATR старшого ТФ); без ATR старшого ТФ — `floor_mult`·ATR(1m)
+  (як і раніше, план не зникає через короткий прогрів).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from aione.data.bars import BarArrays
+
+NAN = float("nan")
+_MINUTE_MS = 60_000
+
+
+# ── Старший таймфрейм ──
+def htf_true_ranges(bars: BarArrays, minutes: int) -> np.ndarray:
+    """True range завершених барів `minutes`-хвилинного таймфрейму з вікна 1m барів."""
+    n = len(bars)
+    if n == 0 or minutes < 1:
+        return np.empty(0, dtype=np.float64)
+    span = minutes * _MINUTE_MS
+    bucket = np.asarray(bars.open_time, dtype=np.int64) // span
+    starts = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])
+    # Останній кошик завершений, лише якщо його останній 1m бар — останній бар кошика.
+    last_open = int(bars.open_time[-1])
+    if last_open + _MINUTE_MS < (int(bucket[-1]) + 1) * span:
+        starts_done, end = starts[:-1], int(starts[-1])
+    else:
+        starts_done, end = starts, n
+    if starts_done.size == 0:
+        return np.empty(0, dtype=np.float64)
+    high = np.maximum.reduceat(np.asarray(bars.high[:end], dtype=np.float64), starts_done)
+    low = np.minimum.reduceat(np.asarray(bars.low[:end], dtype=np.float64), starts_done)
+    ends = np.r_[starts_done[1:], end] - 1
+    close = np.asarray(bars.close, dtype=np.float64)[ends]
+    prev = np.r_[NAN, close[:-1]]
+    tr = np.fmax(high, prev) - np.fmin(low, prev)  # fmax/fmin: перший бар без prev — просто high − low
+    return tr
+
+
+def htf_atr(bars: BarArrays, minutes: int, period: int) -> float:
+    """Середній true range останніх `period` завершених барів старшого ТФ; NaN, якщо їх замало."""
+    tr = htf_true_ranges(bars, minutes)
+    if period < 1 or tr.size < period + 1:
+        return NAN
+    value = float(np.mean(tr[-period:]))
+    return value if math.isfinite(value) and value > 0 else NAN
+
+
+def volatility_basis(atr_1m: float, atr_htf: float, floor_mult: float) -> float:
+    """База для TP/SL: max(`floor_mult`·ATR(1m), ATR старшого ТФ); NaN-складові ігноруються."""
+    floor = floor_mult * atr_1m if math.isfinite(atr_1m) and atr_1m > 0 else NAN
+    candidates = [x for x in (floor, atr_htf) if math.isfinite(x) and x > 0]
+    return max(candidates) if candidates else NAN
+
+
+__all__ = ["htf_atr", "htf_true_ranges", "volatility_basis"]
