@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from aione.app.pipeline import PipelineCore
+from aione.app.screening_producer import ScreeningProducer
 from aione.data.bars import Bar, BarEvent
 from aione.data.unified_store import UnifiedDataStore
+from aione.data.ws_worker import StateBus, StatePublisher
 from aione.exchange.replay import iter_replay
 from aione.stage1.asset_monitoring import AssetMonitor
+from aione.stage2.processor import Stage2Processor
 from aione.stage3.asset_state import AssetStateAggregator
 from aione.stage3.trade_manager import TradeManager
 
@@ -102,3 +107,37 @@ def test_bad_bar_is_rejected_and_stops_nowhere(data_1m: Path) -> None:
     for ev in events[100:]:
         assert core.on_bar(ev).accepted
     assert core.counters["rejected"] == 2
+
+
+class _RecordingProcessor(Stage2Processor):
+    """Справжній процесор, що запам'ятовує свої рішення."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.decisions: list[dict[str, Any]] = []
+
+    async def process(self, stage1_result: Any, inputs: Any = None) -> dict[str, Any]:
+        result = await super().process(stage1_result, inputs)
+        self.decisions.append(result)
+        return result
+
+
+async def test_live_driver_with_async_stage2_matches_backtest(data_1m: Path) -> None:
+    reference = _make_core()
+    backtest = []
+    for ev in _replay(data_1m):
+        step = reference.on_bar(ev)
+        if step.alert is not None:
+            result = reference.decide(step.alert)
+            reference.on_stage2(result)
+            backtest.append(result)
+    core = _make_core()
+    processor = _RecordingProcessor(core.store)
+    producer = ScreeningProducer(core, processor, StatePublisher(bus=StateBus()))
+    for ev in _with_intrabar(_replay(data_1m)):
+        producer.on_bar(ev)
+        await asyncio.sleep(0)  # Stage2 у фоні, як наживо: рішення може прийти після наступних барів
+    await producer.drain()
+    assert backtest
+    # повні записи: рівні, TP/SL, впевненість, пояснення — не лише рекомендація
+    assert processor.decisions == backtest

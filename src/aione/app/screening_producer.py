@@ -19,6 +19,7 @@ from aione.data.bars import BarEvent
 from aione.data.ws_worker import StatePublisher
 from aione.logging_setup import get_logger, log_ctx
 from aione.metrics import MetricsCollector
+from aione.stage2.inputs import Stage2Inputs
 from aione.stage2.processor import Stage2Processor
 from aione.stage3.trade_store import TradeStore, save_manager
 from aione.ui.publish_full_state import publish_full_state
@@ -99,14 +100,16 @@ class ScreeningProducer:
             self._recv_pending.append(event.recv_ts)
         if step.alert is not None:
             self.counters["alerts"] += 1
-            task = asyncio.create_task(self._stage2(step.alert), name=f"stage2-{event.symbol}")
+            # вхід Stage2 знімається з ядра зараз, синхронно: ті самі бари, що бачить бектест
+            inputs = self.core.stage2_inputs(step.alert)
+            task = asyncio.create_task(self._stage2(step.alert, inputs), name=f"stage2-{event.symbol}")
             self._stage2_tasks.add(task)
             task.add_done_callback(self._stage2_tasks.discard)
         self._changed.set()
 
-    async def _stage2(self, alert: dict[str, Any]) -> None:
+    async def _stage2(self, alert: dict[str, Any], inputs: Stage2Inputs | None) -> None:
         started = time.perf_counter()
-        result = await self.processor.process(alert)  # процесор не кидає винятків назовні
+        result = await self.processor.process(alert, inputs)  # процесор не кидає винятків назовні
         if self.metrics is not None:
             self.metrics.observe_stage2_cycle(time.perf_counter() - started)
             self.metrics.count_signal(str(result.get("recommendation")))

@@ -141,8 +141,13 @@ class Stage2Processor:
         )
 
     # ── Рішення ──
-    async def process(self, stage1_result: Mapping[str, Any]) -> dict[str, Any]:
-        """Рішення Stage2; помилки й нестача даних — у статусі та `reason`, не винятком."""
+    async def process(
+        self, stage1_result: Mapping[str, Any], inputs: Stage2Inputs | None = None
+    ) -> dict[str, Any]:
+        """Рішення Stage2; помилки й нестача даних — у статусі та `reason`, не винятком.
+
+        `inputs` — уже зібраний вхід (живий драйвер знімає його з ядра в момент алерту, тож
+        рішення бачить ті самі бари, що й бектест); без нього вхід збирається тут."""
         if not isinstance(stage1_result, Mapping):
             return self._count(empty_result("", None, STAGE2_STATUS["ERROR"], "invalid_stage1_result"))
         symbol = stage1_result.get("symbol")
@@ -158,7 +163,8 @@ class Stage2Processor:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
             try:
-                inputs = await self.gather_inputs(symbol, timestamp)
+                if inputs is None:
+                    inputs = await self.gather_inputs(symbol, timestamp)
                 if inputs is None:
                     return self._count(
                         empty_result(symbol, timestamp, STAGE2_STATUS["SKIPPED"], "no_data", None)
