@@ -304,7 +304,9 @@ def run(
 
 @app.command("demo")
 def demo(
-    speed: float = typer.Option(120.0, "--speed", help="Швидкість віртуального годинника (x1 … x1000)."),
+    speed: float = typer.Option(
+        cfg.DEMO_SPEED, "--speed", help="Швидкість віртуального годинника (x1 … x1000)."
+    ),
     data: Path = typer.Option(None, "--data", help="Каталог записаних барів (типово вбудований зразок)."),
     redis: str = typer.Option(None, "--redis", help="URL Redis: кеш, стан угод і публікація."),
     no_ui: bool = typer.Option(False, "--no-ui", help="Без термінальної таблиці (headless)."),

@@ -9,12 +9,11 @@ from importlib.resources import files
 from pathlib import Path
 
 from aione.app.main import RunOptions, RunReport, run_pipeline
-from aione.config.config import PREFILTER_BASE_PARAMS
+from aione.config.config import DEMO_SPEED, PREFILTER_BASE_PARAMS
 from aione.exchange.simulator import BinanceSimulator
 from aione.logging_setup import get_logger, log_ctx
 
 logger = get_logger(__name__)
-DEMO_SPEED = 120.0  # дві хвилини ринку за секунду: сигнали й угоди з'являються в першу хвилину
 # У демо лише шість символів: фільтр |зміни за 24 год| вимкнено (SPEC дозволяє), щоб тихий, але
 # ліквідний символ зразка теж був під наглядом.
 DEMO_PREFILTER_PARAMS = PREFILTER_BASE_PARAMS.model_copy(update={"use_price_change": False})

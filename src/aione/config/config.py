@@ -477,6 +477,11 @@ USER_SETTINGS_DEFAULT: Final = MappingProxyType(
     }
 )
 
+# ── Демо ──
+# 5 хвилин ринку за секунду: на 6 символах зразка перші сигнали й угоди — за перші пів хвилини;
+# 7 діб зразка вистачає приблизно на 30 хвилин показу.
+DEMO_SPEED: Final[float] = 300.0
+
 # ── Публікація ──
 STATE_SCHEMA_VERSION: Final[int] = 1
 PUBLISH_MIN_INTERVAL_MS: Final[int] = 250  # не частіше: браузер і термінал більше не покажуть
@@ -516,6 +521,7 @@ __all__ = [
     "BUY_SET",
     "DEFAULT_LOOKBACK",
     "DEFAULT_TIMEFRAME",
+    "DEMO_SPEED",
     "DEPTH_SEMAPHORE_LIMIT",
     "FAST_SYMBOLS_TTL_AUTO",
     "FEE_RATE_TAKER",
