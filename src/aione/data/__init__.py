@@ -1,1 +1,3 @@
-"""Пакет aione.data."""
+"""Ринкові дані: бар, `UnifiedDataStore` (RAM ⇄ Redis ⇄ диск), ключі Redis, кодек стану."""
+
+__all__: list[str] = []

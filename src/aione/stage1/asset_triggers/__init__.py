@@ -7,3 +7,5 @@
 3. перемикач `tag` у `STAGE2_CONFIG['switches']['triggers']` (config).
 Реєстр перевіряє кроки 2 і 3 під час імпорту й падає з `TriggerRegistryError`, якщо чогось бракує.
 """
+
+__all__: list[str] = []
