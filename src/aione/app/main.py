@@ -123,13 +123,21 @@ class _Runtime:
 
 
 async def _check_reachable(rest: BinanceRestClient, url: str) -> None:
+    """Перевіряє зв'язок і звіряє годинник із сервером (`rest.server_now()` далі — час біржі)."""
     try:
-        await rest.server_time()
+        offset_ms = await rest.sync_time()
     except (aiohttp.ClientError, OSError, TimeoutError, ExchangeError) as exc:
         raise BinanceUnreachableError(
             f"cannot reach the exchange at {url} ({type(exc).__name__}: {exc}); "
             "no network? try the offline demo: aione demo"
         ) from None
+    if abs(offset_ms) > 60_000:
+        # Наприклад, `aione simulate` з записаними барами: preload і TTL мають іти за часом біржі.
+        logger.warning(
+            "exchange clock differs from ours by %.0f s; following the exchange clock",
+            offset_ms / 1000,
+            extra=_CTX,
+        )
 
 
 async def _add_symbols(rt: _Runtime, opts: RunOptions, symbols: Sequence[str]) -> None:
@@ -142,7 +150,7 @@ async def _add_symbols(rt: _Runtime, opts: RunOptions, symbols: Sequence[str]) -
             new,
             lookback_1m=opts.lookback_1m,
             daily_days=opts.daily_days,
-            now_ms=opts.clock(),
+            now_ms=rt.rest.server_now(),
             progress=opts.progress,
         )
         for sym, err in report.errors.items():
@@ -259,7 +267,7 @@ async def _choose_symbols(rt: _Runtime, opts: RunOptions) -> list[str]:
         market=opts.market,
         store=rt.store,
         interval_sec=opts.prefilter_interval_sec,
-        clock=opts.clock,
+        clock=rt.rest.server_now,
         on_update=on_update,
     )
     await rt.scheduler.refresh()
