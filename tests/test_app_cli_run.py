@@ -65,3 +65,28 @@ def test_demo_stops_cleanly_on_signal(tmp_path: Path, sig: signal.Signals) -> No
     summary = json.loads(stdout.strip().splitlines()[-1])
     assert summary["failures"] == []
     assert summary["counters"]["bars"] > 0
+
+
+@pytest.mark.slow
+def test_busy_ports_metrics_degrade_web_fails_clearly(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        # зайнятий порт метрик: попередження, демо працює далі
+        ok = subprocess.run(
+            [sys.executable, "-m", "aione", "demo", "--no-ui", "--duration", "3"],
+            cwd=tmp_path, env=_env(AIONE_METRICS_PORT=port), capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert ok.returncode == 0, ok.stderr[-2000:]
+        assert "metrics endpoint disabled" in ok.stderr
+        # зайнятий порт веб-панелі, яку попросили явно: один рядок і код 2
+        bad = subprocess.run(
+            [sys.executable, "-m", "aione", "demo", "--no-ui", "--web", "--duration", "3"],
+            cwd=tmp_path, env=_env(AIONE_WEB_PORT=port), capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert bad.returncode == 2, bad.stderr[-2000:]
+        assert "web dashboard cannot listen" in bad.stderr and "AIONE_WEB_PORT" in bad.stderr
+        assert "Traceback" not in bad.stderr

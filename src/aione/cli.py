@@ -210,7 +210,7 @@ def _run_and_report(
     """Спільне для run/demo: журнал, запуск, зрозуміла помилка недоступності біржі, підсумок."""
     import asyncio
 
-    from aione.app.main import BinanceUnreachableError
+    from aione.app.main import BinanceUnreachableError, StartupError
     from aione.logging_setup import setup_logging
 
     settings = settings_or_exit()
@@ -222,6 +222,9 @@ def _run_and_report(
     except BinanceUnreachableError as exc:
         typer.echo(f"aione: {exc}", err=True)
         raise typer.Exit(code=3) from None
+    except StartupError as exc:
+        typer.echo(f"aione: {exc}", err=True)
+        raise typer.Exit(code=2) from None
     except KeyboardInterrupt:
         raise typer.Exit(code=130) from None
     summary = {

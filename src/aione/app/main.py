@@ -55,7 +55,11 @@ logger = get_logger(__name__)
 _CTX = log_ctx("app")
 
 
-class BinanceUnreachableError(RuntimeError):
+class StartupError(RuntimeError):
+    """Запуск неможливий з причини, яку користувач може виправити (повідомлення каже як)."""
+
+
+class BinanceUnreachableError(StartupError):
     """Біржа (або симулятор) не відповідає на старті: запуск неможливий."""
 
 
@@ -296,12 +300,19 @@ async def run_pipeline(
     try:
         symbols = await _choose_symbols(rt, opts)
         if not symbols:
-            raise BinanceUnreachableError(
-                "no symbol to watch: the prefilter selected none and no --symbols given"
-            )
+            raise StartupError("no symbol to watch: the prefilter selected none and no --symbols given")
         await _add_symbols(rt, opts, symbols)
         if opts.metrics_port:
-            await rt.metrics.start_server(opts.metrics_port, host="127.0.0.1")
+            try:
+                await rt.metrics.start_server(opts.metrics_port, host="127.0.0.1")
+            except OSError as exc:
+                # метрики — не причина зупиняти скринер (наприклад, порт зайнятий другим екземпляром)
+                logger.warning(
+                    "metrics endpoint disabled: port %d unavailable (%s); set AIONE_METRICS_PORT",
+                    opts.metrics_port,
+                    exc.strerror or exc,
+                    extra=_CTX,
+                )
         supervisor.spawn(rt.ws.run(), "ws")
         supervisor.spawn(rt.producer.publish_loop(), "publish")
         supervisor.spawn(_sample_metrics(rt, stop), "metrics-sampler")
@@ -312,7 +323,13 @@ async def run_pipeline(
             from aione.ui.web import StateBusSource, StoreBarsProvider, create_web_app, start_web_server
 
             app = create_web_app(StateBusSource(rt.bus), StoreBarsProvider(rt.store))
-            web_runner = await start_web_server(app, opts.web_host, opts.web_port)
+            try:
+                web_runner = await start_web_server(app, opts.web_host, opts.web_port)
+            except OSError as exc:
+                raise StartupError(
+                    f"web dashboard cannot listen on {opts.web_host}:{opts.web_port} ({exc.strerror or exc}); "
+                    "set AIONE_WEB_PORT to a free port"
+                ) from None
             report.web_url = web_runner.url
             logger.info("web dashboard at %s", web_runner.url, extra=_CTX)
         if opts.ui:
@@ -381,4 +398,11 @@ async def _shutdown(rt: _Runtime, supervisor: TaskSupervisor, web_runner: Any) -
     logger.info("stopped cleanly", extra=_CTX)
 
 
-__all__ = ["BinanceUnreachableError", "RunOptions", "RunReport", "run_pipeline", "wall_clock_ms"]
+__all__ = [
+    "BinanceUnreachableError",
+    "RunOptions",
+    "StartupError",
+    "RunReport",
+    "run_pipeline",
+    "wall_clock_ms",
+]
