@@ -174,6 +174,13 @@ def _limit(symbols: list[str], opts: RunOptions) -> list[str]:
     return symbols[: opts.max_symbols] if opts.max_symbols else symbols
 
 
+def _keep_traded(rt: _Runtime, symbols: list[str]) -> list[str]:
+    """Символ з активною угодою лишається під наглядом, навіть якщо випав з префільтра:
+    інакше угода не отримувала б цін і не закрилася б ні за TP, ні за SL."""
+    traded = [t.symbol for t in rt.core.trades.active_trades() if t.symbol not in symbols]
+    return symbols + list(dict.fromkeys(traded))
+
+
 async def _sample_metrics(rt: _Runtime, stop: asyncio.Event) -> None:
     """Раз на секунду переносить лічильники адаптерів у Prometheus (дельти)."""
     seen = {"reconnects": 0, "http_429": 0, "redis_errors": 0}
@@ -263,7 +270,9 @@ async def _choose_symbols(rt: _Runtime, opts: RunOptions) -> list[str]:
     async def on_update(result: PrefilterResult) -> None:
         _record_prefilter(rt, result)
         if rt.symbols:  # оновлення під час роботи: змінюємо набір під наглядом
-            await _add_symbols(rt, opts, _limit(result.fast_symbols(MANUAL_FAST_SYMBOLS_SEED), opts))
+            await _add_symbols(
+                rt, opts, _keep_traded(rt, _limit(result.fast_symbols(MANUAL_FAST_SYMBOLS_SEED), opts))
+            )
 
     rt.scheduler = PrefilterScheduler(
         rt.rest,
@@ -298,7 +307,7 @@ async def run_pipeline(
     supervisor = TaskSupervisor()
     web_runner: Any = None
     try:
-        symbols = await _choose_symbols(rt, opts)
+        symbols = _keep_traded(rt, await _choose_symbols(rt, opts))
         if not symbols:
             raise StartupError("no symbol to watch: the prefilter selected none and no --symbols given")
         await _add_symbols(rt, opts, symbols)
