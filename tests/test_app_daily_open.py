@@ -76,3 +76,22 @@ def test_core_daily_bars_fall_back_to_store_open_day() -> None:
     assert core.on_bar(BarEvent("XUSDT", "1m", nxt)).accepted
     got = core.daily_bars("XUSDT", 3)
     assert got.high.tolist() == [13.0] and got.close.tolist() == [12.5] and got.volume.tolist() == [105.0]
+
+
+def test_warmup_rebuilds_the_open_day_from_preloaded_1m_bars(data_1m: Path) -> None:
+    """Після preload (лише закриті дні з REST) відкритий день = ресемпл 1m барів від 00:00 UTC —
+    те саме, що має бектест, який ішов з початку дня."""
+    arr = read_bars_parquet(data_1m / "ETHUSDT.parquet").slice(0, 3 * 1440 + 700)
+    store = UnifiedDataStore()
+    assert store.put_bars("ETHUSDT", "1m", arr.slice(len(arr) - 1440)) == 1440
+    live = PipelineCore(store, AssetMonitor(), TradeManager(), records=False)
+    live.warmup("ETHUSDT")
+    backtest = PipelineCore(UnifiedDataStore(), AssetMonitor(), TradeManager(), records=False)
+    for i in range(len(arr)):
+        backtest.on_bar(BarEvent("ETHUSDT", "1m", arr.bar(i)))
+    got = live.daily_bars("ETHUSDT", 3)
+    want = backtest.daily_bars("ETHUSDT", 3)
+    assert int(got.open_time[-1]) == int(want.open_time[-1])
+    for col in ("open", "high", "low", "close"):
+        assert float(getattr(got, col)[-1]) == float(getattr(want, col)[-1]), col
+    assert np.isclose(float(got.volume[-1]), float(want.volume[-1]), rtol=1e-12)

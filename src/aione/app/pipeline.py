@@ -25,7 +25,7 @@ import numpy as np
 
 from aione.config.config import PRELOAD_DAILY_DAYS, STAGE2_CONFIG, UI_LOCALE, USER_SETTINGS_DEFAULT
 from aione.data.bars import Bar, BarArrays, BarEvent
-from aione.data.resample import DailyAggregator
+from aione.data.resample import DAY_MS, DailyAggregator
 from aione.data.unified_store import UnifiedDataStore
 from aione.stage1.asset_monitoring import AssetMonitor
 from aione.stage2.inputs import Stage2Inputs
@@ -94,7 +94,10 @@ class PipelineCore:
 
     # ── Підготовка ──
     def warmup(self, symbol: str) -> None:
-        """Прогріває Stage1 історією зі сховища (після preload) і продовжує денний бар."""
+        """Прогріває Stage1 історією зі сховища (після preload) і відновлює відкритий денний бар.
+
+        REST віддає лише закриті дні, тож поточний день збирається з 1m барів сховища від 00:00 UTC
+        (доба 1m історії це покриває) — так само, як його зібрав би бектест, що йшов з початку дня."""
         bars_1m = self.store.get_bars(symbol, "1m")
         daily = self.store.get_bars(symbol, "1d", include_open=True)
         if len(bars_1m):
@@ -103,6 +106,11 @@ class PipelineCore:
         open_day = self.store.open_bar(symbol, "1d")
         if open_day is not None:
             agg.seed(open_day)
+        elif len(bars_1m) and agg.open_bar() is None:
+            last = int(bars_1m.open_time[-1])
+            start = int(np.searchsorted(bars_1m.open_time, last - last % DAY_MS, side="left"))
+            for i in range(start, len(bars_1m)):
+                agg.push(bars_1m.bar(i))
 
     # ── Подія бару ──
     def on_bar(self, event: BarEvent) -> CoreStep:
