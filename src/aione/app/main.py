@@ -21,7 +21,7 @@ import aiohttp
 
 from aione.app.pipeline import PipelineCore
 from aione.app.preload import preload
-from aione.app.screening_producer import ScreeningProducer, wall_clock_ms
+from aione.app.screening_producer import ScreeningProducer
 from aione.app.tasks import TaskSupervisor
 from aione.config.config import (
     MANUAL_FAST_SYMBOLS_SEED,
@@ -49,7 +49,7 @@ from aione.stage2.processor import Stage2Processor
 from aione.stage3.asset_state import AssetStateAggregator
 from aione.stage3.trade_manager import TradeManager
 from aione.stage3.trade_store import TradeStore, make_trade_store, restore_manager
-from aione.utils.utils import deep_merge
+from aione.utils.utils import deep_merge, wall_clock_ms
 
 logger = get_logger(__name__)
 _CTX = log_ctx("app")

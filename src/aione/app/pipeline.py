@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from aione.config.config import PRELOAD_DAILY_DAYS, STAGE2_CONFIG, UI_LOCALE, USER_SETTINGS_DEFAULT
-from aione.data.bars import Bar, BarArrays, BarEvent
+from aione.data.bars import Bar, BarArrays, BarEvent, copy_upto
 from aione.data.resample import DAY_MS, DailyAggregator
 from aione.data.unified_store import UnifiedDataStore
 from aione.stage1.asset_monitoring import AssetMonitor
@@ -44,12 +44,6 @@ class CoreStep:
     stage1: dict[str, Any] | None = None
     alert: dict[str, Any] | None = None
     trade_events: list[TradeEvent] = field(default_factory=list)
-
-
-def _copy_upto(bars: BarArrays, last_open_time: int) -> BarArrays:
-    """Копія барів з open_time ≤ `last_open_time` (view сховища живе лише до наступного запису)."""
-    stop = int(np.searchsorted(bars.open_time, last_open_time, side="right"))
-    return BarArrays(*(np.array(col[:stop], copy=True) for col in bars))  # type: ignore[arg-type]
 
 
 def _append_bar(bars: BarArrays, bar: Bar) -> BarArrays:
@@ -162,10 +156,10 @@ class PipelineCore:
         bars_1m = self.store.get_bars(symbol, "1m", int(self.stage2_params["context_bars"]))
         if not len(bars_1m):
             return None
-        bars_1m = _copy_upto(bars_1m, ts)
+        bars_1m = copy_upto(bars_1m, ts)
         daily = self.daily_bars(symbol, self.daily_days + 1)
         day_of_alert = ts - ts % 86_400_000
-        bars_1d = _copy_upto(daily, day_of_alert) if len(daily) else None
+        bars_1d = copy_upto(daily, day_of_alert) if len(daily) else None
         return Stage2Inputs(
             bars_1m=bars_1m,
             bars_1d=bars_1d if bars_1d is not None and len(bars_1d) else None,

@@ -23,13 +23,9 @@ from aione.stage2.inputs import Stage2Inputs
 from aione.stage2.processor import Stage2Processor
 from aione.stage3.trade_store import TradeStore, save_manager
 from aione.ui.publish_full_state import publish_full_state
+from aione.utils.utils import wall_clock_ms
 
 logger = get_logger(__name__)
-
-
-def wall_clock_ms() -> int:
-    """Настінний час у мс: час кадрів і свіжість рядків для UI (ядро його не бачить)."""
-    return int(time.time() * 1000)
 
 
 MAX_LATENCY_SAMPLES = 10_000  # скільки отримань бару між двома кадрами зберігаємо для гістограми
@@ -185,4 +181,4 @@ class ScreeningProducer:
         await self._maybe_save_trades(force=True)
 
 
-__all__ = ["ScreeningProducer", "wall_clock_ms"]
+__all__ = ["ScreeningProducer"]

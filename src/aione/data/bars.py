@@ -92,8 +92,22 @@ class BarArrays(NamedTuple):
         )
 
 
+def copy_upto(bars: BarArrays, last_open_time: int | None, n: int | None = None) -> BarArrays:
+    """Копія останніх `n` барів з open_time ≤ `last_open_time` (None — без обрізання).
+
+    Копія, бо view сховища живе лише до наступного запису; обрізання за часом прибирає бари,
+    що прийшли після рішення (без погляду вперед)."""
+    stop = len(bars)
+    if last_open_time is not None and stop:
+        stop = int(np.searchsorted(bars.open_time, last_open_time, side="right"))
+    start = 0 if n is None else max(0, stop - n)
+    return BarArrays(*(np.array(col[start:stop], copy=True) for col in bars))  # type: ignore[arg-type]
+
+
 # ── Читання записаних даних ──
-def derive_quote_volume(high: FloatArray, low: FloatArray, close: FloatArray, volume: FloatArray) -> FloatArray:
+def derive_quote_volume(
+    high: FloatArray, low: FloatArray, close: FloatArray, volume: FloatArray
+) -> FloatArray:
     """ПОХІДНЕ значення: quote volume ≈ volume × (high + low + close) / 3 (записи його не мають)."""
     return np.asarray(volume * (high + low + close) / 3.0, dtype=np.float64)
 
@@ -144,6 +158,7 @@ __all__ = [
     "Bar",
     "BarArrays",
     "BarEvent",
+    "copy_upto",
     "FloatArray",
     "IntArray",
     "derive_quote_volume",

@@ -41,6 +41,7 @@ from aione.exchange.errors import (
 from aione.exchange.models import OrderBook, PremiumIndex, Ticker24h
 from aione.exchange.rate_limit import WeightBudget
 from aione.logging_setup import get_logger, log_ctx
+from aione.utils.utils import wall_clock_ms
 
 logger = get_logger(__name__)
 
@@ -52,11 +53,6 @@ DEFAULT_FAMILY_LIMITS: Mapping[str, int] = {
     "other": 10,  # exchangeInfo, ticker, time, premiumIndex: рідкісні запити
 }
 _MAX_WAIT_SLICE_S = 0.1  # очікування вікна шматками: годинник може бути віртуальним
-
-
-def wall_clock_ms() -> int:
-    """Настінний час у мс епохи."""
-    return int(time.time() * 1000)
 
 
 class BinanceRestClient:
@@ -382,4 +378,4 @@ def _rejected(path: str, status: int, body: bytes) -> RequestRejectedError:
     return RequestRejectedError(path, status, code, message)
 
 
-__all__ = ["DEFAULT_FAMILY_LIMITS", "BinanceRestClient", "wall_clock_ms"]
+__all__ = ["DEFAULT_FAMILY_LIMITS", "BinanceRestClient"]

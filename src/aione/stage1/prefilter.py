@@ -41,6 +41,7 @@ from aione.stage1.prefilter_select import (
     proxy_atr_pct,
     select_symbols,
 )
+from aione.utils.utils import wall_clock_ms
 
 logger = get_logger(__name__)
 _CTX = log_ctx("stage1")
@@ -185,10 +186,6 @@ async def run_prefilter(
 
 
 # ── Періодичне оновлення ──
-def _wall_ms() -> int:
-    return int(time.time() * 1000)
-
-
 class PrefilterScheduler:
     """Оновлює список кожні `interval_sec`; невдале оновлення лишає попередній результат.
 
@@ -204,7 +201,7 @@ class PrefilterScheduler:
         market: str = "um",
         store: FastSymbolsStore | None = None,
         interval_sec: float = PREFILTER_INTERVAL_SEC,
-        clock: Callable[[], int] = _wall_ms,
+        clock: Callable[[], int] = wall_clock_ms,
         manual_symbols: Sequence[str] = MANUAL_FAST_SYMBOLS_SEED,
         on_update: Callable[[PrefilterResult], object] | None = None,
     ) -> None:

@@ -16,8 +16,6 @@ import inspect
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import numpy as np
-
 from aione.config.config import (
     KLINES_SEMAPHORE_LIMIT,
     MAX_PARALLEL_STAGE2,
@@ -30,7 +28,7 @@ from aione.config.config import (
     SymbolInfo,
 )
 from aione.data.bar_validation import bars_to_arrays
-from aione.data.bars import Bar, BarArrays
+from aione.data.bars import Bar, BarArrays, copy_upto
 from aione.logging_setup import get_logger, log_ctx
 from aione.stage2.inputs import Stage2Inputs
 from aione.stage2.qde_core import decide, empty_result, resolve_params, skipped_passthrough
@@ -45,15 +43,6 @@ async def _maybe_await(value: Any) -> Any:
     if inspect.isawaitable(value):
         return await value
     return value
-
-
-def _upto(bars: BarArrays, last_open_time: int | None, n: int | None = None) -> BarArrays:
-    """Останні `n` барів з open_time ≤ `last_open_time` (копія: view сховища живе лише до запису)."""
-    stop = len(bars)
-    if last_open_time is not None and stop:
-        stop = int(np.searchsorted(bars.open_time, last_open_time, side="right"))
-    start = 0 if n is None else max(0, stop - n)
-    return BarArrays(*(np.array(col[start:stop], copy=True) for col in bars))  # type: ignore[arg-type]
 
 
 # ── Процесор ──
@@ -99,7 +88,7 @@ class Stage2Processor:
             return None
         if not isinstance(bars, BarArrays) or len(bars) == 0:
             return None
-        cut = _upto(bars, last_open_time, n)
+        cut = copy_upto(bars, last_open_time, n)
         return cut if len(cut) else None
 
     async def _rest_bars(
@@ -123,7 +112,7 @@ class Stage2Processor:
         if bars_1m is None or len(bars_1m) < int(self.params["min_bars"]):
             fetched = await self._rest_bars(symbol, "1m", n_1m, timestamp)
             if fetched is not None:
-                bars_1m = _upto(fetched, timestamp, n_1m)
+                bars_1m = copy_upto(fetched, timestamp, n_1m)
         if bars_1m is None or len(bars_1m) == 0:
             return None
         day_ms = TIMEFRAME_MS["1d"]
@@ -132,7 +121,7 @@ class Stage2Processor:
         bars_1d = await self._store_bars(symbol, "1d", n_1d, day_of_last)
         if bars_1d is None:
             fetched = await self._rest_bars(symbol, "1d", n_1d, day_of_last)
-            bars_1d = _upto(fetched, day_of_last, n_1d) if fetched is not None else None
+            bars_1d = copy_upto(fetched, day_of_last, n_1d) if fetched is not None else None
         info = await _maybe_await(self.store.get_symbol_info(symbol))
         return Stage2Inputs(
             bars_1m=bars_1m,

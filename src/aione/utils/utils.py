@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -51,6 +52,12 @@ def format_price(price: float | None, tick: float) -> str:
     return f"{price:.{tick_decimals(tick)}f}"
 
 
+# ── Час ──
+def wall_clock_ms() -> int:
+    """Настінний час у мс (для адаптерів і UI; ядро конвеєра його не читає)."""
+    return int(time.time() * 1000)
+
+
 # ── Нормалізація ──
 def normalize_trigger_name(raw: str) -> str:
     """Сира назва тригера → нормалізована (`TRIGGER_NAME_MAP`); невідома лишається як є."""
@@ -59,7 +66,9 @@ def normalize_trigger_name(raw: str) -> str:
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     """Нове дерево словників: `base` з накладеним `override` (вкладені мапи зливаються)."""
-    merged: dict[str, Any] = {k: (deep_merge(v, {}) if isinstance(v, Mapping) else v) for k, v in base.items()}
+    merged: dict[str, Any] = {
+        k: (deep_merge(v, {}) if isinstance(v, Mapping) else v) for k, v in base.items()
+    }
     for key, value in override.items():
         if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
             merged[key] = deep_merge(merged[key], value)
@@ -75,4 +84,5 @@ __all__ = [
     "normalize_trigger_name",
     "round_to_tick",
     "tick_decimals",
+    "wall_clock_ms",
 ]
