@@ -17,7 +17,8 @@ import numpy as np
 import talib
 
 from aione.config.config import STAGE2_CONFIG, SymbolInfo
-from aione.data.bars import BarArrays, read_bars_parquet
+from aione.data.bars import read_bars_parquet
+from aione.data.resample import resample_daily
 from aione.indicators import atr, rolling_vwap, rsi, volume_zscore
 from aione.stage2.inputs import Stage2Inputs
 from aione.stage2.qde_core import decide
@@ -34,27 +35,9 @@ TRIGGER_SETS = (
 TARGET = 2000.0
 
 
-def daily_from_1m(bars: BarArrays) -> BarArrays:
-    """Денні (UTC) бари з 1m — для макрорівнів."""
-    days = bars.open_time // DAY_MS
-    starts = np.flatnonzero(np.r_[True, days[1:] != days[:-1]])
-    ends = np.r_[starts[1:], len(bars)] - 1
-    return BarArrays(
-        days[starts] * DAY_MS,
-        bars.open[starts],
-        np.maximum.reduceat(bars.high, starts),
-        np.minimum.reduceat(bars.low, starts),
-        bars.close[ends],
-        np.add.reduceat(bars.volume, starts),
-        np.add.reduceat(bars.quote_volume, starts),
-        np.add.reduceat(bars.trades, starts),
-        np.add.reduceat(bars.taker_buy_volume, starts),
-    )
-
-
 def build_cases(symbol: str, n: int, with_stats: bool) -> list[tuple[dict[str, Any], Stage2Inputs]]:
     bars = read_bars_parquet(DATA / f"{symbol}.parquet")
-    daily = daily_from_1m(bars)
+    daily = resample_daily(bars)
     a = atr(bars.high, bars.low, bars.close, 14)
     r = rsi(bars.close, 14)
     vw = rolling_vwap(bars.high, bars.low, bars.close, bars.volume, 60)

@@ -28,6 +28,7 @@ from aione.app.preload import preload  # noqa: E402
 from aione.config.config import TIMEFRAME_MS  # noqa: E402
 from aione.data import redis_keys  # noqa: E402
 from aione.data.bars import BarArrays, BarEvent, read_bars_parquet  # noqa: E402
+from aione.data.resample import resample_daily  # noqa: E402
 from aione.data.unified_store import UnifiedDataStore  # noqa: E402
 
 SHARED = Path(os.environ.get("AIONE_SHARED_DIR", ROOT.parent / "shared"))
@@ -36,24 +37,6 @@ N_SYMBOLS = 100
 DAY = TIMEFRAME_MS["1d"]
 MIN = TIMEFRAME_MS["1m"]
 TARGET_KB = 150.0
-
-
-def daily(a: BarArrays) -> BarArrays:
-    """Денні бари з 1m (UTC-доба), вектором."""
-    days = a.open_time // DAY
-    starts = np.flatnonzero(np.r_[True, days[1:] != days[:-1]])
-    ends = np.r_[starts[1:], len(days)] - 1
-    return BarArrays(
-        days[starts] * DAY,
-        a.open[starts],
-        np.maximum.reduceat(a.high, starts),
-        np.minimum.reduceat(a.low, starts),
-        a.close[ends],
-        np.add.reduceat(a.volume, starts),
-        np.add.reduceat(a.quote_volume, starts),
-        np.add.reduceat(a.trades, starts),
-        np.add.reduceat(a.taker_buy_volume, starts),
-    )
 
 
 def universe() -> dict[str, tuple[BarArrays, BarArrays]]:
@@ -65,7 +48,7 @@ def universe() -> dict[str, tuple[BarArrays, BarArrays]]:
     for i in range(N_SYMBOLS):
         src = names[i % len(names)]
         name = src if i < len(names) else f"{src[:-4]}X{i // len(names)}USDT"
-        out[name] = (raw[src], daily(raw[src]))
+        out[name] = (raw[src], resample_daily(raw[src]))
     return out
 
 

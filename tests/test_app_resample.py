@@ -41,3 +41,26 @@ def test_older_bar_is_ignored() -> None:
     agg = DailyAggregator()
     agg.add(Bar(DAY_MS * 3, 1, 2, 0.5, 1.5, 10))
     assert agg.add(Bar(DAY_MS * 2, 1, 2, 0.5, 1.5, 10)) == []
+
+
+def test_batch_resample_equals_the_incremental_aggregator(data_1m: Path) -> None:
+    from aione.data.resample import resample_daily
+
+    arr = read_bars_parquet(data_1m / "SOLUSDT.parquet").slice(0, 5 * 1440 + 333)
+    agg = DailyAggregator()
+    days = []
+    for i in range(len(arr)):
+        closed = agg.push(arr.bar(i))
+        if closed is not None:
+            days.append(closed)
+    last = agg.open_bar()
+    assert last is not None
+    days.append(last)
+    batch = resample_daily(arr)
+    assert len(batch) == len(days) == 6
+    for i, bar in enumerate(days):
+        assert batch.bar(i).open_time == bar.open_time
+        for col in ("open", "high", "low", "close"):
+            assert float(getattr(batch, col)[i]) == getattr(bar, col), col
+        assert np.isclose(float(batch.volume[i]), bar.volume, rtol=1e-12)
+    assert len(resample_daily(arr.slice(0, 0))) == 0

@@ -11,6 +11,7 @@ import pytest
 from aione.app.preload import estimate_weight, missing_ranges, preload, target_window
 from aione.config.config import KLINES_SEMAPHORE_LIMIT, TIMEFRAME_MS
 from aione.data.bars import Bar, BarArrays, read_bars_parquet
+from aione.data.resample import resample_daily
 from aione.data.unified_store import UnifiedDataStore
 from aione.exchange.endpoints import UM_SPEC
 
@@ -18,29 +19,11 @@ MIN = TIMEFRAME_MS["1m"]
 DAY = TIMEFRAME_MS["1d"]
 
 
-def daily_from_1m(a: BarArrays) -> BarArrays:
-    """Денні бари з 1m (UTC-доба) — вектором, для заглушки REST."""
-    days = a.open_time // DAY
-    starts = np.flatnonzero(np.r_[True, days[1:] != days[:-1]])
-    ends = np.r_[starts[1:], len(days)] - 1
-    return BarArrays(
-        days[starts] * DAY,
-        a.open[starts],
-        np.maximum.reduceat(a.high, starts),
-        np.minimum.reduceat(a.low, starts),
-        a.close[ends],
-        np.add.reduceat(a.volume, starts),
-        np.add.reduceat(a.quote_volume, starts),
-        np.add.reduceat(a.trades, starts),
-        np.add.reduceat(a.taker_buy_volume, starts),
-    )
-
-
 class StubRest:
     """Рукописна заглушка REST над записаними барами: повертає ЗАКРИТІ бари діапазону."""
 
     def __init__(self, data: dict[str, BarArrays], now_ms: int, fail: frozenset[str] = frozenset()) -> None:
-        self.data = {s: {"1m": a, "1d": daily_from_1m(a)} for s, a in data.items()}
+        self.data = {s: {"1m": a, "1d": resample_daily(a)} for s, a in data.items()}
         self.now_ms = now_ms
         self.fail = fail
         self.calls: list[tuple[str, str, int, int]] = []
