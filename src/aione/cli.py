@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -275,15 +275,25 @@ def _base_options(
     )
 
 
+# Опції, спільні для run і demo (одне оголошення на обидві команди).
+RedisOpt = Annotated[str | None, typer.Option("--redis", help="URL Redis: кеш, стан угод і публікація.")]
+NoUiOpt = Annotated[bool, typer.Option("--no-ui", help="Без термінальної таблиці (headless).")]
+WebOpt = Annotated[bool, typer.Option("--web", help="Запустити веб-панель у тому ж процесі.")]
+DurationOpt = Annotated[float | None, typer.Option("--duration", help="Зупинитися через N секунд.")]
+ParamsOpt = Annotated[
+    Path | None, typer.Option("--params", help="Файл перевизначень параметрів (з aione calibrate).")
+]
+
+
 @app.command("run")
 def run(
     market: str = typer.Option(None, "--market", help="um (ф'ючерси USDT-M, типово) або spot."),
     symbols: str = typer.Option(None, "--symbols", help="Список символів через кому (без префільтра)."),
-    redis: str = typer.Option(None, "--redis", help="URL Redis: кеш, стан угод і публікація."),
-    no_ui: bool = typer.Option(False, "--no-ui", help="Без термінальної таблиці (headless)."),
-    web: bool = typer.Option(False, "--web", help="Запустити веб-панель у тому ж процесі."),
-    duration: float = typer.Option(None, "--duration", help="Зупинитися через N секунд."),
-    params: Path = typer.Option(None, "--params", help="Файл перевизначень параметрів (з aione calibrate)."),
+    redis: RedisOpt = None,
+    no_ui: NoUiOpt = False,
+    web: WebOpt = False,
+    duration: DurationOpt = None,
+    params: ParamsOpt = None,
     max_symbols: int = typer.Option(None, "--max-symbols", help="Не більше N символів з префільтра."),
 ) -> None:
     """Живий Binance: префільтр → preload → WS → Stage1 → Stage2 → Stage3 → публікація."""
@@ -308,19 +318,16 @@ def run(
 @app.command("demo")
 def demo(
     speed: float = typer.Option(
-        cfg.DEMO_SPEED, "--speed", help="Швидкість віртуального годинника (x1 … x1000)."
+        cfg.DEMO_SPEED, "--speed", min=1.0, max=1000.0, help="Швидкість віртуального годинника (x1 … x1000)."
     ),
     data: Path = typer.Option(None, "--data", help="Каталог записаних барів (типово вбудований зразок)."),
-    redis: str = typer.Option(None, "--redis", help="URL Redis: кеш, стан угод і публікація."),
-    no_ui: bool = typer.Option(False, "--no-ui", help="Без термінальної таблиці (headless)."),
-    web: bool = typer.Option(False, "--web", help="Запустити веб-панель у тому ж процесі."),
-    duration: float = typer.Option(None, "--duration", help="Зупинитися через N секунд."),
-    params: Path = typer.Option(None, "--params", help="Файл перевизначень параметрів (з aione calibrate)."),
+    redis: RedisOpt = None,
+    no_ui: NoUiOpt = False,
+    web: WebOpt = False,
+    duration: DurationOpt = None,
+    params: ParamsOpt = None,
 ) -> None:
     """Офлайн-демо: той самий конвеєр проти симулятора Binance на вбудованих записаних барах."""
-    if not 1.0 <= speed <= 1000.0:
-        typer.echo("aione: --speed must be between 1 and 1000", err=True)
-        raise typer.Exit(code=2)
     settings = settings_or_exit()
     opts = _base_options(
         settings,
