@@ -413,5 +413,4 @@ __all__ = [
     "StartupError",
     "RunReport",
     "run_pipeline",
-    "wall_clock_ms",
 ]

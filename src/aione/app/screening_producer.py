@@ -62,7 +62,6 @@ class ScreeningProducer:
             "frames": 0,
             "trades_opened": 0,
         }
-        self.last_decision: dict[str, Any] | None = None
         self._changed = asyncio.Event()
         self._stopping = False
         self._stage2_tasks: set[asyncio.Task[None]] = set()
@@ -114,7 +113,6 @@ class ScreeningProducer:
         before = len(self.core.trades.active_trades())
         self.core.on_stage2(result)
         self.counters["decisions"] += 1
-        self.last_decision = result
         if len(self.core.trades.active_trades()) > before:
             self.counters["trades_opened"] += 1
         self._changed.set()
