@@ -121,24 +121,62 @@ class DailyAggregator:
         return out
 
 
-def resample_daily(bars: BarArrays) -> BarArrays:
-    """Batch-двійник `DailyAggregator`: денні (UTC) бари з відсортованих 1m барів одним проходом numpy."""
-    if not len(bars):
-        return bars.slice(0, 0)
-    days = bars.open_time // DAY_MS
-    starts = np.flatnonzero(np.r_[True, days[1:] != days[:-1]])
-    ends = np.r_[starts[1:], len(bars)] - 1
+def day_starts(open_time: np.ndarray) -> np.ndarray:
+    """Індекси перших барів кожної доби UTC у відсортованому `open_time`."""
+    if not open_time.shape[0]:
+        return np.zeros(0, dtype=np.int64)
+    days = open_time // DAY_MS
+    return np.flatnonzero(np.r_[True, days[1:] != days[:-1]])
+
+
+def _segment_accumulate(col: np.ndarray, starts: np.ndarray, ufunc: np.ufunc) -> np.ndarray:
+    """`ufunc.accumulate` окремо в кожній добі: послідовно, елемент за елементом (як `+=` агрегатора;
+    `np.add.reduceat` підсумовує інакше і розходиться в останньому біті)."""
+    out = np.empty_like(col)
+    bounds = [*starts.tolist(), col.shape[0]]
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        out[a:b] = ufunc.accumulate(col[a:b])
+    return out
+
+
+def accumulate_daily(bars: BarArrays) -> BarArrays:
+    """Для кожного 1m бару — відкритий день до нього включно: high — максимум, low — мінімум,
+    обсяги й угоди — суми з початку доби (open і close — колонки самих барів; відкриття дня — це
+    open першого бару доби). Ті самі біти, що дає `DailyAggregator` на тому ж барі."""
+    starts = day_starts(bars.open_time)
+    add = np.add
     return BarArrays(
-        days[starts] * DAY_MS,
-        bars.open[starts],
-        np.maximum.reduceat(bars.high, starts),
-        np.minimum.reduceat(bars.low, starts),
-        bars.close[ends],
-        np.add.reduceat(bars.volume, starts),
-        np.add.reduceat(bars.quote_volume, starts),
-        np.add.reduceat(bars.trades, starts),
-        np.add.reduceat(bars.taker_buy_volume, starts),
+        bars.open_time,
+        bars.open,
+        _segment_accumulate(bars.high, starts, np.maximum),
+        _segment_accumulate(bars.low, starts, np.minimum),
+        bars.close,
+        _segment_accumulate(bars.volume, starts, add),
+        _segment_accumulate(bars.quote_volume, starts, add),
+        _segment_accumulate(bars.trades, starts, add),
+        _segment_accumulate(bars.taker_buy_volume, starts, add),
     )
 
 
-__all__ = ["DAY_MS", "DailyAggregator", "resample_daily"]
+def resample_daily(bars: BarArrays, cumulative: BarArrays | None = None) -> BarArrays:
+    """Batch-двійник `DailyAggregator`: денні (UTC) бари з відсортованих 1m барів, біт у біт
+    (`cumulative` — уже пораховане `accumulate_daily(bars)`, щоб не рахувати двічі)."""
+    if not len(bars):
+        return bars.slice(0, 0)
+    starts = day_starts(bars.open_time)
+    ends = np.r_[starts[1:], len(bars)] - 1
+    cum = accumulate_daily(bars) if cumulative is None else cumulative
+    return BarArrays(
+        bars.open_time[starts] // DAY_MS * DAY_MS,
+        bars.open[starts],
+        cum.high[ends],
+        cum.low[ends],
+        bars.close[ends],
+        cum.volume[ends],
+        cum.quote_volume[ends],
+        cum.trades[ends],
+        cum.taker_buy_volume[ends],
+    )
+
+
+__all__ = ["DAY_MS", "DailyAggregator", "accumulate_daily", "day_starts", "resample_daily"]
