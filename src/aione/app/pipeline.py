@@ -23,7 +23,13 @@ from typing import Any
 
 import numpy as np
 
-from aione.config.config import PRELOAD_DAILY_DAYS, STAGE2_CONFIG, UI_LOCALE, USER_SETTINGS_DEFAULT
+from aione.config.config import (
+    PRELOAD_DAILY_DAYS,
+    STAGE2_CONFIG,
+    UI_LOCALE,
+    USER_SETTINGS_DEFAULT,
+    SymbolInfo,
+)
 from aione.data.bars import Bar, BarArrays, BarEvent, copy_upto
 from aione.data.resample import DAY_MS, DailyAggregator
 from aione.data.unified_store import UnifiedDataStore
@@ -55,6 +61,33 @@ def _append_bar(bars: BarArrays, bar: Bar) -> BarArrays:
     return BarArrays(*cols)  # type: ignore[arg-type]
 
 
+# ── Вхід Stage2 (чисті функції; їх ділять ядро і пакетний рушій бектесту) ──
+def with_open_day(closed: BarArrays, open_day: Bar | None) -> BarArrays:
+    """Закриті денні бари + відкритий день у кінці (якщо він новіший за останній закритий)."""
+    if open_day is None:
+        return closed
+    if len(closed) and int(closed.open_time[-1]) >= open_day.open_time:
+        return closed
+    return _append_bar(closed, open_day)
+
+
+def build_stage2_inputs(
+    bars_1m: BarArrays, daily: BarArrays, ts: int, symbol_info: SymbolInfo | None
+) -> Stage2Inputs | None:
+    """Вхід Stage2 для алерту на барі `ts`: копії вікна 1m і денних барів, обрізані по `ts`
+    (1m — до бару алерту включно, денні — до доби алерту включно); None — 1m барів немає."""
+    if not len(bars_1m):
+        return None
+    window = copy_upto(bars_1m, ts)
+    day_of_alert = ts - ts % DAY_MS
+    bars_1d = copy_upto(daily, day_of_alert) if len(daily) else None
+    return Stage2Inputs(
+        bars_1m=window,
+        bars_1d=bars_1d if bars_1d is not None and len(bars_1d) else None,
+        symbol_info=symbol_info,
+    )
+
+
 # ── Ядро ──
 class PipelineCore:
     """Синхронне ядро конвеєра; стадії лише читають сховище, пише тільки `on_bar`."""
@@ -75,6 +108,7 @@ class PipelineCore:
         # records=False (бектест без агрегатора): запис Stage1 як словник будується лише для
         # нового алерту — решта барів його нікому не віддає, а `to_dict` коштує як пів Stage1.
         self.records = records or aggregator is not None
+        self.explain = True  # False — Stage2 без тексту пояснення (бектест його не читає)
         self.store = store
         self.monitor = monitor
         self.trades = trades
@@ -144,31 +178,30 @@ class PipelineCore:
         open_day = agg.open_bar() if agg is not None else None
         if open_day is None:
             return self.store.get_bars(symbol, "1d", n_closed, include_open=True)
-        closed = self.store.get_bars(symbol, "1d", n_closed)
-        if len(closed) and int(closed.open_time[-1]) >= open_day.open_time:
-            return closed
-        return _append_bar(closed, open_day)
+        return with_open_day(self.store.get_bars(symbol, "1d", n_closed), open_day)
+
+    @property
+    def context_bars(self) -> int:
+        """Скільки закритих 1m барів бачить Stage2."""
+        return int(self.stage2_params["context_bars"])
 
     def stage2_inputs(self, stage1_result: Mapping[str, Any]) -> Stage2Inputs | None:
         """Вхід Stage2 зі сховища, обрізаний по бару алерту (без погляду вперед)."""
         symbol = str(stage1_result.get("symbol", ""))
         ts = int(stage1_result.get("timestamp") or 0)
-        bars_1m = self.store.get_bars(symbol, "1m", int(self.stage2_params["context_bars"]))
-        if not len(bars_1m):
-            return None
-        bars_1m = copy_upto(bars_1m, ts)
-        daily = self.daily_bars(symbol, self.daily_days + 1)
-        day_of_alert = ts - ts % 86_400_000
-        bars_1d = copy_upto(daily, day_of_alert) if len(daily) else None
-        return Stage2Inputs(
-            bars_1m=bars_1m,
-            bars_1d=bars_1d if bars_1d is not None and len(bars_1d) else None,
-            symbol_info=self.store.get_symbol_info(symbol),
+        return build_stage2_inputs(
+            self.store.get_bars(symbol, "1m", self.context_bars),
+            self.daily_bars(symbol, self.daily_days + 1),
+            ts,
+            self.store.get_symbol_info(symbol),
         )
 
     def decide(self, stage1_result: Mapping[str, Any]) -> dict[str, Any]:
         """Синхронне рішення Stage2 тим самим чистим ядром, що й у процесорі."""
-        inputs = self.stage2_inputs(stage1_result)
+        return self.decide_with(stage1_result, self.stage2_inputs(stage1_result))
+
+    def decide_with(self, stage1_result: Mapping[str, Any], inputs: Stage2Inputs | None) -> dict[str, Any]:
+        """Рішення Stage2 на готовому вході (None — даних немає, запис `skipped`)."""
         if inputs is None:
             from aione.stage2.qde_core import empty_result
 
@@ -202,4 +235,4 @@ class PipelineCore:
             self.aggregator.set_symbols(symbols, ticks)
 
 
-__all__ = ["CoreStep", "PipelineCore"]
+__all__ = ["CoreStep", "PipelineCore", "build_stage2_inputs", "with_open_day"]

@@ -170,7 +170,7 @@ def trade_record(trade: Trade, triggers: Sequence[str] = ()) -> dict[str, Any]:
 
 
 # ── Прогін ──
-class _Recorder:
+class Recorder:
     """Збирає записи з подій ядра (сигнали, угоди, журнал рішень)."""
 
     def __init__(self, result: BacktestResult) -> None:
@@ -215,7 +215,51 @@ class _Recorder:
         )
 
 
+def handle_alert(
+    core: PipelineCore, rec: Recorder, alert: Mapping[str, Any], decision: Mapping[str, Any]
+) -> None:
+    """Рішення Stage2 на новий алерт → Stage3 (`on_stage2`) → записи сигналу й подій угод."""
+    events = core.on_stage2(decision)
+    rec.signal(alert, decision, events)
+    if events:
+        rec.trade_events([ev for ev in events if ev.kind != EVENT_PENDING])
+        for ev in events:
+            if ev.kind == EVENT_PENDING:
+                rec.result.decisions.append(
+                    ("trade", ev.trade.decision_ts, ev.trade.symbol, ev.kind, ev.trade.trade_id, None)
+                )
+
+
+ENGINE_BATCH = "batch"
+ENGINE_EVENT = "event"
+ENGINES: tuple[str, ...] = (ENGINE_BATCH, ENGINE_EVENT)
+
+
 def run_backtest(
+    spec: RunSpec,
+    overrides: Overrides | None = None,
+    *,
+    engine: str = ENGINE_BATCH,
+    core_factory: CoreFactory | None = None,
+    on_progress: ProgressFn | None = None,
+    total: int | None = None,
+) -> BacktestResult:
+    """Бектест обраним рушієм: `batch` (типовий, швидкий) або `event` (кожен бар через `on_bar`).
+
+    Обидва дають ті самі записи (тест рівності звітів). Власна фабрика ядра (`core_factory`,
+    підмінні ядра в тестах) можлива лише з подієвим рушієм: вона може підмінити будь-яку стадію."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown backtest engine {engine!r}; allowed: {', '.join(ENGINES)}")
+    if core_factory is not None or engine == ENGINE_EVENT:
+        return run_event_backtest(
+            spec, overrides, core_factory=core_factory or make_core, on_progress=on_progress, total=total
+        )
+    from aione.backtest.batch_engine import run_batch_backtest
+
+    return run_batch_backtest(spec, overrides, on_progress=on_progress, total=total)
+
+
+def run_event_backtest(
     spec: RunSpec,
     overrides: Overrides | None = None,
     *,
@@ -223,11 +267,11 @@ def run_backtest(
     on_progress: ProgressFn | None = None,
     total: int | None = None,
 ) -> BacktestResult:
-    """Проганяє ядро над барами `spec` і повертає записи (див. опис модуля)."""
+    """Проганяє ядро над барами `spec` подія за подією і повертає записи (див. опис модуля)."""
     core = core_factory(spec, overrides)
     result = BacktestResult(spec)
-    rec = _Recorder(result)
-    on_bar, decide, on_stage2 = core.on_bar, core.decide, core.on_stage2
+    rec = Recorder(result)
+    on_bar, decide = core.on_bar, core.decide
     n = 0
     first_ts: int | None = None
     last_ts = 0
@@ -241,16 +285,7 @@ def run_backtest(
             rec.trade_events(step.trade_events)
         alert = step.alert
         if alert is not None:
-            decision = decide(alert)
-            events = on_stage2(decision)
-            rec.signal(alert, decision, events)
-            if events:
-                rec.trade_events([ev for ev in events if ev.kind != EVENT_PENDING])
-                for ev in events:
-                    if ev.kind == EVENT_PENDING:
-                        result.decisions.append(
-                            ("trade", ev.trade.decision_ts, ev.trade.symbol, ev.kind, ev.trade.trade_id, None)
-                        )
+            handle_alert(core, rec, alert, decide(alert))
         if on_progress is not None and n % PROGRESS_EVERY == 0:
             on_progress(n, total or n)
     if on_progress is not None:
@@ -266,15 +301,21 @@ def run_backtest(
 
 
 __all__ = [
+    "ENGINES",
+    "ENGINE_BATCH",
+    "ENGINE_EVENT",
     "PROGRESS_EVERY",
     "BacktestResult",
     "CoreFactory",
+    "Recorder",
     "Overrides",
     "ProgressFn",
     "RunSpec",
     "count_bars",
+    "handle_alert",
     "make_core",
     "run_backtest",
+    "run_event_backtest",
     "stage_params",
     "trade_record",
 ]

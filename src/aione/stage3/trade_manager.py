@@ -85,6 +85,10 @@ class TradeManager:
         """Очікуючі й відкриті угоди (копії) — те, що зберігається як «відкрите»."""
         return [_copy(t) for t in self._active.values()]
 
+    def active_symbols(self) -> frozenset[str]:
+        """Символи з очікуючою чи відкритою угодою (лише їм потрібна кожна ціна)."""
+        return frozenset(symbol for symbol, _ in self._active)
+
     def recent_trades(self) -> list[Trade]:
         """Недавні закриті угоди, старіші першими (копії)."""
         return [_copy(t) for t in self._recent]

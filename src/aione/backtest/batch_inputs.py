@@ -1,0 +1,108 @@
+"""Підготовка записаних барів для пакетного рушія бектесту (чиста логіка, без I/O).
+
+Пакетний рушій не пропускає кожен бар через сховище й агрегатор доби, тож те, що вони дали б
+ядру, тут рахується наперед масивами — і дає ТІ САМІ значення (доведено тестом рівності звітів
+двох рушіїв):
+- `accepted_mask` — які бари сховище прийняло б (ті самі перевірки значень, потім часу:
+  закритий бар має бути новішим за останній прийнятий);
+- `SymbolSeries` — прийняті бари символу, закриті дні (`resample_daily`, двійник
+  `DailyAggregator`) і накопичені в межах доби колонки, з яких відкритий день на будь-якому
+  барі береться за O(1). Суми накопичуються послідовно (`np.add.accumulate`), у тому ж порядку,
+  що й `+=` агрегатора, тож біти збігаються;
+- `stage2_window` — вхід Stage2 на барі алерту тією ж функцією, що й у ядра
+  (`build_stage2_inputs`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from aione.app.pipeline import build_stage2_inputs, with_open_day
+from aione.data.bar_validation import value_reasons
+from aione.data.bars import Bar, BarArrays
+from aione.data.resample import DAY_MS, accumulate_daily, day_starts, resample_daily
+from aione.stage2.inputs import Stage2Inputs
+
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+# ── Бари, які прийняло б сховище ──
+def accepted_mask(bars: BarArrays) -> BoolArray:
+    """Маска барів (відсортованих за open_time), які `UnifiedDataStore.apply` прийняв би як закриті.
+
+    Спершу значення (`value_reasons`, ті самі правила, що й `check_values`), потім час: бар з
+    open_time, не новішим за останній прийнятий, — дубль або запізнілий."""
+    ok = np.ones(len(bars), dtype=np.bool_)
+    for mask in value_reasons(bars).values():
+        ok &= ~mask
+    t = bars.open_time
+    if len(t) > 1 and not bool(np.all(t[1:] > t[:-1])):
+        last: int | None = None
+        for i, (good, ti) in enumerate(zip(ok.tolist(), t.tolist(), strict=True)):
+            if not good:
+                continue
+            if last is not None and ti <= last:
+                ok[i] = False
+            else:
+                last = ti
+    return ok
+
+
+# ── Символ ──
+@dataclass(frozen=True, slots=True)
+class SymbolSeries:
+    """Прийняті бари символу та все, що з них потрібно ядру на барі алерту."""
+
+    name: str
+    bars: BarArrays
+    days: BarArrays  # закриті (і останній, ще відкритий) дні прогону
+    day_index: IntArray  # номер дня в `days` для кожного бару
+    day_start: IntArray  # перший бар дня в `bars` для кожного бару
+    cum: BarArrays  # накопичені з початку доби колонки (high — max, low — min, обсяги — суми)
+
+    @classmethod
+    def build(cls, name: str, bars: BarArrays) -> SymbolSeries:
+        """Готує символ з ПРИЙНЯТИХ барів (див. `accepted_mask`)."""
+        cum = accumulate_daily(bars)
+        days = resample_daily(bars, cum)
+        starts = day_starts(bars.open_time)
+        day_index = np.cumsum(np.r_[False, np.diff(bars.open_time // DAY_MS) != 0]) if len(bars) else starts
+        day_start = starts[day_index]
+        return cls(name, bars, days, day_index.astype(np.int64), day_start.astype(np.int64), cum)
+
+    def open_day(self, row: int) -> Bar:
+        """Відкритий день на барі `row` включно — те, що дав би `DailyAggregator.open_bar()`."""
+        s = int(self.day_start[row])
+        c = self.cum
+        return Bar(
+            int(self.days.open_time[self.day_index[row]]),
+            float(self.bars.open[s]),
+            float(c.high[row]),
+            float(c.low[row]),
+            float(self.bars.close[row]),
+            float(c.volume[row]),
+            float(c.quote_volume[row]),
+            int(c.trades[row]),
+            float(c.taker_buy_volume[row]),
+            False,
+        )
+
+    def daily_upto(self, row: int, n_closed: int) -> BarArrays:
+        """Останні `n_closed` закритих днів до доби бару `row` + відкритий день (як `daily_bars` ядра)."""
+        j = int(self.day_index[row])
+        closed = self.days.slice(max(0, j - n_closed), j)
+        return with_open_day(closed, self.open_day(row))
+
+    def stage2_window(self, row: int, context_bars: int, n_closed: int) -> Stage2Inputs | None:
+        """Вхід Stage2 для алерту на барі `row` (без погляду вперед: лише бари до `row` включно)."""
+        window = self.bars.slice(max(0, row + 1 - context_bars), row + 1)
+        ts = int(self.bars.open_time[row])
+        return build_stage2_inputs(window, self.daily_upto(row, n_closed), ts, None)
+
+
+__all__ = ["SymbolSeries", "accepted_mask"]

@@ -1,0 +1,186 @@
+"""Пакетний рушій бектесту дає ті самі записи, що й подієвий (кожен бар через `PipelineCore.on_bar`).
+
+Рівність перевіряється на всьому, що йде у звіт: сигнали, угоди, скасовані й відкриті угоди,
+журнал рішень, лічильники, межі часу — і на байтах `report.json`. Дані: реальні записані бари,
+а також їхня копія з навмисно зіпсованими рядками (дубль, NaN, поганий OHLC, розрив у часі),
+які сховище подієвого рушія відкидає.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from aione.app.pipeline import PipelineCore
+from aione.backtest.batch_engine import default_alerts_fn, monitor_alerts, run_batch_backtest
+from aione.backtest.batch_inputs import SymbolSeries, accepted_mask
+from aione.backtest.runner import BacktestResult, RunSpec, make_core, run_backtest
+from aione.backtest.session import run_session
+from aione.data.bars import BarArrays, BarEvent, read_bars_parquet
+from aione.data.unified_store import UnifiedDataStore
+from aione.exchange.replay import iter_replay
+
+START_MS = 1746372780000  # перший бар запису binance-um-1m-2025-05
+HOUR_MS = 3_600_000
+
+
+def _assert_same(a: BacktestResult, b: BacktestResult) -> None:
+    assert a.symbol_bars == b.symbol_bars
+    assert a.counters == b.counters
+    assert (a.first_ts, a.last_ts) == (b.first_ts, b.last_ts)
+    assert a.signals == b.signals
+    assert a.trades == b.trades
+    assert a.cancelled == b.cancelled
+    assert a.open_at_end == b.open_at_end
+    assert a.decisions == b.decisions
+
+
+# ── Реальні дані ──
+@pytest.mark.slow
+def test_batch_equals_event_engine_on_recorded_bars(data_1m: Path, tmp_path: Path) -> None:
+    spec = RunSpec(data_1m, ("BTCUSDT", "LTCUSDT", "SOLUSDT", "SUIUSDT"), None, START_MS + 60 * HOUR_MS)
+    event = run_backtest(spec, engine="event")
+    batch = run_backtest(spec)  # типовий рушій — пакетний
+    assert len(event.signals) > 50 and len(event.trades) > 0  # тест справді щось порівнює
+    _assert_same(event, batch)
+    # і з еталонним монітором замість двійника Stage1
+    _assert_same(event, run_batch_backtest(spec, alerts_fn=monitor_alerts))
+
+
+@pytest.mark.slow
+def test_reports_are_byte_identical_across_engines(data_1m: Path, tmp_path: Path) -> None:
+    spec = RunSpec(data_1m, ("ETHUSDT", "XRPUSDT"), START_MS + 20 * HOUR_MS, START_MS + 50 * HOUR_MS)
+    event = run_event_like_session(spec, tmp_path / "event")
+    batch = run_session(spec, tmp_path / "batch", html=False)
+    assert batch.result.signals
+    assert event == batch.json_path.read_bytes()
+
+
+def run_event_like_session(spec: RunSpec, out: Path) -> bytes:
+    """`report.json` тієї ж сесії, але подієвим рушієм (через власну фабрику ядра)."""
+    from aione.backtest import session
+
+    original = session.run_backtest
+
+    def event_engine(*args: object, **kwargs: object) -> BacktestResult:
+        return original(*args, engine="event", **kwargs)  # type: ignore[arg-type]
+
+    session.run_backtest = event_engine  # type: ignore[assignment]
+    try:
+        return run_session(spec, out, html=False).json_path.read_bytes()
+    finally:
+        session.run_backtest = original
+
+
+def test_batch_equals_event_engine_with_overrides(data_1m: Path) -> None:
+    """Перевизначення параметрів (як з калібрування) діють однаково в обох рушіях."""
+    spec = RunSpec(data_1m, ("ADAUSDT", "LINKUSDT"), None, START_MS + 20 * HOUR_MS)
+    overrides = {
+        "stage1": {"min_reasons_for_alert": 1, "cooldown_sec": 60},
+        "stage3": {"min_confidence": 0.3},
+    }
+    event = run_backtest(spec, overrides, engine="event")
+    batch = run_backtest(spec, overrides)
+    assert len(event.signals) > 100
+    _assert_same(event, batch)
+
+
+# ── Зіпсовані дані ──
+def _write(path: Path, bars: BarArrays) -> None:
+    table = pa.table(
+        {
+            "open_time": bars.open_time,
+            "open": bars.open,
+            "high": bars.high,
+            "low": bars.low,
+            "close": bars.close,
+            "volume": bars.volume,
+        }
+    )
+    pq.write_table(table, path)
+
+
+def _damaged_copy(src: Path, dst: Path, name: str, n: int) -> None:
+    bars = read_bars_parquet(src / f"{name}.parquet").slice(0, n)
+    cols = [np.array(c, copy=True) for c in bars]
+    keep = np.ones(n, dtype=bool)
+    keep[400:520] = False  # розрив 2 год > max_gap_bars: Stage1 скидає стан
+    cols = [c[keep] for c in cols]
+    cols[4][300] = np.nan  # NaN close
+    cols[2][310] = cols[3][310] * 0.5  # high < low — поганий OHLC
+    dup = 700  # дубль бару 700 одразу після нього
+    cols = [np.insert(c, dup + 1, c[dup]) for c in cols]
+    _write(dst / f"{name}.parquet", BarArrays(*cols))  # type: ignore[arg-type]
+
+
+def test_batch_equals_event_engine_on_damaged_bars(data_1m: Path, tmp_path: Path) -> None:
+    for name in ("BNBUSDT", "SOLUSDT"):
+        _damaged_copy(data_1m, tmp_path, name, 2400)
+    spec = RunSpec(tmp_path)
+    event = run_backtest(spec, engine="event")
+    batch = run_backtest(spec)
+    assert event.counters["rejected"] == 2 * 3  # NaN, поганий OHLC і дубль у кожному символі
+    assert event.signals
+    _assert_same(event, batch)
+
+
+# ── Складові ──
+def test_accepted_mask_matches_the_store(data_1m: Path) -> None:
+    bars = read_bars_parquet(data_1m / "LTCUSDT.parquet").slice(0, 300)
+    cols = [np.array(c, copy=True) for c in bars]
+    rng = np.random.default_rng(7)
+    cols[1][rng.choice(300, 5, replace=False)] = -1.0  # погана ціна
+    cols[5][rng.choice(300, 5, replace=False)] = np.inf
+    t = cols[0]
+    t[50] = t[49]  # дубль часу
+    t[80] = t[70]  # запізнілий бар
+    damaged = BarArrays(*cols)  # type: ignore[arg-type]
+    store = UnifiedDataStore()
+    expected = [store.apply(BarEvent("LTCUSDT", "1m", damaged.bar(i))) for i in range(len(damaged))]
+    assert not all(expected)
+    assert accepted_mask(damaged).tolist() == expected
+
+
+def test_open_day_and_stage2_window_match_the_core(data_1m: Path) -> None:
+    """Відкритий день, денні бари й вхід Stage2 пакетного рушія — ті самі, що дає ядро зі сховища."""
+    end = START_MS + 50 * HOUR_MS  # через межу доби
+    series = SymbolSeries.build("SUIUSDT", read_bars_parquet(data_1m / "SUIUSDT.parquet").slice(0, 3000))
+    core: PipelineCore = make_core(RunSpec(data_1m))
+    checked = 0
+    for row, ev in enumerate(iter_replay(data_1m, ["SUIUSDT"], None, end)):
+        core.on_bar(ev)
+        if row % 97 and row not in (0, 1, 1337, 2999):
+            continue
+        ts = ev.bar.open_time
+        agg_day = core._daily["SUIUSDT"].open_bar()
+        assert series.open_day(row) == agg_day
+        a = core.stage2_inputs({"symbol": "SUIUSDT", "timestamp": ts})
+        b = series.stage2_window(row, core.context_bars, core.daily_days + 1)
+        assert a is not None and b is not None
+        for x, y in zip(a.bars_1m, b.bars_1m, strict=True):
+            assert x.dtype == y.dtype and np.array_equal(x, y)
+        assert (a.bars_1d is None) == (b.bars_1d is None)
+        if a.bars_1d is not None and b.bars_1d is not None:
+            for x, y in zip(a.bars_1d, b.bars_1d, strict=True):
+                assert x.dtype == y.dtype and x.tobytes() == y.tobytes()
+        checked += 1
+    assert checked > 20
+
+
+def test_default_alerts_fn_is_the_batch_twin_or_the_monitor() -> None:
+    fn = default_alerts_fn()
+    try:
+        import aione.stage1.batch_monitor  # noqa: F401
+    except ImportError:
+        assert fn is monitor_alerts
+    else:
+        assert fn is not monitor_alerts
+
+
+def test_unknown_engine_is_rejected(data_1m: Path) -> None:
+    with pytest.raises(ValueError, match="unknown backtest engine 'fast'"):
+        run_backtest(RunSpec(data_1m, ("BTCUSDT",)), engine="fast")
