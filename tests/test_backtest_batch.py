@@ -11,15 +11,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from typer.testing import CliRunner
 
 from aione.app.pipeline import PipelineCore
 from aione.backtest.batch_engine import default_alerts_fn, monitor_alerts, run_batch_backtest
 from aione.backtest.batch_inputs import SymbolSeries, accepted_mask
 from aione.backtest.runner import BacktestResult, RunSpec, make_core, run_backtest
-from aione.backtest.session import run_session
+from aione.cli import app
 from aione.data.bars import BarArrays, BarEvent, read_bars_parquet
 from aione.data.unified_store import UnifiedDataStore
 from aione.exchange.replay import iter_replay
@@ -53,27 +55,18 @@ def test_batch_equals_event_engine_on_recorded_bars(data_1m: Path, tmp_path: Pat
 
 @pytest.mark.slow
 def test_reports_are_byte_identical_across_engines(data_1m: Path, tmp_path: Path) -> None:
-    spec = RunSpec(data_1m, ("ETHUSDT", "XRPUSDT"), START_MS + 20 * HOUR_MS, START_MS + 50 * HOUR_MS)
-    event = run_event_like_session(spec, tmp_path / "event")
-    batch = run_session(spec, tmp_path / "batch", html=False)
-    assert batch.result.signals
-    assert event == batch.json_path.read_bytes()
-
-
-def run_event_like_session(spec: RunSpec, out: Path) -> bytes:
-    """`report.json` тієї ж сесії, але подієвим рушієм (через власну фабрику ядра)."""
-    from aione.backtest import session
-
-    original = session.run_backtest
-
-    def event_engine(*args: object, **kwargs: object) -> BacktestResult:
-        return original(*args, engine="event", **kwargs)  # type: ignore[arg-type]
-
-    session.run_backtest = event_engine  # type: ignore[assignment]
-    try:
-        return run_session(spec, out, html=False).json_path.read_bytes()
-    finally:
-        session.run_backtest = original
+    """Команда `aione backtest` обома рушіями пише той самий `report.json`, байт у байт."""
+    args = ["backtest", str(data_1m), "--symbols", "ETHUSDT,XRPUSDT", "--no-html"]
+    args += ["--start", str(START_MS + 20 * HOUR_MS), "--end", str(START_MS + 50 * HOUR_MS)]
+    runner = CliRunner()
+    event = runner.invoke(app, [*args, "--engine", "event", "--out", str(tmp_path / "event")])
+    batch = runner.invoke(app, [*args, "--out", str(tmp_path / "batch")])
+    assert event.exit_code == 0 and batch.exit_code == 0, event.output + batch.output
+    report = (tmp_path / "batch" / "report.json").read_bytes()
+    assert orjson.loads(report)["overall"]["signals"] > 0
+    assert report == (tmp_path / "event" / "report.json").read_bytes()
+    bad = runner.invoke(app, [*args, "--engine", "fast", "--out", str(tmp_path / "bad")])
+    assert bad.exit_code == 2 and "--engine must be one of batch, event" in bad.output
 
 
 def test_batch_equals_event_engine_with_overrides(data_1m: Path) -> None:

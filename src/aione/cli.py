@@ -393,6 +393,9 @@ def backtest(
     ),
     samples: int = typer.Option(8, "--samples", min=1, help="Скільки барів t перевірити на погляд вперед."),
     no_html: bool = typer.Option(False, "--no-html", help="Лише JSON-звіт."),
+    engine: str = typer.Option(
+        "batch", "--engine", help="batch — швидкий пакетний рушій; event — кожен бар через ядро (еталон)."
+    ),
 ) -> None:
     """Бектест ядра над записаними барами: JSON і HTML звіт якості сигналів."""
     import sys
@@ -400,9 +403,13 @@ def backtest(
 
     from aione.backtest.lookahead import LookaheadError
     from aione.backtest.lookahead import check_lookahead as run_check
+    from aione.backtest.runner import ENGINES
     from aione.backtest.session import run_session
     from aione.logging_setup import setup_logging
 
+    if engine not in ENGINES:
+        typer.echo(f"aione backtest: --engine must be one of {', '.join(ENGINES)}, got {engine!r}", err=True)
+        raise typer.Exit(code=2)
     spec = _run_spec(data_dir, symbols, start, end)
     overrides = _load_params(params)
     setup_logging("WARNING")
@@ -420,7 +427,9 @@ def backtest(
                 bar.update(task, completed=done, total=total)
 
         try:
-            output = run_session(spec, out, overrides, seed=seed, html=not no_html, on_progress=progress_cb)
+            output = run_session(
+                spec, out, overrides, seed=seed, html=not no_html, on_progress=progress_cb, engine=engine
+            )
         except (OSError, ValueError) as exc:
             typer.echo(f"aione backtest: {exc}", err=True)
             raise typer.Exit(code=1) from None
@@ -438,7 +447,7 @@ def backtest(
     }
     if check_lookahead:
         try:
-            checked = run_check(spec, overrides, samples=samples, full=output.result)
+            checked = run_check(spec, overrides, samples=samples, full=output.result, engine=engine)
         except LookaheadError as exc:
             typer.echo(json.dumps(summary, ensure_ascii=False))
             typer.echo(f"aione backtest: {exc}", err=True)

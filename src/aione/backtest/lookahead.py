@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from aione.backtest.runner import BacktestResult, CoreFactory, Overrides, RunSpec, make_core, run_backtest
+from aione.backtest.runner import ENGINE_BATCH, BacktestResult, CoreFactory, Overrides, RunSpec, run_backtest
 
 
 class LookaheadError(AssertionError):
@@ -71,17 +71,20 @@ def check_lookahead(
     *,
     samples: int = 8,
     seed: int = 7,
-    core_factory: CoreFactory = make_core,
+    core_factory: CoreFactory | None = None,
     full: BacktestResult | None = None,
+    engine: str = ENGINE_BATCH,
 ) -> LookaheadReport:
-    """Перевіряє прогін `spec` (див. опис модуля); `LookaheadError` на першій розбіжності."""
+    """Перевіряє прогін `spec` (див. опис модуля); `LookaheadError` на першій розбіжності.
+
+    Перевіряється той рушій, яким рахується звіт (`engine`); власна фабрика ядра — подієвим."""
     if full is None:
-        full = run_backtest(spec, overrides, core_factory=core_factory)
+        full = run_backtest(spec, overrides, engine=engine, core_factory=core_factory)
     compared = 0
     times = sample_times(full, samples, seed)
     for t in times:
         expected = [d for d in full.decisions if _ts_of(d) <= t]
-        cut = run_backtest(spec.truncated(t), overrides, core_factory=core_factory)
+        cut = run_backtest(spec.truncated(t), overrides, engine=engine, core_factory=core_factory)
         diff = first_difference(expected, cut.decisions)
         if diff is not None:
             i, want, got = diff

@@ -16,7 +16,15 @@ import numpy as np
 from aione.backtest.baseline import DEFAULT_SEED, baseline_for
 from aione.backtest.html_report import write_html
 from aione.backtest.report import REPORT_HTML, build_report, write_report
-from aione.backtest.runner import BacktestResult, Overrides, ProgressFn, RunSpec, count_bars, run_backtest
+from aione.backtest.runner import (
+    ENGINE_BATCH,
+    BacktestResult,
+    Overrides,
+    ProgressFn,
+    RunSpec,
+    count_bars,
+    run_backtest,
+)
 from aione.data.bars import BarArrays
 from aione.exchange.replay import load_series
 
@@ -52,11 +60,12 @@ def run_session(
     seed: int = DEFAULT_SEED,
     html: bool = True,
     on_progress: ProgressFn | None = None,
+    engine: str = ENGINE_BATCH,
 ) -> SessionOutput:
     """Проганяє бектест і пише `report.json`, `report.html` і `timing.json` у `out_dir`."""
     total = count_bars(spec) if on_progress is not None else None
     started = time.perf_counter()
-    result = run_backtest(spec, overrides, on_progress=on_progress, total=total)
+    result = run_backtest(spec, overrides, engine=engine, on_progress=on_progress, total=total)
     run_sec = time.perf_counter() - started
     base = baseline_for(result, overrides, seed=seed)
     report = build_report(result, base, overrides)
