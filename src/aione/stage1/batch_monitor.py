@@ -1,0 +1,326 @@
+"""Batch-двійник монітора Stage1 для бектестів: нові алерти символу за один векторний прохід.
+
+`batch_new_alerts(symbol, bars, ...)` повертає РІВНО ті `Stage1Result` з `new_alert=True`, які
+свіжий `AssetMonitor` видав би на `update` кожного з цих закритих барів по черзі — побітово ті
+самі поля (`orjson.dumps(to_dict())` однаковий). Так бектест бере ціну одного проходу numpy
+замість ланцюжка викликів Python на кожному барі. Кроки:
+1. `batch_series.stage1_series` — числа монітора на всіх барах (індикатори, TR%, медіана,
+   денні рівні, стан ринку; сегменти між розривами — з нуля, як після скидання стану);
+2. `batch_triggers.trigger_fires` — маски спрацювань кожної нормалізованої назви і їх напрями;
+   звідси на кожному барі кількість причин (після `ready`), ALERT і напрям більшості;
+3. ворота алертів (`AlertGate`: епізоди й охолодження) — цикл лише над барами ALERT: чи
+   пережив епізод проміжні бари, видно з префіксних сум «бар без тиску в бік епізоду»;
+4. на барах нових алертів запис будується так само, як у моніторі: тригери без стану
+   викликаються своїми ж класами (ті самі числа й порядок ключів), RSI — з активацій кроку 2.
+   Набір причин звіряється з масками кроку 2; розбіжність — помилка двійника (RuntimeError).
+Тригер, якого двійник не знає (новий модуль у реєстрі без batch-форми), вмикає запасний шлях:
+той самий результат через інкрементний `AssetMonitor`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from aione.config.config import SIGNAL_ALERT, STAGE1_MONITOR_PARAMS, TIMEFRAME_MS, TRIGGER_TAG_RSI
+from aione.data.bars import BarArrays, BarEvent
+from aione.indicators import IndicatorSnapshot
+from aione.logging_setup import get_logger, log_ctx
+from aione.stage1.asset_monitoring import AssetMonitor
+from aione.stage1.asset_triggers.base import DOWN, UP, Trigger, TriggerInput, TriggerResult, fired
+from aione.stage1.asset_triggers.registry import enabled_specs
+from aione.stage1.batch_series import STATE_CODES, Stage1Series, stage1_series
+from aione.stage1.batch_triggers import BATCH_TAGS, DOWN_CODE, UP_CODE, Fires, th_arrays, trigger_fires
+from aione.stage1.daily_levels import DAY_MS
+from aione.stage1.result import Stage1Result
+from aione.stage1.thresholds import state_thresholds, symbol_params
+
+logger = get_logger(__name__)
+_NAN = math.nan
+_KEY_NAME = {UP_CODE: UP, DOWN_CODE: DOWN, 0: None}
+
+
+# ── Причини на барах ──
+def _tally(fires: Fires, ready: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.int16], ...]:
+    """(кількість причин, скільки з них up, скільки down) на кожному барі; неготовий бар — нуль."""
+    n = ready.shape[0]
+    count = np.zeros(n, dtype=np.int16)
+    ups = np.zeros(n, dtype=np.int16)
+    downs = np.zeros(n, dtype=np.int16)
+    for mask, d in fires.masks.values():
+        m = mask & ready
+        count += m
+        if isinstance(d, int):
+            if d == UP_CODE:
+                ups += m
+            elif d == DOWN_CODE:
+                downs += m
+        else:
+            ups += m & (d == UP_CODE)
+            downs += m & (d == DOWN_CODE)
+    return count, ups, downs
+
+
+def _prefix(mask: npt.NDArray[np.bool_]) -> list[int]:
+    """P[i] — кількість істинних серед барів < i (довжина n + 1)."""
+    return np.concatenate(([0], np.cumsum(mask))).tolist()
+
+
+# ── Ворота алертів ──
+def gate_emits(
+    alert_idx: Sequence[int],
+    keys: Sequence[int],
+    open_time: Sequence[int],
+    seg_start: Sequence[int],
+    holds: Mapping[int, Sequence[int]],
+    cooldown_ms: int,
+) -> list[int]:
+    """Індекси барів, на яких `AlertGate.decide` видає новий алерт.
+
+    `alert_idx` — бари з ALERT по порядку, `keys` — їхні коди напряму (0 — "none"), `holds[key]` —
+    префіксна сума барів, що НЕ продовжують епізод з цим ключем (немає тиску в його бік; для
+    "none" — жодного тригера). Між двома ALERT епізод живе, лише якщо таких барів не було і
+    сегмент той самий (розрив скидає епізод, історію охолодження — ні)."""
+    emits: list[int] = []
+    last_emit: dict[int, int] = {}
+    episode: int | None = None
+    prev = -1
+    for b, key in zip(alert_idx, keys, strict=True):
+        if episode is not None:
+            cum = holds[episode]
+            if seg_start[b] != seg_start[prev] or cum[b] - cum[prev + 1] > 0:
+                episode = None
+        prev = b
+        if episode == key:
+            continue
+        episode = key
+        ts = open_time[b]
+        last = last_emit.get(key)
+        if last is None or ts - last >= cooldown_ms:
+            last_emit[key] = ts
+            emits.append(b)
+    return emits
+
+
+# ── Записи нових алертів ──
+class _Builder:
+    """Будує `Stage1Result` на барі нового алерту тими самими виразами, що й монітор."""
+
+    def __init__(
+        self,
+        symbol: str,
+        bars: BarArrays,
+        s: Stage1Series,
+        fires: Fires,
+        ths: Sequence[dict[str, Any]],
+        triggers: Sequence[tuple[str, Trigger]],
+        timeframe_ms: int,
+    ) -> None:
+        self.symbol = symbol
+        self.bars = bars
+        self.s = s
+        self.fires = fires
+        self.ths = ths
+        self.triggers = triggers
+        self.day_bars = max(1, DAY_MS // timeframe_ms)
+
+    def _rsi(self, i: int, rsi: float, th: Mapping[str, Any]) -> list[TriggerResult]:
+        out: list[TriggerResult] = []
+        if rsi >= th["rsi_overbought"]:
+            out.append(fired("rsi_overbought", UP, {"rsi": rsi, "threshold": th["rsi_overbought"]}))
+        elif rsi <= th["rsi_oversold"]:
+            out.append(fired("rsi_oversold", DOWN, {"rsi": rsi, "threshold": th["rsi_oversold"]}))
+        f = self.fires
+        if f.bear_src is not None and f.bear_src[i] >= 0:
+            out.append(fired("bearish_divergence", DOWN, dict(f.bearish[int(f.bear_src[i])].values)))
+        if f.bull_src is not None and f.bull_src[i] >= 0:
+            out.append(fired("bullish_divergence", UP, dict(f.bullish[int(f.bull_src[i])].values)))
+        return out
+
+    def build(self, idx: list[int]) -> list[Stage1Result]:
+        """Записи на барах `idx` (по порядку)."""
+        if not idx:
+            return []
+        s = self.s
+        sel = np.asarray(idx, dtype=np.int64)
+        col = {name: getattr(s, name)[sel].tolist() for name in s._fields if name != "starts"}
+        ref_i = np.maximum(s.seg_start[sel], sel - self.day_bars)
+        ref_close = s.close[ref_i].tolist()
+        masks = self.fires.masks
+        out: list[Stage1Result] = []
+        for k, i in enumerate(idx):
+            out.append(self._one(i, k, col, ref_close[k], masks))
+        return out
+
+    def _one(
+        self,
+        i: int,
+        k: int,
+        col: Mapping[str, list[Any]],
+        ref: float,
+        masks: Mapping[str, tuple[npt.NDArray[np.bool_], Any]],
+    ) -> Stage1Result:
+        bar = self.bars.bar(i)
+        close, high, low = bar.close, bar.high, bar.low
+        atr = col["atr"][k]
+        rsi = col["rsi"][k]
+        vwap = col["vwap"][k]
+        sup = col["support"][k]
+        res = col["resistance"][k]
+        support = None if sup != sup else sup
+        resistance = None if res != res else res
+        snap = IndicatorSnapshot(
+            bar.open_time,
+            close,
+            rsi,
+            atr,
+            100.0 * atr / close if close else _NAN,
+            col["ema"][k],
+            vwap,
+            100.0 * (close - vwap) / vwap if vwap else _NAN,
+            col["vwap_dev_std"][k],
+            col["volume_z"][k],
+            col["high_n"][k],
+            col["low_n"][k],
+            col["prev_high_n"][k],
+            col["prev_low_n"][k],
+            col["ready"][k],
+        )
+        atr_frac = col["atr_frac"][k]
+        med = col["tr_median"][k]
+        inp = TriggerInput(
+            self.symbol,
+            bar,
+            snap,
+            True,
+            col["local"][k],
+            col["prev_close"][k],
+            atr_frac,
+            col["tr_frac"][k],
+            med,
+            support,
+            resistance,
+        )
+        th = self.ths[col["state"][k]]
+        by_name: dict[str, TriggerResult] = {}
+        for tag, trigger in self.triggers:
+            found = self._rsi(i, rsi, th) if tag == TRIGGER_TAG_RSI else trigger.evaluate(inp, th)
+            for r in found:
+                if r.name not in by_name:
+                    by_name[r.name] = r
+        expected = {name for name, (mask, _) in masks.items() if mask[i]}
+        if set(by_name) != expected:
+            raise RuntimeError(
+                f"batch stage1 twin diverged on {self.symbol} bar {bar.open_time}: "
+                f"built {sorted(by_name)}, masks {sorted(expected)}"
+            )
+        pressure = [r.direction for r in by_name.values()]
+        ups = pressure.count(UP)
+        downs = pressure.count(DOWN)
+        direction = UP if ups > downs else DOWN if downs > ups else None
+        if col["local"][k] == 0:
+            ref = bar.open  # перший бар суцільної історії — зміна від його ж open
+        quote = bar.quote_volume
+        if quote <= 0:
+            quote = bar.volume * (high + low + close) / 3.0
+        stats: dict[str, float | None] = {
+            "price": close,
+            "open": bar.open,
+            "high": high,
+            "low": low,
+            "close": close,
+            "volume": bar.volume,
+            "volume_usd": quote,
+            "atr": atr,
+            "atr_pct": atr_frac,
+            "rsi": rsi,
+            "vwap": vwap,
+            "vwap_dev": (close - vwap) / vwap if vwap > 0 else _NAN,
+            "volume_z": snap.volume_z,
+            "high_n": snap.high_n,
+            "low_n": snap.low_n,
+            "daily_high": resistance,
+            "daily_low": support,
+            "price_change_pct": (close / ref - 1.0) * 100.0 if ref > 0 else _NAN,
+        }
+        return Stage1Result(
+            self.symbol,
+            bar.open_time,
+            SIGNAL_ALERT,
+            True,
+            direction,
+            list(by_name),
+            [r.name_raw for r in by_name.values()],
+            {name: r.values for name, r in by_name.items()},
+            stats,
+            th,
+            True,
+        )
+
+
+# ── Публічна функція ──
+def _incremental(
+    symbol: str,
+    bars: BarArrays,
+    params: Mapping[str, Any],
+    switches: Mapping[str, Any] | None,
+    timeframe: str,
+) -> list[Stage1Result]:
+    """Запасний шлях: той самий результат через інкрементний монітор."""
+    mon = AssetMonitor(params, switches=switches, timeframe=timeframe)
+    out: list[Stage1Result] = []
+    for i in range(len(bars)):
+        r = mon.update(BarEvent(symbol, timeframe, bars.bar(i)))
+        if r.new_alert:
+            out.append(r)
+    return out
+
+
+def batch_new_alerts(
+    symbol: str,
+    bars: BarArrays,
+    params: Mapping[str, Any] = STAGE1_MONITOR_PARAMS,
+    *,
+    switches: Mapping[str, Any] | None = None,
+    timeframe: str = "1m",
+) -> list[Stage1Result]:
+    """Нові алерти свіжого `AssetMonitor(params, switches=..., timeframe=...)` на закритих барах `bars`.
+
+    `bars` — закриті бари одного символу, open_time строго зростає (інакше ValueError)."""
+    if timeframe not in TIMEFRAME_MS:
+        raise ValueError(f"batch_new_alerts: unknown timeframe {timeframe!r}")
+    t = np.asarray(bars.open_time, dtype=np.int64)
+    n = t.shape[0]
+    if n > 1 and not bool(np.all(t[1:] > t[:-1])):
+        raise ValueError(f"batch_new_alerts: open_time of {symbol} is not strictly increasing")
+    specs = enabled_specs(switches)
+    unknown = [spec.tag for spec in specs if spec.tag not in BATCH_TAGS]
+    if unknown:
+        logger.info(
+            "no batch form for triggers %s: incremental path", unknown, extra=log_ctx("stage1", symbol)
+        )
+        return _incremental(symbol, bars, params, switches, timeframe)
+    if n == 0:
+        return []
+    timeframe_ms = TIMEFRAME_MS[timeframe]
+    p = symbol_params(params, None, symbol)
+    s = stage1_series(bars, p, timeframe_ms)
+    ths = [state_thresholds(p, st) for st in STATE_CODES]
+    fires = trigger_fires(bars, s, ths, p, [spec.tag for spec in specs])
+    count, ups, downs = _tally(fires, s.ready)
+    alert = count >= th_arrays(ths, s.state, "min_reasons_for_alert")
+    alert_idx = np.flatnonzero(alert)
+    keys = np.sign(ups[alert_idx].astype(np.int32) - downs[alert_idx]).tolist()
+    holds = {UP_CODE: _prefix(ups == 0), DOWN_CODE: _prefix(downs == 0), 0: _prefix(count == 0)}
+    emits = gate_emits(
+        alert_idx.tolist(), keys, t.tolist(), s.seg_start.tolist(), holds, int(p["cooldown_sec"]) * 1000
+    )
+    triggers = [(spec.tag, spec.factory(p)) for spec in specs]
+    return _Builder(symbol, bars, s, fires, ths, triggers, timeframe_ms).build(emits)
+
+
+__all__ = ["batch_new_alerts", "gate_emits"]
