@@ -54,11 +54,13 @@ class CoreStep:
 
 def _append_bar(bars: BarArrays, bar: Bar) -> BarArrays:
     """Нові масиви: `bars` і ще один бар у кінці (кожна колонка — своїм типом)."""
-    cols = (
-        np.append(col, getattr(bar, name)).astype(col.dtype, copy=False)
-        for name, col in zip(BarArrays._fields, bars, strict=True)
-    )
-    return BarArrays(*cols)  # type: ignore[arg-type]
+    cols = []
+    for name, col in zip(BarArrays._fields, bars, strict=True):
+        out = np.empty(col.shape[0] + 1, dtype=col.dtype)  # без np.append: той самий тип, втричі дешевше
+        out[:-1] = col
+        out[-1] = getattr(bar, name)
+        cols.append(out)
+    return BarArrays(*cols)
 
 
 # ── Вхід Stage2 (чисті функції; їх ділять ядро і пакетний рушій бектесту) ──

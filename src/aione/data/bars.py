@@ -101,7 +101,7 @@ def copy_upto(bars: BarArrays, last_open_time: int | None, n: int | None = None)
     if last_open_time is not None and stop:
         stop = int(np.searchsorted(bars.open_time, last_open_time, side="right"))
     start = 0 if n is None else max(0, stop - n)
-    return BarArrays(*(np.array(col[start:stop], copy=True) for col in bars))  # type: ignore[arg-type]
+    return BarArrays(*[col[start:stop].copy() for col in bars])  # type: ignore[arg-type]
 
 
 # ── Читання записаних даних ──

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,11 +30,12 @@ STATS_KEYS: tuple[str, ...] = (
 )
 
 
-def _clean(x: Any) -> Any:
-    """NaN/±inf → None (JSON не знає NaN), решта без змін."""
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
+def _clean_map(values: dict[str, Any]) -> dict[str, Any]:
+    """Копія словника, де NaN/±inf замінено на None (JSON не знає NaN), решта без змін.
+
+    Один вираз без виклику на значення (гаряче місце бектесту): для скінченного числа з рухомою
+    комою x − x дає 0.0, а для NaN і ±inf — NaN, що не дорівнює 0."""
+    return {k: None if isinstance(v, float) and v - v != 0.0 else v for k, v in values.items()}
 
 
 # ── Результат ──
@@ -73,11 +73,9 @@ class Stage1Result:
             "direction": self.direction,
             "trigger_reasons": list(self.trigger_reasons),
             "raw_trigger_reasons": list(self.raw_trigger_reasons),
-            "trigger_details": {
-                name: {k: _clean(v) for k, v in vals.items()} for name, vals in self.trigger_details.items()
-            },
-            "stats": {k: _clean(v) for k, v in self.stats.items()},
-            "thresholds": {k: _clean(v) for k, v in self.thresholds.items()},
+            "trigger_details": {name: _clean_map(vals) for name, vals in self.trigger_details.items()},
+            "stats": _clean_map(self.stats),
+            "thresholds": _clean_map(self.thresholds),
             "closed": self.closed,
         }
 
