@@ -74,15 +74,16 @@ def with_open_day(closed: BarArrays, open_day: Bar | None) -> BarArrays:
 
 
 def build_stage2_inputs(
-    bars_1m: BarArrays, daily: BarArrays, ts: int, symbol_info: SymbolInfo | None
+    bars_1m: BarArrays, daily: BarArrays, ts: int, symbol_info: SymbolInfo | None, *, copy: bool = True
 ) -> Stage2Inputs | None:
     """Вхід Stage2 для алерту на барі `ts`: копії вікна 1m і денних барів, обрізані по `ts`
-    (1m — до бару алерту включно, денні — до доби алерту включно); None — 1m барів немає."""
+    (1m — до бару алерту включно, денні — до доби алерту включно); None — 1m барів немає.
+    `copy=False` — view замість копій, коли масиви більше ніхто не змінить (див. `copy_upto`)."""
     if not len(bars_1m):
         return None
-    window = copy_upto(bars_1m, ts)
+    window = copy_upto(bars_1m, ts, copy=copy)
     day_of_alert = ts - ts % DAY_MS
-    bars_1d = copy_upto(daily, day_of_alert) if len(daily) else None
+    bars_1d = copy_upto(daily, day_of_alert, copy=copy) if len(daily) else None
     return Stage2Inputs(
         bars_1m=window,
         bars_1d=bars_1d if bars_1d is not None and len(bars_1d) else None,

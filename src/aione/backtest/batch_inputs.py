@@ -73,6 +73,8 @@ class SymbolSeries:
         starts = day_starts(bars.open_time)
         day_index = np.cumsum(np.r_[False, np.diff(bars.open_time // DAY_MS) != 0]) if len(bars) else starts
         day_start = starts[day_index]
+        for col in (*bars, *cum, *days):  # лише читання: Stage2 отримує view без копій
+            col.flags.writeable = False
         return cls(name, bars, days, day_index.astype(np.int64), day_start.astype(np.int64), cum)
 
     def open_day(self, row: int) -> Bar:
@@ -102,7 +104,7 @@ class SymbolSeries:
         """Вхід Stage2 для алерту на барі `row` (без погляду вперед: лише бари до `row` включно)."""
         window = self.bars.slice(max(0, row + 1 - context_bars), row + 1)
         ts = int(self.bars.open_time[row])
-        return build_stage2_inputs(window, self.daily_upto(row, n_closed), ts, None)
+        return build_stage2_inputs(window, self.daily_upto(row, n_closed), ts, None, copy=False)
 
 
 __all__ = ["SymbolSeries", "accepted_mask"]

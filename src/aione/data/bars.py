@@ -92,16 +92,21 @@ class BarArrays(NamedTuple):
         )
 
 
-def copy_upto(bars: BarArrays, last_open_time: int | None, n: int | None = None) -> BarArrays:
+def copy_upto(
+    bars: BarArrays, last_open_time: int | None, n: int | None = None, *, copy: bool = True
+) -> BarArrays:
     """Копія останніх `n` барів з open_time ≤ `last_open_time` (None — без обрізання).
 
     Копія, бо view сховища живе лише до наступного запису; обрізання за часом прибирає бари,
-    що прийшли після рішення (без погляду вперед)."""
+    що прийшли після рішення (без погляду вперед). `copy=False` — ті самі рядки як view, для
+    масивів, що не змінюються (пакетний бектест тримає їх лише для читання)."""
     stop = len(bars)
     if last_open_time is not None and stop:
         stop = int(np.searchsorted(bars.open_time, last_open_time, side="right"))
     start = 0 if n is None else max(0, stop - n)
-    return BarArrays(*[col[start:stop].copy() for col in bars])  # type: ignore[arg-type]
+    if copy:
+        return BarArrays(*[col[start:stop].copy() for col in bars])  # type: ignore[arg-type]
+    return BarArrays(*[col[start:stop] for col in bars])  # type: ignore[arg-type]
 
 
 # ── Читання записаних даних ──
