@@ -16,11 +16,13 @@ DESIGN дозволяє бектесту пакетну форму обчисл�
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
+from aione.app.pipeline import PipelineCore
 from aione.backtest.batch_inputs import SymbolSeries, accepted_mask
 from aione.backtest.runner import (
     PROGRESS_EVERY,
@@ -117,6 +119,85 @@ class _Prepared:
             self.ev_sym, self.ev_row, self.ev_t = [], [], []
 
 
+# ── Події в часі ──
+class _EventReplay:
+    """Події прогону в глобальному порядку, але відвідуються лише ті, що щось змінюють.
+
+    Подієвий рушій на кожному барі викликає `TradeManager.on_bar` і `refresh_if_due`. Тут:
+    - «кандидати» — бари алертів і перший бар кожної нової хвилини (лише там `refresh_if_due`
+      може спрацювати: далі в тій самій хвилині час не змінюється);
+    - між кандидатами відвідуються лише бари символів з активною угодою. Нова угода з'являється
+      тільки на рішенні (на кандидаті), тож між кандидатами множина таких символів лише
+      зменшується, і зібрати їхні бари наперед — безпечно (зайвий бар символу без угоди лише
+      оновив би останню ціну, яку до наступного алерту ніхто не читає);
+    - решта барів нічого не змінила б і пропускається без жодного виклику."""
+
+    def __init__(
+        self, core: PipelineCore, rec: Recorder, prep: _Prepared, alerts: list[dict[int, dict[str, Any]]]
+    ) -> None:
+        self.core = core
+        self.trades = core.trades
+        self.rec = rec
+        self.prep = prep
+        self.alerts = alerts
+        self.busy = self.trades.active_symbols()
+        self.index = {name: i for i, name in enumerate(prep.names)}
+        sym = np.asarray(prep.ev_sym, dtype=np.int64)
+        self.by_symbol: list[list[int]] = [np.flatnonzero(sym == i).tolist() for i in range(len(prep.names))]
+        t = np.asarray(prep.ev_t, dtype=np.int64)
+        self.first_of_minute = np.r_[True, t[1:] != t[:-1]] if t.shape[0] else np.zeros(0, dtype=np.bool_)
+        self._first: list[bool] = self.first_of_minute.tolist()
+        self.context_bars = core.context_bars
+        self.n_closed = core.daily_days + 1
+        self.done = -1  # останній відвіданий номер події
+        self.reported = 0
+
+    def candidates(self) -> list[int]:
+        """Номери подій-кандидатів за зростанням (алерти і перші бари хвилин)."""
+        marks = self.first_of_minute.copy()
+        for s, rows in enumerate(self.alerts):
+            if rows:
+                events = self.by_symbol[s]
+                marks[[events[r] for r in rows]] = True
+        return np.flatnonzero(marks).tolist()
+
+    def catch_up(self, until: int) -> None:
+        """Бари символів з активною угодою між останньою відвіданою подією і `until` (не включно)."""
+        if self.busy and until > self.done + 1:
+            pending: list[int] = []
+            for name in self.busy:
+                events = self.by_symbol[self.index[name]]
+                pending.extend(events[bisect_right(events, self.done) : bisect_left(events, until)])
+            pending.sort()
+            for k in pending:
+                self.visit(k)
+
+    def visit(self, k: int) -> None:
+        """Подія k у тому самому порядку кроків, що й `PipelineCore.on_bar` + драйвер бектесту."""
+        self.done = k
+        prep = self.prep
+        s = prep.ev_sym[k]
+        row = prep.ev_row[k]
+        name = prep.names[s]
+        trades = self.trades
+        alert = self.alerts[s].get(row)
+        events: list[Any] | None = None
+        if alert is not None or name in self.busy:
+            events = trades.on_bar(name, prep.series[s].bars.bar(row))
+        if self._first[k]:
+            due = trades.refresh_if_due(prep.ev_t[k])
+            if due:
+                events = [*(events or ()), *due]
+        if events:
+            self.rec.trade_events(events)
+            self.busy = trades.active_symbols()
+        if alert is not None:
+            self.core.counters["alerts"] += 1
+            inputs = prep.series[s].stage2_window(row, self.context_bars, self.n_closed)
+            handle_alert(self.core, self.rec, alert, self.core.decide_with(alert, inputs))
+            self.busy = trades.active_symbols()
+
+
 # ── Прогін ──
 def run_batch_backtest(
     spec: RunSpec,
@@ -149,45 +230,25 @@ def run_batch_backtest(
         if on_progress is not None:
             on_progress(done // 2, n_total)
 
-    trades = core.trades
-    busy = trades.active_symbols()
-    counters = core.counters
-    names = prep.names
-    series_list = prep.series
-    context_bars = core.context_bars
-    n_closed = core.daily_days + 1
-    prev_ts: int | None = None
     half = done // 2
-    for k, (s, row, ts) in enumerate(zip(prep.ev_sym, prep.ev_row, prep.ev_t, strict=True)):
-        name = names[s]
-        alert = alerts[s].get(row)
-        events: list[Any] | None = None
-        if alert is not None or name in busy:
-            events = trades.on_bar(name, series_list[s].bars.bar(row))
-        if ts != prev_ts:
-            prev_ts = ts
-            due = trades.refresh_if_due(ts)
-            if due:
-                events = [*(events or ()), *due]
-        if events:
-            rec.trade_events(events)
-            busy = trades.active_symbols()
-        if alert is not None:
-            counters["alerts"] += 1
-            inputs = series_list[s].stage2_window(row, context_bars, n_closed)
-            handle_alert(core, rec, alert, core.decide_with(alert, inputs))
-            busy = trades.active_symbols()
-        if on_progress is not None and k % PROGRESS_EVERY == 0:
+    replay = _EventReplay(core, rec, prep, alerts)
+    for k in replay.candidates():
+        replay.catch_up(k)
+        replay.visit(k)
+        if on_progress is not None and k - replay.reported >= PROGRESS_EVERY:
+            replay.reported = k
             on_progress(half + k // 2, n_total)
+    replay.catch_up(len(prep.ev_t))
     if on_progress is not None:
         on_progress(n_total, n_total)
+    counters = core.counters
     counters["events"] = prep.events
     counters["rejected"] = prep.rejected
     result.symbol_bars = prep.events
     result.first_ts = prep.first_ts
     result.last_ts = prep.last_ts
     result.open_at_end = [
-        trade_record(t, rec.triggers_by_trade.get(t.trade_id, ())) for t in trades.active_trades()
+        trade_record(t, rec.triggers_by_trade.get(t.trade_id, ())) for t in core.trades.active_trades()
     ]
     result.counters = dict(counters)
     return result
