@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from aione.config.config import SIGNAL_ALERT, STAGE1_MONITOR_PARAMS, TIMEFRAME_MS, TRIGGER_TAG_RSI
-from aione.data.bars import BarArrays, BarEvent
+from aione.data.bars import Bar, BarArrays, BarEvent
 from aione.indicators import IndicatorSnapshot
 from aione.logging_setup import get_logger, log_ctx
 from aione.stage1.asset_monitoring import AssetMonitor
@@ -41,7 +41,8 @@ from aione.stage1.thresholds import state_thresholds, symbol_params
 
 logger = get_logger(__name__)
 _NAN = math.nan
-_KEY_NAME = {UP_CODE: UP, DOWN_CODE: DOWN, 0: None}
+# Поля `Bar` з плаваючою комою в порядку конструктора (між open_time і trades — перші шість).
+_BAR_FLOATS = ("open", "high", "low", "close", "volume", "quote_volume")
 
 
 # ── Причини на барах ──
@@ -106,6 +107,25 @@ def gate_emits(
     return emits
 
 
+def new_alert_bars(
+    count: npt.NDArray[np.integer[Any]],
+    ups: npt.NDArray[np.integer[Any]],
+    downs: npt.NDArray[np.integer[Any]],
+    alert: npt.NDArray[np.bool_],
+    open_time: npt.NDArray[np.int64],
+    seg_start: npt.NDArray[np.int64],
+    cooldown_ms: int,
+) -> list[int]:
+    """Бари нових алертів за кількістю причин на барі (усіх, up, down), масками ALERT і сегментами.
+
+    Напрям ALERT — більшість up проти down (рівність — "none"); бар продовжує епізод up, якщо хоч
+    одна причина тисне вгору (down — дзеркально, "none" — будь-яка причина)."""
+    alert_idx = np.flatnonzero(alert)
+    keys = np.sign(ups[alert_idx].astype(np.int32) - downs[alert_idx]).tolist()
+    holds = {UP_CODE: _prefix(ups == 0), DOWN_CODE: _prefix(downs == 0), 0: _prefix(count == 0)}
+    return gate_emits(alert_idx.tolist(), keys, open_time.tolist(), seg_start.tolist(), holds, cooldown_ms)
+
+
 # ── Записи нових алертів ──
 class _Builder:
     """Будує `Stage1Result` на барі нового алерту тими самими виразами, що й монітор."""
@@ -149,22 +169,29 @@ class _Builder:
         sel = np.asarray(idx, dtype=np.int64)
         col = {name: getattr(s, name)[sel].tolist() for name in s._fields if name != "starts"}
         ref_i = np.maximum(s.seg_start[sel], sel - self.day_bars)
-        ref_close = s.close[ref_i].tolist()
+        col["ref_close"] = s.close[ref_i].tolist()
+        b = self.bars
+        bars = [
+            Bar(*vals)
+            for vals in zip(
+                b.open_time[sel].astype(np.int64).tolist(),
+                *(getattr(b, name)[sel].astype(np.float64).tolist() for name in _BAR_FLOATS[:6]),
+                b.trades[sel].astype(np.int64).tolist(),
+                b.taker_buy_volume[sel].astype(np.float64).tolist(),
+                strict=True,
+            )
+        ]
         masks = self.fires.masks
-        out: list[Stage1Result] = []
-        for k, i in enumerate(idx):
-            out.append(self._one(i, k, col, ref_close[k], masks))
-        return out
+        names = list(masks)
+        hits = np.stack([mask[sel] for mask, _ in masks.values()], axis=1).tolist()
+        return [
+            self._one(i, k, bar, col, {name for name, hit in zip(names, row, strict=True) if hit})
+            for k, (i, bar, row) in enumerate(zip(idx, bars, hits, strict=True))
+        ]
 
     def _one(
-        self,
-        i: int,
-        k: int,
-        col: Mapping[str, list[Any]],
-        ref: float,
-        masks: Mapping[str, tuple[npt.NDArray[np.bool_], Any]],
+        self, i: int, k: int, bar: Bar, col: Mapping[str, list[Any]], expected: set[str]
     ) -> Stage1Result:
-        bar = self.bars.bar(i)
         close, high, low = bar.close, bar.high, bar.low
         atr = col["atr"][k]
         rsi = col["rsi"][k]
@@ -212,7 +239,6 @@ class _Builder:
             for r in found:
                 if r.name not in by_name:
                     by_name[r.name] = r
-        expected = {name for name, (mask, _) in masks.items() if mask[i]}
         if set(by_name) != expected:
             raise RuntimeError(
                 f"batch stage1 twin diverged on {self.symbol} bar {bar.open_time}: "
@@ -222,6 +248,7 @@ class _Builder:
         ups = pressure.count(UP)
         downs = pressure.count(DOWN)
         direction = UP if ups > downs else DOWN if downs > ups else None
+        ref = col["ref_close"][k]
         if col["local"][k] == 0:
             ref = bar.open  # перший бар суцільної історії — зміна від його ж open
         quote = bar.quote_volume
@@ -313,14 +340,9 @@ def batch_new_alerts(
     fires = trigger_fires(bars, s, ths, p, [spec.tag for spec in specs])
     count, ups, downs = _tally(fires, s.ready)
     alert = count >= th_arrays(ths, s.state, "min_reasons_for_alert")
-    alert_idx = np.flatnonzero(alert)
-    keys = np.sign(ups[alert_idx].astype(np.int32) - downs[alert_idx]).tolist()
-    holds = {UP_CODE: _prefix(ups == 0), DOWN_CODE: _prefix(downs == 0), 0: _prefix(count == 0)}
-    emits = gate_emits(
-        alert_idx.tolist(), keys, t.tolist(), s.seg_start.tolist(), holds, int(p["cooldown_sec"]) * 1000
-    )
+    emits = new_alert_bars(count, ups, downs, alert, t, s.seg_start, int(p["cooldown_sec"]) * 1000)
     triggers = [(spec.tag, spec.factory(p)) for spec in specs]
     return _Builder(symbol, bars, s, fires, ths, triggers, timeframe_ms).build(emits)
 
 
-__all__ = ["batch_new_alerts", "gate_emits"]
+__all__ = ["batch_new_alerts", "gate_emits", "new_alert_bars"]
