@@ -13,6 +13,9 @@
   рівні (MAX/MIN попередньої UTC-доби). Це той самий набір індикаторів, що його веде монітор,
   тож головна цифра — відносно повного набору; відношення до ядра друкується окремо.
 Кожен вимір повторюється REPEATS разів і береться мінімум (машину ділять інші процеси).
+Окремо — batch-двійник для бектестів (`stage1.batch_monitor.batch_new_alerts`, ті самі нові
+алерти одним проходом) проти того самого `AssetMonitor.update` бар за баром на ВСЬОМУ місяці
+символу (мета двійника — ≤ 3 мкс на символ-бар).
 Останній рядок — головна цифра і чи досягнуто мети (≥ 5x).
 """
 
@@ -28,6 +31,7 @@ import talib
 
 from aione.data.bars import Bar, BarArrays, BarEvent, list_symbols, read_bars_parquet
 from aione.stage1.asset_monitoring import AssetMonitor
+from aione.stage1.batch_monitor import batch_new_alerts
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(os.environ.get("AIONE_SHARED_DIR", ROOT.parent / "shared")) / "data" / "binance-um-1m-2025-05"
@@ -36,6 +40,7 @@ N_OURS = 2000  # оновлень на символ для монітора
 N_REF = 200  # кроків на символ для еталона (кожен у рази дорожчий)
 REPEATS = 2
 TARGET = 5.0
+TWIN_TARGET_US = 3.0  # batch-двійник: мкс на символ-бар
 DAY_MS = 86_400_000
 
 
@@ -98,6 +103,24 @@ def time_open(sym: str, bars: BarArrays, events: list[BarEvent], opens: list[Bar
     return max(0.0, both - time_monitor(sym, bars, events))
 
 
+def time_twin(sym: str, bars: BarArrays) -> tuple[float, float, int]:
+    """(двійник, інкрементний монітор) — секунд на бар усього ряду; і скільки нових алертів (однаково)."""
+    twin_s = float("inf")
+    alerts = 0
+    for _ in range(REPEATS):
+        t0 = time.perf_counter()
+        alerts = len(batch_new_alerts(sym, bars))
+        twin_s = min(twin_s, time.perf_counter() - t0)
+    events = [BarEvent(sym, "1m", bars.bar(i)) for i in range(len(bars))]
+    update = AssetMonitor().update
+    t0 = time.perf_counter()
+    ref_alerts = sum(1 for ev in events if update(ev).new_alert)
+    incr_s = time.perf_counter() - t0
+    if ref_alerts != alerts:
+        raise SystemExit(f"{sym}: twin gave {alerts} new alerts, monitor {ref_alerts}")
+    return twin_s / len(bars), incr_s / len(bars), alerts
+
+
 def time_reference(bars: BarArrays) -> tuple[float, float]:
     """(ядро, повний набір) — секунд на один перерахунок."""
     t, h, lo, c, v = (
@@ -126,6 +149,9 @@ def main() -> int:
     open_us: list[float] = []
     core_us: list[float] = []
     full_us: list[float] = []
+    twin_us: list[float] = []
+    incr_us: list[float] = []
+    n_bars = 0
     for sym in symbols:
         bars = read_bars_parquet(DATA / f"{sym}.parquet")
         n = min(N_OURS, len(bars) - WINDOW)
@@ -151,6 +177,14 @@ def main() -> int:
             f"{sym:10s} update: closed {closed_us[-1]:6.1f} us, open {open_us[-1]:6.1f} us | "
             f"TA-Lib recompute: core {core_us[-1]:6.1f} us, full {full_us[-1]:6.1f} us"
         )
+        tw, inc, n_alerts = time_twin(sym, bars)
+        twin_us.append(tw * 1e6 * len(bars))
+        incr_us.append(inc * 1e6 * len(bars))
+        n_bars += len(bars)
+        print(
+            f"{sym:10s} month of {len(bars)} bars, {n_alerts} new alerts: batch twin {tw * 1e6:5.2f} us/bar, "
+            f"incremental {inc * 1e6:5.1f} us/bar"
+        )
     c = float(np.median(closed_us))
     o = float(np.median(open_us))
     rc = float(np.median(core_us))
@@ -158,6 +192,14 @@ def main() -> int:
     print(
         f"median per symbol: closed update {c:.1f} us, open update {o:.1f} us; TA-Lib recompute over "
         f"{WINDOW} bars: core set {rc:.1f} us, full set {rf:.1f} us"
+    )
+    tw_bar = sum(twin_us) / n_bars
+    inc_bar = sum(incr_us) / n_bars
+    twin_verdict = "met" if tw_bar <= TWIN_TARGET_US else "NOT met"
+    print(
+        f"batch twin (backtests) over the month, {len(symbols)} symbols: {tw_bar:.2f} us per symbol-bar vs "
+        f"incremental {inc_bar:.1f} us ({inc_bar / tw_bar:.1f}x cheaper; target <= {TWIN_TARGET_US:.0f} us): "
+        f"{twin_verdict}"
     )
     print(f"closed update vs TA-Lib core set only: {rc / c:.1f}x cheaper")
     print(f"open-bar update vs full TA-Lib recompute: {rf / o:.1f}x cheaper")
