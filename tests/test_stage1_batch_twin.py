@@ -175,6 +175,15 @@ def test_other_windows_and_three_reasons(month: dict[str, BarArrays], symbol: st
     assert all(len(r.trigger_reasons) >= 3 for r in twin)
 
 
+def test_zero_min_reasons_alerts_during_warmup(month: dict[str, BarArrays]) -> None:
+    # min_reasons_for_alert = 0: ALERT на кожному барі, навіть у прогріві (причини тоді порожні),
+    # а чутливий короткий RSI горить ще до кінця прогріву довгого вікна обсягу.
+    params = {"min_reasons_for_alert": 0, "cooldown_sec": 0, "volume_window": 500, "rsi_period": 3}
+    params |= {"rsi_overbought": 55.0, "rsi_oversold": 45.0}
+    twin = assert_twin("ETHUSDT", month["ETHUSDT"].slice(0, 3_000), params, min_alerts=100)
+    assert any(not r.trigger_reasons for r in twin) and any(r.trigger_reasons for r in twin)
+
+
 # ── Перемикачі ──
 @pytest.mark.parametrize(
     "switches",

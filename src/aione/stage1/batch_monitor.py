@@ -239,6 +239,9 @@ class _Builder:
             for r in found:
                 if r.name not in by_name:
                     by_name[r.name] = r
+        if not col["ready"][k]:  # як у моніторі: до кінця прогріву причин немає
+            by_name = {}
+            expected = set()
         if set(by_name) != expected:
             raise RuntimeError(
                 f"batch stage1 twin diverged on {self.symbol} bar {bar.open_time}: "

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +32,7 @@ from aione.stage1.batch_series import Stage1Series
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 DirArray = npt.NDArray[np.int8]
+ThFn = Callable[[str], FloatArray]  # ключ порогу → масив порогу на кожному барі
 
 # Напрям у масивах: +1 — up, −1 — down, 0 — без напряму.
 UP_CODE = 1
@@ -81,7 +82,7 @@ def bar_dir(bars: BarArrays) -> DirArray:
 
 
 # ── Тригери без стану ──
-def volume_spike(bars: BarArrays, s: Stage1Series, th: Any, out: Fires) -> None:
+def volume_spike(bars: BarArrays, s: Stage1Series, th: ThFn, out: Fires) -> None:
     """Маски `VolumeSpikeTrigger`: bull/bear/без напряму."""
     z = s.volume_z
     vol = bars.volume
@@ -99,7 +100,7 @@ def volume_spike(bars: BarArrays, s: Stage1Series, th: Any, out: Fires) -> None:
     out.masks["volume_spike"] = (fire & (d == 0), 0)
 
 
-def breakout(bars: BarArrays, s: Stage1Series, th: Any, out: Fires) -> None:
+def breakout(bars: BarArrays, s: Stage1Series, th: ThFn, out: Fires) -> None:
     """Маски `BreakoutTrigger`: локальні пробої/близькість і денні рівні."""
     close = s.close
     buf = th("breakout_buffer_pct")
@@ -137,7 +138,7 @@ def breakout(bars: BarArrays, s: Stage1Series, th: Any, out: Fires) -> None:
     m["near_daily_support"] = (near_sup, DOWN_CODE)
 
 
-def volatility_spike(bars: BarArrays, s: Stage1Series, th: Any, out: Fires) -> None:
+def volatility_spike(bars: BarArrays, s: Stage1Series, th: ThFn, out: Fires) -> None:
     """Маска `VolatilitySpikeTrigger`; напрям — напрям бару."""
     med = s.tr_median
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -146,7 +147,7 @@ def volatility_spike(bars: BarArrays, s: Stage1Series, th: Any, out: Fires) -> N
     out.masks["volatility_burst"] = (fire, bar_dir(bars))
 
 
-def vwap_deviation(bars: BarArrays, s: Stage1Series, th: Any, out: Fires) -> None:
+def vwap_deviation(bars: BarArrays, s: Stage1Series, th: ThFn, out: Fires) -> None:
     """Маска `VwapDeviationTrigger`; напрям — бік відхилення."""
     vw = s.vwap
     ds = s.vwap_dev_std
@@ -214,7 +215,7 @@ def _hold_mask(
             src[t] = k
 
 
-def rsi_trigger(bars: BarArrays, s: Stage1Series, th: Any, out: Fires, p: Mapping[str, Any]) -> None:
+def rsi_trigger(bars: BarArrays, s: Stage1Series, th: ThFn, out: Fires, p: Mapping[str, Any]) -> None:
     """Маски `RsiDivergenceTrigger`: перекупленість/перепроданість і дивергенції."""
     rsi = s.rsi
     with np.errstate(invalid="ignore"):
@@ -294,6 +295,7 @@ __all__ = [
     "UP_CODE",
     "Divergence",
     "Fires",
+    "ThFn",
     "bar_dir",
     "th_arrays",
     "trigger_fires",
