@@ -11,7 +11,7 @@ from aione.config.config import BUY_SET, RECOMMENDATIONS, SELL_SET, STAGE2_CONFI
 from aione.data.bars import read_bars_parquet
 from aione.indicators import swing_pivots
 from aione.stage2.inputs import Stage2Inputs
-from aione.stage2.level_manager import _Series, hourly_bars, pivots_batched
+from aione.stage2.level_manager import hourly_bars, series_pivots
 from aione.stage2.narrative import build_narrative
 from aione.stage2.qde_core import decide
 from tests.test_stage2_narrative import NUMBER, numeric_leaves
@@ -63,20 +63,21 @@ def test_hourly_bars_aggregate_1m(data_1m: Path) -> None:
     assert hi.max() == bars.high.max() and lo.min() == bars.low.min()
 
 
-def test_batched_pivots_equal_separate_calls(data_1m: Path) -> None:
+def test_series_pivots_equal_separate_calls(data_1m: Path) -> None:
     bars = read_bars_parquet(data_1m / "ETHUSDT.parquet").slice(5000, 5720)
     micro = bars.slice(len(bars) - 50)
     ot, hi, lo = hourly_bars(bars)
     series = [
-        _Series(micro.open_time, micro.high, micro.low, 1, 3),
-        _Series(ot, hi, lo, 2, 2),
-        _Series(ot[:4], hi[:4], lo[:4], 3, 2),  # закороткий для порядку 2: півотів немає
+        (micro.open_time, micro.high, micro.low, 1, 3),
+        (ot, hi, lo, 2, 2),
+        (ot[:4], hi[:4], lo[:4], 3, 2),  # закороткий для порядку 2: півотів немає
     ]
-    for s, (h_idx, l_idx) in zip(series, pivots_batched(series), strict=True):
-        exp_h, exp_l = (
-            swing_pivots(s.high, s.low, left=s.order, right=s.order)
-            if len(s.high) >= 2 * s.order + 1
-            else ([], [])
-        )
-        assert list(h_idx) == list(exp_h) and list(l_idx) == list(exp_l)
-    assert len(pivots_batched(series)[0][0]) > 0
+    want: list[tuple[int, float, int]] = []
+    for s_ot, s_hi, s_lo, rank, order in series:
+        if len(s_hi) >= 2 * order + 1:
+            h_idx, l_idx = swing_pivots(s_hi, s_lo, left=order, right=order)
+            want += [(rank, float(s_hi[i]), int(s_ot[i])) for i in h_idx]
+            want += [(rank, float(s_lo[i]), int(s_ot[i])) for i in l_idx]
+    got = series_pivots(series)
+    assert got == want
+    assert any(rank == 1 for rank, _, _ in got) and any(rank == 2 for rank, _, _ in got)

@@ -29,7 +29,7 @@ from aione.indicators import atr as atr_batch
 from aione.indicators import rolling_vwap, rsi, volume_zscore
 from aione.stage2.level_manager import LevelSet, build_levels
 from aione.stage2.volatility import htf_atr
-from aione.stage2.volume_profile import VolumeProfile, volume_profile
+from aione.stage2.volume_profile import VolumeProfile, profile_from_hlc
 
 NAN = float("nan")
 
@@ -102,26 +102,32 @@ def build_context(
     n = len(bars_1m)
     if n == 0:
         raise ValueError("empty 1m window")
-    close = bars_1m.close
-    if not all(bool(np.isfinite(col).all()) for col in (bars_1m.high, bars_1m.low, close)):
+    high, low, close, volume = bars_1m.high, bars_1m.low, bars_1m.close, bars_1m.volume
+    # Скінченність цін однією сумою high + low + close (NaN/inf у будь-якому барі робить її
+    # нескінченною; лише тоді — поелементна перевірка). Та сама сума далі дає типову ціну профілю.
+    hlc = high + low
+    hlc += close
+    if not math.isfinite(float(np.add.reduce(hlc))) and not all(
+        bool(np.isfinite(col).all()) for col in (high, low, close)
+    ):
         raise ValueError("non-finite prices in 1m window")  # зіпсоване вікно: рішення не приймається
     price = _finite(stats.get("price"))
     if not price > 0:
         price = float(close[-1])
-    tail = bars_1m.slice(max(0, n - int(params.get("indicator_bars", 300))))
+    t0 = max(0, n - int(params.get("indicator_bars", 300)))  # хвіст вікна для індикаторів
 
     atr_v = _finite(stats.get("atr"))
     if not atr_v > 0:
-        atr_v = _last(atr_batch(tail.high, tail.low, tail.close, 14))
+        atr_v = _last(atr_batch(high[t0:], low[t0:], close[t0:], 14))
     rsi_v = _finite(stats.get("rsi"))
     if math.isnan(rsi_v):
-        rsi_v = _last(rsi(tail.close, 14))
+        rsi_v = _last(rsi(close[t0:], 14))
     vwap_v = _finite(stats.get("vwap"))
     if not vwap_v > 0:
-        vwap_v = _last(rolling_vwap(tail.high, tail.low, tail.close, tail.volume, 60))
+        vwap_v = _last(rolling_vwap(high[t0:], low[t0:], close[t0:], volume[t0:], 60))
     vol_z = _finite(stats.get("volume_z"))
     if math.isnan(vol_z):
-        vol_z = _last(volume_zscore(tail.volume, 60))
+        vol_z = _last(volume_zscore(volume[t0:], 60))
 
     atr_ok = atr_v > 0
     atr_pct = atr_v / price if atr_ok else NAN
@@ -131,7 +137,7 @@ def build_context(
     velocity = NAN
     if atr_ok and n > k:
         velocity = (price - float(close[-1 - k])) / (atr_v * math.sqrt(k))
-    mean_range = float(np.mean(tail.high - tail.low)) if len(tail) else NAN
+    mean_range = float(np.add.reduce(high[t0:] - low[t0:])) / (n - t0)  # як np.mean: та сама сума
     atr_ratio = atr_v / mean_range if atr_ok and mean_range > 0 else NAN
 
     k_trend = int(params.get("trend_bars", 30))
@@ -141,15 +147,15 @@ def build_context(
         flat = float(params.get("trend_flat_atr", 0.5))
         trend = "up" if trend_strength > flat else "down" if trend_strength < -flat else "flat"
 
-    vol_last = float(bars_1m.volume[-1])
+    vol_last = float(volume[-1])
     taker = float(bars_1m.taker_buy_volume[-1])
     taker_share = taker / vol_last if taker > 0 and vol_last > 0 else None
 
-    profile = volume_profile(
-        bars_1m.high,
-        bars_1m.low,
-        close,
-        bars_1m.volume,
+    profile = profile_from_hlc(  # = volume_profile(high, low, close, volume, ...), hlc вже є
+        hlc,
+        high,
+        low,
+        volume,
         bins=int(params.get("volume_profile_bins", 40)),
         value_area_pct=float(params.get("value_area_pct", 0.70)),
     )
@@ -175,8 +181,8 @@ def build_context(
     return MarketContext(
         price=price,
         open=float(bars_1m.open[-1]),
-        high=float(bars_1m.high[-1]),
-        low=float(bars_1m.low[-1]),
+        high=float(high[-1]),
+        low=float(low[-1]),
         atr=atr_v,
         atr_pct=atr_pct,
         rsi=rsi_v,

@@ -25,7 +25,6 @@ import numpy as np
 
 from aione.config.config import TIMEFRAME_MS
 from aione.data.bars import BarArrays, FloatArray, IntArray
-from aione.indicators import swing_pivots
 from aione.indicators.errors import check_array
 from aione.utils.utils import tick_decimals
 
@@ -83,38 +82,7 @@ class LevelSet:
         return [lv.price for lv in self.levels if lv.kind == "resistance"]
 
 
-# Кандидати зберігаються стовпцями: ціна, ранг масштабу, вік у хвилинах.
 SCALE_BY_RANK = {rank: name for name, rank in SCALE_RANK.items()}
-_EMPTY_I: IntArray = np.zeros(0, dtype=np.int64)
-
-
-@dataclass(frozen=True, slots=True)
-class _Series:
-    """Ряд барів одного масштабу для пошуку півотів."""
-
-    open_time: IntArray
-    high: FloatArray
-    low: FloatArray
-    rank: int
-    order: int
-
-
-# ── Півоти ──
-def pivots_batched(series: list[_Series]) -> list[tuple[IntArray, IntArray]]:
-    """Півоти кожного ряду з його власним порядком (`swing_pivots(high, low, order, order)`);
-    ряд, коротший за 2·order + 1, півотів не має. Нескінченне значення в ряді, що має півоти, —
-    `IndicatorInputError`, як і в `swing_pivots`; перевірка — одна сума на ряд замість повних
-    перевірок входу, які на рядах у десятки барів дорожчі за сам пошук."""
-    out: list[tuple[IntArray, IntArray]] = []
-    for s in series:
-        if len(s.high) < 2 * s.order + 1:
-            out.append((_EMPTY_I, _EMPTY_I))
-            continue
-        if not math.isfinite(float(np.add.reduce(s.high)) + float(np.add.reduce(s.low))):
-            check_array("swing_pivots", "high", s.high)  # знайде поганий елемент і кине виняток
-            check_array("swing_pivots", "low", s.low)
-        out.append(swing_pivots(s.high, s.low, s.order, s.order, check=False))
-    return out
 
 
 # ── Ряди масштабів ──
@@ -127,7 +95,7 @@ def hourly_bars(bars: BarArrays) -> tuple[IntArray, FloatArray, FloatArray]:
     first = int(ot[0]) // HOUR_MS
     edges = np.arange(first, int(ot[-1]) // HOUR_MS + 1, dtype=np.int64) * HOUR_MS
     starts = ot.searchsorted(edges)
-    if len(starts) > 1:
+    if len(starts) > 1 and not bool((starts[1:] > starts[:-1]).all()):  # є години без барів
         keep = np.empty(len(starts), dtype=bool)
         keep[-1] = starts[-1] < len(ot)
         np.less(starts[:-1], starts[1:], out=keep[:-1])
@@ -137,41 +105,98 @@ def hourly_bars(bars: BarArrays) -> tuple[IntArray, FloatArray, FloatArray]:
     return edges, high, low
 
 
+# ── Півоти ──
+def _check_finite(high: FloatArray, low: FloatArray) -> None:
+    """`IndicatorInputError` на першому нескінченному значенні (як у `swing_pivots`)."""
+    if not math.isfinite(float(np.add.reduce(high)) + float(np.add.reduce(low))):
+        check_array("swing_pivots", "high", high)  # знайде поганий елемент і кине виняток
+        check_array("swing_pivots", "low", low)
+
+
+def pivot_positions(x: list[float], order: int, *, lows: bool) -> list[int]:
+    """Позиції півотів ряду за правилом `swing_pivots(high, low, order, order)`: максимум
+    строго більший за `order` сусідів зліва і не менший за `order` сусідів справа (мінімум —
+    дзеркально); позиції ближче за `order` до краю не перевіряються.
+
+    Звичайний Python над списком: ряди тут у десятки барів, і кожен numpy-виклик коштує більше
+    за весь прохід; спершу відбір за найближчими сусідами, далі — лише серед уцілілих."""
+    m = len(x)
+    if lows:
+        pos = [i for i in range(order, m - order) if x[i] < x[i - 1] and x[i] <= x[i + 1]]
+        for j in range(2, order + 1):
+            pos = [i for i in pos if x[i] < x[i - j] and x[i] <= x[i + j]]
+    else:
+        pos = [i for i in range(order, m - order) if x[i] > x[i - 1] and x[i] >= x[i + 1]]
+        for j in range(2, order + 1):
+            pos = [i for i in pos if x[i] > x[i - j] and x[i] >= x[i + j]]
+    return pos
+
+
+def series_pivots(
+    series: list[tuple[IntArray, FloatArray, FloatArray, int, int]],
+) -> list[tuple[int, float, int]]:
+    """Півоти рядів `(open_time, high, low, rank, order)` як `(rank, ціна, open_time)`:
+    спершу максимуми, тоді мінімуми кожного ряду. Ряд, коротший за 2·order + 1, півотів не має;
+    довший з нескінченним значенням — `IndicatorInputError` (як у `swing_pivots`)."""
+    out: list[tuple[int, float, int]] = []
+    for ot, hi, lo, rank, order in series:
+        if order < 1:
+            raise ValueError("pivot order must be >= 1")
+        if len(hi) < 2 * order + 1:
+            continue
+        h, low = hi.tolist(), lo.tolist()
+        if not math.isfinite(sum(h) + sum(low)):  # NaN/inf (або переповнення суми)
+            _check_finite(hi, lo)
+        h_pos = pivot_positions(h, order, lows=False)
+        l_pos = pivot_positions(low, order, lows=True)
+        if h_pos or l_pos:
+            t = ot.tolist()
+            out += [(rank, h[i], t[i]) for i in h_pos]
+            out += [(rank, low[i], t[i]) for i in l_pos]
+    return out
+
+
 # ── Злиття ──
-def merge_candidates(
-    prices: FloatArray, ranks: IntArray, touches: IntArray, ages: IntArray, tol: float
-) -> tuple[FloatArray, IntArray, IntArray, IntArray]:
-    """Зливає кандидатів, сусідніх за ціною ближче ніж `tol` (ланцюжком): ціна й ранг —
-    найвагомішого члена (ранг, дотики, свіжість), дотики — найбільші, вік — найменший."""
-    if len(prices) == 0:
-        return prices, ranks, touches, ages
-    o = np.argsort(prices, kind="stable")
-    prices, ranks, touches, ages = prices[o], ranks[o], touches[o], ages[o]
-    new_group = np.empty(len(prices), dtype=bool)
-    new_group[0] = True
-    np.greater(prices[1:] - prices[:-1], tol, out=new_group[1:])
-    starts = np.flatnonzero(new_group)
-    gid = np.cumsum(new_group) - 1
-    best_order = np.lexsort((-ages, touches, ranks, gid))
-    ends = np.empty(len(starts), dtype=np.int64)
-    ends[:-1] = starts[1:] - 1
-    ends[-1] = len(prices) - 1
-    best = best_order[ends]
-    return (
-        prices[best],
-        ranks[best],
-        np.maximum.reduceat(touches, starts),
-        np.minimum.reduceat(ages, starts),
-    )
+def merge_levels(cands: list[tuple[float, int, int, int]], tol: float) -> list[tuple[float, int, int, int]]:
+    """Зливає кандидатів `(ціна, ранг, дотики, вік)`, сусідніх за ціною ближче ніж `tol`
+    (ланцюжком): ціна й ранг — найвагомішого члена (ранг, дотики, свіжість; за повної рівності —
+    вища ціна), дотики — найбільші, вік — найменший. Результат — за зростанням ціни."""
+    order = sorted(range(len(cands)), key=lambda i: cands[i][0])
+    out: list[tuple[float, int, int, int]] = []
+    group: list[tuple[float, int, int, int]] = []
+    prev = 0.0
+    for i in order:
+        c = cands[i]
+        if group and c[0] - prev > tol:
+            out.append(_merged(group))
+            group = []
+        group.append(c)
+        prev = c[0]
+    if group:
+        out.append(_merged(group))
+    return out
 
 
-def _count_touches(prices: FloatArray, high: FloatArray, low: FloatArray, tol: float) -> IntArray:
-    """Скільки барів торкнулись кожної ціни екстремумом (|high − p| ≤ tol або |low − p| ≤ tol)."""
-    if len(prices) == 0 or len(high) == 0:
-        return np.zeros(len(prices), dtype=np.int64)
-    p = prices[:, None]
-    hit = (np.abs(high[None, :] - p) <= tol) | (np.abs(low[None, :] - p) <= tol)
-    return np.maximum(hit.sum(axis=1), 1).astype(np.int64)
+def _merged(group: list[tuple[float, int, int, int]]) -> tuple[float, int, int, int]:
+    best = group[0]
+    touches, age = best[2], best[3]
+    for c in group[1:]:
+        if (c[1], c[2], -c[3]) >= (best[1], best[2], -best[3]):
+            best = c
+        touches = max(touches, c[2])
+        age = min(age, c[3])
+    return best[0], best[1], touches, age
+
+
+def count_touches(prices: list[float], high: FloatArray, low: FloatArray, tol: float) -> list[int]:
+    """Скільки барів торкнулись кожної ціни екстремумом (|high − p| ≤ tol або |low − p| ≤ tol),
+    щонайменше 1."""
+    if not prices or len(high) == 0:
+        return [0] * len(prices)
+    p = np.array(prices)[:, None]
+    hit = np.abs(high - p) <= tol
+    hit |= np.abs(low - p) <= tol
+    return [max(int(x), 1) for x in np.add.reduce(hit, axis=1).tolist()]
 
 
 def _strength(rank: int, touches: int, age_min: int) -> float:
@@ -197,69 +222,48 @@ def build_levels(
 ) -> LevelSet:
     """Рівні трьох масштабів навколо `price`; `extra_macro` — додаткові денні рівні (без історії).
 
-    Час «зараз» — кінець останнього 1m бару вікна (жодного годинника)."""
+    Час «зараз» — кінець останнього 1m бару вікна (жодного годинника). Нескінченні значення в
+    ряді, що має півоти, або в попередньому дні — `IndicatorInputError`."""
     n = len(bars_1m)
     if n == 0 or not (math.isfinite(price) and price > 0):
         return LevelSet((), None, None, None, None)
     atr_ok = math.isfinite(atr) and atr > 0
     tol = max(merge_atr * atr if atr_ok else price * 0.001, tick)
     now_ms = int(bars_1m.open_time[-1]) + MINUTE_MS
-    # Ряди — види колонок (без `BarArrays.slice`, що різав би всі дев'ять колонок).
     start = max(0, n - sr_window)
     h_ot, h_hi, h_lo = hourly_bars(bars_1m)
+    micro, meso, macro = SCALE_RANK["micro"], SCALE_RANK["meso"], SCALE_RANK["macro"]
     series = [
-        _Series(
-            bars_1m.open_time[start:],
-            bars_1m.high[start:],
-            bars_1m.low[start:],
-            SCALE_RANK["micro"],
-            micro_order,
-        ),
-        _Series(h_ot, h_hi, h_lo, SCALE_RANK["meso"], meso_order),
+        (bars_1m.open_time[start:], bars_1m.high[start:], bars_1m.low[start:], micro, micro_order),
+        (h_ot, h_hi, h_lo, meso, meso_order),
     ]
-    # Кандидати — частинами в порядку: попередній день, півоти рядів (максимуми, тоді мінімуми),
-    # додаткові рівні; ранги — одним np.repeat за довжинами частин.
-    prices: list[FloatArray] = []
-    times: list[IntArray] = []
-    part_ranks: list[int] = []
+    # Кандидати (ранг, ціна, open_time): попередній день, півоти рядів, додаткові рівні.
+    raw: list[tuple[int, float, int]] = []
     stop = 0
     if bars_1d is not None and len(bars_1d):
         stop = int(np.searchsorted(bars_1d.open_time, now_ms - DAY_MS, side="right"))  # закриті дні
     if stop > 0:
         d_ot, d_hi, d_lo = bars_1d.open_time[:stop], bars_1d.high[:stop], bars_1d.low[:stop]  # type: ignore[union-attr]
-        series.append(_Series(d_ot, d_hi, d_lo, SCALE_RANK["macro"], macro_order))
-        prices += [d_hi[-1:], d_lo[-1:]]  # попередній день
-        times += [d_ot[-1:], d_ot[-1:]]
-        part_ranks += [SCALE_RANK["macro"], SCALE_RANK["macro"]]
-    for s, (hi_idx, lo_idx) in zip(series, pivots_batched(series), strict=True):
-        prices += [s.high[hi_idx], s.low[lo_idx]]
-        times += [s.open_time[hi_idx], s.open_time[lo_idx]]
-        part_ranks += [s.rank, s.rank]
-    extra = [p for p in extra_macro if math.isfinite(p) and p > 0]
-    if extra:
-        prices.append(np.array(extra, dtype=np.float64))
-        times.append(np.full(len(extra), now_ms, dtype=np.int64))
-        part_ranks.append(SCALE_RANK["macro"])
-    cand = np.concatenate(prices)
-    if len(cand) == 0:
+        series.append((d_ot, d_hi, d_lo, macro, macro_order))
+        last_t, last_h, last_l = int(d_ot[-1]), float(d_hi[-1]), float(d_lo[-1])
+        if not math.isfinite(last_h + last_l):
+            _check_finite(d_hi[-1:], d_lo[-1:])
+        raw += [(macro, last_h, last_t), (macro, last_l, last_t)]  # попередній день
+    raw += series_pivots(series)
+    raw += [(macro, p, now_ms) for p in extra_macro if math.isfinite(p) and p > 0]
+    if not raw:
         return LevelSet((), None, None, None, None)
-    ranks = np.repeat(np.array(part_ranks, dtype=np.int64), [len(p) for p in prices])
-    ages = np.maximum((now_ms - np.concatenate(times)) // MINUTE_MS, 0)
-    all_high = np.concatenate([s.high for s in series])
-    all_low = np.concatenate([s.low for s in series])
-    touches = _count_touches(cand, all_high, all_low, tol)
-    m_price, m_rank, m_touch, m_age = merge_candidates(cand, ranks, touches, ages, tol)
-    nearest = np.argsort(np.abs(m_price - price), kind="stable")[:max_levels]
+    all_high = np.concatenate([s[1] for s in series])
+    all_low = np.concatenate([s[2] for s in series])
+    touches = count_touches([c[1] for c in raw], all_high, all_low, tol)
+    cands = [
+        (p, r, t, max((now_ms - ot) // MINUTE_MS, 0)) for (r, p, ot), t in zip(raw, touches, strict=True)
+    ]
+    merged = merge_levels(cands, tol)
+    nearest = sorted(merged, key=lambda c: abs(c[0] - price))[:max_levels]  # стабільно, як і раніше
     dec = tick_decimals(tick)  # ціна як round_to_tick(p, tick), без повторного tick_decimals
     levels: list[Level] = []
-    # Рівнів ≤ max_levels: звичайна арифметика тут дешевша за дрібні numpy-операції.
-    for p_raw, r, t, a in zip(
-        m_price[nearest].tolist(),
-        m_rank[nearest].tolist(),
-        m_touch[nearest].tolist(),
-        m_age[nearest].tolist(),
-        strict=True,
-    ):
+    for p_raw, r, t, a in nearest:
         p = round(round(p_raw / tick) * tick, dec)
         dist = abs(p - price)
         levels.append(
@@ -293,7 +297,9 @@ __all__ = [
     "LevelSet",
     "band_from_levels",
     "build_levels",
+    "count_touches",
     "hourly_bars",
-    "merge_candidates",
-    "pivots_batched",
+    "merge_levels",
+    "pivot_positions",
+    "series_pivots",
 ]

@@ -224,8 +224,12 @@ def decide(
     *,
     locale: str = UI_LOCALE,
     style: str = str(USER_SETTINGS_DEFAULT["narrative_style"]),
+    explain: bool = True,
 ) -> dict[str, Any]:
-    """Рішення Stage2 для одного результату Stage1 (див. контракт запису в SPEC/брифі)."""
+    """Рішення Stage2 для одного результату Stage1 (див. контракт запису в SPEC/брифі).
+
+    `explain=False` — без тексту наративу (поле `narrative` лишається порожнім рядком, решта
+    запису та сама): для бектесту, де текст ніхто не читає."""
     cfg = resolve_params(params)
     symbol = stage1_result.get("symbol") if isinstance(stage1_result, Mapping) else None
     if not isinstance(symbol, str) or not symbol:
@@ -256,7 +260,9 @@ def decide(
         return empty_result(symbol, timestamp, STAGE2_STATUS["ERROR"], "invalid_bars", triggers)
     if not ctx.atr > 0:
         return empty_result(symbol, timestamp, STAGE2_STATUS["SKIPPED"], "no_atr", triggers)
-    return _decide_with_context(symbol, timestamp, triggers, ctx, tick, inputs.orderbook, cfg, locale, style)
+    return _decide_with_context(
+        symbol, timestamp, triggers, ctx, tick, inputs.orderbook, cfg, locale, style, explain
+    )
 
 
 def _decide_with_context(
@@ -269,6 +275,7 @@ def _decide_with_context(
     cfg: Mapping[str, Any],
     locale: str,
     style: str,
+    explain: bool = True,
 ) -> dict[str, Any]:
     trig = frozenset(triggers)
     anomalies = detect_anomalies(
@@ -391,7 +398,8 @@ def _decide_with_context(
         "anomaly_detection": anomalies.as_dict(),
         "reason": None,
     }
-    record["narrative"] = build_narrative(record, locale=locale, style=style)
+    if explain:
+        record["narrative"] = build_narrative(record, locale=locale, style=style)
     return record
 
 

@@ -34,7 +34,7 @@ def htf_true_ranges(bars: BarArrays, minutes: int) -> np.ndarray:
         return np.empty(0, dtype=np.float64)
     span = minutes * _MINUTE_MS
     bucket = np.asarray(bars.open_time, dtype=np.int64) // span
-    starts = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])
+    starts = np.flatnonzero(np.concatenate(([True], bucket[1:] != bucket[:-1])))
     # Останній кошик завершений, лише якщо його останній 1m бар — останній бар кошика.
     last_open = int(bars.open_time[-1])
     if last_open + _MINUTE_MS < (int(bucket[-1]) + 1) * span:
@@ -45,19 +45,48 @@ def htf_true_ranges(bars: BarArrays, minutes: int) -> np.ndarray:
         return np.empty(0, dtype=np.float64)
     high = np.maximum.reduceat(np.asarray(bars.high[:end], dtype=np.float64), starts_done)
     low = np.minimum.reduceat(np.asarray(bars.low[:end], dtype=np.float64), starts_done)
-    ends = np.r_[starts_done[1:], end] - 1
+    ends = np.append(starts_done[1:], end) - 1
     close = np.asarray(bars.close, dtype=np.float64)[ends]
-    prev = np.r_[NAN, close[:-1]]
+    prev = np.concatenate(([NAN], close[:-1]))
     tr = np.fmax(high, prev) - np.fmin(low, prev)  # fmax/fmin: перший бар без prev — просто high − low
     return tr
 
 
 def htf_atr(bars: BarArrays, minutes: int, period: int) -> float:
-    """Середній true range останніх `period` завершених барів старшого ТФ; NaN, якщо їх замало."""
-    tr = htf_true_ranges(bars, minutes)
-    if period < 1 or tr.size < period + 1:
+    """Середній true range останніх `period` завершених барів старшого ТФ; NaN, якщо їх замало.
+
+    Те саме, що середнє `htf_true_ranges(bars, minutes)[-period:]` (за умови ≥ `period` + 1
+    барів), але рахуються лише потрібні `period` + 1 останніх кошиків: межі кошиків —
+    бінарним пошуком меж сітки в `open_time`, порожні кошики (пропуски даних) пропускаються."""
+    n = len(bars)
+    if n == 0 or minutes < 1 or period < 1:
         return NAN
-    value = float(np.mean(tr[-period:]))
+    span = minutes * _MINUTE_MS
+    ot = bars.open_time
+    first = int(ot[0]) // span
+    last_open = int(ot[-1])
+    last = last_open // span
+    if last_open + _MINUTE_MS < (last + 1) * span:  # останній кошик ще не завершений
+        last -= 1
+    if last - first < period:  # навіть без пропусків менше ніж period + 1 кошиків
+        return NAN
+    # Межі кошиків first..last і кінець останнього: pos[i] — перший бар кошика first + i.
+    pos = ot.searchsorted(np.arange(first, last + 2, dtype=np.int64) * span)
+    starts, stops = pos[:-1], pos[1:]
+    if not bool((starts < stops).all()):
+        full = starts < stops
+        starts, stops = starts[full], stops[full]
+        if len(starts) < period + 1:
+            return NAN
+    s = starts[-period - 1 :]
+    lo_i, hi_i = int(s[0]), int(stops[-1])
+    high = np.maximum.reduceat(bars.high[lo_i:hi_i], s - lo_i)
+    low = np.minimum.reduceat(bars.low[lo_i:hi_i], s - lo_i)
+    close = bars.close[stops[-period - 1 :] - 1]
+    prev = close[:-1]
+    tr = np.fmax(high[1:], prev)
+    tr -= np.fmin(low[1:], prev)
+    value = float(np.add.reduce(tr)) / period
     return value if math.isfinite(value) and value > 0 else NAN
 
 

@@ -49,24 +49,46 @@ def volume_profile(
     """Профіль обсягу; None, якщо вікно порожнє, без обсягу або з нескінченними значеннями."""
     if len(close) == 0 or bins < 1:
         return None
-    lo = float(np.min(low))
-    hi = float(np.max(high))
-    total = float(np.sum(volume))
+    hlc = high + low
+    hlc += close
+    return profile_from_hlc(hlc, high, low, volume, bins=bins, value_area_pct=value_area_pct)
+
+
+def profile_from_hlc(
+    hlc: FloatArray,
+    high: FloatArray,
+    low: FloatArray,
+    volume: FloatArray,
+    *,
+    bins: int = 40,
+    value_area_pct: float = 0.70,
+) -> VolumeProfile | None:
+    """`volume_profile` з готовою сумою `hlc` = high + low + close (її вже має контекст Stage2
+    після перевірки скінченності); `hlc` — тимчасовий масив, функція перезаписує його."""
+    if len(hlc) == 0 or bins < 1:
+        return None
+    lo = float(np.minimum.reduce(low))
+    hi = float(np.maximum.reduce(high))
+    total = float(np.add.reduce(volume))
     if not (math.isfinite(lo) and math.isfinite(hi) and math.isfinite(total)) or total <= 0:
         return None
     if hi <= lo:
         return VolumeProfile(poc=lo, val=lo, vah=hi, covered=1.0)
     width = (hi - lo) / bins
-    typical = (high + low + close) / 3.0
-    idx = np.minimum(((typical - lo) / width).astype(np.int64), bins - 1)
-    hist = np.bincount(idx, weights=volume, minlength=bins)
-    poc_i = int(np.argmax(hist))
+    pos = hlc
+    pos /= 3.0  # типова ціна (high + low + close) / 3
+    pos -= lo
+    pos /= width
+    idx = pos.astype(np.int64)
+    np.minimum(idx, bins - 1, out=idx)
+    hist = np.bincount(idx, weights=volume, minlength=bins).tolist()
+    poc_i = hist.index(max(hist))  # перший найбільший, як np.argmax
     target = value_area_pct * total
     left = right = poc_i
-    acc = float(hist[poc_i])
+    acc = hist[poc_i]
     while acc < target:
-        below = float(hist[left - 1]) if left > 0 else -1.0
-        above = float(hist[right + 1]) if right < bins - 1 else -1.0
+        below = hist[left - 1] if left > 0 else -1.0
+        above = hist[right + 1] if right < bins - 1 else -1.0
         if below < 0 and above < 0:
             break
         if above >= below:
@@ -83,4 +105,4 @@ def volume_profile(
     )
 
 
-__all__ = ["VolumeProfile", "volume_profile"]
+__all__ = ["VolumeProfile", "profile_from_hlc", "volume_profile"]
