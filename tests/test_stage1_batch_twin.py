@@ -184,6 +184,21 @@ def test_zero_min_reasons_alerts_during_warmup(month: dict[str, BarArrays]) -> N
     assert any(not r.trigger_reasons for r in twin) and any(r.trigger_reasons for r in twin)
 
 
+def test_float32_columns_and_taker_share(month: dict[str, BarArrays]) -> None:
+    # float32-стовпці: монітор бачить їх як Python float, двійник має рахувати так само (у float64);
+    # частка taker-buy (у записах її немає) вирішує напрям сплеску обсягу.
+    src = month["ETHUSDT"].slice(0, 4_000)
+    share = np.random.default_rng(1).choice([0.0, 0.3, 0.5, 0.8], len(src))
+    b32 = BarArrays(
+        src.open_time,
+        *(col.astype(np.float32) for col in src[1:7]),
+        src.trades,
+        (src.volume * share).astype(np.float32),
+    )
+    twin = assert_twin("ETHUSDT", b32, {"min_reasons_for_alert": 1, "vol_z_threshold": 1.0}, min_alerts=100)
+    assert any("taker_buy_share" in r.trigger_details.get("bull_vol_spike", {}) for r in twin)
+
+
 # ── Перемикачі ──
 @pytest.mark.parametrize(
     "switches",

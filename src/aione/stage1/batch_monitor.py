@@ -293,6 +293,26 @@ class _Builder:
 
 
 # ── Публічна функція ──
+def _canonical(bars: BarArrays) -> BarArrays:
+    """Стовпці як int64/float64 (без копії, якщо вже такі): монітор бачить кожне число як Python
+    float (`BarArrays.bar`), тож і арифметика двійника має йти в float64, а не, скажімо, float32."""
+
+    def f64(col: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        return np.asarray(col, dtype=np.float64)
+
+    return BarArrays(
+        np.asarray(bars.open_time, dtype=np.int64),
+        f64(bars.open),
+        f64(bars.high),
+        f64(bars.low),
+        f64(bars.close),
+        f64(bars.volume),
+        f64(bars.quote_volume),
+        np.asarray(bars.trades, dtype=np.int64),
+        f64(bars.taker_buy_volume),
+    )
+
+
 def _incremental(
     symbol: str,
     bars: BarArrays,
@@ -323,7 +343,8 @@ def batch_new_alerts(
     `bars` — закриті бари одного символу, open_time строго зростає (інакше ValueError)."""
     if timeframe not in TIMEFRAME_MS:
         raise ValueError(f"batch_new_alerts: unknown timeframe {timeframe!r}")
-    t = np.asarray(bars.open_time, dtype=np.int64)
+    bars = _canonical(bars)
+    t = bars.open_time
     n = t.shape[0]
     if n > 1 and not bool(np.all(t[1:] > t[:-1])):
         raise ValueError(f"batch_new_alerts: open_time of {symbol} is not strictly increasing")
