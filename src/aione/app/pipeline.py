@@ -212,7 +212,14 @@ class PipelineCore:
             return empty_result(
                 str(stage1_result.get("symbol", "")), int(ts) if ts else None, "skipped", "no_data", None
             )
-        return decide(stage1_result, inputs, self.stage2_params, locale=self.locale, style=self.style)
+        return decide(
+            stage1_result,
+            inputs,
+            self.stage2_params,
+            locale=self.locale,
+            style=self.style,
+            explain=self.explain,
+        )
 
     def on_stage2(self, result: Mapping[str, Any]) -> list[TradeEvent]:
         """Рішення Stage2 → Stage3 (угода, якщо проходить поріг) і агрегатор."""
