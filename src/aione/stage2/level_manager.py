@@ -83,6 +83,7 @@ class LevelSet:
 
 
 SCALE_BY_RANK = {rank: name for name, rank in SCALE_RANK.items()}
+_HORIZON_BY_RANK = {rank: _RECENCY_HORIZON_MIN[name] for name, rank in SCALE_RANK.items()}
 
 
 # ── Ряди масштабів ──
@@ -92,8 +93,8 @@ def hourly_bars(bars: BarArrays) -> tuple[IntArray, FloatArray, FloatArray]:
     Межі годин шукаються бінарним пошуком у відсортованому `open_time` (годин мало, барів
     багато); години без барів пропускаються."""
     ot = bars.open_time
-    first = int(ot[0]) // HOUR_MS
-    edges = np.arange(first, int(ot[-1]) // HOUR_MS + 1, dtype=np.int64) * HOUR_MS
+    t_first, t_last = int(ot[0]), int(ot[-1])
+    edges = np.arange(t_first // HOUR_MS * HOUR_MS, t_last + 1, HOUR_MS, dtype=np.int64)
     starts = ot.searchsorted(edges)
     if len(starts) > 1 and not bool((starts[1:] > starts[:-1]).all()):  # є години без барів
         keep = np.empty(len(starts), dtype=bool)
@@ -160,48 +161,47 @@ def series_pivots(
 def merge_levels(cands: list[tuple[float, int, int, int]], tol: float) -> list[tuple[float, int, int, int]]:
     """Зливає кандидатів `(ціна, ранг, дотики, вік)`, сусідніх за ціною ближче ніж `tol`
     (ланцюжком): ціна й ранг — найвагомішого члена (ранг, дотики, свіжість; за повної рівності —
-    вища ціна), дотики — найбільші, вік — найменший. Результат — за зростанням ціни."""
-    order = sorted(range(len(cands)), key=lambda i: cands[i][0])
+    вища ціна), дотики — найбільші, вік — найменший. Результат — за зростанням ціни.
+
+    Кандидати сортуються цілими кортежами: межі груп залежать лише від цін, а серед рівних цін
+    порядок не змінює вибору (рівні за ключем члени з однією ціною — той самий кортеж)."""
+    if not cands:
+        return []
+    srt = sorted(cands)
     out: list[tuple[float, int, int, int]] = []
-    group: list[tuple[float, int, int, int]] = []
-    prev = 0.0
-    for i in order:
-        c = cands[i]
-        if group and c[0] - prev > tol:
-            out.append(_merged(group))
-            group = []
-        group.append(c)
-        prev = c[0]
-    if group:
-        out.append(_merged(group))
+    bp, br, bt, ba = srt[0]
+    t_max, a_min, prev = bt, ba, bp
+    for p, r, t, a in srt[1:]:
+        if p - prev > tol:  # нова група
+            out.append((bp, br, t_max, a_min))
+            bp, br, bt, ba = p, r, t, a
+            t_max, a_min = t, a
+        else:
+            if r > br or (r == br and (t > bt or (t == bt and a <= ba))):
+                bp, br, bt, ba = p, r, t, a
+            if t > t_max:
+                t_max = t
+            if a < a_min:
+                a_min = a
+        prev = p
+    out.append((bp, br, t_max, a_min))
     return out
 
 
-def _merged(group: list[tuple[float, int, int, int]]) -> tuple[float, int, int, int]:
-    best = group[0]
-    touches, age = best[2], best[3]
-    for c in group[1:]:
-        if (c[1], c[2], -c[3]) >= (best[1], best[2], -best[3]):
-            best = c
-        touches = max(touches, c[2])
-        age = min(age, c[3])
-    return best[0], best[1], touches, age
-
-
-def count_touches(prices: list[float], high: FloatArray, low: FloatArray, tol: float) -> list[int]:
+def count_touches(prices: list[float], high_low: FloatArray, tol: float) -> list[int]:
     """Скільки барів торкнулись кожної ціни екстремумом (|high − p| ≤ tol або |low − p| ≤ tol),
-    щонайменше 1."""
-    if not prices or len(high) == 0:
+    щонайменше 1; `high_low` — high усіх барів, а за ними low тих самих барів (2·N чисел)."""
+    n = len(high_low) // 2
+    if not prices or n == 0:
         return [0] * len(prices)
-    p = np.array(prices)[:, None]
-    hit = np.abs(high - p) <= tol
-    hit |= np.abs(low - p) <= tol
-    return [max(int(x), 1) for x in np.add.reduce(hit, axis=1).tolist()]
+    hit = np.abs(high_low - np.array(prices)[:, None]) <= tol
+    np.logical_or(hit[:, :n], hit[:, n:], out=hit[:, :n])
+    return [x if x > 1 else 1 for x in np.add.reduce(hit[:, :n], axis=1).tolist()]
 
 
 def _strength(rank: int, touches: int, age_min: int) -> float:
     """Сила: масштаб × (1 + ln дотиків) × свіжість 1/(1 + вік/горизонт масштабу)."""
-    return rank * (1.0 + math.log(touches)) / (1.0 + age_min / _RECENCY_HORIZON_MIN[SCALE_BY_RANK[rank]])
+    return rank * (1.0 + math.log(touches)) / (1.0 + age_min / _HORIZON_BY_RANK[rank])
 
 
 # ── Головна функція ──
@@ -241,7 +241,7 @@ def build_levels(
     raw: list[tuple[int, float, int]] = []
     stop = 0
     if bars_1d is not None and len(bars_1d):
-        stop = int(np.searchsorted(bars_1d.open_time, now_ms - DAY_MS, side="right"))  # закриті дні
+        stop = int(bars_1d.open_time.searchsorted(now_ms - DAY_MS, side="right"))  # закриті дні
     if stop > 0:
         d_ot, d_hi, d_lo = bars_1d.open_time[:stop], bars_1d.high[:stop], bars_1d.low[:stop]  # type: ignore[union-attr]
         series.append((d_ot, d_hi, d_lo, macro, macro_order))
@@ -253,38 +253,57 @@ def build_levels(
     raw += [(macro, p, now_ms) for p in extra_macro if math.isfinite(p) and p > 0]
     if not raw:
         return LevelSet((), None, None, None, None)
-    all_high = np.concatenate([s[1] for s in series])
-    all_low = np.concatenate([s[2] for s in series])
-    touches = count_touches([c[1] for c in raw], all_high, all_low, tol)
-    cands = [
-        (p, r, t, max((now_ms - ot) // MINUTE_MS, 0)) for (r, p, ot), t in zip(raw, touches, strict=True)
-    ]
+    high_low = np.concatenate([s[1] for s in series] + [s[2] for s in series])
+    touches = count_touches([c[1] for c in raw], high_low, tol)
+    cands: list[tuple[float, int, int, int]] = []  # (ціна, ранг, дотики, вік у хвилинах ≥ 0)
+    for (r, p, ot), t in zip(raw, touches, strict=True):
+        age = (now_ms - ot) // MINUTE_MS
+        cands.append((p, r, t, age if age > 0 else 0))
     merged = merge_levels(cands, tol)
     nearest = sorted(merged, key=lambda c: abs(c[0] - price))[:max_levels]  # стабільно, як і раніше
     dec = tick_decimals(tick)  # ціна як round_to_tick(p, tick), без повторного tick_decimals
+    # Рівнів ≤ max_levels: звичайна арифметика; кортеж Level — напряму (без Python-конструктора).
+    make, log, horizon = tuple.__new__, math.log, _HORIZON_BY_RANK
     levels: list[Level] = []
+    sup: float | None = None
+    res: float | None = None
     for p_raw, r, t, a in nearest:
         p = round(round(p_raw / tick) * tick, dec)
         dist = abs(p - price)
+        if p <= price:
+            kind = "support"
+            if sup is None or p > sup:
+                sup = p
+        else:
+            kind = "resistance"
+            if res is None or p < res:
+                res = p
         levels.append(
-            Level(
-                p,
-                "support" if p <= price else "resistance",
-                SCALE_BY_RANK[r],
-                t,
-                a,
-                round(dist / price * 100.0, 4),
-                round(dist / atr, 3) if atr_ok else math.nan,
-                round(_strength(r, t, a), 3),
+            make(
+                Level,
+                (
+                    p,
+                    kind,
+                    SCALE_BY_RANK[r],
+                    t,
+                    a,
+                    round(dist / price * 100.0, 4),
+                    round(dist / atr, 3) if atr_ok else math.nan,
+                    round(r * (1.0 + log(t)) / (1.0 + a / horizon[r]), 3),  # `_strength`
+                ),
             )
         )
-    return band_from_levels(tuple(levels), price)
+    return _band(tuple(levels), sup, res, price)
 
 
 def band_from_levels(levels: tuple[Level, ...], price: float) -> LevelSet:
     """Найближчі S/R і смуга між ними."""
     sup = max((lv.price for lv in levels if lv.kind == "support"), default=None)
     res = min((lv.price for lv in levels if lv.kind == "resistance"), default=None)
+    return _band(levels, sup, res, price)
+
+
+def _band(levels: tuple[Level, ...], sup: float | None, res: float | None, price: float) -> LevelSet:
     band_pct = band_pos = None
     if sup is not None and res is not None and res > sup:
         band_pct = round((res - sup) / price * 100.0, 4)

@@ -181,8 +181,12 @@ def _entry_zone(plan: TradePlan, atr: float, zone_atr: float) -> list[float]:
     return [plan.entry, max(hi, plan.entry)]
 
 
-def _market_context(ctx: MarketContext, scenario: str, triggers: list[str], tick: float) -> dict[str, Any]:
-    dec = tick_decimals(tick)
+def _market_context(
+    ctx: MarketContext, scenario: str, triggers: list[str], tick: float, dec: int | None = None
+) -> dict[str, Any]:
+    """Запис `market_context`; `dec` — `tick_decimals(tick)`, якщо вже пораховано."""
+    if dec is None:
+        dec = tick_decimals(tick)
     vp = ctx.profile
     lv = ctx.levels
     return {
@@ -353,6 +357,7 @@ def _decide_with_context(
         recommendation, side = "WAIT_FOR_CONFIRMATION", None
 
     dec = tick_decimals(tick)
+    market = _market_context(ctx, scen.scenario, triggers, tick, dec)
     record: dict[str, Any] = {
         "symbol": symbol,
         "timestamp": timestamp,
@@ -360,7 +365,7 @@ def _decide_with_context(
         "recommendation": recommendation,
         "side": side,
         "scenario": scen.scenario,
-        "market_context": _market_context(ctx, scen.scenario, triggers, tick),
+        "market_context": market,
         "confidence_metrics": {
             "composite_confidence": confidence,
             "factor_agreement": round(agreement, 4),
@@ -373,14 +378,14 @@ def _decide_with_context(
             "scenario_evidence": scen.evidence,
         },
         "risk_parameters": {
-            "entry": plan.entry if plan else _price(ctx.price, tick, dec),
+            "entry": plan.entry if plan else market["price"],  # = _price(ctx.price, tick, dec)
             "entry_zone": entry_zone,
             "tp": plan.tp if plan else None,
             "sl": plan.sl if plan else None,
             "rr": rr,
             "rr_net": rr_net,
             "atr": _num(basis, dec + 2),
-            "atr_1m": _num(ctx.atr, dec + 2),
+            "atr_1m": market["atr"],  # = _num(ctx.atr, dec + 2)
             "atr_htf": _num(ctx.atr_htf, dec + 2),
             "atr_basis_minutes": int(cfg["atr_basis_minutes"]),
             "fee_rate": fee_rate,

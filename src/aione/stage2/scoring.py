@@ -149,16 +149,40 @@ class Composite:
     coverage: float  # частка сумарної ваги, що припала на пораховані фактори
 
 
-def composite_score(scores: Mapping[str, float], weights: Mapping[str, float]) -> Composite:
-    """Зважена сума факторів з перенормуванням ваг на пораховані фактори."""
+# Перенормовані ваги залежать лише від ваг і набору порахованих факторів (майже завжди того
+# самого): кеш за точним вмістом обох; обмежений, бо ключ — дані, а не об'єкти.
+_NormWeights = tuple[tuple[tuple[str, float], ...], dict[str, float], float] | None
+_NORM_CACHE: dict[tuple[tuple[tuple[str, float], ...], tuple[str, ...]], _NormWeights] = {}
+_NORM_CACHE_MAX = 256
+
+
+def _norm_weights(weights: Mapping[str, float], names: tuple[str, ...]) -> _NormWeights:
+    """(нормовані ваги, вони ж округлені до 4 знаків, покриття) або None — ваг немає."""
     total_all = sum(w for w in weights.values() if w > 0)
-    used = {k: float(weights[k]) for k in scores if weights.get(k, 0.0) > 0}
+    used = {k: float(weights[k]) for k in names if weights.get(k, 0.0) > 0}
     total = sum(used.values())
     if total <= 0 or total_all <= 0:
-        return Composite(0.0, {}, 0.0)
+        return None
     norm = {k: w / total for k, w in used.items()}
-    score = sum(norm[k] * scores[k] for k in norm)
-    return Composite(_clip(score), {k: round(v, 4) for k, v in norm.items()}, total / total_all)
+    return tuple(norm.items()), {k: round(v, 4) for k, v in norm.items()}, total / total_all
+
+
+def composite_score(scores: Mapping[str, float], weights: Mapping[str, float]) -> Composite:
+    """Зважена сума факторів з перенормуванням ваг на пораховані фактори."""
+    key = (tuple(weights.items()), tuple(scores))
+    try:
+        norm = _NORM_CACHE[key]
+    except KeyError:
+        if len(_NORM_CACHE) >= _NORM_CACHE_MAX:
+            _NORM_CACHE.clear()
+        norm = _NORM_CACHE[key] = _norm_weights(weights, key[1])
+    except TypeError:  # нехешовані ваги (не числа): без кешу
+        norm = _norm_weights(weights, tuple(scores))
+    if norm is None:
+        return Composite(0.0, {}, 0.0)
+    items, rounded, coverage = norm
+    score = sum(w * scores[k] for k, w in items)
+    return Composite(_clip(score), dict(rounded), coverage)
 
 
 def factor_agreement(scores: Mapping[str, float], weights_used: Mapping[str, float], score: float) -> float:

@@ -84,11 +84,12 @@ def profile_from_hlc(
     hist = np.bincount(idx, weights=volume, minlength=bins).tolist()
     poc_i = hist.index(max(hist))  # перший найбільший, як np.argmax
     target = value_area_pct * total
-    left = right = poc_i
-    acc = hist[poc_i]
+    # Кошики зі сторожами −1.0 по краях (за межами профілю сусіда немає): індекси зсунуті на 1.
+    h = [-1.0, *hist, -1.0]
+    left = right = poc_i + 1
+    acc = h[left]
     while acc < target:
-        below = hist[left - 1] if left > 0 else -1.0
-        above = hist[right + 1] if right < bins - 1 else -1.0
+        below, above = h[left - 1], h[right + 1]
         if below < 0 and above < 0:
             break
         if above >= below:
@@ -99,8 +100,8 @@ def profile_from_hlc(
             acc += below
     return VolumeProfile(
         poc=lo + (poc_i + 0.5) * width,
-        val=lo + left * width,
-        vah=lo + (right + 1) * width,
+        val=lo + (left - 1) * width,
+        vah=lo + right * width,
         covered=min(1.0, acc / total),
     )
 
