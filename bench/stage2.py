@@ -2,7 +2,8 @@
 
 Stats Stage1 (ATR, RSI, VWAP, z обсягу) пораховано наперед batch-функціями, як їх дає
 Stage1; вимірюється лише `decide` (рівні, контекст, скор, TP/SL, наратив) на вікні
-`context_bars` барів і денних барах. Для порівняння в тому ж запуску: шлях без stats
+`context_bars` барів і денних барах, а також `decide(..., explain=False)` — без тексту
+наративу, як його викликає бектест. Для порівняння в тому ж запуску: шлях без stats
 (ядро саме рахує індикатори) і перерахунок RSI+ATR TA-Lib на тому ж вікні.
 """
 
@@ -76,7 +77,9 @@ def build_cases(symbol: str, n: int, with_stats: bool) -> list[tuple[dict[str, A
     return cases
 
 
-def run(cases: list[tuple[dict[str, Any], Stage2Inputs]], repeats: int = 3) -> tuple[float, dict[str, int]]:
+def run(
+    cases: list[tuple[dict[str, Any], Stage2Inputs]], repeats: int = 3, *, explain: bool = True
+) -> tuple[float, dict[str, int]]:
     """Найкращий із `repeats` проходів (машина спільна: інші процеси лише сповільнюють)."""
     best = float("inf")
     recs: dict[str, int] = {}
@@ -84,7 +87,7 @@ def run(cases: list[tuple[dict[str, Any], Stage2Inputs]], repeats: int = 3) -> t
         recs = {}
         t0 = time.perf_counter()
         for s1, inputs in cases:
-            res = decide(s1, inputs)
+            res = decide(s1, inputs, explain=explain)
             recs[res["recommendation"]] = recs.get(res["recommendation"], 0) + 1
         best = min(best, time.perf_counter() - t0)
     return len(cases) / best, recs
@@ -110,6 +113,7 @@ def main() -> None:
     cases = build_cases(args.symbol, args.n, with_stats=True)
     run(cases[:50], repeats=1)  # прогрів
     rate, recs = run(cases)
+    bare_text_rate, _ = run(cases, explain=False)  # як у бектесті: без тексту наративу
     bare_rate, _ = run(build_cases(args.symbol, max(200, args.n // 5), with_stats=False))
     ref = talib_reference(cases)
     print(
@@ -117,6 +121,10 @@ def main() -> None:
     )
     print(f"recommendations: {dict(sorted(recs.items()))}")
     print(f"decide with Stage1 stats: {rate:,.0f}/s ({1e6 / rate:.0f} us each)")
+    print(
+        f"decide with Stage1 stats, explain=False (backtest): {bare_text_rate:,.0f}/s"
+        f" ({1e6 / bare_text_rate:.0f} us each)"
+    )
     print(f"decide computing indicators itself: {bare_rate:,.0f}/s ({rate / bare_rate:.2f}x slower)")
     print(
         f"reference TA-Lib RSI+ATR recompute on the same window: {ref:,.0f}/s ({ref / rate:.1f}x the decide rate)"

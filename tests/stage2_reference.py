@@ -29,6 +29,7 @@ from aione.stage2.level_manager import (
     LevelSet,
     band_from_levels,
 )
+from aione.stage2.scoring import Composite
 from aione.stage2.volume_profile import VolumeProfile
 from aione.utils.utils import tick_decimals
 
@@ -428,8 +429,23 @@ def build_context(
     )
 
 
+# ── Скор ──
+def composite_score(scores: Mapping[str, float], weights: Mapping[str, float]) -> Composite:
+    """Зважена сума факторів з перенормуванням ваг на пораховані фактори."""
+    total_all = sum(w for w in weights.values() if w > 0)
+    used = {k: float(weights[k]) for k in scores if weights.get(k, 0.0) > 0}
+    total = sum(used.values())
+    if total <= 0 or total_all <= 0:
+        return Composite(0.0, {}, 0.0)
+    norm = {k: w / total for k, w in used.items()}
+    score = sum(norm[k] * scores[k] for k in norm)
+    clipped = -1.0 if score < -1.0 else 1.0 if score > 1.0 else score
+    return Composite(clipped, {k: round(v, 4) for k, v in norm.items()}, total / total_all)
+
+
 __all__ = [
     "build_context",
+    "composite_score",
     "build_levels",
     "hourly_bars",
     "htf_atr",

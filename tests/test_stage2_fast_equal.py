@@ -31,6 +31,7 @@ from aione.stage2.level_manager import (
     series_pivots,
 )
 from aione.stage2.qde_core import decide
+from aione.stage2.scoring import composite_score
 from aione.stage2.volatility import htf_atr, htf_true_ranges
 from aione.stage2.volume_profile import volume_profile
 from tests import stage2_reference as ref
@@ -172,6 +173,25 @@ def test_volume_profile_equal_reference(bars: BarArrays, bins: int, pct: float) 
     args = (bars.high, bars.low, bars.close, bars.volume)
     got = volume_profile(*args, bins=bins, value_area_pct=pct)
     assert repr(got) == repr(ref.volume_profile(*args, bins=bins, value_area_pct=pct))
+
+
+# ── Скор ──
+_FACTORS = ("volume", "rsi", "atr", "orderbook", "vwap", "velocity", "volume_profile", "levels")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    weights=st.dictionaries(st.sampled_from(_FACTORS), st.sampled_from([0.0, 0.18, 0.2, 0.25, -0.1, 1.0])),
+    scores=st.dictionaries(st.sampled_from(_FACTORS), st.floats(-1.0, 1.0)),
+)
+def test_composite_score_equal_reference(weights: dict[str, float], scores: dict[str, float]) -> None:
+    for _ in range(2):  # другий виклик — з кешу нормованих ваг
+        got = composite_score(scores, weights)
+        assert repr(got) == repr(ref.composite_score(scores, weights))
+    got.weights_used["volume"] = 99.0  # запис рішення можна змінювати: кеш від цього не псується
+    assert repr(composite_score(scores, weights)) == repr(ref.composite_score(scores, weights))
+    weights["volume"] = 0.5  # змінені ваги — інший ключ кешу
+    assert repr(composite_score(scores, weights)) == repr(ref.composite_score(scores, weights))
 
 
 # ── Контекст і рішення на реальних барах ──
