@@ -199,11 +199,6 @@ def count_touches(prices: list[float], high_low: FloatArray, tol: float) -> list
     return [x if x > 1 else 1 for x in np.add.reduce(hit[:, :n], axis=1).tolist()]
 
 
-def _strength(rank: int, touches: int, age_min: int) -> float:
-    """Сила: масштаб × (1 + ln дотиків) × свіжість 1/(1 + вік/горизонт масштабу)."""
-    return rank * (1.0 + math.log(touches)) / (1.0 + age_min / _HORIZON_BY_RANK[rank])
-
-
 # ── Головна функція ──
 def build_levels(
     bars_1m: BarArrays,
@@ -289,7 +284,8 @@ def build_levels(
                     a,
                     round(dist / price * 100.0, 4),
                     round(dist / atr, 3) if atr_ok else math.nan,
-                    round(r * (1.0 + log(t)) / (1.0 + a / horizon[r]), 3),  # `_strength`
+                    # сила: масштаб × (1 + ln дотиків) × свіжість 1/(1 + вік/горизонт масштабу)
+                    round(r * (1.0 + log(t)) / (1.0 + a / horizon[r]), 3),
                 ),
             )
         )
