@@ -101,7 +101,7 @@ def copy_upto(
     що прийшли після рішення (без погляду вперед). `copy=False` — ті самі рядки як view, для
     масивів, що не змінюються (пакетний бектест тримає їх лише для читання)."""
     stop = len(bars)
-    if last_open_time is not None and stop:
+    if last_open_time is not None and stop and int(bars.open_time[-1]) > last_open_time:
         stop = int(np.searchsorted(bars.open_time, last_open_time, side="right"))
     start = 0 if n is None else max(0, stop - n)
     if copy:
