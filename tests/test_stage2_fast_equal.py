@@ -175,6 +175,14 @@ def test_volume_profile_equal_reference(bars: BarArrays, bins: int, pct: float) 
     assert repr(got) == repr(ref.volume_profile(*args, bins=bins, value_area_pct=pct))
 
 
+def test_volume_profile_integer_input_equal_reference() -> None:
+    # Цілі масиви (як у простих викликах): профіль рахує у float64, не на місці у вхідних даних.
+    high, low, close, volume = (np.array(x) for x in ([3, 5, 4, 6], [1, 2, 2, 3], [2, 4, 3, 5], [1, 2, 3, 4]))
+    got = volume_profile(high, low, close, volume, bins=4)
+    assert repr(got) == repr(ref.volume_profile(high, low, close, volume, bins=4))
+    assert high.tolist() == [3, 5, 4, 6]
+
+
 # ── Скор ──
 _FACTORS = ("volume", "rsi", "atr", "orderbook", "vwap", "velocity", "volume_profile", "levels")
 

@@ -49,7 +49,7 @@ def volume_profile(
     """Профіль обсягу; None, якщо вікно порожнє, без обсягу або з нескінченними значеннями."""
     if len(close) == 0 or bins < 1:
         return None
-    hlc = high + low
+    hlc = np.add(high, low, dtype=np.float64)  # свій float64-масив: далі змінюється на місці
     hlc += close
     return profile_from_hlc(hlc, high, low, volume, bins=bins, value_area_pct=value_area_pct)
 
