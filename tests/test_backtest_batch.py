@@ -177,3 +177,22 @@ def test_default_alerts_fn_is_the_batch_twin_or_the_monitor() -> None:
 def test_unknown_engine_is_rejected(data_1m: Path) -> None:
     with pytest.raises(ValueError, match="unknown backtest engine 'fast'"):
         run_backtest(RunSpec(data_1m, ("BTCUSDT",)), engine="fast")
+
+
+def test_empty_windows_give_empty_results_in_both_engines(data_1m: Path) -> None:
+    """Вікно без барів (або символ без барів у вікні) — порожній прогін, а не помилка."""
+    late = RunSpec(data_1m, ("BTCUSDT", "ETHUSDT"), START_MS - 10 * HOUR_MS, START_MS - HOUR_MS)
+    event, batch = run_backtest(late, engine="event"), run_backtest(late)
+    _assert_same(event, batch)
+    assert batch.symbol_bars == 0 and batch.first_ts is None and not batch.signals
+
+
+def test_progress_is_monotonic_and_ends_at_the_total(data_1m: Path) -> None:
+    spec = RunSpec(data_1m, ("SOLUSDT", "SUIUSDT"), None, START_MS + 30 * HOUR_MS)
+    seen: list[tuple[int, int]] = []
+    res = run_backtest(spec, on_progress=lambda done, total: seen.append((done, total)))
+    assert len(seen) > 2
+    done = [d for d, _ in seen]
+    assert done == sorted(done)
+    assert seen[-1] == (res.symbol_bars, res.symbol_bars)
+    assert all(total == res.symbol_bars for _, total in seen)
