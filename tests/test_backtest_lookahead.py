@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from aione.app.pipeline import PipelineCore
 from aione.backtest.lookahead import LookaheadError, check_lookahead, first_difference
 from aione.backtest.runner import Overrides, RunSpec, run_backtest, stage_params
-from aione.data.bars import BarEvent
+from aione.data.bars import BarArrays, BarEvent
 from aione.data.unified_store import UnifiedDataStore
 from aione.exchange.replay import load_series
 from aione.stage1.asset_monitoring import AssetMonitor
+from aione.stage1.batch_monitor import batch_new_alerts
 from aione.stage1.result import Stage1Result
 from aione.stage3.trade_manager import TradeManager
 
@@ -70,3 +73,29 @@ def test_first_difference_names_the_position() -> None:
     assert first_difference(a, list(a)) is None
     assert first_difference(a, a[:1]) == (1, ("trade", 2, "X"), None)
     assert first_difference(a, [("signal", 1, "Y")]) == (0, ("signal", 1, "X"), ("signal", 1, "Y"))
+
+
+def _leaky_batch_alerts(
+    symbol: str, bars: BarArrays, params: Mapping[str, Any], timeframe: str
+) -> list[Stage1Result]:
+    """Пакетний Stage1 з витоком, типовим для векторного коду: справжні алерти двійника, але
+    лише ті, після яких НАСТУПНИЙ бар закрився вище (зсув масиву на крок уперед)."""
+    close = bars.close.tolist()
+    rows = {t: i for i, t in enumerate(bars.open_time.tolist())}
+    out = []
+    for alert in batch_new_alerts(symbol, bars, params, timeframe=timeframe):
+        i = rows[alert.timestamp]
+        if i + 1 < len(close) and close[i + 1] > close[i]:
+            out.append(alert)
+    return out
+
+
+def test_leaky_batch_stage1_is_caught(data_1m: Path) -> None:
+    """Перевірка працює і на пакетному рушії: вектор, що зазирає на бар уперед, ловиться."""
+    spec = RunSpec(data_1m, SYMBOLS, None, END_MS)
+    full = run_backtest(spec, alerts_fn=_leaky_batch_alerts)
+    assert full.signals
+    with pytest.raises(LookaheadError, match=r"decision #\d+ differs when data ends at t="):
+        check_lookahead(spec, samples=3, seed=3, full=full, alerts_fn=_leaky_batch_alerts)
+    with pytest.raises(ValueError, match="batch engine only"):
+        run_backtest(spec, engine="event", alerts_fn=_leaky_batch_alerts)

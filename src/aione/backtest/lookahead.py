@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,17 +74,20 @@ def check_lookahead(
     core_factory: CoreFactory | None = None,
     full: BacktestResult | None = None,
     engine: str = ENGINE_BATCH,
+    alerts_fn: Callable[..., Any] | None = None,
 ) -> LookaheadReport:
     """Перевіряє прогін `spec` (див. опис модуля); `LookaheadError` на першій розбіжності.
 
     Перевіряється той рушій, яким рахується звіт (`engine`); власна фабрика ядра — подієвим."""
     if full is None:
-        full = run_backtest(spec, overrides, engine=engine, core_factory=core_factory)
+        full = run_backtest(spec, overrides, engine=engine, core_factory=core_factory, alerts_fn=alerts_fn)
     compared = 0
     times = sample_times(full, samples, seed)
     for t in times:
         expected = [d for d in full.decisions if _ts_of(d) <= t]
-        cut = run_backtest(spec.truncated(t), overrides, engine=engine, core_factory=core_factory)
+        cut = run_backtest(
+            spec.truncated(t), overrides, engine=engine, core_factory=core_factory, alerts_fn=alerts_fn
+        )
         diff = first_difference(expected, cut.decisions)
         if diff is not None:
             i, want, got = diff

@@ -241,22 +241,26 @@ def run_backtest(
     *,
     engine: str = ENGINE_BATCH,
     core_factory: CoreFactory | None = None,
+    alerts_fn: Callable[..., Any] | None = None,
     on_progress: ProgressFn | None = None,
     total: int | None = None,
 ) -> BacktestResult:
     """Бектест обраним рушієм: `batch` (типовий, швидкий) або `event` (кожен бар через `on_bar`).
 
     Обидва дають ті самі записи (тест рівності звітів). Власна фабрика ядра (`core_factory`,
-    підмінні ядра в тестах) можлива лише з подієвим рушієм: вона може підмінити будь-яку стадію."""
+    підмінні ядра в тестах) можлива лише з подієвим рушієм: вона може підмінити будь-яку стадію;
+    `alerts_fn` — лише з пакетним (Stage1 на символ, див. `batch_engine.AlertsFn`)."""
     if engine not in ENGINES:
         raise ValueError(f"unknown backtest engine {engine!r}; allowed: {', '.join(ENGINES)}")
+    if alerts_fn is not None and (core_factory is not None or engine == ENGINE_EVENT):
+        raise ValueError("alerts_fn works with the batch engine only")
     if core_factory is not None or engine == ENGINE_EVENT:
         return run_event_backtest(
             spec, overrides, core_factory=core_factory or make_core, on_progress=on_progress, total=total
         )
     from aione.backtest.batch_engine import run_batch_backtest
 
-    return run_batch_backtest(spec, overrides, on_progress=on_progress, total=total)
+    return run_batch_backtest(spec, overrides, alerts_fn=alerts_fn, on_progress=on_progress, total=total)
 
 
 def run_event_backtest(
