@@ -7,6 +7,9 @@ from typing import Any
 
 from aione.config.config import SIGNAL_ALERT, SIGNAL_NORMAL
 
+_INF = float("inf")
+_NEG_INF = -_INF
+
 # Ключі `stats` у фіксованому порядку (контракт із Stage2 і агрегатором).
 STATS_KEYS: tuple[str, ...] = (
     "price",
@@ -33,9 +36,10 @@ STATS_KEYS: tuple[str, ...] = (
 def _clean_map(values: dict[str, Any]) -> dict[str, Any]:
     """Копія словника, де NaN/±inf замінено на None (JSON не знає NaN), решта без змін.
 
-    Один вираз без виклику на значення (гаряче місце бектесту): для скінченного числа з рухомою
-    комою x − x дає 0.0, а для NaN і ±inf — NaN, що не дорівнює 0."""
-    return {k: None if isinstance(v, float) and v - v != 0.0 else v for k, v in values.items()}
+    Один вираз без виклику на значення (гаряче місце бектесту): скінченне число лежить строго
+    між −inf і +inf, а NaN і ±inf — ні (порівняння, на відміну від віднімання, не дає
+    попереджень numpy для скалярів np.float64)."""
+    return {k: None if isinstance(v, float) and not (_NEG_INF < v < _INF) else v for k, v in values.items()}
 
 
 # ── Результат ──
