@@ -9,8 +9,8 @@
   `DailyAggregator`) і накопичені в межах доби колонки, з яких відкритий день на будь-якому
   барі береться за O(1). Суми накопичуються послідовно (`np.add.accumulate`), у тому ж порядку,
   що й `+=` агрегатора, тож біти збігаються;
-- `stage2_window` — вхід Stage2 на барі алерту тією ж функцією, що й у ядра
-  (`build_stage2_inputs`).
+- `stage2_window` — вхід Stage2 на барі алерту, рівний тому, що ядро будує зі сховища
+  (`PipelineCore.stage2_inputs`), але з view масивів, що не змінюються (лише для читання).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from aione.app.pipeline import build_stage2_inputs, with_open_day
 from aione.data.bar_validation import value_reasons
 from aione.data.bars import Bar, BarArrays
 from aione.data.resample import DAY_MS, accumulate_daily, day_starts, resample_daily
@@ -64,6 +63,7 @@ class SymbolSeries:
     day_index: IntArray  # номер дня в `days` для кожного бару
     day_start: IntArray  # перший бар дня в `bars` для кожного бару
     cum: BarArrays  # накопичені з початку доби колонки (high — max, low — min, обсяги — суми)
+    _open_days: BarArrays | None = None
 
     @classmethod
     def build(cls, name: str, bars: BarArrays) -> SymbolSeries:
@@ -95,16 +95,45 @@ class SymbolSeries:
         )
 
     def daily_upto(self, row: int, n_closed: int) -> BarArrays:
-        """Останні `n_closed` закритих днів до доби бару `row` + відкритий день (як `daily_bars` ядра)."""
+        """Останні `n_closed` закритих днів до доби бару `row` + відкритий день (як `daily_bars` ядра).
+
+        Те саме, що `with_open_day(closed, self.open_day(row))`, але відкритий день береться рядком
+        з `open_days` (без побудови `Bar`): гаряче місце бектесту, рівність — у тестах."""
         j = int(self.day_index[row])
-        closed = self.days.slice(max(0, j - n_closed), j)
-        return with_open_day(closed, self.open_day(row))
+        a = j - n_closed if j > n_closed else 0
+        nxt = row + 1
+        cols = [np.concatenate((d[a:j], o[row:nxt])) for d, o in zip(self.days, self.open_days, strict=True)]
+        return BarArrays(*cols)  # type: ignore[arg-type]
+
+    @property
+    def open_days(self) -> BarArrays:
+        """Відкритий день на кожному барі як колонки (рядок r = `open_day(r)`), рахується раз."""
+        cached = self._open_days
+        if cached is None:
+            c = self.cum
+            cached = BarArrays(
+                self.days.open_time[self.day_index],
+                self.bars.open[self.day_start],
+                c.high,
+                c.low,
+                self.bars.close,
+                c.volume,
+                c.quote_volume,
+                c.trades,
+                c.taker_buy_volume,
+            )
+            object.__setattr__(self, "_open_days", cached)
+        return cached
 
     def stage2_window(self, row: int, context_bars: int, n_closed: int) -> Stage2Inputs | None:
-        """Вхід Stage2 для алерту на барі `row` (без погляду вперед: лише бари до `row` включно)."""
-        window = self.bars.slice(max(0, row + 1 - context_bars), row + 1)
-        ts = int(self.bars.open_time[row])
-        return build_stage2_inputs(window, self.daily_upto(row, n_closed), ts, None, copy=False)
+        """Вхід Stage2 для алерту на барі `row` (без погляду вперед: лише бари до `row` включно).
+
+        Те саме, що дає `build_stage2_inputs`, але без її обрізання за часом: вікно вже
+        закінчується баром алерту, а останній денний бар — доба алерту (рівність — у тестах)."""
+        start = row + 1 - context_bars
+        nxt = row + 1
+        window = BarArrays(*[col[start if start > 0 else 0 : nxt] for col in self.bars])  # type: ignore[arg-type]
+        return Stage2Inputs(window, self.daily_upto(row, n_closed), None)
 
 
 __all__ = ["SymbolSeries", "accepted_mask"]
