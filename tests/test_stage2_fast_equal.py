@@ -168,6 +168,28 @@ def test_htf_atr_equal_reference(bars: BarArrays, minutes: int, period: int) -> 
 
 
 @settings(max_examples=150, deadline=None)
+@given(
+    n=st.integers(1, 400),
+    offset=st.integers(0, 200),
+    minutes=st.sampled_from([1, 3, 5, 15, 60]),
+    period=st.integers(1, 20),
+    data=st.data(),
+)
+def test_htf_atr_contiguous_equal_reference(
+    n: int, offset: int, minutes: int, period: int, data: st.DataObject
+) -> None:
+    """Вікно без пропусків (арифметичні межі кошиків) — те саме, що пошук меж в еталоні."""
+    start = offset * MINUTE_MS + 1_746_000_000_000 // DAY_MS * DAY_MS
+    a = data.draw(st.lists(_GRID, min_size=n, max_size=n))
+    b = data.draw(st.lists(_GRID, min_size=n, max_size=n))
+    high = [max(x, y) for x, y in zip(a, b, strict=True)]
+    low = [min(x, y) for x, y in zip(a, b, strict=True)]
+    close = [(hi + lo) / 2.0 for hi, lo in zip(high, low, strict=True)]
+    bars = _bars([start + MINUTE_MS * k for k in range(n)], high, low, close)
+    assert repr(htf_atr(bars, minutes, period)) == repr(ref.htf_atr(bars, minutes, period))
+
+
+@settings(max_examples=150, deadline=None)
 @given(bars=windows(), bins=st.integers(1, 50), pct=st.sampled_from([0.7, 0.0, 0.95, 1.0]))
 def test_volume_profile_equal_reference(bars: BarArrays, bins: int, pct: float) -> None:
     args = (bars.high, bars.low, bars.close, bars.volume)

@@ -70,6 +70,21 @@ def htf_atr(bars: BarArrays, minutes: int, period: int) -> float:
         last -= 1
     if last - first < period:  # навіть без пропусків менше ніж period + 1 кошиків
         return NAN
+    ot0 = int(ot[0])
+    if last_open - ot0 == (n - 1) * _MINUTE_MS and ot0 % _MINUTE_MS == 0:
+        # Вікно без пропусків (open_time строго зростає по хвилині): бар j відкрито в
+        # ot0 + j·хвилина, тож межі кошиків — арифметика, без пошуку; усі кошики непорожні.
+        s0 = max(0, ((last - period) * span - ot0) // _MINUTE_MS)  # перший кошик може бути неповним
+        base = ((last - period + 1) * span - ot0) // _MINUTE_MS
+        end = base + period * minutes
+        offs = np.array([0, *range(base - s0, end - s0, minutes)], dtype=np.int64)
+        high = np.maximum.reduceat(bars.high[s0:end], offs)
+        low = np.minimum.reduceat(bars.low[s0:end], offs)
+        prev = bars.close[base - 1 : end : minutes][:-1]  # закриття кошиків перед кожним із period
+        tr = np.fmax(high[1:], prev)
+        tr -= np.fmin(low[1:], prev)
+        value = float(np.add.reduce(tr)) / period
+        return value if math.isfinite(value) and value > 0 else NAN
     # Межі кошиків first..last і кінець останнього: pos[i] — перший бар кошика first + i.
     pos = ot.searchsorted(np.arange(first, last + 2, dtype=np.int64) * span)
     starts, stops = pos[:-1], pos[1:]
