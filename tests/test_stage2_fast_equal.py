@@ -167,26 +167,33 @@ def test_htf_atr_equal_reference(bars: BarArrays, minutes: int, period: int) -> 
     np.testing.assert_array_equal(htf_true_ranges(bars, minutes), ref.htf_true_ranges(bars, minutes))
 
 
-@settings(max_examples=150, deadline=None)
-@given(
-    n=st.integers(1, 400),
-    offset=st.integers(0, 200),
-    minutes=st.sampled_from([1, 3, 5, 15, 60]),
-    period=st.integers(1, 20),
-    data=st.data(),
-)
-def test_htf_atr_contiguous_equal_reference(
-    n: int, offset: int, minutes: int, period: int, data: st.DataObject
-) -> None:
-    """Вікно без пропусків (арифметичні межі кошиків) — те саме, що пошук меж в еталоні."""
-    start = offset * MINUTE_MS + 1_746_000_000_000 // DAY_MS * DAY_MS
-    a = data.draw(st.lists(_GRID, min_size=n, max_size=n))
-    b = data.draw(st.lists(_GRID, min_size=n, max_size=n))
+@st.composite
+def contiguous_windows(draw: st.DrawFn, max_size: int = 400) -> BarArrays:
+    """Вікно 1m барів без пропусків, що починається з довільної хвилини."""
+    n = draw(st.integers(1, max_size))
+    start = draw(st.integers(0, 200)) * MINUTE_MS + 1_746_000_000_000 // DAY_MS * DAY_MS
+    a = draw(st.lists(_GRID, min_size=n, max_size=n))
+    b = draw(st.lists(_GRID, min_size=n, max_size=n))
     high = [max(x, y) for x, y in zip(a, b, strict=True)]
     low = [min(x, y) for x, y in zip(a, b, strict=True)]
     close = [(hi + lo) / 2.0 for hi, lo in zip(high, low, strict=True)]
-    bars = _bars([start + MINUTE_MS * k for k in range(n)], high, low, close)
+    return _bars([start + MINUTE_MS * k for k in range(n)], high, low, close)
+
+
+@settings(max_examples=150, deadline=None)
+@given(bars=contiguous_windows(), minutes=st.sampled_from([1, 3, 5, 15, 60]), period=st.integers(1, 20))
+def test_htf_atr_contiguous_equal_reference(bars: BarArrays, minutes: int, period: int) -> None:
+    """Вікно без пропусків (арифметичні межі кошиків) — те саме, що пошук меж в еталоні."""
     assert repr(htf_atr(bars, minutes, period)) == repr(ref.htf_atr(bars, minutes, period))
+
+
+@settings(max_examples=150, deadline=None)
+@given(bars=contiguous_windows())
+def test_hourly_bars_contiguous_equal_reference(bars: BarArrays) -> None:
+    """Години вікна без пропусків (арифметичні межі) — ті самі, що з пошуку меж в еталоні."""
+    for got, want in zip(hourly_bars(bars), ref.hourly_bars(bars), strict=True):
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
 
 
 @settings(max_examples=150, deadline=None)

@@ -95,6 +95,14 @@ def hourly_bars(bars: BarArrays) -> tuple[IntArray, FloatArray, FloatArray]:
     ot = bars.open_time
     t_first, t_last = int(ot[0]), int(ot[-1])
     edges = np.arange(t_first // HOUR_MS * HOUR_MS, t_last + 1, HOUR_MS, dtype=np.int64)
+    if t_last - t_first == (len(ot) - 1) * MINUTE_MS and t_first % MINUTE_MS == 0:
+        # Без пропусків (бар j відкрито в t_first + j·хвилина): кожна година непорожня, її
+        # перший бар — арифметика, без пошуку.
+        per_hour = HOUR_MS // MINUTE_MS
+        first_full = (-t_first % HOUR_MS) // MINUTE_MS  # перший бар наступної повної години
+        starts = np.arange(first_full - per_hour if first_full else 0, len(ot), per_hour)
+        starts[0] = 0  # перша (можливо, неповна) година — з першого бару вікна
+        return edges, np.maximum.reduceat(bars.high, starts), np.minimum.reduceat(bars.low, starts)
     starts = ot.searchsorted(edges)
     if len(starts) > 1 and not bool((starts[1:] > starts[:-1]).all()):  # є години без барів
         keep = np.empty(len(starts), dtype=bool)
