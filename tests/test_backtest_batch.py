@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from aione.app.pipeline import PipelineCore
 from aione.backtest.batch_engine import default_alerts_fn, monitor_alerts, run_batch_backtest
 from aione.backtest.batch_inputs import SymbolSeries, accepted_mask
-from aione.backtest.runner import BacktestResult, RunSpec, make_core, run_backtest
+from aione.backtest.runner import BacktestResult, Overrides, RunSpec, make_core, run_backtest
 from aione.cli import app
 from aione.data.bars import BarArrays, BarEvent, read_bars_parquet
 from aione.data.unified_store import UnifiedDataStore
@@ -196,3 +196,25 @@ def test_progress_is_monotonic_and_ends_at_the_total(data_1m: Path) -> None:
     assert done == sorted(done)
     assert seen[-1] == (res.symbol_bars, res.symbol_bars)
     assert all(total == res.symbol_bars for _, total in seen)
+
+
+def test_refresh_interval_longer_than_the_bar_step(data_1m: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Планове оновлення угод рідше за крок барів (5 хв на 1m барах): пакетний рушій відвідує кожну
+    хвилину, як подієвий, і записи однакові (шлях без «лінивого» оновлення)."""
+    from aione.backtest import batch_engine
+    from aione.stage3.trade_manager import TradeManager
+
+    def slow_refresh_core(spec: RunSpec, overrides: Overrides | None) -> PipelineCore:
+        core = make_core(spec, overrides)
+        core.trades = TradeManager(core.trades.params, refresh_interval_sec=300)
+        return core
+
+    # Короткий часовий вихід: хвилина, коли він спрацює, залежить від фази планових оновлень.
+    overrides = {"stage3": {"max_holding_sec": 1800, "entry_timeout_sec": 120}}
+    names = ("ADAUSDT", "BTCUSDT", "ETHUSDT", "SOLUSDT", "SUIUSDT", "XRPUSDT")
+    spec = RunSpec(data_1m, names, None, START_MS + 8 * 24 * HOUR_MS)
+    event = run_backtest(spec, overrides, core_factory=slow_refresh_core)
+    monkeypatch.setattr(batch_engine, "make_core", slow_refresh_core)
+    batch = run_batch_backtest(spec, overrides)
+    assert sum(t["close_reason"] == "time_exit" for t in event.trades) > 5
+    _assert_same(event, batch)

@@ -130,6 +130,10 @@ class _EventReplay:
       тільки на рішенні (на кандидаті), тож між кандидатами множина таких символів лише
       зменшується, і зібрати їхні бари наперед — безпечно (зайвий бар символу без угоди лише
       оновив би останню ціну, яку до наступного алерту ніхто не читає);
+    - коли інтервал планового оновлення угод не довший за крок барів (1m бари й 60 с), оновлення
+      настає на кожній новій хвилині, і без активних угод воно нічого не змінює, крім часу
+      останнього оновлення, — а наступна хвилина з угодою однаково буде «вчасно». Тоді перші бари
+      хвилин відвідуються лише поки є активні угоди;
     - решта барів нічого не змінила б і пропускається без жодного виклику."""
 
     def __init__(
@@ -147,14 +151,18 @@ class _EventReplay:
         t = np.asarray(prep.ev_t, dtype=np.int64)
         self.first_of_minute = np.r_[True, t[1:] != t[:-1]] if t.shape[0] else np.zeros(0, dtype=np.bool_)
         self._first: list[bool] = self.first_of_minute.tolist()
+        self.minute_starts: list[int] = np.flatnonzero(self.first_of_minute).tolist()
+        distinct = t[self.first_of_minute] if t.shape[0] else t
+        spacing = int(np.diff(distinct).min()) if distinct.shape[0] > 1 else None
+        self.lazy_refresh = spacing is not None and self.trades.refresh_interval_ms <= spacing
         self.context_bars = core.context_bars
         self.n_closed = core.daily_days + 1
         self.done = -1  # останній відвіданий номер події
         self.reported = 0
 
     def candidates(self) -> list[int]:
-        """Номери подій-кандидатів за зростанням (алерти і перші бари хвилин)."""
-        marks = self.first_of_minute.copy()
+        """Номери подій-кандидатів за зростанням (алерти і, якщо оновлення не ліниве, перші бари хвилин)."""
+        marks = np.zeros_like(self.first_of_minute) if self.lazy_refresh else self.first_of_minute.copy()
         for s, rows in enumerate(self.alerts):
             if rows:
                 events = self.by_symbol[s]
@@ -162,14 +170,18 @@ class _EventReplay:
         return np.flatnonzero(marks).tolist()
 
     def catch_up(self, until: int) -> None:
-        """Бари символів з активною угодою між останньою відвіданою подією і `until` (не включно)."""
+        """Бари символів з активною угодою (і, при лінивому оновленні, перші бари хвилин) між
+        останньою відвіданою подією і `until` (не включно)."""
         if self.busy and until > self.done + 1:
+            done = self.done
             pending: list[int] = []
             for name in self.busy:
                 events = self.by_symbol[self.index[name]]
-                pending.extend(events[bisect_right(events, self.done) : bisect_left(events, until)])
-            pending.sort()
-            for k in pending:
+                pending.extend(events[bisect_right(events, done) : bisect_left(events, until)])
+            if self.lazy_refresh:
+                starts = self.minute_starts
+                pending.extend(starts[bisect_right(starts, done) : bisect_left(starts, until)])
+            for k in sorted(set(pending)):
                 self.visit(k)
 
     def visit(self, k: int) -> None:
