@@ -443,8 +443,30 @@ def composite_score(scores: Mapping[str, float], weights: Mapping[str, float]) -
     return Composite(clipped, {k: round(v, 4) for k, v in norm.items()}, total / total_all)
 
 
+def composite_confidence(
+    agreement: float,
+    conviction: float,
+    clarity: float,
+    completeness: float,
+    weights: Mapping[str, float],
+) -> float:
+    """Зважене середнє частин впевненості, обрізане до [0, 1]."""
+    parts = {
+        "agreement": agreement,
+        "conviction": conviction,
+        "clarity": clarity,
+        "completeness": completeness,
+    }
+    total = sum(max(0.0, weights.get(k, 0.0)) for k in parts)
+    if total <= 0:
+        return 0.0
+    value = sum(max(0.0, weights.get(k, 0.0)) * v for k, v in parts.items()) / total
+    return min(1.0, max(0.0, value))
+
+
 __all__ = [
     "build_context",
+    "composite_confidence",
     "composite_score",
     "build_levels",
     "hourly_bars",

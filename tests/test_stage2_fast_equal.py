@@ -31,7 +31,7 @@ from aione.stage2.level_manager import (
     series_pivots,
 )
 from aione.stage2.qde_core import decide
-from aione.stage2.scoring import composite_score
+from aione.stage2.scoring import composite_confidence, composite_score
 from aione.stage2.volatility import htf_atr, htf_true_ranges
 from aione.stage2.volume_profile import volume_profile
 from tests import stage2_reference as ref
@@ -229,6 +229,22 @@ def test_composite_score_equal_reference(weights: dict[str, float], scores: dict
     assert repr(composite_score(scores, weights)) == repr(ref.composite_score(scores, weights))
     weights["volume"] = 0.5  # змінені ваги — інший ключ кешу
     assert repr(composite_score(scores, weights)) == repr(ref.composite_score(scores, weights))
+
+
+_PARTS = ("agreement", "conviction", "clarity", "completeness", "other")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    parts=st.lists(st.floats(-0.5, 1.5, allow_nan=False), min_size=4, max_size=4),
+    weights=st.dictionaries(
+        st.sampled_from(_PARTS), st.one_of(st.floats(-1.0, 2.0, allow_nan=False), st.integers(-1, 2))
+    ),
+)
+def test_composite_confidence_equal_reference(parts: list[float], weights: dict[str, float]) -> None:
+    a, b, c, d = parts
+    want = ref.composite_confidence(a, b, c, d, weights)
+    assert repr(composite_confidence(a, b, c, d, weights)) == repr(want)
 
 
 # ── Контекст і рішення на реальних барах ──

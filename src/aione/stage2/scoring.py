@@ -205,16 +205,15 @@ def composite_confidence(
     weights: Mapping[str, float],
 ) -> float:
     """Зважене середнє частин впевненості, обрізане до [0, 1]."""
-    parts = {
-        "agreement": agreement,
-        "conviction": conviction,
-        "clarity": clarity,
-        "completeness": completeness,
-    }
-    total = sum(max(0.0, weights.get(k, 0.0)) for k in parts)
+    get = weights.get
+    wa = max(0.0, get("agreement", 0.0))
+    wv = max(0.0, get("conviction", 0.0))
+    wc = max(0.0, get("clarity", 0.0))
+    wm = max(0.0, get("completeness", 0.0))
+    total = sum([wa, wv, wc, wm])  # той самий порядок додавання, що й у зваженій сумі
     if total <= 0:
         return 0.0
-    value = sum(max(0.0, weights.get(k, 0.0)) * v for k, v in parts.items()) / total
+    value = sum([wa * agreement, wv * conviction, wc * clarity, wm * completeness]) / total
     return _clip(value, 0.0, 1.0)
 
 
