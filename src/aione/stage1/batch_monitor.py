@@ -10,8 +10,8 @@
    звідси на кожному барі кількість причин (після `ready`), ALERT і напрям більшості;
 3. ворота алертів (`AlertGate`: епізоди й охолодження) — цикл лише над барами ALERT: чи
    пережив епізод проміжні бари, видно з префіксних сум «бар без тиску в бік епізоду»;
-4. на барах нових алертів запис будується так само, як у моніторі: тригери без стану
-   викликаються своїми ж класами (ті самі числа й порядок ключів), RSI — з активацій кроку 2.
+4. на барах нових алертів запис будується тими самими виразами, що в моніторі: числа тригерів
+   без стану — дзеркала їхніх `evaluate` над скалярами (`batch_details`), RSI — з активацій кроку 2.
    Набір причин звіряється з масками кроку 2; розбіжність — помилка двійника (RuntimeError).
 Тригер, якого двійник не знає (новий модуль у реєстрі без batch-форми), вмикає запасний шлях:
 той самий результат через інкрементний `AssetMonitor`.
@@ -26,13 +26,22 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from aione.config.config import SIGNAL_ALERT, STAGE1_MONITOR_PARAMS, TIMEFRAME_MS, TRIGGER_TAG_RSI
-from aione.data.bars import Bar, BarArrays, BarEvent
-from aione.indicators import IndicatorSnapshot
+from aione.config.config import (
+    SIGNAL_ALERT,
+    STAGE1_MONITOR_PARAMS,
+    TIMEFRAME_MS,
+    TRIGGER_TAG_BREAKOUT,
+    TRIGGER_TAG_RSI,
+    TRIGGER_TAG_VOLATILITY,
+    TRIGGER_TAG_VOLUME_SPIKE,
+    TRIGGER_TAG_VWAP,
+)
+from aione.data.bars import BarArrays, BarEvent
 from aione.logging_setup import get_logger, log_ctx
 from aione.stage1.asset_monitoring import AssetMonitor
-from aione.stage1.asset_triggers.base import DOWN, UP, Trigger, TriggerInput, TriggerResult, fired
+from aione.stage1.asset_triggers.base import DOWN, UP, TriggerResult, fired
 from aione.stage1.asset_triggers.registry import enabled_specs
+from aione.stage1.batch_details import breakout_details, volatility_details, volume_details, vwap_details
 from aione.stage1.batch_series import STATE_CODES, Stage1Series, stage1_series
 from aione.stage1.batch_triggers import BATCH_TAGS, DOWN_CODE, UP_CODE, Fires, th_arrays, trigger_fires
 from aione.stage1.daily_levels import DAY_MS
@@ -41,7 +50,7 @@ from aione.stage1.thresholds import state_thresholds, symbol_params
 
 logger = get_logger(__name__)
 _NAN = math.nan
-# Поля `Bar` з плаваючою комою в порядку конструктора (між open_time і trades — перші шість).
+# Стовпці `BarArrays` з плаваючою комою, які запис алерту бере як `bar_<назва>`.
 _BAR_FLOATS = ("open", "high", "low", "close", "volume", "quote_volume")
 
 
@@ -137,7 +146,7 @@ class _Builder:
         s: Stage1Series,
         fires: Fires,
         ths: Sequence[dict[str, Any]],
-        triggers: Sequence[tuple[str, Trigger]],
+        tags: Sequence[str],
         timeframe_ms: int,
     ) -> None:
         self.symbol = symbol
@@ -145,7 +154,7 @@ class _Builder:
         self.s = s
         self.fires = fires
         self.ths = ths
-        self.triggers = triggers
+        self.tags = tags
         self.day_bars = max(1, DAY_MS // timeframe_ms)
 
     def _rsi(self, i: int, rsi: float, th: Mapping[str, Any]) -> list[TriggerResult]:
@@ -171,28 +180,65 @@ class _Builder:
         ref_i = np.maximum(s.seg_start[sel], sel - self.day_bars)
         col["ref_close"] = s.close[ref_i].tolist()
         b = self.bars
-        bars = [
-            Bar(*vals)
-            for vals in zip(
-                b.open_time[sel].astype(np.int64).tolist(),
-                *(getattr(b, name)[sel].astype(np.float64).tolist() for name in _BAR_FLOATS[:6]),
-                b.trades[sel].astype(np.int64).tolist(),
-                b.taker_buy_volume[sel].astype(np.float64).tolist(),
-                strict=True,
-            )
-        ]
+        for name in _BAR_FLOATS:
+            col["bar_" + name] = getattr(b, name)[sel].tolist()
+        col["open_time"] = b.open_time[sel].tolist()
+        col["taker"] = b.taker_buy_volume[sel].tolist()
         masks = self.fires.masks
         names = list(masks)
         hits = np.stack([mask[sel] for mask, _ in masks.values()], axis=1).tolist()
         return [
-            self._one(i, k, bar, col, {name for name, hit in zip(names, row, strict=True) if hit})
-            for k, (i, bar, row) in enumerate(zip(idx, bars, hits, strict=True))
+            self._one(i, k, col, {name for name, hit in zip(names, row, strict=True) if hit})
+            for k, (i, row) in enumerate(zip(idx, hits, strict=True))
         ]
 
-    def _one(
-        self, i: int, k: int, bar: Bar, col: Mapping[str, list[Any]], expected: set[str]
-    ) -> Stage1Result:
-        close, high, low = bar.close, bar.high, bar.low
+    def _found(
+        self, tag: str, i: int, k: int, col: Mapping[str, list[Any]], th: Mapping[str, Any]
+    ) -> list[TriggerResult]:
+        """Спрацювання тригера `tag` на барі (дзеркала `batch_details`; RSI — з активацій)."""
+        if tag == TRIGGER_TAG_RSI:
+            return self._rsi(i, col["rsi"][k], th)
+        close = col["bar_close"][k]
+        if tag == TRIGGER_TAG_BREAKOUT:
+            sup = col["support"][k]
+            res = col["resistance"][k]
+            return breakout_details(
+                close,
+                col["prev_close"][k],
+                col["prev_high_n"][k],
+                col["prev_low_n"][k],
+                col["atr_frac"][k],
+                None if sup != sup else sup,
+                None if res != res else res,
+                th,
+            )
+        if tag == TRIGGER_TAG_VOLUME_SPIKE:
+            return volume_details(
+                col["bar_open"][k],
+                col["bar_high"][k],
+                col["bar_low"][k],
+                close,
+                col["bar_volume"][k],
+                col["taker"][k],
+                col["volume_z"][k],
+                col["atr"][k],
+                th,
+            )
+        if tag == TRIGGER_TAG_VOLATILITY:
+            return volatility_details(
+                col["bar_open"][k], close, col["tr_frac"][k], col["tr_median"][k], col["atr_frac"][k], th
+            )
+        if tag == TRIGGER_TAG_VWAP:
+            return vwap_details(close, col["vwap"][k], col["vwap_dev_std"][k], th)
+        raise RuntimeError(f"batch stage1 twin: no details for trigger {tag!r}")
+
+    def _one(self, i: int, k: int, col: Mapping[str, list[Any]], expected: set[str]) -> Stage1Result:
+        close = col["bar_close"][k]
+        high = col["bar_high"][k]
+        low = col["bar_low"][k]
+        open_ = col["bar_open"][k]
+        volume = col["bar_volume"][k]
+        open_time = col["open_time"][k]
         atr = col["atr"][k]
         rsi = col["rsi"][k]
         vwap = col["vwap"][k]
@@ -200,51 +246,19 @@ class _Builder:
         res = col["resistance"][k]
         support = None if sup != sup else sup
         resistance = None if res != res else res
-        snap = IndicatorSnapshot(
-            bar.open_time,
-            close,
-            rsi,
-            atr,
-            100.0 * atr / close if close else _NAN,
-            col["ema"][k],
-            vwap,
-            100.0 * (close - vwap) / vwap if vwap else _NAN,
-            col["vwap_dev_std"][k],
-            col["volume_z"][k],
-            col["high_n"][k],
-            col["low_n"][k],
-            col["prev_high_n"][k],
-            col["prev_low_n"][k],
-            col["ready"][k],
-        )
         atr_frac = col["atr_frac"][k]
-        med = col["tr_median"][k]
-        inp = TriggerInput(
-            self.symbol,
-            bar,
-            snap,
-            True,
-            col["local"][k],
-            col["prev_close"][k],
-            atr_frac,
-            col["tr_frac"][k],
-            med,
-            support,
-            resistance,
-        )
         th = self.ths[col["state"][k]]
         by_name: dict[str, TriggerResult] = {}
-        for tag, trigger in self.triggers:
-            found = self._rsi(i, rsi, th) if tag == TRIGGER_TAG_RSI else trigger.evaluate(inp, th)
-            for r in found:
-                if r.name not in by_name:
-                    by_name[r.name] = r
-        if not col["ready"][k]:  # як у моніторі: до кінця прогріву причин немає
-            by_name = {}
+        if col["ready"][k]:  # як у моніторі: до кінця прогріву причин немає
+            for tag in self.tags:
+                for r in self._found(tag, i, k, col, th):
+                    if r.name not in by_name:
+                        by_name[r.name] = r
+        else:
             expected = set()
         if set(by_name) != expected:
             raise RuntimeError(
-                f"batch stage1 twin diverged on {self.symbol} bar {bar.open_time}: "
+                f"batch stage1 twin diverged on {self.symbol} bar {open_time}: "
                 f"built {sorted(by_name)}, masks {sorted(expected)}"
             )
         pressure = [r.direction for r in by_name.values()]
@@ -253,33 +267,33 @@ class _Builder:
         direction = UP if ups > downs else DOWN if downs > ups else None
         ref = col["ref_close"][k]
         if col["local"][k] == 0:
-            ref = bar.open  # перший бар суцільної історії — зміна від його ж open
-        quote = bar.quote_volume
+            ref = open_  # перший бар суцільної історії — зміна від його ж open
+        quote = col["bar_quote_volume"][k]
         if quote <= 0:
-            quote = bar.volume * (high + low + close) / 3.0
+            quote = volume * (high + low + close) / 3.0
         stats: dict[str, float | None] = {
             "price": close,
-            "open": bar.open,
+            "open": open_,
             "high": high,
             "low": low,
             "close": close,
-            "volume": bar.volume,
+            "volume": volume,
             "volume_usd": quote,
             "atr": atr,
             "atr_pct": atr_frac,
             "rsi": rsi,
             "vwap": vwap,
             "vwap_dev": (close - vwap) / vwap if vwap > 0 else _NAN,
-            "volume_z": snap.volume_z,
-            "high_n": snap.high_n,
-            "low_n": snap.low_n,
+            "volume_z": col["volume_z"][k],
+            "high_n": col["high_n"][k],
+            "low_n": col["low_n"][k],
             "daily_high": resistance,
             "daily_low": support,
             "price_change_pct": (close / ref - 1.0) * 100.0 if ref > 0 else _NAN,
         }
         return Stage1Result(
             self.symbol,
-            bar.open_time,
+            open_time,
             SIGNAL_ALERT,
             True,
             direction,
@@ -361,12 +375,12 @@ def batch_new_alerts(
     p = symbol_params(params, None, symbol)
     s = stage1_series(bars, p, timeframe_ms)
     ths = [state_thresholds(p, st) for st in STATE_CODES]
-    fires = trigger_fires(bars, s, ths, p, [spec.tag for spec in specs])
+    tags = [spec.tag for spec in specs]
+    fires = trigger_fires(bars, s, ths, p, tags)
     count, ups, downs = _tally(fires, s.ready)
     alert = count >= th_arrays(ths, s.state, "min_reasons_for_alert")
     emits = new_alert_bars(count, ups, downs, alert, t, s.seg_start, int(p["cooldown_sec"]) * 1000)
-    triggers = [(spec.tag, spec.factory(p)) for spec in specs]
-    return _Builder(symbol, bars, s, fires, ths, triggers, timeframe_ms).build(emits)
+    return _Builder(symbol, bars, s, fires, ths, tags, timeframe_ms).build(emits)
 
 
 __all__ = ["batch_new_alerts", "gate_emits", "new_alert_bars"]
