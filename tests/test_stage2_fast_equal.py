@@ -97,7 +97,7 @@ def test_build_levels_equal_reference(data: st.DataObject, bars: BarArrays) -> N
     daily = data.draw(dailies(bars))
     kw: dict[str, Any] = {
         "price": data.draw(_GRID),
-        "atr": data.draw(st.sampled_from([0.3, 0.1, 1.0, 0.0, math.nan])),
+        "atr": data.draw(st.sampled_from([0.3, 0.1, 1.0, 0.0, math.nan, 20.0, 40.0])),
         "tick": data.draw(st.sampled_from([0.01, 0.25, 0.001])),
         "sr_window": data.draw(st.integers(5, 80)),
         "merge_atr": data.draw(st.sampled_from([0.25, 0.0, 1.0])),
@@ -108,6 +108,27 @@ def test_build_levels_equal_reference(data: st.DataObject, bars: BarArrays) -> N
         "extra_macro": tuple(data.draw(st.lists(_GRID | st.just(math.nan), max_size=2))),
     }
     assert repr(build_levels(bars, daily, **kw)) == repr(ref.build_levels(bars, daily, **kw))
+
+
+def test_build_levels_rounding_at_half_way_points() -> None:
+    """Відстані рівно посередині між сусідніми округленнями (0.25/160·100 = 0.15625 %,
+    0.25/20 = 0.0125 ATR) округлюються так само, як round(), і збігаються з еталоном."""
+    n = 10
+    bars = _bars([1_746_000_000_000 + MINUTE_MS * k for k in range(n)], [150.0] * n, [149.0] * n, [149.5] * n)
+    kw: dict[str, Any] = {
+        "price": 160.0,
+        "atr": 20.0,
+        "tick": 0.01,
+        "merge_atr": 0.0,
+        "extra_macro": (159.75, 160.25),
+    }
+    got = build_levels(bars, None, **kw)
+    assert repr(got) == repr(ref.build_levels(bars, None, **kw))
+    near = [lv for lv in got.levels if lv.price in (159.75, 160.25)]
+    assert len(near) == 2
+    for lv in near:
+        assert lv.distance_pct == round(0.25 / 160.0 * 100.0, 4)
+        assert lv.distance_atr == round(0.25 / 20.0, 3)
 
 
 @settings(max_examples=100, deadline=None)

@@ -266,6 +266,11 @@ def build_levels(
     nearest = sorted(merged, key=lambda c: abs(c[0] - price))[:max_levels]  # стабільно, як і раніше
     dec = tick_decimals(tick)  # ціна як round_to_tick(p, tick), без повторного tick_decimals
     # Рівнів ≤ max_levels: звичайна арифметика; кортеж Level — напряму (без Python-конструктора).
+    # _ROUND_FAST: round(x, n) дорогий (десятковий рядок туди й назад). Той самий результат дає
+    # k / 10ⁿ, де k = round(x·10ⁿ), коли x·10ⁿ далеко від половини (|x·10ⁿ − k| < 0.499, а
+    # похибка множення при |x·10ⁿ| < 1e12 менша за 1e-3): k тоді — точне округлення, а ділення
+    # точного цілого на точне 10ⁿ дає найближчий double до k·10⁻ⁿ, як і round. k = 0 (знак нуля)
+    # і решта випадків — через сам round.
     make, log, horizon = tuple.__new__, math.log, _HORIZON_BY_RANK
     levels: list[Level] = []
     sup: float | None = None
@@ -281,22 +286,23 @@ def build_levels(
             kind = "resistance"
             if res is None or p < res:
                 res = p
-        levels.append(
-            make(
-                Level,
-                (
-                    p,
-                    kind,
-                    SCALE_BY_RANK[r],
-                    t,
-                    a,
-                    round(dist / price * 100.0, 4),
-                    round(dist / atr, 3) if atr_ok else math.nan,
-                    # сила: масштаб × (1 + ln дотиків) × свіжість 1/(1 + вік/горизонт масштабу)
-                    round(r * (1.0 + log(t)) / (1.0 + a / horizon[r]), 3),
-                ),
-            )
-        )
+        # Округлення до 4/3 знаків: швидкий шлях _ROUND_FAST, інакше round(x, n) (див. вище).
+        x = dist / price * 100.0
+        y = x * 1e4
+        k = round(y) if -1e12 < y < 1e12 else 0
+        dist_pct = k / 1e4 if k and -0.499 < y - k < 0.499 else round(x, 4)
+        dist_atr = math.nan
+        if atr_ok:
+            x = dist / atr
+            y = x * 1e3
+            k = round(y) if -1e12 < y < 1e12 else 0
+            dist_atr = k / 1e3 if k and -0.499 < y - k < 0.499 else round(x, 3)
+        # сила: масштаб × (1 + ln дотиків) × свіжість 1/(1 + вік/горизонт масштабу)
+        x = r * (1.0 + log(t)) / (1.0 + a / horizon[r])
+        y = x * 1e3
+        k = round(y) if -1e12 < y < 1e12 else 0
+        strength = k / 1e3 if k and -0.499 < y - k < 0.499 else round(x, 3)
+        levels.append(make(Level, (p, kind, SCALE_BY_RANK[r], t, a, dist_pct, dist_atr, strength)))
     return _band(tuple(levels), sup, res, price)
 
 
