@@ -303,7 +303,7 @@ def walks(draw: st.DrawFn) -> tuple[BarArrays, dict[str, Any], str]:
 def test_random_walks_match_monitor() -> None:
     compared: list[int] = []
 
-    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
     @given(walks())
     def check(case: tuple[BarArrays, dict[str, Any], str]) -> None:
         bars, params, timeframe = case
