@@ -30,7 +30,7 @@ from aione.stage2.level_manager import (
     pivot_positions,
     series_pivots,
 )
-from aione.stage2.qde_core import decide
+from aione.stage2.qde_core import _round, decide
 from aione.stage2.scoring import composite_confidence, composite_score
 from aione.stage2.volatility import htf_atr, htf_true_ranges
 from aione.stage2.volume_profile import volume_profile
@@ -250,6 +250,19 @@ def test_composite_score_equal_reference(weights: dict[str, float], scores: dict
     assert repr(composite_score(scores, weights)) == repr(ref.composite_score(scores, weights))
     weights["volume"] = 0.5  # змінені ваги — інший ключ кешу
     assert repr(composite_score(scores, weights)) == repr(ref.composite_score(scores, weights))
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    x=st.floats(allow_nan=False, allow_infinity=False)
+    | st.integers(-(10**9), 10**9).map(lambda k: (k + 0.5) / 1000.0)
+    | st.integers(-(10**6), 10**6).map(lambda k: k * 0.05),
+    digits=st.integers(0, 25),
+)
+def test_fast_round_equals_round(x: float, digits: int) -> None:
+    """Швидке округлення ядра — ті самі double (і знак нуля), що й round(x, n), також на
+    точних і майже-половинах."""
+    assert repr(_round(x, digits)) == repr(round(x, digits))
 
 
 _PARTS = ("agreement", "conviction", "clarity", "completeness", "other")

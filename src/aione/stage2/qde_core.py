@@ -56,18 +56,36 @@ TREND_SCENARIOS = frozenset({"BULLISH_BREAKOUT", "BULLISH_CONTROL", "BEARISH_CON
 
 
 # ── Допоміжне ──
+_POW10 = tuple(10.0**i for i in range(23))  # точні степені 10 у double
+
+
+def _round(x: float, digits: int) -> float:
+    """Те саме, що `round(x, digits)` для скінченного x, але здебільшого без дорогого десяткового
+    перетворення: k = round(x·10ⁿ) точне, коли x·10ⁿ далеко від половини (похибка множення при
+    |x·10ⁿ| < 1e12 менша за 1e-3), і k / 10ⁿ — найближчий double до k·10⁻ⁿ, як і в round.
+    Нуль (знак) і майже-половини — через сам round."""
+    if digits < 23:
+        s = _POW10[digits]
+        y = x * s
+        if -1e12 < y < 1e12:
+            k = round(y)
+            if k and -0.499 < y - k < 0.499:
+                return k / s
+    return round(x, digits)
+
+
 def _num(x: float | None, digits: int) -> float | None:
     """Округлене скінченне число або None."""
     if x is None or not math.isfinite(x):
         return None
-    return round(x, digits)
+    return _round(x, digits)
 
 
 def _price(x: float | None, tick: float, dec: int) -> float | None:
     """Ціна на сітці тіку (як `round_to_tick(x, tick)`; `dec` = `tick_decimals(tick)`)."""
     if x is None or not math.isfinite(x):
         return None
-    return round(round(x / tick) * tick, dec)
+    return _round(round(x / tick) * tick, dec)
 
 
 def resolve_params(params: Mapping[str, Any]) -> Mapping[str, Any]:
