@@ -8,14 +8,16 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aione.config.config import STAGE1_MONITOR_PARAMS
-from aione.data.bars import Bar
-from aione.indicators import ATR, EMA, RSI
+from aione.data.bars import Bar, read_bars_parquet
+from aione.indicators import ATR, EMA, RSI, exact_series
 from aione.indicators.exact_series import atr_exact, ema_exact, rsi_exact
 from aione.stage1.alert_gate import AlertGate
 from aione.stage1.batch_monitor import new_alert_bars
@@ -56,18 +58,48 @@ def test_recursions_bitwise_equal_incremental(close: np.ndarray, period: int, se
     rng = np.random.default_rng(seed)
     high = close + rng.integers(0, 3, close.shape[0]) * 0.11
     low = close - rng.integers(0, 3, close.shape[0]) * 0.13
+    assert_recursions_exact(close, high, low, period)
+
+
+def assert_recursions_exact(close: np.ndarray, high: np.ndarray, low: np.ndarray, period: int) -> None:
+    """RSI/ATR/EMA по всьому ряду побітово як інкрементні класи бар за баром."""
     rsi, atr, ema = RSI(period), ATR(period), EMA(period)
     ref = np.array(
         [
             (rsi.update(b), atr.update(b), ema.update(b))
             for b in (
-                Bar(i, c, h, lo, c, 1.0) for i, (c, h, lo) in enumerate(zip(close, high, low, strict=True))
+                Bar(i, c, h, lo, c, 1.0)
+                for i, (c, h, lo) in enumerate(zip(close.tolist(), high.tolist(), low.tolist(), strict=True))
             )
         ]
     ).reshape(-1, 3)
     assert same(rsi_exact(close, period), ref[:, 0])
     assert same(atr_exact(high, low, close, period), ref[:, 1])
     assert same(ema_exact(close, period), ref[:, 2])
+
+
+@pytest.mark.parametrize("vector_min", [0, 10**9])
+def test_recursions_exact_by_either_settle_path(monkeypatch: pytest.MonkeyPatch, vector_min: int) -> None:
+    # Уточнення наближення — лише векторними проходами (0) або лише ланцюжками Python (10**9):
+    # кожен шлях сам по собі дає точну рекурсію.
+    monkeypatch.setattr(exact_series, "_VECTOR_MIN", vector_min)
+    rng = np.random.default_rng(7)
+    for period in (1, 2, 14, 50):
+        close = 100.0 + np.cumsum(rng.normal(0.0, 0.3, 3000))
+        high = close + rng.random(3000)
+        low = close - rng.random(3000)
+        assert_recursions_exact(close, high, low, period)
+
+
+@pytest.mark.slow
+def test_recursions_exact_over_real_month(data_1m: Path) -> None:
+    # Довгі ряди: ланцюжки розбіжностей наближення фільтром тут найдовші.
+    bars = read_bars_parquet(data_1m / "BTCUSDT.parquet")
+    close = np.asarray(bars.close, dtype=np.float64)
+    high = np.asarray(bars.high, dtype=np.float64)
+    low = np.asarray(bars.low, dtype=np.float64)
+    assert close.shape[0] > 40_000
+    assert_recursions_exact(close, high, low, 14)
 
 
 def test_recursions_differ_from_plain_sum_order() -> None:

@@ -2,8 +2,9 @@
 
 Batch-форми (`rsi`, `atr`, `ema`) рахують рекурсію фільтром над блоками і відрізняються від
 інкрементних на ~1e-15 відносно. Там, де потрібна побітова рівність з live (бектест-двійник
-Stage1), ці функції проганяють ту саму рекурсію щільним циклом Python над списками з ТИМИ САМИМИ
-виразами, тим самим порядком операцій і тією самою затравкою, що й `RSI`, `ATR`, `EMA`.
+Stage1), ці функції беруть наближення фільтром і доводять його до рекурсії з ТИМИ САМИМИ виразами,
+тим самим порядком операцій і тією самою затравкою, що й `RSI`, `ATR`, `EMA` (`_settle`: векторні
+проходи по неузгоджених позиціях, короткий хвіст — циклом Python).
 Поелементна арифметика (різниці, true range, RSI з середніх) — у numpy: IEEE-операції над
 float64 дають той самий результат, що й скалярні в Python. Суми затравки — послідовні (не
 `sum()`: у Python ≥ 3.12 вона компенсована і округлює інакше).
@@ -12,10 +13,13 @@ float64 дають той самий результат, що й скалярн�
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from math import nan
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from scipy.signal import lfilter
 
 from aione.indicators.rsi import RSI_FLAT
 
@@ -23,6 +27,11 @@ FloatArray = npt.NDArray[np.float64]
 
 
 # ── Спільна рекурсія ──
+# Поки неузгоджених позицій більше за цю кількість, уточнюємо їх векторно; решту ланцюжків
+# доходимо циклом Python (кожна векторна ітерація коштує десяток викликів numpy).
+_VECTOR_MIN = 48
+
+
 def _seq_sum(values: list[float]) -> float:
     """Послідовна сума зліва направо від 0.0 (як накопичення затравки в інкрементних класах)."""
     s = 0.0
@@ -31,16 +40,51 @@ def _seq_sum(values: list[float]) -> float:
     return s
 
 
-def _wilder(seed: float, xs: list[float], period: int) -> list[float]:
+def _settle(y: FloatArray, x: FloatArray, step: Callable[[Any, Any], Any]) -> FloatArray:
+    """Доводить наближення `y` до точної рекурсії y[j+1] = step(y[j], x[j]) (y[0] — затравка).
+
+    Позиція j «узгоджена», якщо y[j] == step(y[j−1], x[j−1]); ряд, узгоджений усюди, і є точною
+    рекурсією (індукція від затравки). Спершу всі позиції неузгоджені; кожен прохід перераховує
+    їх векторно тим самим виразом `step` (поелементні операції numpy — ті самі IEEE-операції, що
+    й скалярні), а неузгодженими наступного проходу лишаються тільки сусіди змінених. Найменша
+    неузгоджена позиція щопроходу росте, тож процес скінченний; короткий хвіст — циклом Python
+    по ланцюжках: ідемо вперед, поки перераховане значення не збіжиться з наявним."""
+    n = x.shape[0]
+    idx = np.arange(1, n + 1)
+    while idx.shape[0] > _VECTOR_MIN:
+        new = step(y[idx - 1], x[idx - 1])
+        changed = new != y[idx]
+        idx = idx[changed]
+        y[idx] = new[changed]
+        idx = idx + 1
+        idx = idx[idx <= n]
+    done = 0
+    item = y.item
+    xitem = x.item
+    for m in idx.tolist():
+        if m < done:
+            continue  # цю позицію вже пройшов попередній ланцюжок
+        prev = item(m - 1)
+        while m <= n:
+            v = step(prev, xitem(m - 1))
+            if v == item(m):
+                break
+            y[m] = v
+            prev = v
+            m += 1
+        done = m + 1
+    return y
+
+
+def _wilder(seed: float, xs: FloatArray, period: int) -> FloatArray:
     """[seed, y1, y2, ...], де y = (y·(p−1) + x)/p — вираз `RSI._next`/`ATR._next`."""
     q = period - 1
-    out = [seed]
-    append = out.append
-    y = seed
-    for x in xs:
-        y = (y * q + x) / period
-        append(y)
-    return out
+    x = np.ascontiguousarray(xs, dtype=np.float64)
+    y = np.empty(x.shape[0] + 1)
+    y[0] = seed
+    if x.shape[0]:
+        y[1:] = lfilter([1.0 / period], [1.0, -q / period], x, zi=[seed * q / period])[0]
+    return _settle(y, x, lambda a, b: (a * q + b) / period)
 
 
 # ── Індикатори ──
@@ -52,10 +96,10 @@ def rsi_exact(close: FloatArray, period: int = 14) -> FloatArray:
     if n <= period:
         return out
     d = c[1:] - c[:-1]
-    gain = np.where(d > 0.0, d, 0.0).tolist()
-    loss = np.where(d < 0.0, -d, 0.0).tolist()
-    ag = np.array(_wilder(_seq_sum(gain[:period]) / period, gain[period:], period))
-    al = np.array(_wilder(_seq_sum(loss[:period]) / period, loss[period:], period))
+    gain = np.where(d > 0.0, d, 0.0)
+    loss = np.where(d < 0.0, -d, 0.0)
+    ag = _wilder(_seq_sum(gain[:period].tolist()) / period, gain[period:], period)
+    al = _wilder(_seq_sum(loss[:period].tolist()) / period, loss[period:], period)
     den = ag + al
     with np.errstate(divide="ignore", invalid="ignore"):
         val = 100.0 * (ag / den)
@@ -82,8 +126,8 @@ def atr_exact(high: FloatArray, low: FloatArray, close: FloatArray, period: int 
     out = np.full(n, nan)
     if n <= period:
         return out
-    xs = tr[1:].tolist()
-    out[period:] = _wilder(_seq_sum(xs[:period]) / period, xs[period:], period)
+    xs = tr[1:]
+    out[period:] = _wilder(_seq_sum(xs[:period].tolist()) / period, xs[period:], period)
     return out
 
 
@@ -94,15 +138,14 @@ def ema_exact(x: FloatArray, period: int) -> FloatArray:
     out = np.full(n, nan)
     if n < period:
         return out
-    xs = arr.tolist()
     k = 2.0 / (period + 1)
-    y = _seq_sum(xs[:period]) / period
-    vals = [y]
-    append = vals.append
-    for v in xs[period:]:
-        y = (v - y) * k + y
-        append(y)
-    out[period - 1 :] = vals
+    seed = _seq_sum(arr[:period].tolist()) / period
+    rest = np.ascontiguousarray(arr[period:])
+    y = np.empty(rest.shape[0] + 1)
+    y[0] = seed
+    if rest.shape[0]:
+        y[1:] = lfilter([k], [1.0, -(1.0 - k)], rest, zi=[(1.0 - k) * seed])[0]
+    out[period - 1 :] = _settle(y, rest, lambda a, v: (v - a) * k + a)
     return out
 
 
