@@ -75,40 +75,40 @@ def _tally(fires: Fires, ready: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.i
     return count, ups, downs
 
 
-def _prefix(mask: npt.NDArray[np.bool_]) -> list[int]:
-    """P[i] — кількість істинних серед барів < i (довжина n + 1)."""
-    return np.concatenate(([0], np.cumsum(mask))).tolist()
+def _breaks(
+    quiet: npt.NDArray[np.bool_], idx: npt.NDArray[np.intp], new_seg: npt.NDArray[np.bool_]
+) -> list[bool]:
+    """Для кожного ALERT-бару `idx[j]`: чи був між ним і попереднім ALERT-баром хоч один «тихий» бар
+    (або почався новий сегмент) — тоді епізод не дожив. Префіксна сума тихих барів, взята лише на
+    ALERT-барах, без переведення всього ряду у списки Python."""
+    cum = np.concatenate(([0], np.cumsum(quiet)))
+    after_prev = np.concatenate(([0], idx[:-1] + 1))
+    return (new_seg | (cum[idx] - cum[after_prev] > 0)).tolist()
 
 
 # ── Ворота алертів ──
 def gate_emits(
     alert_idx: Sequence[int],
     keys: Sequence[int],
-    open_time: Sequence[int],
-    seg_start: Sequence[int],
-    holds: Mapping[int, Sequence[int]],
+    times: Sequence[int],
+    breaks: Mapping[int, Sequence[bool]],
     cooldown_ms: int,
 ) -> list[int]:
     """Індекси барів, на яких `AlertGate.decide` видає новий алерт.
 
-    `alert_idx` — бари з ALERT по порядку, `keys` — їхні коди напряму (0 — "none"), `holds[key]` —
-    префіксна сума барів, що НЕ продовжують епізод з цим ключем (немає тиску в його бік; для
-    "none" — жодного тригера). Між двома ALERT епізод живе, лише якщо таких барів не було і
-    сегмент той самий (розрив скидає епізод, історію охолодження — ні)."""
+    `alert_idx` — бари з ALERT по порядку, `keys` — їхні коди напряму (0 — "none"), `times` — їхні
+    open_time, `breaks[key][j]` — чи обірвався б епізод з ключем `key` між ALERT-барами j−1 і j:
+    був бар, що НЕ продовжує його (немає тиску в його бік; для "none" — жодного тригера), або
+    розрив сегмента (розрив скидає епізод, історію охолодження — ні)."""
     emits: list[int] = []
     last_emit: dict[int, int] = {}
     episode: int | None = None
-    prev = -1
-    for b, key in zip(alert_idx, keys, strict=True):
-        if episode is not None:
-            cum = holds[episode]
-            if seg_start[b] != seg_start[prev] or cum[b] - cum[prev + 1] > 0:
-                episode = None
-        prev = b
+    for j, (b, key, ts) in enumerate(zip(alert_idx, keys, times, strict=True)):
+        if episode is not None and breaks[episode][j]:
+            episode = None
         if episode == key:
             continue
         episode = key
-        ts = open_time[b]
         last = last_emit.get(key)
         if last is None or ts - last >= cooldown_ms:
             last_emit[key] = ts
@@ -130,9 +130,17 @@ def new_alert_bars(
     Напрям ALERT — більшість up проти down (рівність — "none"); бар продовжує епізод up, якщо хоч
     одна причина тисне вгору (down — дзеркально, "none" — будь-яка причина)."""
     alert_idx = np.flatnonzero(alert)
+    if alert_idx.shape[0] == 0:
+        return []
     keys = np.sign(ups[alert_idx].astype(np.int32) - downs[alert_idx]).tolist()
-    holds = {UP_CODE: _prefix(ups == 0), DOWN_CODE: _prefix(downs == 0), 0: _prefix(count == 0)}
-    return gate_emits(alert_idx.tolist(), keys, open_time.tolist(), seg_start.tolist(), holds, cooldown_ms)
+    seg = seg_start[alert_idx]
+    new_seg = np.concatenate(([False], seg[1:] != seg[:-1]))
+    breaks = {
+        UP_CODE: _breaks(ups == 0, alert_idx, new_seg),
+        DOWN_CODE: _breaks(downs == 0, alert_idx, new_seg),
+        0: _breaks(count == 0, alert_idx, new_seg),
+    }
+    return gate_emits(alert_idx.tolist(), keys, open_time[alert_idx].tolist(), breaks, cooldown_ms)
 
 
 # ── Записи нових алертів ──
