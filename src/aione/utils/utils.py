@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping
+from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from aione.config.config import TICK_SIZE_BRACKETS, TICK_SIZE_DEFAULT, TICK_SIZE_MAP, TRIGGER_NAME_MAP
@@ -24,11 +26,17 @@ def get_tick_size(symbol: str, price: float | None = None, known: float | None =
     return TICK_SIZE_DEFAULT
 
 
+@lru_cache(maxsize=256)
 def tick_decimals(tick: float) -> int:
-    """Кількість знаків після коми, яку має тік (0.01 → 2, 1.0 → 0)."""
-    if tick <= 0 or not math.isfinite(tick):
+    """Кількість знаків після коми, яку має тік (0.01 → 2, 0.25 → 2, 0.5 → 1, 1.0 → 0), не більше 12.
+
+    Рахується з найкоротшого десяткового запису тіку (`repr`), а не з log10: тік 0.25 чи 0.025
+    має дві значущі цифри, і за порядком величини ціни на його сітці округлювались би з тіку
+    (159.75 → 159.8). Тіків у системі небагато, тож результат кешується (гаряче місце Stage2)."""
+    if not (0 < tick < math.inf):
         return 8
-    return max(0, min(12, -math.floor(math.log10(tick) + 1e-9)))
+    exponent = Decimal(repr(float(tick))).normalize().as_tuple().exponent
+    return max(0, min(12, -int(exponent)))
 
 
 def round_to_tick(price: float, tick: float, mode: str = "nearest") -> float:
