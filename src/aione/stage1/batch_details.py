@@ -14,14 +14,23 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from aione.stage1.asset_triggers.base import DOWN, UP, TriggerResult, fired
+from aione.config.config import TRIGGER_NAME_MAP
+from aione.stage1.asset_triggers.base import DOWN, UP
 from aione.stage1.asset_triggers.volume_spike import DEFAULT_TAKER_BULL_SHARE
 
 _INF = math.inf
 _isfinite = math.isfinite
+# Спрацювання як кортеж полів `TriggerResult`: (сира назва, нормалізована, напрям, числа) —
+# без побудови замороженого dataclass на кожне спрацювання.
+Fired = tuple[str, str, str | None, dict[str, float]]
 
 
 # ── Допоміжне ──
+def fired_tuple(name_raw: str, direction: str | None, values: dict[str, float]) -> Fired:
+    """Як `fired`, але кортеж: назва нормалізується тією ж `TRIGGER_NAME_MAP`."""
+    return (name_raw, TRIGGER_NAME_MAP.get(name_raw, name_raw), direction, values)
+
+
 def _bar_dir(open_: float, close: float) -> str | None:
     """Напрям бару, як `bar_direction`."""
     if close > open_:
@@ -42,7 +51,7 @@ def volume_details(
     z: float,
     atr: float,
     th: Mapping[str, Any],
-) -> list[TriggerResult]:
+) -> list[Fired]:
     """Як `VolumeSpikeTrigger.evaluate`."""
     if not z >= th["vol_z_threshold"]:
         return []
@@ -63,19 +72,19 @@ def volume_details(
     if _isfinite(atr) and atr > 0:
         values["range_atr"] = (high - low) / atr
     if direction == UP:
-        return [fired("volume_spike_bull", UP, values)]
+        return [fired_tuple("volume_spike_bull", UP, values)]
     if direction == DOWN:
-        return [fired("volume_spike_bear", DOWN, values)]
-    return [fired("volume_spike", None, values)]
+        return [fired_tuple("volume_spike_bear", DOWN, values)]
+    return [fired_tuple("volume_spike", None, values)]
 
 
-def _merge(out: dict[str, TriggerResult], raw: str, direction: str, values: dict[str, float]) -> None:
+def _merge(out: dict[str, Fired], raw: str, direction: str, values: dict[str, float]) -> None:
     """Як `BreakoutTrigger._merge`: другий пробій у той самий бік доповнює числа першого."""
     prev = out.get(raw)
     if prev is None:
-        out[raw] = fired(raw, direction, values)
+        out[raw] = fired_tuple(raw, direction, values)
     else:
-        prev.values.update(values)
+        prev[3].update(values)
 
 
 def breakout_details(
@@ -87,30 +96,30 @@ def breakout_details(
     sup: float | None,
     res: float | None,
     th: Mapping[str, Any],
-) -> list[TriggerResult]:
+) -> list[Fired]:
     """Як `BreakoutTrigger.evaluate` (`hi`/`lo` — попередні high_n/low_n, `pc` — попередній close)."""
     buf = th["breakout_buffer_pct"]
     band = th["near_level_band_pct"]
     atr_band = th["near_level_atr_mult"] * atr_frac
     if atr_band < band:
         band = atr_band
-    out: dict[str, TriggerResult] = {}
+    out: dict[str, Fired] = {}
     if lo > 0 and hi < _INF:
         if close > hi * (1.0 + buf):
-            out["breakout_up"] = fired(
+            out["breakout_up"] = fired_tuple(
                 "breakout_up", UP, {"close": close, "level": hi, "excess": close / hi - 1.0}
             )
         elif close < lo * (1.0 - buf):
-            out["breakout_down"] = fired(
+            out["breakout_down"] = fired_tuple(
                 "breakout_down", DOWN, {"close": close, "level": lo, "excess": 1.0 - close / lo}
             )
         elif hi - lo > 2.0 * band * close:
             if close >= hi * (1.0 - band):
-                out["near_high"] = fired(
+                out["near_high"] = fired_tuple(
                     "near_high", UP, {"close": close, "level": hi, "distance": (hi - close) / close}
                 )
             elif close <= lo * (1.0 + band):
-                out["near_low"] = fired(
+                out["near_low"] = fired_tuple(
                     "near_low", DOWN, {"close": close, "level": lo, "distance": (close - lo) / close}
                 )
     if res is not None and _INF > res > 0:
@@ -118,7 +127,7 @@ def breakout_details(
         if close > edge and pc <= edge:
             _merge(out, "breakout_up", UP, {"close": close, "daily_resistance": res})
         elif res * (1.0 - band) <= close <= edge:
-            out["near_daily_resistance"] = fired(
+            out["near_daily_resistance"] = fired_tuple(
                 "near_daily_resistance", UP, {"close": close, "level": res, "distance": (res - close) / close}
             )
     if sup is not None and _INF > sup > 0:
@@ -126,7 +135,7 @@ def breakout_details(
         if close < edge and pc >= edge:
             _merge(out, "breakout_down", DOWN, {"close": close, "daily_support": sup})
         elif edge <= close <= sup * (1.0 + band):
-            out["near_daily_support"] = fired(
+            out["near_daily_support"] = fired_tuple(
                 "near_daily_support", DOWN, {"close": close, "level": sup, "distance": (close - sup) / close}
             )
     return list(out.values())
@@ -134,7 +143,7 @@ def breakout_details(
 
 def volatility_details(
     open_: float, close: float, tr_frac: float, med: float, atr_frac: float, th: Mapping[str, Any]
-) -> list[TriggerResult]:
+) -> list[Fired]:
     """Як `VolatilitySpikeTrigger.evaluate`."""
     if not med > 0:
         return []
@@ -145,10 +154,10 @@ def volatility_details(
     values = {"range": tr_frac, "median_range": med, "ratio": ratio, "threshold": k}
     if _isfinite(atr_frac):
         values["atr_pct"] = atr_frac
-    return [fired("volatility_spike", _bar_dir(open_, close), values)]
+    return [fired_tuple("volatility_spike", _bar_dir(open_, close), values)]
 
 
-def vwap_details(close: float, vwap: float, dev_std: float, th: Mapping[str, Any]) -> list[TriggerResult]:
+def vwap_details(close: float, vwap: float, dev_std: float, th: Mapping[str, Any]) -> list[Fired]:
     """Як `VwapDeviationTrigger.evaluate`."""
     if not vwap > 0:
         return []
@@ -167,7 +176,7 @@ def vwap_details(close: float, vwap: float, dev_std: float, th: Mapping[str, Any
         "deviation_std": dev_std,
         "min_std": min_std,
     }
-    return [fired("vwap_deviation", UP if dev > 0 else DOWN, values)]
+    return [fired_tuple("vwap_deviation", UP if dev > 0 else DOWN, values)]
 
 
-__all__ = ["breakout_details", "volatility_details", "volume_details", "vwap_details"]
+__all__ = ["Fired", "breakout_details", "fired_tuple", "volatility_details", "volume_details", "vwap_details"]

@@ -39,9 +39,16 @@ from aione.config.config import (
 from aione.data.bars import BarArrays, BarEvent
 from aione.logging_setup import get_logger, log_ctx
 from aione.stage1.asset_monitoring import AssetMonitor
-from aione.stage1.asset_triggers.base import DOWN, UP, TriggerResult, fired
+from aione.stage1.asset_triggers.base import DOWN, UP
 from aione.stage1.asset_triggers.registry import enabled_specs
-from aione.stage1.batch_details import breakout_details, volatility_details, volume_details, vwap_details
+from aione.stage1.batch_details import (
+    Fired,
+    breakout_details,
+    fired_tuple,
+    volatility_details,
+    volume_details,
+    vwap_details,
+)
 from aione.stage1.batch_series import STATE_CODES, Stage1Series, stage1_series
 from aione.stage1.batch_triggers import BATCH_TAGS, DOWN_CODE, UP_CODE, Fires, th_arrays, trigger_fires
 from aione.stage1.daily_levels import DAY_MS
@@ -162,20 +169,29 @@ class _Builder:
         self.s = s
         self.fires = fires
         self.ths = ths
-        self.tags = tags
+        # Спрацювання кожного тригера на барі: дзеркала `batch_details`, RSI — з активацій кроку 2.
+        table = {
+            TRIGGER_TAG_RSI: self._rsi,
+            TRIGGER_TAG_BREAKOUT: self._breakout,
+            TRIGGER_TAG_VOLUME_SPIKE: self._volume,
+            TRIGGER_TAG_VOLATILITY: self._volatility,
+            TRIGGER_TAG_VWAP: self._vwap,
+        }
+        self.calls = [table[tag] for tag in tags]
         self.day_bars = max(1, DAY_MS // timeframe_ms)
 
-    def _rsi(self, i: int, rsi: float, th: Mapping[str, Any]) -> list[TriggerResult]:
-        out: list[TriggerResult] = []
+    def _rsi(self, i: int, k: int, col: Mapping[str, list[Any]], th: Mapping[str, Any]) -> list[Fired]:
+        rsi = col["rsi"][k]
+        out: list[Fired] = []
         if rsi >= th["rsi_overbought"]:
-            out.append(fired("rsi_overbought", UP, {"rsi": rsi, "threshold": th["rsi_overbought"]}))
+            out.append(fired_tuple("rsi_overbought", UP, {"rsi": rsi, "threshold": th["rsi_overbought"]}))
         elif rsi <= th["rsi_oversold"]:
-            out.append(fired("rsi_oversold", DOWN, {"rsi": rsi, "threshold": th["rsi_oversold"]}))
+            out.append(fired_tuple("rsi_oversold", DOWN, {"rsi": rsi, "threshold": th["rsi_oversold"]}))
         f = self.fires
         if f.bear_src is not None and f.bear_src[i] >= 0:
-            out.append(fired("bearish_divergence", DOWN, dict(f.bearish[int(f.bear_src[i])].values)))
+            out.append(fired_tuple("bearish_divergence", DOWN, dict(f.bearish[int(f.bear_src[i])].values)))
         if f.bull_src is not None and f.bull_src[i] >= 0:
-            out.append(fired("bullish_divergence", UP, dict(f.bullish[int(f.bull_src[i])].values)))
+            out.append(fired_tuple("bullish_divergence", UP, dict(f.bullish[int(f.bull_src[i])].values)))
         return out
 
     def build(self, idx: list[int]) -> list[Stage1Result]:
@@ -200,45 +216,45 @@ class _Builder:
             for k, (i, row) in enumerate(zip(idx, hits, strict=True))
         ]
 
-    def _found(
-        self, tag: str, i: int, k: int, col: Mapping[str, list[Any]], th: Mapping[str, Any]
-    ) -> list[TriggerResult]:
-        """Спрацювання тригера `tag` на барі (дзеркала `batch_details`; RSI — з активацій)."""
-        if tag == TRIGGER_TAG_RSI:
-            return self._rsi(i, col["rsi"][k], th)
-        close = col["bar_close"][k]
-        if tag == TRIGGER_TAG_BREAKOUT:
-            sup = col["support"][k]
-            res = col["resistance"][k]
-            return breakout_details(
-                close,
-                col["prev_close"][k],
-                col["prev_high_n"][k],
-                col["prev_low_n"][k],
-                col["atr_frac"][k],
-                None if sup != sup else sup,
-                None if res != res else res,
-                th,
-            )
-        if tag == TRIGGER_TAG_VOLUME_SPIKE:
-            return volume_details(
-                col["bar_open"][k],
-                col["bar_high"][k],
-                col["bar_low"][k],
-                close,
-                col["bar_volume"][k],
-                col["taker"][k],
-                col["volume_z"][k],
-                col["atr"][k],
-                th,
-            )
-        if tag == TRIGGER_TAG_VOLATILITY:
-            return volatility_details(
-                col["bar_open"][k], close, col["tr_frac"][k], col["tr_median"][k], col["atr_frac"][k], th
-            )
-        if tag == TRIGGER_TAG_VWAP:
-            return vwap_details(close, col["vwap"][k], col["vwap_dev_std"][k], th)
-        raise RuntimeError(f"batch stage1 twin: no details for trigger {tag!r}")
+    def _breakout(self, i: int, k: int, col: Mapping[str, list[Any]], th: Mapping[str, Any]) -> list[Fired]:
+        sup = col["support"][k]
+        res = col["resistance"][k]
+        return breakout_details(
+            col["bar_close"][k],
+            col["prev_close"][k],
+            col["prev_high_n"][k],
+            col["prev_low_n"][k],
+            col["atr_frac"][k],
+            None if sup != sup else sup,
+            None if res != res else res,
+            th,
+        )
+
+    def _volume(self, i: int, k: int, col: Mapping[str, list[Any]], th: Mapping[str, Any]) -> list[Fired]:
+        return volume_details(
+            col["bar_open"][k],
+            col["bar_high"][k],
+            col["bar_low"][k],
+            col["bar_close"][k],
+            col["bar_volume"][k],
+            col["taker"][k],
+            col["volume_z"][k],
+            col["atr"][k],
+            th,
+        )
+
+    def _volatility(self, i: int, k: int, col: Mapping[str, list[Any]], th: Mapping[str, Any]) -> list[Fired]:
+        return volatility_details(
+            col["bar_open"][k],
+            col["bar_close"][k],
+            col["tr_frac"][k],
+            col["tr_median"][k],
+            col["atr_frac"][k],
+            th,
+        )
+
+    def _vwap(self, i: int, k: int, col: Mapping[str, list[Any]], th: Mapping[str, Any]) -> list[Fired]:
+        return vwap_details(col["bar_close"][k], col["vwap"][k], col["vwap_dev_std"][k], th)
 
     def _one(self, i: int, k: int, col: Mapping[str, list[Any]], expected: set[str]) -> Stage1Result:
         close = col["bar_close"][k]
@@ -256,12 +272,12 @@ class _Builder:
         resistance = None if res != res else res
         atr_frac = col["atr_frac"][k]
         th = self.ths[col["state"][k]]
-        by_name: dict[str, TriggerResult] = {}
+        by_name: dict[str, Fired] = {}
         if col["ready"][k]:  # як у моніторі: до кінця прогріву причин немає
-            for tag in self.tags:
-                for r in self._found(tag, i, k, col, th):
-                    if r.name not in by_name:
-                        by_name[r.name] = r
+            for call in self.calls:
+                for r in call(i, k, col, th):
+                    if r[1] not in by_name:
+                        by_name[r[1]] = r
         else:
             expected = set()
         if set(by_name) != expected:
@@ -269,7 +285,7 @@ class _Builder:
                 f"batch stage1 twin diverged on {self.symbol} bar {open_time}: "
                 f"built {sorted(by_name)}, masks {sorted(expected)}"
             )
-        pressure = [r.direction for r in by_name.values()]
+        pressure = [r[2] for r in by_name.values()]
         ups = pressure.count(UP)
         downs = pressure.count(DOWN)
         direction = UP if ups > downs else DOWN if downs > ups else None
@@ -306,8 +322,8 @@ class _Builder:
             True,
             direction,
             list(by_name),
-            [r.name_raw for r in by_name.values()],
-            {name: r.values for name, r in by_name.items()},
+            [r[0] for r in by_name.values()],
+            {name: r[3] for name, r in by_name.items()},
             stats,
             th,
             True,
