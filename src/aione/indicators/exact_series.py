@@ -50,14 +50,17 @@ def _settle(y: FloatArray, x: FloatArray, step: Callable[[Any, Any], Any]) -> Fl
     неузгоджена позиція щопроходу росте, тож процес скінченний; короткий хвіст — циклом Python
     по ланцюжках: ідемо вперед, поки перераховане значення не збіжиться з наявним."""
     n = x.shape[0]
-    idx = np.arange(1, n + 1)
-    while idx.shape[0] > _VECTOR_MIN:
-        new = step(y[idx - 1], x[idx - 1])
-        changed = new != y[idx]
-        idx = idx[changed]
-        y[idx] = new[changed]
-        idx = idx + 1
-        idx = idx[idx <= n]
+    y1 = y[1:]  # y1[j] = y[j + 1]: позиція, яку дає крок з попередника j
+    pre = np.arange(n)  # попередники неузгоджених позицій (зростають, без повторів)
+    while pre.shape[0] > _VECTOR_MIN:
+        new = step(y[pre], x[pre])
+        changed = new != y1[pre]
+        pre = pre[changed]
+        y1[pre] = new[changed]
+        pre += 1
+        if pre.shape[0] and pre[-1] == n:  # за кінцем ряду може вийти лише останній
+            pre = pre[:-1]
+    idx = pre + 1
     done = 0
     item = y.item
     xitem = x.item
