@@ -210,11 +210,20 @@ class _Builder:
         col["taker"] = b.taker_buy_volume[sel].tolist()
         masks = self.fires.masks
         names = list(masks)
-        hits = np.stack([mask[sel] for mask, _ in masks.values()], axis=1).tolist()
-        return [
-            self._one(i, k, col, {name for name, hit in zip(names, row, strict=True) if hit})
-            for k, (i, row) in enumerate(zip(idx, hits, strict=True))
-        ]
+        # набір спрацювань бару як бітовий код; набори назв будуються раз на код
+        if len(names) > 62:
+            raise RuntimeError(f"batch stage1 twin: {len(names)} trigger names do not fit an int64 code")
+        codes = np.zeros(sel.shape[0], dtype=np.int64)
+        for bit, (mask, _) in enumerate(masks.values()):
+            codes |= mask[sel].astype(np.int64) << bit
+        sets: dict[int, set[str]] = {}
+        out: list[Stage1Result] = []
+        for k, (i, code) in enumerate(zip(idx, codes.tolist(), strict=True)):
+            expected = sets.get(code)
+            if expected is None:
+                expected = sets[code] = {name for bit, name in enumerate(names) if code >> bit & 1}
+            out.append(self._one(i, k, col, expected))
+        return out
 
     def _breakout(self, i: int, k: int, col: Mapping[str, list[Any]], th: Mapping[str, Any]) -> list[Fired]:
         sup = col["support"][k]
