@@ -52,6 +52,32 @@ def accepted_mask(bars: BarArrays) -> BoolArray:
     return ok
 
 
+# ── Колонки блоками ──
+_INT_COLUMNS = (0, 7)  # open_time, trades — int64; решта колонок BarArrays — float64
+_FLOAT_COLUMNS = (1, 2, 3, 4, 5, 6, 8)
+
+
+@dataclass(frozen=True, slots=True)
+class _Blocks:
+    """Колонки барів двома 2-D масивами: цілі (`_INT_COLUMNS`) і дійсні (`_FLOAT_COLUMNS`)."""
+
+    ints: IntArray
+    floats: FloatArray
+
+    @classmethod
+    def of(cls, bars: BarArrays) -> _Blocks:
+        ints = np.stack([bars[i] for i in _INT_COLUMNS]).astype(np.int64, copy=False)
+        floats = np.stack([bars[i] for i in _FLOAT_COLUMNS]).astype(np.float64, copy=False)
+        return cls(ints, floats)
+
+
+def _from_blocks(ints: IntArray, floats: FloatArray) -> BarArrays:
+    """BarArrays з рядків блоків (view, без копій)."""
+    return BarArrays(
+        ints[0], floats[0], floats[1], floats[2], floats[3], floats[4], floats[5], ints[1], floats[6]
+    )
+
+
 # ── Символ ──
 @dataclass(frozen=True, slots=True)
 class SymbolSeries:
@@ -64,6 +90,7 @@ class SymbolSeries:
     day_start: IntArray  # перший бар дня в `bars` для кожного бару
     cum: BarArrays  # накопичені з початку доби колонки (high — max, low — min, обсяги — суми)
     _open_days: BarArrays | None = None
+    _day_blocks: tuple[_Blocks, _Blocks] | None = None  # (дні, відкриті дні) блоками за dtype
 
     @classmethod
     def build(cls, name: str, bars: BarArrays) -> SymbolSeries:
@@ -102,8 +129,12 @@ class SymbolSeries:
         j = int(self.day_index[row])
         a = j - n_closed if j > n_closed else 0
         nxt = row + 1
-        cols = [np.concatenate((d[a:j], o[row:nxt])) for d, o in zip(self.days, self.open_days, strict=True)]
-        return BarArrays(*cols)  # type: ignore[arg-type]
+        days, opened = self.day_blocks
+        # Два склеювання 2-D блоків замість дев'яти по колонці; рядки нового блоку — суцільні
+        # масиви тих самих dtype і значень, що й склеєні колонки.
+        ints = np.concatenate((days.ints[:, a:j], opened.ints[:, row:nxt]), axis=1)
+        floats = np.concatenate((days.floats[:, a:j], opened.floats[:, row:nxt]), axis=1)
+        return _from_blocks(ints, floats)
 
     @property
     def open_days(self) -> BarArrays:
@@ -123,6 +154,15 @@ class SymbolSeries:
                 c.taker_buy_volume,
             )
             object.__setattr__(self, "_open_days", cached)
+        return cached
+
+    @property
+    def day_blocks(self) -> tuple[_Blocks, _Blocks]:
+        """Закриті дні і відкритий день на кожному барі як блоки (`_Blocks`), рахуються раз."""
+        cached = self._day_blocks
+        if cached is None:
+            cached = (_Blocks.of(self.days), _Blocks.of(self.open_days))
+            object.__setattr__(self, "_day_blocks", cached)
         return cached
 
     def stage2_window(self, row: int, context_bars: int, n_closed: int) -> Stage2Inputs | None:
