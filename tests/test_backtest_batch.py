@@ -218,3 +218,15 @@ def test_refresh_interval_longer_than_the_bar_step(data_1m: Path, monkeypatch: p
     batch = run_batch_backtest(spec, overrides)
     assert sum(t["close_reason"] == "time_exit" for t in event.trades) > 5
     _assert_same(event, batch)
+
+
+def test_batch_run_pauses_the_gc_and_restores_it(data_1m: Path) -> None:
+    """Під час прогону циклічний збирач вимкнено (видно з колбеку прогресу), після — увімкнено."""
+    import gc
+
+    gc.enable()
+    spec = RunSpec(data_1m, ("SOLUSDT",), None, START_MS + 3 * HOUR_MS)
+    states: list[bool] = []
+    run_backtest(spec, on_progress=lambda done, total: states.append(gc.isenabled()))
+    assert states and not any(states)
+    assert gc.isenabled()

@@ -40,6 +40,7 @@ from aione.data.bars import BarArrays, BarEvent
 from aione.exchange.replay import detect_timeframe, load_series
 from aione.stage1.asset_monitoring import AssetMonitor
 from aione.stage1.result import Stage1Result
+from aione.utils.gc_pause import gc_paused
 
 AlertsFn = Callable[[str, BarArrays, Mapping[str, Any], str], list[Stage1Result]]
 
@@ -137,7 +138,7 @@ class _EventReplay:
     - решта барів нічого не змінила б і пропускається без жодного виклику."""
 
     def __init__(
-        self, core: PipelineCore, rec: Recorder, prep: _Prepared, alerts: list[dict[int, dict[str, Any]]]
+        self, core: PipelineCore, rec: Recorder, prep: _Prepared, alerts: list[dict[int, Stage1Result]]
     ) -> None:
         self.core = core
         self.trades = core.trades
@@ -192,9 +193,9 @@ class _EventReplay:
         row = prep.ev_row[k]
         name = prep.names[s]
         trades = self.trades
-        alert = self.alerts[s].get(row)
+        found = self.alerts[s].get(row)
         events: list[Any] | None = None
-        if alert is not None or name in self.busy:
+        if found is not None or name in self.busy:
             events = trades.on_bar(name, prep.series[s].bars.bar(row))
         if self._first[k]:
             due = trades.refresh_if_due(prep.ev_t[k])
@@ -203,7 +204,9 @@ class _EventReplay:
         if events:
             self.rec.trade_events(events)
             self.busy = trades.active_symbols()
-        if alert is not None:
+        if found is not None:
+            # Словник алерту — лише тут, а не наперед для всіх: менше живих об'єктів для GC.
+            alert = found.to_dict()
             self.core.counters["alerts"] += 1
             inputs = prep.series[s].stage2_window(row, self.context_bars, self.n_closed)
             handle_alert(self.core, self.rec, alert, self.core.decide_with(alert, inputs))
@@ -222,7 +225,20 @@ def run_batch_backtest(
 ) -> BacktestResult:
     """Бектест пакетним рушієм; записи ті самі, що дав би `run_event_backtest` на тих самих барах.
 
-    `explain=False`: Stage2 не пише текст пояснення (у звіті бектесту його немає), решта рішення та сама."""
+    `explain=False`: Stage2 не пише текст пояснення (у звіті бектесту його немає), решта рішення та сама.
+    Циклічний збирач сміття на час прогону вимкнено (`gc_paused`: циклів прогін майже не створює)."""
+    with gc_paused():
+        return _run(spec, overrides, alerts_fn, on_progress, total, explain)
+
+
+def _run(
+    spec: RunSpec,
+    overrides: Overrides | None,
+    alerts_fn: AlertsFn | None,
+    on_progress: ProgressFn | None,
+    total: int | None,
+    explain: bool,
+) -> BacktestResult:
     core = make_core(spec, overrides)
     core.explain = explain
     p1 = stage_params(overrides)[0]
@@ -232,12 +248,12 @@ def run_batch_backtest(
     n_total = total or prep.events
     # Фаза 1 — Stage1 по символах (половина шкали прогресу), фаза 2 — події в часі.
     find_alerts = alerts_fn or default_alerts_fn()
-    alerts: list[dict[int, dict[str, Any]]] = []
+    alerts: list[dict[int, Stage1Result]] = []
     done = 0
     for series in prep.series:
         found = find_alerts(series.name, series.bars, p1, prep.timeframe)
         rows = np.searchsorted(series.bars.open_time, [a.timestamp for a in found]).tolist()
-        alerts.append({row: a.to_dict() for row, a in zip(rows, found, strict=True)})
+        alerts.append(dict(zip(rows, found, strict=True)))
         done += len(series.bars)
         if on_progress is not None:
             on_progress(done // 2, n_total)
