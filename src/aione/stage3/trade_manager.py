@@ -16,10 +16,12 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import fields
+from operator import attrgetter
 from typing import Any
 
 from aione.config.config import STAGE3_TRADE_PARAMS, TRADE_REFRESH_INTERVAL
@@ -49,6 +51,8 @@ from aione.stage3.trade_model import (
 
 logger = get_logger(__name__)
 _SIDES: tuple[Side, Side] = ("BUY", "SELL")
+_INFO = logging.INFO
+_isfinite = math.isfinite
 
 
 # ── Менеджер ──
@@ -71,6 +75,15 @@ class TradeManager:
         self.version = 0  # зростає з кожною зміною стану (сигнал зберегти)
         self.refresh_interval_ms = refresh_interval_sec * 1000
         self._last_refresh: int | None = None
+        # Межі часу з параметрів, пораховані один раз тим самим виразом, що й у правилах
+        # (`time_exit_due`, `entry_timed_out`); None — межу вимкнено.
+        self._hold_ms = _limit_ms(self.params, "max_holding_sec")
+        self._entry_timeout_ms = _limit_ms(self.params, "entry_timeout_sec")
+        # Поріг руху (ATR), нижче якого жодне правило стопу нічого не пропонує; рахується для
+        # набору `stop_rules`, на який вказує `_floor_rules` (перерахунок, якщо набір замінили).
+        self._floor_rules: tuple[rules.StopRule, ...] | None = None
+        self._floor: float | None = None
+        self._symbols: frozenset[str] | None = None  # кеш `active_symbols`
 
     # ── Читання ──
     def open_trades(self) -> list[Trade]:
@@ -86,8 +99,14 @@ class TradeManager:
         return [_copy(t) for t in self._active.values()]
 
     def active_symbols(self) -> frozenset[str]:
-        """Символи з очікуючою чи відкритою угодою (лише їм потрібна кожна ціна)."""
-        return frozenset(symbol for symbol, _ in self._active)
+        """Символи з очікуючою чи відкритою угодою (лише їм потрібна кожна ціна).
+
+        Множина кешується до наступної зміни складу активних угод (вона незмінна, тож
+        спільний об'єкт безпечний)."""
+        symbols = self._symbols
+        if symbols is None:
+            symbols = self._symbols = frozenset([symbol for symbol, _ in self._active])
+        return symbols
 
     def recent_trades(self) -> list[Trade]:
         """Недавні закриті угоди, старіші першими (копії)."""
@@ -106,31 +125,38 @@ class TradeManager:
         symbol = result.get("symbol")
         created: Trade | None = None
         if isinstance(symbol, str):
+            active = self._active
             ts = _event_ts(result.get("timestamp"))
-            for side in _SIDES:
-                trade = self._active.get((symbol, side))
-                if trade is None or ts is None or not rules.is_context_break(trade, result, self.params):
-                    continue
-                if trade.status == STATUS_PENDING:
-                    events.append(self._cancel(trade, CANCEL_INVALIDATED, ts))
-                else:
-                    price = self._exit_reference(trade, result)
-                    events.append(self._close(trade, REASON_EARLY, price, ts))
+            # Обидві угоди символу беруться одразу: закриття однієї не чіпає іншу.
+            buy, sell = active.get((symbol, "BUY")), active.get((symbol, "SELL"))
+            if ts is not None and (buy is not None or sell is not None):
+                for trade in (buy, sell):
+                    if trade is None or not rules.is_context_break(trade, result, self.params):
+                        continue
+                    if trade.status == STATUS_PENDING:
+                        events.append(self._cancel(trade, CANCEL_INVALIDATED, ts))
+                    else:
+                        price = self._exit_reference(trade, result)
+                        events.append(self._close(trade, REASON_EARLY, price, ts))
             plan = rules.plan_trade(result, self.params)
-            if plan is not None and (symbol, plan.side) not in self._active:
-                self._active[(symbol, plan.side)] = plan
+            if plan is not None and (symbol, plan.side) not in active:
+                active[(symbol, plan.side)] = plan
+                self._symbols = None
                 created = _copy(plan)
                 events.append(TradeEvent(EVENT_PENDING, created))
-                logger.info(
-                    "trade pending side=%s conf=%.3f entry~%s tp=%s sl=%s",
-                    plan.side,
-                    plan.confidence,
-                    plan.planned_entry,
-                    plan.tp,
-                    plan.sl,
-                    extra=log_ctx("stage3", symbol),
-                )
-        self._finish(events)
+                if logger.isEnabledFor(_INFO):
+                    logger.info(
+                        "trade pending side=%s conf=%.3f entry~%s tp=%s sl=%s",
+                        plan.side,
+                        plan.confidence,
+                        plan.planned_entry,
+                        plan.tp,
+                        plan.sl,
+                        extra=log_ctx("stage3", symbol),
+                    )
+        if events:
+            self.version += 1
+        self.last_events = events
         return created
 
     # ── Ціни ──
@@ -147,22 +173,16 @@ class TradeManager:
 
         Нескінченна чи непозитивна ціна ігнорується (погані дані не псують угоди)."""
         events: list[TradeEvent] = []
-        if not _valid_price(price):
-            return self._finish(events)
-        hi = max(price, high) if high is not None and _valid_price(high) else price
-        lo = min(price, low) if low is not None and _valid_price(low) else price
-        self._last_price[symbol] = price
-        for side in _SIDES:
-            trade = self._active.get((symbol, side))
-            if trade is None:
-                continue
-            if trade.status == STATUS_PENDING:
-                event = self._try_fill(trade, price, ts_ms)
-            else:
-                event = self._follow(trade, price, hi, lo, ts_ms)
-            if event is not None:
-                events.append(event)
-        return self._finish(events)
+        if _isfinite(price) and price > 0:
+            self._last_price[symbol] = price
+            active = self._active
+            buy, sell = active.get((symbol, "BUY")), active.get((symbol, "SELL"))
+            if buy is not None or sell is not None:
+                self._step(buy, sell, price, _upper(price, high), _lower(price, low), ts_ms, events)
+        if events:
+            self.version += 1
+        self.last_events = events
+        return events
 
     def on_bar(self, symbol: str, bar: Bar, *, ts_ms: int | None = None) -> list[TradeEvent]:
         """Зручність для барів. Закритий бар = два оновлення: відкриття (вхід очікуючих, геп
@@ -172,9 +192,41 @@ class TradeManager:
         ts = bar.open_time if ts_ms is None else ts_ms
         if not bar.closed:
             return self.on_price(symbol, bar.close, ts)
-        events = list(self.on_price(symbol, bar.open, ts))
-        events.extend(self.on_price(symbol, bar.close, ts, high=bar.high, low=bar.low))
-        return self._finish(events)
+        # Те саме, що два виклики `on_price` (відкриття, потім закриття з діапазоном), але
+        # угоди символу шукаються один раз: між двома оновленнями угоди лише зникають
+        # (закриття, скасування), нових не з'являється.
+        events: list[TradeEvent] = []
+        active = self._active
+        buy, sell = active.get((symbol, "BUY")), active.get((symbol, "SELL"))
+        opened, close = bar.open, bar.close
+        open_ok = _isfinite(opened) and opened > 0
+        close_ok = _isfinite(close) and close > 0
+        if buy is None and sell is None:
+            # Угод немає: лишається тільки остання ціна (закриття, інакше відкриття).
+            if close_ok:
+                self._last_price[symbol] = close
+            elif open_ok:
+                self._last_price[symbol] = opened
+            self.last_events = events
+            return events
+        if open_ok:
+            self._last_price[symbol] = opened
+            self._step(buy, sell, opened, opened, opened, ts, events)
+        first = len(events)
+        if close_ok:
+            self._last_price[symbol] = close
+            if buy is not None and buy.status not in _LIVE:
+                buy = None  # закрита чи скасована на відкритті бару
+            if sell is not None and sell.status not in _LIVE:
+                sell = None
+            if buy is not None or sell is not None:
+                hi, lo = _upper(close, bar.high), _lower(close, bar.low)
+                self._step(buy, sell, close, hi, lo, ts, events)
+        if events:
+            # Як у двох `on_price` і підсумку: +1 за кожен непорожній список подій.
+            self.version += 1 + (first > 0) + (len(events) > first)
+        self.last_events = events
+        return events
 
     # ── Закриття і планове оновлення ──
     def close(
@@ -200,11 +252,19 @@ class TradeManager:
         """Планове оновлення (кожні `TRADE_REFRESH_INTERVAL` часу подій): часова зупинка
         відкритих угод за останньою ціною і тайм-аут входу очікуючих."""
         events: list[TradeEvent] = []
-        for trade in list(self._active.values()):
-            if trade.status == STATUS_OPEN and rules.time_exit_due(trade, ts_ms, self.params):
-                events.append(self._close(trade, REASON_TIME, self._exit_reference(trade, {}), ts_ms))
-            elif trade.status == STATUS_PENDING and rules.entry_timed_out(trade, ts_ms, self.params):
-                events.append(self._cancel(trade, CANCEL_TIMEOUT, ts_ms))
+        if self._active:
+            hold, timeout = self._hold_ms, self._entry_timeout_ms
+            for trade in list(self._active.values()):
+                status = trade.status
+                if status == STATUS_OPEN:
+                    entry_ts = trade.entry_ts
+                    if hold is not None and entry_ts is not None and ts_ms - entry_ts >= hold:
+                        price = self._exit_reference(trade, {})
+                        events.append(self._close(trade, REASON_TIME, price, ts_ms))
+                elif (
+                    status == STATUS_PENDING and timeout is not None and ts_ms - trade.decision_ts >= timeout
+                ):
+                    events.append(self._cancel(trade, CANCEL_TIMEOUT, ts_ms))
         return self._finish(events)
 
     def refresh_if_due(self, ts_ms: int) -> list[TradeEvent]:
@@ -220,6 +280,7 @@ class TradeManager:
         """Замінює стан збереженим (після перезапуску). Неактивні записи з `active` ігноруються."""
         self._active.clear()
         self._recent.clear()
+        self._symbols = None
         for trade in active:
             if trade.is_active:
                 self._active[(trade.symbol, trade.side)] = _copy(trade)
@@ -230,6 +291,35 @@ class TradeManager:
         self.last_events = []
 
     # ── Внутрішнє ──
+    def _step(
+        self,
+        buy: Trade | None,
+        sell: Trade | None,
+        price: float,
+        hi: float,
+        lo: float,
+        ts_ms: int,
+        events: list[TradeEvent],
+    ) -> None:
+        """Одне оновлення ціни для угод символу (BUY, потім SELL); події — в `events`."""
+        for trade in (buy, sell):
+            if trade is None:
+                continue
+            if trade.status == STATUS_PENDING:
+                event = self._try_fill(trade, price, ts_ms)
+            else:
+                event = self._follow(trade, price, hi, lo, ts_ms)
+            if event is not None:
+                events.append(event)
+
+    def _stop_floor(self) -> float | None:
+        """Поріг руху (ATR) для поточного набору правил стопу (див. `rules.proposal_floor`)."""
+        stop_rules = self.stop_rules
+        if stop_rules is not self._floor_rules:
+            self._floor_rules = stop_rules
+            self._floor = rules.proposal_floor(stop_rules)
+        return self._floor
+
     def _try_fill(self, trade: Trade, price: float, ts_ms: int) -> TradeEvent | None:
         if ts_ms <= trade.decision_ts:
             return None  # ціна не новіша за рішення: це ще не «наступне оновлення»
@@ -242,26 +332,47 @@ class TradeManager:
         trade.last_ts = ts_ms
         trade.best_price = price
         trade.worst_price = price
-        logger.info("trade opened side=%s entry=%s", trade.side, price, extra=log_ctx("stage3", trade.symbol))
+        if logger.isEnabledFor(_INFO):
+            logger.info(
+                "trade opened side=%s entry=%s", trade.side, price, extra=log_ctx("stage3", trade.symbol)
+            )
         return TradeEvent(EVENT_OPENED, _copy(trade))
 
     def _follow(self, trade: Trade, price: float, hi: float, lo: float, ts_ms: int) -> TradeEvent | None:
-        hit = rules.check_exit(trade, hi, lo)
-        if hit is not None:
-            reason, exit_price = hit
-            # Порядок усередині діапазону невідомий: при TP несприятливий край рахуємо (MAE
-            # консервативно більший), при SL сприятливий — ні (він міг бути вже після виходу).
-            if reason == REASON_TP and trade.side == "BUY":
-                rules.track_extremes(trade, exit_price, lo)
-            elif reason == REASON_TP:
-                rules.track_extremes(trade, hi, exit_price)
-            trade.best_price, trade.worst_price = _clip_extremes(trade, exit_price)
-            return self._close(trade, reason, exit_price, ts_ms)
-        rules.track_extremes(trade, hi, lo)
+        """Супровід відкритої угоди: вихід за стопами ДО оновлення → екстремуми → час → стоп.
+
+        Те саме, що послідовність `rules.check_exit`, `rules.track_extremes`,
+        `rules.time_exit_due`, `rules.tightened_stop`, але з перевірками на місці (ті самі
+        порівняння тих самих чисел), бо це викликається на кожну ціну кожної угоди."""
+        best, worst = trade.best_price, trade.worst_price
+        if trade.side == "BUY":
+            direction = 1
+            if lo <= trade.sl or hi >= trade.tp:
+                return self._exit(trade, hi, lo, ts_ms)
+            if best is None or hi - best > 0:
+                best = trade.best_price = hi
+            if worst is None or lo - worst < 0:
+                trade.worst_price = lo
+        else:
+            direction = -1
+            if hi >= trade.sl or lo <= trade.tp:
+                return self._exit(trade, hi, lo, ts_ms)
+            if best is None or lo - best < 0:
+                best = trade.best_price = lo
+            if worst is None or hi - worst > 0:
+                trade.worst_price = hi
         trade.last_price = price
         trade.last_ts = ts_ms
-        if rules.time_exit_due(trade, ts_ms, self.params):
+        hold, entry_ts = self._hold_ms, trade.entry_ts
+        if hold is not None and entry_ts is not None and ts_ms - entry_ts >= hold:
             return self._close(trade, REASON_TIME, price, ts_ms)
+        floor = self._stop_floor()
+        if floor is not None:
+            # Рух менший за поріг усіх правил: жодне не запропонує стоп (як `_favourable_atr`).
+            entry, atr = trade.entry_price, trade.atr
+            favourable = 0.0 if entry is None or atr <= 0 else direction * (best - entry) / atr
+            if favourable < floor:
+                return None
         new_sl = rules.tightened_stop(trade, self.stop_rules)
         if new_sl is None:
             return None
@@ -273,6 +384,21 @@ class TradeManager:
         self.version += 1
         return TradeEvent(EVENT_UPDATED, _copy(trade))
 
+    def _exit(self, trade: Trade, hi: float, lo: float, ts_ms: int) -> TradeEvent:
+        """Закриття за SL/TP, яке зачепив діапазон [lo, hi] (його вже виявив `_follow`)."""
+        hit = rules.check_exit(trade, hi, lo)
+        if hit is None:  # pragma: no cover - `_follow` кличе лише при зачепленні
+            raise AssertionError("exit without a hit")
+        reason, exit_price = hit
+        # Порядок усередині діапазону невідомий: при TP несприятливий край рахуємо (MAE
+        # консервативно більший), при SL сприятливий — ні (він міг бути вже після виходу).
+        if reason == REASON_TP and trade.side == "BUY":
+            rules.track_extremes(trade, exit_price, lo)
+        elif reason == REASON_TP:
+            rules.track_extremes(trade, hi, exit_price)
+        trade.best_price, trade.worst_price = _clip_extremes(trade, exit_price)
+        return self._close(trade, reason, exit_price, ts_ms)
+
     def _close(self, trade: Trade, reason: str, price: float, ts_ms: int) -> TradeEvent:
         trade.status = STATUS_CLOSED
         trade.close_reason = reason
@@ -281,15 +407,17 @@ class TradeManager:
         trade.last_price = price
         trade.last_ts = ts_ms
         self._active.pop((trade.symbol, trade.side), None)
+        self._symbols = None
         self._recent.append(trade)
-        logger.info(
-            "trade closed side=%s reason=%s exit=%s pnl_pct=%.3f",
-            trade.side,
-            reason,
-            price,
-            trade.pnl_pct() or 0.0,
-            extra=log_ctx("stage3", trade.symbol),
-        )
+        if logger.isEnabledFor(_INFO):
+            logger.info(
+                "trade closed side=%s reason=%s exit=%s pnl_pct=%.3f",
+                trade.side,
+                reason,
+                price,
+                trade.pnl_pct() or 0.0,
+                extra=log_ctx("stage3", trade.symbol),
+            )
         return TradeEvent(EVENT_CLOSED, _copy(trade))
 
     def _cancel(self, trade: Trade, reason: str, ts_ms: int) -> TradeEvent:
@@ -297,6 +425,7 @@ class TradeManager:
         trade.close_reason = reason
         trade.exit_ts = ts_ms
         self._active.pop((trade.symbol, trade.side), None)
+        self._symbols = None
         return TradeEvent(EVENT_CANCELLED, _copy(trade))
 
     def _exit_reference(self, trade: Trade, result: Mapping[str, Any]) -> float:
@@ -318,16 +447,47 @@ class TradeManager:
 
 
 # ── Помічники ──
+_LIVE = frozenset({STATUS_PENDING, STATUS_OPEN})
+# Усі поля угоди в порядку оголошення: копія = конструктор з тими самими значеннями.
+_trade_values = attrgetter(*(f.name for f in fields(Trade)))
+
+
 def _copy(trade: Trade) -> Trade:
-    return replace(trade, tags=list(trade.tags))
+    """Копія угоди з власним списком тегів (події не дають змінити внутрішній стан).
+
+    Те саме, що `dataclasses.replace(trade, tags=list(trade.tags))`, без розбору полів на кожен
+    виклик: значення всіх полів одним `attrgetter` у конструктор."""
+    clone = Trade(*_trade_values(trade))
+    clone.tags = list(clone.tags)
+    return clone
 
 
 def _valid_price(value: float) -> bool:
     return math.isfinite(value) and value > 0
 
 
+def _upper(price: float, high: float | None) -> float:
+    """Верх діапазону оновлення: `max(price, high)` для коректного `high`, інакше ціна."""
+    if high is not None and _isfinite(high) and high > 0 and high > price:
+        return high
+    return price
+
+
+def _lower(price: float, low: float | None) -> float:
+    """Низ діапазону оновлення: `min(price, low)` для коректного `low`, інакше ціна."""
+    if low is not None and _isfinite(low) and low > 0 and low < price:
+        return low
+    return price
+
+
+def _limit_ms(params: Mapping[str, Any], key: str) -> float | None:
+    """Межа часу в мс з параметра в секундах (`limit * 1000.0`, як у правилах); None — вимкнено."""
+    limit = float(params.get(key) or 0.0)
+    return limit * 1000.0 if limit > 0 else None
+
+
 def _event_ts(value: Any) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return None
     return int(value)
 

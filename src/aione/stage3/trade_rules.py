@@ -255,6 +255,25 @@ def default_stop_rules(params: Mapping[str, Any]) -> tuple[StopRule, ...]:
     )
 
 
+def proposal_floor(rules: Sequence[StopRule]) -> float | None:
+    """Найменший сприятливий рух (в ATR, як `_favourable_atr`), з якого хоч одне правило може
+    запропонувати стоп: нижче нього `tightened_stop` гарантовано дає None.
+
+    Відомо лише для `BreakEvenRule` і `TrailingRule` (кожне мовчить, поки рух < `after_atr`, і
+    завжди при `after_atr` ≤ 0); для стороннього правила чи `after_atr` = NaN — None (порогу
+    немає, правила треба питати щоразу). Без жодного дієвого правила — нескінченність."""
+    floor = math.inf
+    for rule in rules:
+        if type(rule) is not BreakEvenRule and type(rule) is not TrailingRule:
+            return None
+        after = rule.after_atr
+        if math.isnan(after):
+            return None
+        if after > 0:
+            floor = min(floor, after)
+    return floor
+
+
 def tightened_stop(trade: Trade, rules: Sequence[StopRule]) -> float | None:
     """Найтісніший із запропонованих стопів, прив'язаний до тіку, якщо він тісніший за поточний.
 
@@ -287,6 +306,7 @@ __all__ = [
     "is_context_break",
     "passes_gate",
     "plan_trade",
+    "proposal_floor",
     "side_of",
     "stop_inside_costs",
     "tightened_stop",
