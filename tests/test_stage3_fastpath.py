@@ -309,6 +309,9 @@ def _drive(variant: str, seed: int, steps: int = 1500) -> None:
     prices = {s: rng.uniform(1.0, 200.0) for s in (*SYMBOLS, RARE)}
     ts = T0
     for i in range(steps):
+        if i == steps // 2 and variant == "default":
+            # Набір правил замінили посеред життя угод: кешовані висновки про старі правила не діють.
+            tm.stop_rules = ref.stop_rules = (rules.BreakEvenRule(0.2), rules.TrailingRule(0.5, 0.3))
         ts += rng.choice([MIN, MIN, MIN, 0, 1, 250])
         roll = rng.random()
         symbol = RARE if rng.random() < (0.02 if roll < 0.65 else 0.25) else rng.choice(SYMBOLS)
@@ -395,3 +398,27 @@ def test_events_carry_independent_copies() -> None:
     inner = tm.get("SOLUSDT", "BUY")
     assert inner is not None and inner.tags == ["x"] and inner.sl == 100.0 and inner.best_price == 101.5
     assert events[0].trade is not events[1].trade
+
+
+def test_swapping_stop_rules_drops_cached_quiet_checks() -> None:
+    """Після «тихої» перевірки (правила нічого не дали) заміна набору правил діє одразу,
+    навіть якщо найкраща ціна і стоп не змінились."""
+    tm, ref = TradeManager(), Reference(STAGE3_TRADE_PARAMS, None)
+    result = _decision(random.Random(0), "SOLUSDT", 100.0, T0)
+    result.update(status="completed", recommendation="STRONG_BUY", timestamp=T0, symbol="SOLUSDT")
+    result["confidence_metrics"]["composite_confidence"] = 0.9
+    result["risk_parameters"].update(entry=100.0, tp=110.0, sl=98.0, atr=1.0, tick_size=0.01)
+    bars = [
+        Bar(T0 + MIN, 100.0, 101.5, 99.9, 101.2, 1.0),  # вхід і +1.5 ATR: беззбиток
+        Bar(T0 + 2 * MIN, 101.2, 101.4, 100.8, 101.0, 1.0),  # без нового максимуму: тиха перевірка
+        Bar(T0 + 3 * MIN, 101.0, 101.3, 100.9, 101.1, 1.0),  # те саме: відповідь з кешу
+    ]
+    _assert_same(tm, ref, tm.on_decision(result), ref.on_decision(result), "decision")
+    for i, bar in enumerate(bars):
+        _assert_same(tm, ref, tm.on_bar("SOLUSDT", bar), ref.on_bar("SOLUSDT", bar), f"bar {i}")
+    assert tm.get("SOLUSDT", "BUY").sl == 100.0  # type: ignore[union-attr]
+    tm.stop_rules = ref.stop_rules = (rules.TrailingRule(after_atr=1.0, mult=0.5),)
+    bar = Bar(T0 + 4 * MIN, 101.2, 101.3, 101.1, 101.2, 1.0)
+    events = tm.on_bar("SOLUSDT", bar)
+    _assert_same(tm, ref, events, ref.on_bar("SOLUSDT", bar), "swapped")
+    assert [e.kind for e in events] == ["updated"] and events[0].trade.sl == 101.0

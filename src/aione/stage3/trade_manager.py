@@ -83,6 +83,11 @@ class TradeManager:
         # набору `stop_rules`, на який вказує `_floor_rules` (перерахунок, якщо набір замінили).
         self._floor_rules: tuple[rules.StopRule, ...] | None = None
         self._floor: float | None = None
+        # Остання «тиха» перевірка правил стопу для символу й боку: (угода, найкраща ціна, стоп),
+        # на яких відомі правила нічого не запропонували. Їхні пропозиції залежать лише від
+        # незмінних полів угоди, найкращої ціни і стопу, тож при тих самих значеннях відповідь
+        # та сама — перевірку можна пропустити.
+        self._quiet: dict[tuple[str, Side], tuple[Trade, float, float]] = {}
         self._symbols: frozenset[str] | None = None  # кеш `active_symbols`
 
     # ── Читання ──
@@ -280,6 +285,7 @@ class TradeManager:
         """Замінює стан збереженим (після перезапуску). Неактивні записи з `active` ігноруються."""
         self._active.clear()
         self._recent.clear()
+        self._quiet.clear()
         self._symbols = None
         for trade in active:
             if trade.is_active:
@@ -318,6 +324,7 @@ class TradeManager:
         if stop_rules is not self._floor_rules:
             self._floor_rules = stop_rules
             self._floor = rules.proposal_floor(stop_rules)
+            self._quiet.clear()
         return self._floor
 
     def _try_fill(self, trade: Trade, price: float, ts_ms: int) -> TradeEvent | None:
@@ -366,15 +373,22 @@ class TradeManager:
         hold, entry_ts = self._hold_ms, trade.entry_ts
         if hold is not None and entry_ts is not None and ts_ms - entry_ts >= hold:
             return self._close(trade, REASON_TIME, price, ts_ms)
-        floor = self._stop_floor()
+        floor = self._floor if self.stop_rules is self._floor_rules else self._stop_floor()
+        key: tuple[str, Side] | None = None
         if floor is not None:
-            # Рух менший за поріг усіх правил: жодне не запропонує стоп (як `_favourable_atr`).
+            # Відомі правила: рух менший за поріг усіх — жодне не запропонує стоп (як `_favourable_atr`).
             entry, atr = trade.entry_price, trade.atr
             favourable = 0.0 if entry is None or atr <= 0 else direction * (best - entry) / atr
             if favourable < floor:
                 return None
+            key = (trade.symbol, trade.side)
+            quiet = self._quiet.get(key)
+            if quiet is not None and quiet[0] is trade and quiet[1] == best and quiet[2] == trade.sl:
+                return None
         new_sl = rules.tightened_stop(trade, self.stop_rules)
         if new_sl is None:
+            if key is not None and best is not None:
+                self._quiet[key] = (trade, best, trade.sl)
             return None
         trade.sl = new_sl
         trade.breakeven_done = (
@@ -407,6 +421,7 @@ class TradeManager:
         trade.last_price = price
         trade.last_ts = ts_ms
         self._active.pop((trade.symbol, trade.side), None)
+        self._quiet.pop((trade.symbol, trade.side), None)
         self._symbols = None
         self._recent.append(trade)
         if logger.isEnabledFor(_INFO):
