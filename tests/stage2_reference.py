@@ -29,6 +29,7 @@ from aione.stage2.level_manager import (
     LevelSet,
     band_from_levels,
 )
+from aione.stage2.scenario import DIRECTION
 from aione.stage2.scoring import Composite
 from aione.stage2.volume_profile import VolumeProfile
 from aione.utils.utils import tick_decimals
@@ -429,6 +430,16 @@ def build_context(
     )
 
 
+# ── Сценарій ──
+def rank_evidence(ev: Mapping[str, float]) -> tuple[str, float, float, float]:
+    """Перше місце, його бали, друге місце й суперник протилежного напряму — через сортування."""
+    ranked = sorted(ev.items(), key=lambda kv: kv[1], reverse=True)
+    best_name, best = ranked[0]
+    d = DIRECTION.get(best_name, 0)
+    rival = max((v for k, v in ev.items() if DIRECTION.get(k, 0) == -d), default=0.0) if d else 0.0
+    return best_name, best, ranked[1][1], rival
+
+
 # ── Скор ──
 def composite_score(scores: Mapping[str, float], weights: Mapping[str, float]) -> Composite:
     """Зважена сума факторів з перенормуванням ваг на пораховані фактори."""
@@ -475,4 +486,5 @@ __all__ = [
     "merge_candidates",
     "pivots_batched",
     "volume_profile",
+    "rank_evidence",
 ]

@@ -31,6 +31,8 @@ from aione.stage2.level_manager import (
     series_pivots,
 )
 from aione.stage2.qde_core import _round, decide
+from aione.stage2.rounding import fast_round
+from aione.stage2.scenario import DIRECTION, rank_evidence
 from aione.stage2.scoring import composite_confidence, composite_score
 from aione.stage2.volatility import htf_atr, htf_true_ranges
 from aione.stage2.volume_profile import volume_profile
@@ -98,7 +100,7 @@ def test_build_levels_equal_reference(data: st.DataObject, bars: BarArrays) -> N
     kw: dict[str, Any] = {
         "price": data.draw(_GRID),
         "atr": data.draw(st.sampled_from([0.3, 0.1, 1.0, 0.0, math.nan, 20.0, 40.0])),
-        "tick": data.draw(st.sampled_from([0.01, 0.25, 0.001])),
+        "tick": data.draw(st.sampled_from([0.01, 0.25, 0.001, 1e-5, 0.5])),
         "sr_window": data.draw(st.integers(5, 80)),
         "merge_atr": data.draw(st.sampled_from([0.25, 0.0, 1.0])),
         "micro_order": data.draw(st.integers(1, 4)),
@@ -129,6 +131,28 @@ def test_build_levels_rounding_at_half_way_points() -> None:
     for lv in near:
         assert lv.distance_pct == round(0.25 / 160.0 * 100.0, 4)
         assert lv.distance_atr == round(0.25 / 20.0, 3)
+
+
+def test_build_levels_daily_pivots_cache() -> None:
+    """Той самий денний ряд у різних рішеннях (кеш півотів за вмістом) — ті самі рівні, що й в
+    еталоні; денний ряд з NaN кидає виняток щоразу (не кешується)."""
+    n = 120
+    t0 = 1_746_000_000_000 // DAY_MS * DAY_MS + 30 * DAY_MS
+    ot = [t0 + MINUTE_MS * k for k in range(n)]
+    high = [100.0 + (k % 17) * 0.25 for k in range(n)]
+    low = [h - 0.5 for h in high]
+    bars = _bars(ot, high, low, low)
+    d_ot = [t0 - DAY_MS * (9 - i) for i in range(10)]
+    d_hi = [110.0, 112.0, 111.0, 115.0, 113.0, 114.0, 118.0, 116.0, 117.0, 119.0]
+    daily = _bars(d_ot, d_hi, [h - 9.0 for h in d_hi], [h - 5.0 for h in d_hi])
+    kw: dict[str, Any] = {"price": 101.0, "atr": 0.3, "tick": 0.25}
+    for k in (n, n - 7, n):  # повтор того самого денного ряду з іншими 1m вікнами
+        part = bars.slice(0, k)
+        assert repr(build_levels(part, daily, **kw)) == repr(ref.build_levels(part, daily, **kw))
+    bad = _bars(d_ot, [*d_hi[:4], math.nan, *d_hi[5:]], [h - 9.0 for h in d_hi], [h - 5.0 for h in d_hi])
+    for _ in range(2):
+        with pytest.raises(IndicatorInputError):
+            build_levels(bars, bad, **kw)
 
 
 @settings(max_examples=100, deadline=None)
@@ -263,6 +287,39 @@ def test_fast_round_equals_round(x: float, digits: int) -> None:
     """Швидке округлення ядра — ті самі double (і знак нуля), що й round(x, n), також на
     точних і майже-половинах."""
     assert repr(_round(x, digits)) == repr(round(x, digits))
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    x=st.floats(-1e-3, 1e-3)
+    | st.sampled_from([0.0, -0.0, 0.0004999, -0.0004999, 0.0005, -0.0005, math.inf, -math.inf, math.nan]),
+    digits=st.integers(-2, 25),
+)
+def test_fast_round_small_values_and_zero_sign(x: float, digits: int) -> None:
+    """Малі числа, що округлюються до нуля, дають нуль зі знаком x (як round); NaN/inf і
+    від'ємні знаки після коми — як round."""
+    assert repr(fast_round(x, digits)) == repr(round(x, digits))
+
+
+@pytest.mark.parametrize("x", [0, 7, -3, np.float64(0.12345), np.float64(-0.0), True])
+def test_fast_round_non_float_like_round(x: Any) -> None:
+    """Не-float (int, bool, np.float64) — через сам round: той самий тип і значення."""
+    got, want = fast_round(x, 3), round(x, 3)
+    assert type(got) is type(want) and repr(got) == repr(want)
+
+
+_EVIDENCE_VALUES = st.sampled_from([0.0, 0.25, 0.5, 0.75, 1.0, 1.3, 2.25]) | st.floats(0.0, 3.0)
+
+
+@settings(max_examples=500, deadline=None)
+@given(values=st.lists(_EVIDENCE_VALUES, min_size=7, max_size=7))
+def test_rank_evidence_equal_reference(values: list[float]) -> None:
+    """Перші два місця й суперник без сортування — як зі стабільним sorted (багато рівних балів)."""
+    names = [*DIRECTION, "RANGE_BOUND", "HIGH_VOLATILITY", "MANIPULATED"]
+    ev = dict(zip(names, values, strict=True))
+    assert repr(rank_evidence(ev)) == repr(ref.rank_evidence(ev))
+    shuffled = dict(zip(reversed(names), values, strict=True))
+    assert repr(rank_evidence(shuffled)) == repr(ref.rank_evidence(shuffled))
 
 
 _PARTS = ("agreement", "conviction", "clarity", "completeness", "other")

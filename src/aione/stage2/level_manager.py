@@ -26,6 +26,7 @@ import numpy as np
 from aione.config.config import TIMEFRAME_MS
 from aione.data.bars import BarArrays, FloatArray, IntArray
 from aione.indicators.errors import check_array
+from aione.stage2.rounding import fast_round
 from aione.utils.utils import tick_decimals
 
 MINUTE_MS = TIMEFRAME_MS["1m"]
@@ -165,6 +166,28 @@ def series_pivots(
     return out
 
 
+# Денний ряд (закриті дні) однаковий для всіх рішень символу протягом доби: його півоти
+# кешуються за точним вмістом ряду (байти й типи масивів, ранг, порядок). Той самий вміст —
+# той самий результат `series_pivots`; ряд з нескінченним значенням не кешується (виняток
+# виникає щоразу, як і без кешу).
+_SeriesKey = tuple[bytes, bytes, bytes, str, str, str, int, int]
+_DAILY_PIVOTS: dict[_SeriesKey, list[tuple[int, float, int]]] = {}
+_DAILY_PIVOTS_MAX = 4096
+
+
+def _daily_pivots(s: tuple[IntArray, FloatArray, FloatArray, int, int]) -> list[tuple[int, float, int]]:
+    """`series_pivots([s])` з кешем за вмістом ряду (див. вище)."""
+    ot, hi, lo, rank, order = s
+    key = (ot.tobytes(), hi.tobytes(), lo.tobytes(), ot.dtype.str, hi.dtype.str, lo.dtype.str, rank, order)
+    found = _DAILY_PIVOTS.get(key)
+    if found is None:
+        found = series_pivots([s])
+        if len(_DAILY_PIVOTS) >= _DAILY_PIVOTS_MAX:
+            _DAILY_PIVOTS.clear()
+        _DAILY_PIVOTS[key] = found
+    return found
+
+
 # ── Злиття ──
 def merge_levels(cands: list[tuple[float, int, int, int]], tol: float) -> list[tuple[float, int, int, int]]:
     """Зливає кандидатів `(ціна, ранг, дотики, вік)`, сусідніх за ціною ближче ніж `tol`
@@ -205,6 +228,24 @@ def count_touches(prices: list[float], high_low: FloatArray, tol: float) -> list
     hit = np.abs(high_low - np.array(prices)[:, None]) <= tol
     np.logical_or(hit[:, :n], hit[:, n:], out=hit[:, :n])
     return [x if x > 1 else 1 for x in np.add.reduce(hit[:, :n], axis=1).tolist()]
+
+
+# ── Ціни на сітці тіку ──
+# Ціна рівня на сітці тіку залежить лише від сирої ціни й тіку, а ті самі ціни (півоти, денні
+# екстремуми) повторюються з рішення в рішення: кеш на тік. Рівні ключі — ті самі double
+# (±0.0 дають однаковий 0.0, int k і float k — той самий результат ділення), тож і значення ті самі.
+_GRID_CACHE: dict[float, dict[float, float]] = {}
+_GRID_CACHE_MAX = 20_000  # цін на тік; повний кеш просто скидається
+
+
+def _grid_cache(tick: float) -> dict[float, float]:
+    """Кеш «сира ціна → ціна на сітці `tick`» (як round_to_tick(p, tick))."""
+    cache = _GRID_CACHE.get(tick)
+    if cache is None or len(cache) > _GRID_CACHE_MAX:
+        if len(_GRID_CACHE) > 256:
+            _GRID_CACHE.clear()
+        cache = _GRID_CACHE[tick] = {}
+    return cache
 
 
 # ── Головна функція ──
@@ -252,19 +293,26 @@ def build_levels(
         if not math.isfinite(last_h + last_l):
             _check_finite(d_hi[-1:], d_lo[-1:])
         raw += [(macro, last_h, last_t), (macro, last_l, last_t)]  # попередній день
-    raw += series_pivots(series)
+    raw += series_pivots(series[:2])
+    if len(series) > 2:
+        raw += _daily_pivots(series[2])
     raw += [(macro, p, now_ms) for p in extra_macro if math.isfinite(p) and p > 0]
     if not raw:
         return LevelSet((), None, None, None, None)
     high_low = np.concatenate([s[1] for s in series] + [s[2] for s in series])
     touches = count_touches([c[1] for c in raw], high_low, tol)
-    cands: list[tuple[float, int, int, int]] = []  # (ціна, ранг, дотики, вік у хвилинах ≥ 0)
-    for (r, p, ot), t in zip(raw, touches, strict=True):
-        age = (now_ms - ot) // MINUTE_MS
-        cands.append((p, r, t, age if age > 0 else 0))
+    # (ціна, ранг, дотики, вік у хвилинах ≥ 0)
+    cands = [
+        (p, r, t, a if (a := (now_ms - ot) // MINUTE_MS) > 0 else 0)
+        for (r, p, ot), t in zip(raw, touches, strict=True)
+    ]
     merged = merge_levels(cands, tol)
-    nearest = sorted(merged, key=lambda c: abs(c[0] - price))[:max_levels]  # стабільно, як і раніше
+    # Найближчі до ціни: стабільне сортування індексів за тими самими ключами |ціна − price|
+    # дає той самий порядок, що й sorted(merged, key=...), без виклику lambda на кожен рівень.
+    gaps = [abs(c[0] - price) for c in merged]
+    nearest = [merged[i] for i in sorted(range(len(merged)), key=gaps.__getitem__)[:max_levels]]
     dec = tick_decimals(tick)  # ціна як round_to_tick(p, tick), без повторного tick_decimals
+    on_grid = _grid_cache(tick)
     # Рівнів ≤ max_levels: звичайна арифметика; кортеж Level — напряму (без Python-конструктора).
     # _ROUND_FAST: round(x, n) дорогий (десятковий рядок туди й назад). Той самий результат дає
     # k / 10ⁿ, де k = round(x·10ⁿ), коли x·10ⁿ далеко від половини (|x·10ⁿ − k| < 0.499, а
@@ -276,7 +324,9 @@ def build_levels(
     sup: float | None = None
     res: float | None = None
     for p_raw, r, t, a in nearest:
-        p = round(round(p_raw / tick) * tick, dec)
+        p = on_grid.get(p_raw)
+        if p is None:
+            p = on_grid[p_raw] = fast_round(round(p_raw / tick) * tick, dec)
         dist = abs(p - price)
         if p <= price:
             kind = "support"

@@ -44,6 +44,7 @@ from aione.stage2.risk import (
     plan_trade,
     risk_class,
 )
+from aione.stage2.rounding import fast_round
 from aione.stage2.scenario import classify_scenario, recommend
 from aione.stage2.scoring import composite_confidence, composite_score, factor_agreement, factor_scores
 from aione.stage2.volatility import volatility_basis
@@ -56,22 +57,8 @@ TREND_SCENARIOS = frozenset({"BULLISH_BREAKOUT", "BULLISH_CONTROL", "BEARISH_CON
 
 
 # ── Допоміжне ──
-_POW10 = tuple(10.0**i for i in range(23))  # точні степені 10 у double
-
-
-def _round(x: float, digits: int) -> float:
-    """Те саме, що `round(x, digits)` для скінченного x, але здебільшого без дорогого десяткового
-    перетворення: k = round(x·10ⁿ) точне, коли x·10ⁿ далеко від половини (похибка множення при
-    |x·10ⁿ| < 1e12 менша за 1e-3), і k / 10ⁿ — найближчий double до k·10⁻ⁿ, як і в round.
-    Нуль (знак) і майже-половини — через сам round."""
-    if digits < 23:
-        s = _POW10[digits]
-        y = x * s
-        if -1e12 < y < 1e12:
-            k = round(y)
-            if k and -0.499 < y - k < 0.499:
-                return k / s
-    return round(x, digits)
+# Швидке округлення (ті самі double, що й round): див. `aione.stage2.rounding`.
+_round = fast_round
 
 
 def _num(x: float | None, digits: int) -> float | None:
@@ -322,7 +309,7 @@ def _decide_with_context(
     completeness = (
         0.5 * min(1.0, ctx.bars / max(int(cfg["context_bars"]), 1)) + 0.25 * has_daily + 0.25 * comp.coverage
     )
-    confidence = round(
+    confidence = fast_round(
         composite_confidence(agreement, conviction, scen.clarity, completeness, cfg["confidence_weights"]), 2
     )
     recommendation = recommend(scen.scenario, comp.score, confidence, ctx.regime, cfg)
@@ -356,8 +343,8 @@ def _decide_with_context(
             sl_max_atr=float(cfg["sl_max_atr"]),
         )
     if plan is not None:
-        rr = round(plan.rr, 2)
-        rr_net = round(max(0.0, net_rr(plan, fee_rate)), 2)  # 0: TP не покриває навіть комісій
+        rr = fast_round(plan.rr, 2)
+        rr_net = fast_round(max(0.0, net_rr(plan, fee_rate)), 2)  # 0: TP не покриває навіть комісій
         tags.extend(plan.tags)
         entry_zone = _entry_zone(plan, basis, float(cfg["entry_zone_atr"]))
         min_rr = float(cfg["min_risk_reward"])
@@ -386,11 +373,11 @@ def _decide_with_context(
         "market_context": market,
         "confidence_metrics": {
             "composite_confidence": confidence,
-            "factor_agreement": round(agreement, 4),
-            "conviction": round(conviction, 4),
+            "factor_agreement": fast_round(agreement, 4),
+            "conviction": fast_round(conviction, 4),
             "scenario_clarity": scen.clarity,
-            "data_completeness": round(completeness, 4),
-            "score": round(comp.score, 4),
+            "data_completeness": fast_round(completeness, 4),
+            "score": fast_round(comp.score, 4),
             "factor_scores": scores,
             "weights_used": comp.weights_used,
             "scenario_evidence": scen.evidence,

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from aione.stage2.context import MarketContext
+from aione.stage2.rounding import fast_round
 
 DIRECTION = {
     "BULLISH_BREAKOUT": 1,
@@ -95,6 +96,22 @@ def _evidence(
     }
 
 
+def rank_evidence(ev: Mapping[str, float]) -> tuple[str, float, float, float]:
+    """(перший сценарій, його бали, бали другого місця, найбільші бали протилежного напряму).
+
+    Без сортування: стабільне sorted(..., reverse=True) ставить першим найраніший із найбільших,
+    а друге місце — найбільше серед решти (бали — скінченні числа, ≥ 2 сценаріїв). Суперник —
+    найбільший серед сценаріїв напряму −d (0.0, якщо таких немає або сценарій без напряму)."""
+    names = list(ev)
+    values = list(ev.values())
+    best = max(values)
+    i = values.index(best)
+    second = max(values[:i] + values[i + 1 :])
+    d = DIRECTION.get(names[i], 0)
+    rival = max([v for k, v in ev.items() if DIRECTION.get(k, 0) == -d], default=0.0) if d else 0.0
+    return names[i], best, second, rival
+
+
 def classify_scenario(
     ctx: MarketContext,
     triggers: Iterable[str],
@@ -106,17 +123,14 @@ def classify_scenario(
 ) -> ScenarioResult:
     """Сценарій з найбільшими доказами (див. правила модуля)."""
     ev = _evidence(ctx, frozenset(triggers), frozenset(anomaly_flags), rsi_overbought, rsi_oversold)
-    ranked = sorted(ev.items(), key=lambda kv: kv[1], reverse=True)
-    best_name, best = ranked[0]
-    second = ranked[1][1]
+    best_name, best, second, rival = rank_evidence(ev)
     clarity = 0.0 if best <= 0 else min(1.0, best / 2.0) * (1.0 - 0.5 * second / best)
     scenario = best_name
     d = DIRECTION.get(best_name, 0)
-    rival = max((v for k, v in ev.items() if DIRECTION.get(k, 0) == -d), default=0.0) if d else 0.0
     if best < min_evidence or (d and rival >= 0.85 * best):
         scenario = "UNCERTAIN"
         clarity = min(clarity, 0.3)
-    return ScenarioResult(scenario, round(clarity, 4), {k: round(v, 3) for k, v in ev.items()})
+    return ScenarioResult(scenario, fast_round(clarity, 4), {k: fast_round(v, 3) for k, v in ev.items()})
 
 
 # ── Рекомендація ──
@@ -151,4 +165,4 @@ def recommend(
     return "WAIT_FOR_CONFIRMATION"
 
 
-__all__ = ["DIRECTION", "ScenarioResult", "classify_scenario", "recommend"]
+__all__ = ["DIRECTION", "ScenarioResult", "classify_scenario", "rank_evidence", "recommend"]

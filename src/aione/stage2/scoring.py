@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from aione.stage2.context import MarketContext
 from aione.stage2.inputs import OrderBookDepth
+from aione.stage2.rounding import fast_round
 
 BULL_TRIGGERS = frozenset({"breakout_up", "bull_vol_spike", "bullish_div", "rsi_oversold", "near_low"})
 BEAR_TRIGGERS = frozenset({"breakout_down", "bear_vol_spike", "bearish_div", "rsi_overbought", "near_high"})
@@ -136,7 +137,7 @@ def factor_scores(
         "volume_profile": _profile(ctx, triggers),
         "levels": _levels(ctx, triggers),
     }
-    return {k: round(v, 4) + 0.0 for k, v in raw.items() if v is not None and math.isfinite(v)}
+    return {k: fast_round(v, 4) + 0.0 for k, v in raw.items() if v is not None and math.isfinite(v)}
 
 
 # ── Композит ──
