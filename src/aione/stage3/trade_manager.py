@@ -24,7 +24,7 @@ from dataclasses import fields
 from operator import attrgetter
 from typing import Any
 
-from aione.config.config import STAGE3_TRADE_PARAMS, TRADE_REFRESH_INTERVAL
+from aione.config.config import STAGE2_STATUS, STAGE3_TRADE_PARAMS, TRADE_REFRESH_INTERVAL
 from aione.data.bars import Bar
 from aione.logging_setup import get_logger, log_ctx
 from aione.stage3 import trade_rules as rules
@@ -52,6 +52,7 @@ from aione.stage3.trade_model import (
 logger = get_logger(__name__)
 _SIDES: tuple[Side, Side] = ("BUY", "SELL")
 _INFO = logging.INFO
+_COMPLETED = STAGE2_STATUS["COMPLETED"]
 _isfinite = math.isfinite
 
 
@@ -143,7 +144,13 @@ class TradeManager:
                     else:
                         price = self._exit_reference(trade, result)
                         events.append(self._close(trade, REASON_EARLY, price, ts))
-            plan = rules.plan_trade(result, self.params)
+            # План можливий лише для завершеного результату з BUY/SELL — перша умова
+            # `rules.passes_gate` у тому самому порядку; решту рішень правила плану не розбирають.
+            plan = (
+                rules.plan_trade(result, self.params)
+                if result.get("status") == _COMPLETED and rules.side_of(result.get("recommendation"))
+                else None
+            )
             if plan is not None and (symbol, plan.side) not in active:
                 active[(symbol, plan.side)] = plan
                 self._symbols = None
@@ -214,19 +221,37 @@ class TradeManager:
                 self._last_price[symbol] = opened
             self.last_events = events
             return events
+        pair = (buy, sell)
+        event: TradeEvent | None
         if open_ok:
             self._last_price[symbol] = opened
-            self._step(buy, sell, opened, opened, opened, ts, events)
+            for trade in pair:
+                if trade is not None:
+                    if trade.status == STATUS_PENDING:
+                        event = self._try_fill(trade, opened, ts)
+                    else:
+                        event = self._follow(trade, opened, opened, opened, ts)
+                    if event is not None:
+                        events.append(event)
         first = len(events)
         if close_ok:
             self._last_price[symbol] = close
-            if buy is not None and buy.status not in _LIVE:
-                buy = None  # закрита чи скасована на відкритті бару
-            if sell is not None and sell.status not in _LIVE:
-                sell = None
-            if buy is not None or sell is not None:
-                hi, lo = _upper(close, bar.high), _lower(close, bar.low)
-                self._step(buy, sell, close, hi, lo, ts, events)
+            high, low = bar.high, bar.low
+            hi = high if high is not None and high > close and _isfinite(high) else close
+            lo = low if low is not None and low < close and low > 0 and _isfinite(low) else close
+            for trade in pair:
+                if trade is None:
+                    continue
+                # Закрита чи скасована на відкритті бару угода вже не активна — пропускається.
+                status = trade.status
+                if status == STATUS_OPEN:
+                    event = self._follow(trade, close, hi, lo, ts)
+                elif status == STATUS_PENDING:
+                    event = self._try_fill(trade, close, ts)
+                else:
+                    continue
+                if event is not None:
+                    events.append(event)
         if events:
             # Як у двох `on_price` і підсумку: +1 за кожен непорожній список подій.
             self.version += 1 + (first > 0) + (len(events) > first)
@@ -462,7 +487,6 @@ class TradeManager:
 
 
 # ── Помічники ──
-_LIVE = frozenset({STATUS_PENDING, STATUS_OPEN})
 # Усі поля угоди в порядку оголошення: копія = конструктор з тими самими значеннями.
 _trade_values = attrgetter(*(f.name for f in fields(Trade)))
 

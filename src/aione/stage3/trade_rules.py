@@ -29,6 +29,7 @@ from aione.utils.utils import get_tick_size, round_to_tick
 
 BULLISH_SCENARIOS = frozenset({"BULLISH_BREAKOUT", "BULLISH_CONTROL"})
 BEARISH_SCENARIOS = frozenset({"BEARISH_REVERSAL", "BEARISH_CONTROL"})
+_COMPLETED = STAGE2_STATUS["COMPLETED"]
 
 
 # ── Рішення Stage2 → план ──
@@ -70,7 +71,7 @@ def decision_confidence(result: Mapping[str, Any]) -> float | None:
 
 def passes_gate(result: Mapping[str, Any], params: Mapping[str, Any]) -> bool:
     """Чи дає результат Stage2 право на угоду: завершений, BUY/SELL, впевненість ≥ порогу."""
-    if result.get("status") != STAGE2_STATUS["COMPLETED"] or side_of(result.get("recommendation")) is None:
+    if result.get("status") != _COMPLETED or side_of(result.get("recommendation")) is None:
         return False
     confidence = decision_confidence(result)
     context = result.get("market_context") or {}
@@ -140,7 +141,7 @@ def is_context_break(trade: Trade, result: Mapping[str, Any], params: Mapping[st
     opposite = side_of(result.get("recommendation"))
     if opposite is not None and opposite != trade.side and passes_gate(result, params):
         return True
-    if not params.get("exit_on_scenario_flip", False) or result.get("status") != STAGE2_STATUS["COMPLETED"]:
+    if not params.get("exit_on_scenario_flip", False) or result.get("status") != _COMPLETED:
         return False
     context = result.get("market_context") or {}
     scenario = context.get("scenario") if isinstance(context, Mapping) else None
