@@ -300,8 +300,11 @@ class TradeManager:
     def refresh_if_due(self, ts_ms: int) -> list[TradeEvent]:
         """`refresh`, якщо з попереднього минуло `TRADE_REFRESH_INTERVAL` часу подій (для циклу,
         що викликає це на кожній події); інакше порожній список."""
-        if self._last_refresh is not None and ts_ms - self._last_refresh < self.refresh_interval_ms:
-            return self._finish([])
+        last = self._last_refresh
+        if last is not None and ts_ms - last < self.refresh_interval_ms:
+            events: list[TradeEvent] = []
+            self.last_events = events
+            return events
         self._last_refresh = ts_ms
         return self.refresh(ts_ms)
 
@@ -526,6 +529,10 @@ def _limit_ms(params: Mapping[str, Any], key: str) -> float | None:
 
 
 def _event_ts(value: Any) -> int | None:
+    """Час рішення в мс: скінченне число (не bool) → int, інакше None."""
+    kind = type(value)
+    if kind is int or kind is float:  # звичайний випадок: ті самі перевірки без isinstance
+        return int(value) if math.isfinite(value) else None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return None
     return int(value)
