@@ -13,7 +13,7 @@ import math
 import random
 from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -422,3 +422,93 @@ def test_swapping_stop_rules_drops_cached_quiet_checks() -> None:
     events = tm.on_bar("SOLUSDT", bar)
     _assert_same(tm, ref, events, ref.on_bar("SOLUSDT", bar), "swapped")
     assert [e.kind for e in events] == ["updated"] and events[0].trade.sl == 101.0
+
+
+# ── Помічники швидкого шляху ──
+def _random_trade(rng: random.Random) -> Trade:
+    side = rng.choice(["BUY", "SELL"])
+    d = 1 if side == "BUY" else -1
+    entry = rng.uniform(1.0, 200.0)
+    atr = rng.choice([entry * rng.uniform(0.001, 0.03), 0.0, -1.0])
+    best = entry + d * rng.uniform(-0.5, 4.0) * (abs(atr) or 1.0)
+    return Trade(
+        trade_id=f"T-{rng.random()}",
+        symbol=rng.choice(SYMBOLS),
+        side=side,  # type: ignore[arg-type]
+        status=rng.choice(["pending", "open", "closed", "cancelled"]),
+        decision_ts=T0,
+        recommendation="STRONG_BUY",
+        confidence=rng.random(),
+        planned_entry=entry,
+        tp=entry + d * 3.0,
+        sl=entry - d * rng.uniform(0.0, 2.0) * (abs(atr) or 1.0),
+        initial_sl=entry - d * 1.0,
+        atr=atr,
+        tick_size=rng.choice([0.01, 0.001, 0.25, 1.0]),
+        fee_rate=rng.choice([0.0004, 0.0, 0.002]),
+        scenario=rng.choice([None, "RANGE_BOUND"]),
+        tags=[str(i) for i in range(rng.randint(0, 3))],
+        entry_price=rng.choice([entry, entry, None]),
+        entry_ts=T0 + 1,
+        last_price=best,
+        best_price=rng.choice([best, best, None]),
+        worst_price=entry - d * rng.random(),
+        breakeven_done=rng.random() < 0.5,
+    )
+
+
+def test_copy_matches_dataclasses_replace_with_own_tags() -> None:
+    """`_copy` (усі поля в конструктор) = `dataclasses.replace` з новим списком тегів."""
+    from aione.stage3.trade_manager import _copy
+
+    assert all(f.init for f in fields(Trade))  # копія через конструктор бачить кожне поле
+    rng = random.Random(5)
+    for _ in range(200):
+        trade = _random_trade(rng)
+        clone = _copy(trade)
+        assert clone == _clone(trade) and clone is not trade
+        assert clone.tags == trade.tags and clone.tags is not trade.tags
+
+
+def test_proposal_floor_only_for_known_rules() -> None:
+    assert rules.proposal_floor((rules.BreakEvenRule(1.0), rules.TrailingRule(2.0, 1.0))) == 1.0
+    assert rules.proposal_floor((rules.TrailingRule(0.7, 1.0), rules.BreakEvenRule(0.0))) == 0.7
+    assert rules.proposal_floor((rules.BreakEvenRule(0.0), rules.TrailingRule(-1.0, 1.0))) == math.inf
+    assert rules.proposal_floor(()) == math.inf
+    assert rules.proposal_floor((rules.BreakEvenRule(1.0), HalfwayRule())) is None
+    assert rules.proposal_floor((rules.TrailingRule(float("nan"), 1.0),)) is None
+
+    @dataclass(frozen=True, slots=True)
+    class EagerTrailing(rules.TrailingRule):
+        def propose(self, trade: Trade) -> float | None:
+            return trade.best_price
+
+    assert rules.proposal_floor((EagerTrailing(5.0, 1.0),)) is None  # підклас може не мовчати
+
+
+@pytest.mark.parametrize(
+    "stop_rules",
+    [
+        (rules.BreakEvenRule(1.0), rules.TrailingRule(2.0, 1.0)),
+        (rules.BreakEvenRule(0.4, cover_fees=True), rules.TrailingRule(0.9, 0.3)),
+        (rules.TrailingRule(1.5, 0.0), rules.BreakEvenRule(-1.0)),
+    ],
+)
+def test_below_floor_no_rule_proposes(stop_rules: tuple[rules.StopRule, ...]) -> None:
+    """Нижче порогу `proposal_floor` (рух як у `_favourable_atr`) `tightened_stop` завжди None."""
+    floor = rules.proposal_floor(stop_rules)
+    assert floor is not None
+    rng = random.Random(11)
+    below = 0
+    for _ in range(3000):
+        trade = _random_trade(rng)
+        entry, best = trade.entry_price, trade.best_price
+        fav = (
+            0.0
+            if entry is None or best is None or trade.atr <= 0
+            else trade.direction * (best - entry) / trade.atr
+        )
+        if fav < floor:
+            below += 1
+            assert rules.tightened_stop(trade, stop_rules) is None
+    assert below > 500
