@@ -50,7 +50,6 @@ from aione.stage3.trade_model import (
 )
 
 logger = get_logger(__name__)
-_SIDES: tuple[Side, Side] = ("BUY", "SELL")
 _INFO = logging.INFO
 _COMPLETED = STAGE2_STATUS["COMPLETED"]
 _isfinite = math.isfinite
@@ -58,7 +57,10 @@ _isfinite = math.isfinite
 
 # ── Менеджер ──
 class TradeManager:
-    """Стан угод: активні (одна на символ і бік) та недавні закриті. Без I/O."""
+    """Стан угод: активні (одна на символ і бік) та недавні закриті. Без I/O.
+
+    Параметри (`params`) читаються при створенні — як і правила стопу з них: межі часу
+    рахуються один раз, щоб не розбирати словник на кожну ціну."""
 
     def __init__(
         self,
