@@ -30,7 +30,7 @@ from aione.stage2.level_manager import (
     pivot_positions,
     series_pivots,
 )
-from aione.stage2.qde_core import _round, decide
+from aione.stage2.qde_core import _market_context, _round, decide
 from aione.stage2.rounding import fast_round
 from aione.stage2.scenario import DIRECTION, rank_evidence
 from aione.stage2.scoring import composite_confidence, composite_score
@@ -382,3 +382,12 @@ def test_decide_without_explain_differs_only_in_narrative(data_1m: Path) -> None
         bare = decide(s1, inputs, explain=False)
         assert full["narrative"] and bare["narrative"] == ""
         assert repr({**full, "narrative": ""}) == repr(bare)
+
+
+def test_market_context_levels_equal_as_dict(data_1m: Path) -> None:
+    """Рівні в `market_context` — ті самі словники (ключі, порядок, значення), що й `Level.as_dict`."""
+    for s1, inputs in _real_cases(data_1m, "BTCUSDT", 12):
+        ctx = build_context(s1["stats"], inputs.bars_1m, inputs.bars_1d, tick=0.1, params=STAGE2_CONFIG)
+        got = _market_context(ctx, "RANGE_BOUND", [], 0.1)["levels"]
+        assert repr(got) == repr([lv.as_dict() for lv in ctx.levels.levels])
+        assert [list(d) for d in got] == [list(lv.as_dict()) for lv in ctx.levels.levels]

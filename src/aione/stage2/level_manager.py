@@ -225,9 +225,12 @@ def count_touches(prices: list[float], high_low: FloatArray, tol: float) -> list
     n = len(high_low) // 2
     if not prices or n == 0:
         return [0] * len(prices)
-    hit = np.abs(high_low - np.array(prices)[:, None]) <= tol
-    np.logical_or(hit[:, :n], hit[:, n:], out=hit[:, :n])
-    return [x if x > 1 else 1 for x in np.add.reduce(hit[:, :n], axis=1).tolist()]
+    # Відстані як (high|low, ціна, бар): обидві половини — суцільні матриці, тож «або» між high і
+    # low бару — одна операція без кроків через рядок (ті самі порівняння, ті самі лічильники).
+    dist = high_low[: 2 * n].reshape(2, 1, n) - np.array(prices)[:, None]
+    hit = np.abs(dist, out=dist) <= tol
+    either = np.logical_or(hit[0], hit[1], out=hit[0])
+    return [x if x > 1 else 1 for x in np.add.reduce(either, axis=1).tolist()]
 
 
 # ── Ціни на сітці тіку ──
@@ -246,6 +249,24 @@ def _grid_cache(tick: float) -> dict[float, float]:
             _GRID_CACHE.clear()
         cache = _GRID_CACHE[tick] = {}
     return cache
+
+
+# Сила рівня — функція лише цілих (ранг, дотики, вік), а ці трійки повторюються з рішення в
+# рішення: кеш значень (той самий вираз і те саме округлення, що й без кешу).
+_STRENGTHS: dict[tuple[int, int, int], float] = {}
+_STRENGTHS_MAX = 50_000
+
+
+def _strength(rank: int, touches: int, age: int) -> float:
+    """Сила: масштаб × (1 + ln дотиків) × свіжість 1/(1 + вік/горизонт масштабу), 3 знаки."""
+    return fast_round(rank * (1.0 + math.log(touches)) / (1.0 + age / _HORIZON_BY_RANK[rank]), 3)
+
+
+def _strength_cache() -> dict[tuple[int, int, int], float]:
+    """Кеш сил (повний — скидається)."""
+    if len(_STRENGTHS) > _STRENGTHS_MAX:
+        _STRENGTHS.clear()
+    return _STRENGTHS
 
 
 # ── Головна функція ──
@@ -319,7 +340,7 @@ def build_levels(
     # похибка множення при |x·10ⁿ| < 1e12 менша за 1e-3): k тоді — точне округлення, а ділення
     # точного цілого на точне 10ⁿ дає найближчий double до k·10⁻ⁿ, як і round. k = 0 (знак нуля)
     # і решта випадків — через сам round.
-    make, log, horizon = tuple.__new__, math.log, _HORIZON_BY_RANK
+    make, strengths = tuple.__new__, _strength_cache()
     levels: list[Level] = []
     sup: float | None = None
     res: float | None = None
@@ -347,11 +368,9 @@ def build_levels(
             y = x * 1e3
             k = round(y) if -1e12 < y < 1e12 else 0
             dist_atr = k / 1e3 if k and -0.499 < y - k < 0.499 else round(x, 3)
-        # сила: масштаб × (1 + ln дотиків) × свіжість 1/(1 + вік/горизонт масштабу)
-        x = r * (1.0 + log(t)) / (1.0 + a / horizon[r])
-        y = x * 1e3
-        k = round(y) if -1e12 < y < 1e12 else 0
-        strength = k / 1e3 if k and -0.499 < y - k < 0.499 else round(x, 3)
+        strength = strengths.get((r, t, a))
+        if strength is None:
+            strength = strengths[r, t, a] = _strength(r, t, a)
         levels.append(make(Level, (p, kind, SCALE_BY_RANK[r], t, a, dist_pct, dist_atr, strength)))
     return _band(tuple(levels), sup, res, price)
 

@@ -212,7 +212,19 @@ def _market_context(
         "nearest_resistance": lv.nearest_resistance,
         "band_pct": _num(lv.band_pct, 2),
         "band_position": _num(lv.band_position, 3),
-        "levels": [level.as_dict() for level in lv.levels],
+        "levels": [  # = level.as_dict(), без виклику методу на кожен рівень
+            {
+                "price": p,
+                "kind": kind,
+                "scale": scale,
+                "touches": touches,
+                "age_bars": age,
+                "distance_pct": d_pct,
+                "distance_atr": d_atr,
+                "strength": strength,
+            }
+            for p, kind, scale, touches, age, d_pct, d_atr, strength in lv.levels
+        ],
         "volume_profile": (
             {
                 "poc": _price(vp.poc, tick, dec),
