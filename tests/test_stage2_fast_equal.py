@@ -32,7 +32,7 @@ from aione.stage2.level_manager import (
 )
 from aione.stage2.qde_core import _market_context, _round, decide
 from aione.stage2.rounding import fast_round
-from aione.stage2.scenario import DIRECTION, rank_evidence
+from aione.stage2.scenario import DIRECTION, _round_evidence, rank_evidence
 from aione.stage2.scoring import composite_confidence, composite_score
 from aione.stage2.volatility import htf_atr, htf_true_ranges
 from aione.stage2.volume_profile import volume_profile
@@ -391,3 +391,13 @@ def test_market_context_levels_equal_as_dict(data_1m: Path) -> None:
         got = _market_context(ctx, "RANGE_BOUND", [], 0.1)["levels"]
         assert repr(got) == repr([lv.as_dict() for lv in ctx.levels.levels])
         assert [list(d) for d in got] == [list(lv.as_dict()) for lv in ctx.levels.levels]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    values=st.lists(_EVIDENCE_VALUES | st.sampled_from([-0.0, 1e-4, 0.0005, 2.0005]), min_size=7, max_size=7)
+)
+def test_evidence_rounding_cache_equal_round(values: list[float]) -> None:
+    """Кешоване округлення балів — ті самі double (і знак нуля), що й round(v, 3), і повторно."""
+    for _ in range(2):
+        assert [repr(_round_evidence(v)) for v in values] == [repr(round(v, 3)) for v in values]
