@@ -26,7 +26,7 @@ import numpy as np
 from aione.config.config import TIMEFRAME_MS
 from aione.data.bars import BarArrays, FloatArray, IntArray
 from aione.indicators.errors import check_array
-from aione.stage2.rounding import fast_round
+from aione.stage2.rounding import ROUND_SHIFT, fast_round
 from aione.utils.utils import tick_decimals
 
 MINUTE_MS = TIMEFRAME_MS["1m"]
@@ -339,8 +339,9 @@ def build_levels(
     # k / 10ⁿ, де k = round(x·10ⁿ), коли x·10ⁿ далеко від половини (|x·10ⁿ − k| < 0.499, а
     # похибка множення при |x·10ⁿ| < 1e12 менша за 1e-3): k тоді — точне округлення, а ділення
     # точного цілого на точне 10ⁿ дає найближчий double до k·10⁻ⁿ, як і round. k = 0 (знак нуля)
-    # і решта випадків — через сам round.
-    make, strengths = tuple.__new__, _strength_cache()
+    # і решта випадків — через сам round. k = (y + ROUND_SHIFT) − ROUND_SHIFT — те саме ціле, що
+    # й round(y), як float і без виклику (див. `aione.stage2.rounding`).
+    make, strengths, shift = tuple.__new__, _strength_cache(), ROUND_SHIFT
     levels: list[Level] = []
     sup: float | None = None
     res: float | None = None
@@ -360,13 +361,13 @@ def build_levels(
         # Округлення до 4/3 знаків: швидкий шлях _ROUND_FAST, інакше round(x, n) (див. вище).
         x = dist / price * 100.0
         y = x * 1e4
-        k = round(y) if -1e12 < y < 1e12 else 0
+        k = (y + shift) - shift if -1e12 < y < 1e12 else 0.0
         dist_pct = k / 1e4 if k and -0.499 < y - k < 0.499 else round(x, 4)
         dist_atr = math.nan
         if atr_ok:
             x = dist / atr
             y = x * 1e3
-            k = round(y) if -1e12 < y < 1e12 else 0
+            k = (y + shift) - shift if -1e12 < y < 1e12 else 0.0
             dist_atr = k / 1e3 if k and -0.499 < y - k < 0.499 else round(x, 3)
         strength = strengths.get((r, t, a))
         if strength is None:

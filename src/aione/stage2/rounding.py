@@ -6,12 +6,18 @@ y = x·10ⁿ при |y| < 1e12 має похибку множення менше
 половини (|y − k| < 0.499, k = round(y)), то k — точне округлення x·10ⁿ, а ділення точного
 цілого k на точне 10ⁿ дає найближчий double до k·10⁻ⁿ — саме його повертає й round.
 k = 0 — нуль зі знаком x (як у round: round(−0.0004, 3) = −0.0), тобто x·0.0.
+Саме k береться без виклику round: (y + 1.5·2⁵²) − 1.5·2⁵² — найближче ціле до y як float (при
+|y| < 2⁵¹ сума лежить у [2⁵², 2⁵³), де крок double — 1, тож додавання округлює до цілого, а
+віднімання точне). Біля половин воно могло б відрізнятися від round(y) лише способом розв'язання
+нічиєї, але такі y однаково йдуть через сам round (перевірка |y − k| < 0.499); float k / 10ⁿ —
+те саме ділення, що й int k / 10ⁿ (|k| < 2⁵³ перетворюється точно).
 Решта (майже-половини, великі числа, NaN/inf, не-float на кшталт int чи np.float64) — сам round.
 """
 
 from __future__ import annotations
 
 POW10 = tuple(10.0**i for i in range(23))  # точні степені 10 у double
+ROUND_SHIFT = 6755399441055744.0  # 1.5·2⁵²: (y + ROUND_SHIFT) − ROUND_SHIFT — найближче ціле до y
 
 
 # ── Округлення ──
@@ -21,10 +27,10 @@ def fast_round(x: float, digits: int) -> float:
         s = POW10[digits]
         y = x * s
         if -1e12 < y < 1e12:
-            k = round(y)
+            k = (y + ROUND_SHIFT) - ROUND_SHIFT  # = round(y) як float (див. опис модуля)
             if -0.499 < y - k < 0.499:
                 return k / s if k else x * 0.0
     return round(x, digits)
 
 
-__all__ = ["POW10", "fast_round"]
+__all__ = ["POW10", "ROUND_SHIFT", "fast_round"]
