@@ -461,7 +461,8 @@ def test_copy_matches_dataclasses_replace_with_own_tags() -> None:
     """`_copy` (усі поля в конструктор) = `dataclasses.replace` з новим списком тегів."""
     from aione.stage3.trade_manager import _copy
 
-    assert all(f.init for f in fields(Trade))  # копія через конструктор бачить кожне поле
+    # Копія через позиційний конструктор бачить кожне поле лише так: усі в __init__, жодного kw_only.
+    assert all(f.init and not f.kw_only for f in fields(Trade))
     rng = random.Random(5)
     for _ in range(200):
         trade = _random_trade(rng)
