@@ -454,6 +454,18 @@ def composite_score(scores: Mapping[str, float], weights: Mapping[str, float]) -
     return Composite(clipped, {k: round(v, 4) for k, v in norm.items()}, total / total_all)
 
 
+def factor_agreement(scores: Mapping[str, float], weights_used: Mapping[str, float], score: float) -> float:
+    """Згода факторів: зважена частка «маси» факторів, що тягнуть у бік скору, у [0, 1]."""
+    if score == 0:
+        return 0.0
+    sign = 1.0 if score > 0 else -1.0
+    mass = sum(w * abs(scores[k]) for k, w in weights_used.items())
+    if mass <= 0:
+        return 0.0
+    support = sum(w * max(0.0, sign * scores[k]) for k, w in weights_used.items())
+    return support / mass
+
+
 def composite_confidence(
     agreement: float,
     conviction: float,
@@ -479,6 +491,7 @@ __all__ = [
     "build_context",
     "composite_confidence",
     "composite_score",
+    "factor_agreement",
     "build_levels",
     "hourly_bars",
     "htf_atr",

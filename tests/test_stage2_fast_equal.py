@@ -33,7 +33,7 @@ from aione.stage2.level_manager import (
 from aione.stage2.qde_core import _market_context, _round, decide
 from aione.stage2.rounding import fast_round
 from aione.stage2.scenario import DIRECTION, _round_evidence, rank_evidence
-from aione.stage2.scoring import composite_confidence, composite_score
+from aione.stage2.scoring import composite_confidence, composite_score, factor_agreement
 from aione.stage2.volatility import htf_atr, htf_true_ranges
 from aione.stage2.volume_profile import volume_profile
 from tests import stage2_reference as ref
@@ -257,6 +257,20 @@ def test_volume_profile_integer_input_equal_reference() -> None:
     assert high.tolist() == [3, 5, 4, 6]
 
 
+def test_volume_profile_typical_price_at_the_top() -> None:
+    """Бар з high = low = close = максимум вікна: типова ціна поза останнім кошиком, обрізається
+    в нього (запасний шлях), обсяг додається в тому самому порядку, що й в еталоні."""
+    high, low, close = (
+        np.array([3.0, 5.0, 6.0, 4.0]),
+        np.array([1.0, 2.0, 6.0, 2.0]),
+        np.array([2.0, 4.0, 6.0, 3.0]),
+    )
+    volume = np.array([0.1, 0.2, 0.7, 0.3])
+    for bins in (1, 4, 40):
+        got = volume_profile(high, low, close, volume, bins=bins)
+        assert repr(got) == repr(ref.volume_profile(high, low, close, volume, bins=bins))
+
+
 # ── Скор ──
 _FACTORS = ("volume", "rsi", "atr", "orderbook", "vwap", "velocity", "volume_profile", "levels")
 
@@ -401,3 +415,20 @@ def test_evidence_rounding_cache_equal_round(values: list[float]) -> None:
     """Кешоване округлення балів — ті самі double (і знак нуля), що й round(v, 3), і повторно."""
     for _ in range(2):
         assert [repr(_round_evidence(v)) for v in values] == [repr(round(v, 3)) for v in values]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    scores=st.dictionaries(
+        st.sampled_from(_FACTORS),
+        st.floats(-1.0, 1.0) | st.sampled_from([0.0, -0.0, 1.0, -1.0, math.nan]),
+        min_size=1,
+    ),
+    weights=st.lists(st.floats(0.0, 1.0) | st.just(0.0), min_size=8, max_size=8),
+    score=st.floats(-1.0, 1.0) | st.sampled_from([0.0, -0.0, math.nan]),
+)
+def test_factor_agreement_equal_reference(
+    scores: dict[str, float], weights: list[float], score: float
+) -> None:
+    used = {k: w for k, w in zip(_FACTORS, weights, strict=True) if k in scores}
+    assert repr(factor_agreement(scores, used, score)) == repr(ref.factor_agreement(scores, used, score))

@@ -191,10 +191,13 @@ def factor_agreement(scores: Mapping[str, float], weights_used: Mapping[str, flo
     if score == 0:
         return 0.0
     sign = 1.0 if score > 0 else -1.0
-    mass = sum(w * abs(scores[k]) for k, w in weights_used.items())
+    # Списки замість генераторів і умовний вираз замість max(0.0, s): той самий порядок
+    # додавання і ті самі доданки (max(0.0, s) дає 0.0 і для s ≤ 0, і для NaN — як `s > 0.0`).
+    items = [(w, scores[k]) for k, w in weights_used.items()]
+    mass = sum([w * abs(v) for w, v in items])
     if mass <= 0:
         return 0.0
-    support = sum(w * max(0.0, sign * scores[k]) for k, w in weights_used.items())
+    support = sum([w * (s if (s := sign * v) > 0.0 else 0.0) for w, v in items])
     return support / mass
 
 

@@ -80,8 +80,12 @@ def profile_from_hlc(
     pos -= lo
     pos /= width
     idx = pos.astype(np.int64)
-    np.minimum(idx, bins - 1, out=idx)
-    hist = np.bincount(idx, weights=volume, minlength=bins).tolist()
+    counts = np.bincount(idx, weights=volume, minlength=bins)
+    if len(counts) > bins:  # типова ціна на самому максимумі: в останній кошик (рідко)
+        np.minimum(idx, bins - 1, out=idx)
+        counts = np.bincount(idx, weights=volume, minlength=bins)
+    # Без індексів ≥ bins обрізання нічого не змінює: ті самі кошики, той самий порядок додавання.
+    hist = counts.tolist()
     poc_i = hist.index(max(hist))  # перший найбільший, як np.argmax
     target = value_area_pct * total
     # Кошики зі сторожами −1.0 по краях (за межами профілю сусіда немає): індекси зсунуті на 1.
