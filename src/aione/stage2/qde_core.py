@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from aione.config.config import (
     BUY_SET,
@@ -160,6 +160,50 @@ def skipped_passthrough(stage1_result: Mapping[str, Any], reason: str) -> dict[s
     rec = empty_result(symbol, ts if isinstance(ts, int) else None, STAGE2_STATUS["SKIPPED"], reason)
     rec["market_context"]["triggers"] = _triggers(stage1_result)
     return {**stage1_result, **rec}
+
+
+# ── Числові параметри рішення ──
+class _Knobs(NamedTuple):
+    """Числові параметри, які рішення читає завжди (приведені, як і раніше, float()/int())."""
+
+    rsi_overbought: float
+    rsi_oversold: float
+    score_strong: float
+    context_bars: int
+    atr_basis_floor_1m: float
+    fee_rate: float
+    tp_mult: float
+    sl_mult: float
+    min_risk_reward: float
+    min_stop_cost_mult: float
+    atr_basis_minutes: int
+
+
+def _knobs(cfg: Mapping[str, Any]) -> _Knobs:
+    """Числові параметри з конфігурації Stage2."""
+    return _Knobs(
+        float(cfg["rsi_overbought"]),
+        float(cfg["rsi_oversold"]),
+        float(cfg["score_strong"]),
+        int(cfg["context_bars"]),
+        float(cfg["atr_basis_floor_1m"]),
+        float(cfg["fee_rate"]),
+        float(cfg["tp_mult"]),
+        float(cfg["sl_mult"]),
+        float(cfg["min_risk_reward"]),
+        float(cfg["min_stop_cost_mult"]),
+        int(cfg["atr_basis_minutes"]),
+    )
+
+
+# `STAGE2_CONFIG` — незмінне дерево MappingProxyType над літералами: його числа рахуються раз.
+# Інша конфігурація (звичайний dict, його можна змінити між викликами) — щоразу заново.
+_DEFAULT_KNOBS = _knobs(STAGE2_CONFIG)
+
+
+def _knobs_for(cfg: Mapping[str, Any]) -> _Knobs:
+    """Числові параметри `cfg` (для `STAGE2_CONFIG` — готові)."""
+    return _DEFAULT_KNOBS if cfg is STAGE2_CONFIG else _knobs(cfg)
 
 
 # ── Рішення ──
@@ -309,17 +353,18 @@ def _decide_with_context(
         orderbook=orderbook,
         params=cfg["anomaly"],
     )
-    ob, os_ = float(cfg["rsi_overbought"]), float(cfg["rsi_oversold"])
+    knobs = _knobs_for(cfg)
+    ob, os_ = knobs.rsi_overbought, knobs.rsi_oversold
     scores = factor_scores(ctx, trig, orderbook, rsi_overbought=ob, rsi_oversold=os_)
     comp = composite_score(scores, cfg["weights"])
     scen = classify_scenario(
         ctx, trig, anomalies.flags, rsi_overbought=ob, rsi_oversold=os_, min_evidence=cfg["min_evidence"]
     )
     agreement = factor_agreement(scores, comp.weights_used, comp.score)
-    conviction = min(1.0, abs(comp.score) / max(float(cfg["score_strong"]), 1e-9))
+    conviction = min(1.0, abs(comp.score) / max(knobs.score_strong, 1e-9))
     has_daily = ctx.has_daily or any(lv.scale == "macro" for lv in ctx.levels.levels)
     completeness = (
-        0.5 * min(1.0, ctx.bars / max(int(cfg["context_bars"]), 1)) + 0.25 * has_daily + 0.25 * comp.coverage
+        0.5 * min(1.0, ctx.bars / max(knobs.context_bars, 1)) + 0.25 * has_daily + 0.25 * comp.coverage
     )
     confidence = fast_round(
         composite_confidence(agreement, conviction, scen.clarity, completeness, cfg["confidence_weights"]), 2
@@ -339,8 +384,8 @@ def _decide_with_context(
     entry_zone: list[float] | None = None
     rr: float | None = None
     rr_net: float | None = None
-    basis = volatility_basis(ctx.atr, ctx.atr_htf, float(cfg["atr_basis_floor_1m"]))
-    fee_rate = float(cfg["fee_rate"])
+    basis = volatility_basis(ctx.atr, ctx.atr_htf, knobs.atr_basis_floor_1m)
+    fee_rate = knobs.fee_rate
     if side is not None:
         plan = plan_trade(
             "BUY" if side == "BUY" else "SELL",
@@ -349,8 +394,8 @@ def _decide_with_context(
             supports=ctx.levels.supports(),
             resistances=ctx.levels.resistances(),
             tick=tick,
-            tp_mult=float(cfg["tp_mult"]),
-            sl_mult=float(cfg["sl_mult"]),
+            tp_mult=knobs.tp_mult,
+            sl_mult=knobs.sl_mult,
             buffer_eps=float(cfg["tp_buffer_eps"]),
             sl_max_atr=float(cfg["sl_max_atr"]),
         )
@@ -359,8 +404,8 @@ def _decide_with_context(
         rr_net = fast_round(max(0.0, net_rr(plan, fee_rate)), 2)  # 0: TP не покриває навіть комісій
         tags.extend(plan.tags)
         entry_zone = _entry_zone(plan, basis, float(cfg["entry_zone_atr"]))
-        min_rr = float(cfg["min_risk_reward"])
-        verdict = cost_verdict(plan, fee_rate, float(cfg["min_stop_cost_mult"]), min_rr)
+        min_rr = knobs.min_risk_reward
+        verdict = cost_verdict(plan, fee_rate, knobs.min_stop_cost_mult, min_rr)
         if verdict == TAG_STOP_INSIDE_COSTS:
             tags.append(verdict)
             recommendation, side = "WAIT_FOR_CONFIRMATION", None
@@ -404,17 +449,17 @@ def _decide_with_context(
             "atr": _num(basis, dec + 2),
             "atr_1m": market["atr"],  # = _num(ctx.atr, dec + 2)
             "atr_htf": _num(ctx.atr_htf, dec + 2),
-            "atr_basis_minutes": int(cfg["atr_basis_minutes"]),
+            "atr_basis_minutes": knobs.atr_basis_minutes,
             "fee_rate": fee_rate,
-            "tp_mult": float(cfg["tp_mult"]),
-            "sl_mult": float(cfg["sl_mult"]),
+            "tp_mult": knobs.tp_mult,
+            "sl_mult": knobs.sl_mult,
             "tick_size": tick,
             "risk_class": risk_class(ctx.regime, anomalies.flags, scen.scenario),
             "tags": tags,
             "sl_level": plan.sl_level if plan else None,
             "tp_level": plan.tp_level if plan else None,
-            "min_risk_reward": float(cfg["min_risk_reward"]),
-            "min_stop_cost_mult": float(cfg["min_stop_cost_mult"]),
+            "min_risk_reward": knobs.min_risk_reward,
+            "min_stop_cost_mult": knobs.min_stop_cost_mult,
         },
         "narrative": "",
         "anomaly_detection": anomalies.as_dict(),
