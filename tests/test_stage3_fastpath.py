@@ -513,3 +513,71 @@ def test_below_floor_no_rule_proposes(stop_rules: tuple[rules.StopRule, ...]) ->
             below += 1
             assert rules.tightened_stop(trade, stop_rules) is None
     assert below > 500
+
+
+# ── Швидкі шляхи правил плану ──
+def _num_reference(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    result = float(value)
+    return result if math.isfinite(result) else None
+
+
+def _gate_reference(result: Mapping[str, Any], params: Mapping[str, Any]) -> bool:
+    if result.get("status") != "completed" or rules.side_of(result.get("recommendation")) is None:
+        return False
+    metrics = result.get("confidence_metrics") or {}
+    confidence = _num_reference(metrics.get("composite_confidence")) if isinstance(metrics, Mapping) else None
+    context = result.get("market_context") or {}
+    regime = context.get("volatility_regime") if isinstance(context, Mapping) else None
+    return confidence is not None and confidence >= rules.confidence_threshold(regime, params)
+
+
+class FloatLike(float):
+    """Підклас float (як numpy.float64): іде повільним шляхом, результат той самий."""
+
+
+def test_num_fast_path_matches_definition() -> None:
+    values: list[Any] = [0, 7, -3, 1.5, -0.0, float("nan"), float("inf"), -float("inf"), True, False]
+    values += [None, "1.0", [1.0], FloatLike(2.5), FloatLike("nan"), 10**20, 1_748_000_000_000]
+    for value in values:
+        got, want = rules._num(value), _num_reference(value)
+        assert got == want or (got is None and want is None), value
+        assert type(got) is type(want), value
+    with pytest.raises(OverflowError):
+        _num_reference(10**400)
+    with pytest.raises(OverflowError):
+        rules._num(10**400)  # те саме виключення, що й до швидкого шляху
+
+
+def _as_proxies(result: dict[str, Any]) -> dict[str, Any]:
+    """Той самий результат, але вкладені словники — незмінні Mapping (не dict)."""
+    from types import MappingProxyType
+
+    out = dict(result)
+    for key in ("market_context", "confidence_metrics", "risk_parameters"):
+        if isinstance(out.get(key), dict):
+            out[key] = MappingProxyType(out[key])
+    return out
+
+
+def test_gate_and_plan_match_definition_for_dicts_and_other_mappings() -> None:
+    """`passes_gate` = пряме означення; `plan_trade` однаковий для dict і інших Mapping, а його
+    впевненість — `decision_confidence` результату; не-Mapping контекст чи ризик — плану немає."""
+    rng = random.Random(21)
+    planned = 0
+    for i in range(3000):
+        params = VARIANTS[rng.choice(sorted(VARIANTS))][0]
+        result = _decision(rng, rng.choice(SYMBOLS), rng.uniform(1.0, 200.0), T0 + i * MIN)
+        if rng.random() < 0.05:
+            result[rng.choice(["market_context", "confidence_metrics", "risk_parameters"])] = "broken"
+        for variant in (result, _as_proxies(result)):
+            assert rules.passes_gate(variant, params) is _gate_reference(variant, params)
+        plan = rules.plan_trade(result, params)
+        twin = rules.plan_trade(_as_proxies(result), params)
+        assert (plan.to_dict() if plan else None) == (twin.to_dict() if twin else None)
+        if plan is not None:
+            planned += 1
+            assert plan.confidence == (rules.decision_confidence(result) or 0.0)
+            assert _gate_reference(result, params)
+    assert planned > 300

@@ -148,11 +148,13 @@ class TradeManager:
                         events.append(self._close(trade, REASON_EARLY, price, ts))
             # План можливий лише для завершеного результату з BUY/SELL — перша умова
             # `rules.passes_gate` у тому самому порядку; решту рішень правила плану не розбирають.
-            plan = (
-                rules.plan_trade(result, self.params)
-                if result.get("status") == _COMPLETED and rules.side_of(result.get("recommendation"))
-                else None
-            )
+            # Бік плану — бік рекомендації: якщо угода цього боку вже активна (і не закрилась
+            # вище), план однаково був би відкинутий, тож він і не будується.
+            plan: Trade | None = None
+            if result.get("status") == _COMPLETED:
+                side = rules.side_of(result.get("recommendation"))
+                if side is not None and (symbol, side) not in active:
+                    plan = rules.plan_trade(result, self.params)
             if plan is not None and (symbol, plan.side) not in active:
                 active[(symbol, plan.side)] = plan
                 self._symbols = None

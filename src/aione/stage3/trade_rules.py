@@ -51,10 +51,17 @@ def confidence_threshold(volatility_regime: str | None, params: Mapping[str, Any
 
 def _num(value: Any) -> float | None:
     """Скінченне число або None (зовнішні дані не довіряємо)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
+    kind = type(value)
+    if kind is not float and kind is not int:  # звичайні float/int — без isinstance
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return None
     result = float(value)
     return result if math.isfinite(result) else None
+
+
+def _is_mapping(value: Any) -> bool:
+    """`isinstance(value, Mapping)`; звичайний dict — без перевірки через ABC."""
+    return type(value) is dict or isinstance(value, Mapping)
 
 
 def _ts(value: Any) -> int | None:
@@ -66,17 +73,24 @@ def _ts(value: Any) -> int | None:
 def decision_confidence(result: Mapping[str, Any]) -> float | None:
     """`confidence_metrics.composite_confidence` результату Stage2."""
     metrics = result.get("confidence_metrics") or {}
-    return _num(metrics.get("composite_confidence")) if isinstance(metrics, Mapping) else None
+    return _num(metrics.get("composite_confidence")) if _is_mapping(metrics) else None
+
+
+def _gate_confidence(result: Mapping[str, Any], params: Mapping[str, Any]) -> float | None:
+    """Впевненість результату, що проходить поріг (`passes_gate`), інакше None."""
+    if result.get("status") != _COMPLETED or side_of(result.get("recommendation")) is None:
+        return None
+    confidence = decision_confidence(result)
+    context = result.get("market_context") or {}
+    regime = context.get("volatility_regime") if _is_mapping(context) else None
+    if confidence is not None and confidence >= confidence_threshold(regime, params):
+        return confidence
+    return None
 
 
 def passes_gate(result: Mapping[str, Any], params: Mapping[str, Any]) -> bool:
     """Чи дає результат Stage2 право на угоду: завершений, BUY/SELL, впевненість ≥ порогу."""
-    if result.get("status") != _COMPLETED or side_of(result.get("recommendation")) is None:
-        return False
-    confidence = decision_confidence(result)
-    context = result.get("market_context") or {}
-    regime = context.get("volatility_regime") if isinstance(context, Mapping) else None
-    return confidence is not None and confidence >= confidence_threshold(regime, params)
+    return _gate_confidence(result, params) is not None
 
 
 def stop_inside_costs(entry: float, sl: float, params: Mapping[str, Any]) -> bool:
@@ -95,12 +109,13 @@ def plan_trade(result: Mapping[str, Any], params: Mapping[str, Any]) -> Trade | 
     План некоректний, коли немає скінченних entry/TP/SL, вони не з того боку
     (BUY: SL < entry < TP) або стоп усередині комісій (`stop_inside_costs`). ATR для адаптації — з `risk_parameters.atr`, інакше з контексту,
     інакше відстань до стопу (1R)."""
-    if not passes_gate(result, params):
+    confidence = _gate_confidence(result, params)  # рахується один раз: і поріг, і поле угоди
+    if confidence is None:
         return None
     side = side_of(result.get("recommendation"))
     risk = result.get("risk_parameters") or {}
     context = result.get("market_context") or {}
-    if side is None or not isinstance(risk, Mapping) or not isinstance(context, Mapping):
+    if side is None or not _is_mapping(risk) or not _is_mapping(context):
         return None
     entry, tp, sl = _num(risk.get("entry")), _num(risk.get("tp")), _num(risk.get("sl"))
     ts = _ts(result.get("timestamp"))
@@ -121,7 +136,7 @@ def plan_trade(result: Mapping[str, Any], params: Mapping[str, Any]) -> Trade | 
         status=STATUS_PENDING,
         decision_ts=ts,
         recommendation=str(result.get("recommendation")),
-        confidence=decision_confidence(result) or 0.0,
+        confidence=confidence or 0.0,
         planned_entry=entry,
         tp=tp,
         sl=sl,
@@ -144,7 +159,7 @@ def is_context_break(trade: Trade, result: Mapping[str, Any], params: Mapping[st
     if not params.get("exit_on_scenario_flip", False) or result.get("status") != _COMPLETED:
         return False
     context = result.get("market_context") or {}
-    scenario = context.get("scenario") if isinstance(context, Mapping) else None
+    scenario = context.get("scenario") if _is_mapping(context) else None
     against = BEARISH_SCENARIOS if trade.side == "BUY" else BULLISH_SCENARIOS
     return scenario in against
 
