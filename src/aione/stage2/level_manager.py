@@ -130,14 +130,27 @@ def pivot_positions(x: list[float], order: int, *, lows: bool) -> list[int]:
 
     Звичайний Python над списком: ряди тут у десятки барів, і кожен numpy-виклик коштує більше
     за весь прохід; спершу відбір за найближчими сусідами, далі — лише серед уцілілих."""
-    m = len(x)
+    # Перший прохід перевіряє одразу двох найближчих сусідів з кожного боку (далі порівняння
+    # обчислюються лише для тих, хто пройшов попередні — той самий набір умов, той самий результат),
+    # значення x[i] читається раз.
+    rng = range(order, len(x) - order)
     if lows:
-        pos = [i for i in range(order, m - order) if x[i] < x[i - 1] and x[i] <= x[i + 1]]
-        for j in range(2, order + 1):
+        if order >= 2:
+            pos = [
+                i for i in rng if (v := x[i]) < x[i - 1] and v <= x[i + 1] and v < x[i - 2] and v <= x[i + 2]
+            ]
+        else:
+            pos = [i for i in rng if x[i] < x[i - 1] and x[i] <= x[i + 1]]
+        for j in range(3, order + 1):
             pos = [i for i in pos if x[i] < x[i - j] and x[i] <= x[i + j]]
     else:
-        pos = [i for i in range(order, m - order) if x[i] > x[i - 1] and x[i] >= x[i + 1]]
-        for j in range(2, order + 1):
+        if order >= 2:
+            pos = [
+                i for i in rng if (v := x[i]) > x[i - 1] and v >= x[i + 1] and v > x[i - 2] and v >= x[i + 2]
+            ]
+        else:
+            pos = [i for i in rng if x[i] > x[i - 1] and x[i] >= x[i + 1]]
+        for j in range(3, order + 1):
             pos = [i for i in pos if x[i] > x[i - j] and x[i] >= x[i + j]]
     return pos
 

@@ -296,7 +296,9 @@ def decide(
     `explain=False` — без тексту наративу (поле `narrative` лишається порожнім рядком, решта
     запису та сама): для бектесту, де текст ніхто не читає."""
     cfg = resolve_params(params)
-    symbol = stage1_result.get("symbol") if isinstance(stage1_result, Mapping) else None
+    # dict — найчастіший Mapping: перевірка типу дешевша за isinstance з ABC, результат той самий.
+    is_map = type(stage1_result) is dict or isinstance(stage1_result, Mapping)
+    symbol = stage1_result.get("symbol") if is_map else None
     if not isinstance(symbol, str) or not symbol:
         return empty_result("", None, STAGE2_STATUS["ERROR"], "invalid_stage1_result")
     ts_raw = stage1_result.get("timestamp")
@@ -307,13 +309,14 @@ def decide(
     bars = inputs.bars_1m
     if len(bars) < int(cfg["min_bars"]):
         return empty_result(symbol, timestamp, STAGE2_STATUS["SKIPPED"], "insufficient_data", triggers)
-    if not math.isfinite(float(bars.close[-1])) or float(bars.close[-1]) <= 0:
+    last_close = float(bars.close[-1])
+    if not math.isfinite(last_close) or last_close <= 0:
         return empty_result(symbol, timestamp, STAGE2_STATUS["ERROR"], "invalid_bars", triggers)
     raw_stats = stage1_result.get("stats")
-    stats: Mapping[str, Any] = raw_stats if isinstance(raw_stats, Mapping) else {}
+    stats: Mapping[str, Any] = raw_stats if type(raw_stats) is dict or isinstance(raw_stats, Mapping) else {}
 
     known_tick = inputs.symbol_info.tick_size if inputs.symbol_info is not None else None
-    tick = get_tick_size(symbol, float(bars.close[-1]), known_tick)
+    tick = get_tick_size(symbol, last_close, known_tick)
     extra: tuple[float, ...] = ()
     if inputs.bars_1d is None:
         extra = tuple(
