@@ -12,7 +12,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import cast
 
+from aione.config.config import STAGE2_CONFIG
 from aione.stage2.inputs import OrderBookDepth
 from aione.stage2.rounding import fast_round
 
@@ -25,6 +27,10 @@ ANOMALY_DEFAULTS: Mapping[str, float] = {
     "spike_atr": 4.0,
     "thin_book_usd": 50_000.0,
 }
+
+_CONFIG_ANOMALY = cast(Mapping[str, float], STAGE2_CONFIG["anomaly"])
+# Злиття нічого не додає, лише якщо в порогах конфігурації є всі ключі за замовчуванням.
+_CONFIG_ANOMALY_FULL = set(ANOMALY_DEFAULTS) <= set(_CONFIG_ANOMALY)
 
 
 # ── Результат ──
@@ -70,7 +76,8 @@ def detect_anomalies(
     params: Mapping[str, float] = ANOMALY_DEFAULTS,
 ) -> AnomalyReport:
     """Аномалії одного бару; без ATR ціні прапорці не ставляться (нема мірила)."""
-    p = {**ANOMALY_DEFAULTS, **params}
+    # Пороги `STAGE2_CONFIG` (незмінні, з усіма ключами за замовчуванням) — без злиття словників.
+    p = params if params is _CONFIG_ANOMALY and _CONFIG_ANOMALY_FULL else {**ANOMALY_DEFAULTS, **params}
     flags: list[str] = []
     body = abs(close - open_)
     upper = high - max(open_, close)

@@ -23,7 +23,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import cast
 
+from aione.config.config import STAGE2_CONFIG
 from aione.stage2.context import MarketContext
 from aione.stage2.inputs import OrderBookDepth
 from aione.stage2.rounding import fast_round
@@ -155,6 +157,8 @@ class Composite:
 _NormWeights = tuple[tuple[tuple[str, float], ...], dict[str, float], float] | None
 _NORM_CACHE: dict[tuple[tuple[tuple[str, float], ...], tuple[str, ...]], _NormWeights] = {}
 _NORM_CACHE_MAX = 256
+_DEFAULT_WEIGHTS = cast(Mapping[str, float], STAGE2_CONFIG["weights"])
+_DEFAULT_WEIGHT_ITEMS = tuple(_DEFAULT_WEIGHTS.items())
 
 
 def _norm_weights(weights: Mapping[str, float], names: tuple[str, ...]) -> _NormWeights:
@@ -170,7 +174,9 @@ def _norm_weights(weights: Mapping[str, float], names: tuple[str, ...]) -> _Norm
 
 def composite_score(scores: Mapping[str, float], weights: Mapping[str, float]) -> Composite:
     """Зважена сума факторів з перенормуванням ваг на пораховані фактори."""
-    key = (tuple(weights.items()), tuple(scores))
+    # Ваги `STAGE2_CONFIG` незмінні (MappingProxyType над літералом): їхній кортеж — готовий.
+    items_key = _DEFAULT_WEIGHT_ITEMS if weights is _DEFAULT_WEIGHTS else tuple(weights.items())
+    key = (items_key, tuple(scores))
     try:
         norm = _NORM_CACHE[key]
     except KeyError:
@@ -182,7 +188,7 @@ def composite_score(scores: Mapping[str, float], weights: Mapping[str, float]) -
     if norm is None:
         return Composite(0.0, {}, 0.0)
     items, rounded, coverage = norm
-    score = sum(w * scores[k] for k, w in items)
+    score = sum([w * scores[k] for k, w in items])  # список замість генератора: той самий порядок
     return Composite(_clip(score), dict(rounded), coverage)
 
 
