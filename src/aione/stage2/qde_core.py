@@ -62,17 +62,17 @@ _round = fast_round
 
 
 def _num(x: float | None, digits: int) -> float | None:
-    """Округлене скінченне число або None."""
-    if x is None or not math.isfinite(x):
+    """Округлене скінченне число або None (x − x ≠ 0 — саме NaN і ±inf, як `not isfinite`)."""
+    if x is None or x - x != 0.0:
         return None
-    return _round(x, digits)
+    return fast_round(x, digits)
 
 
 def _price(x: float | None, tick: float, dec: int) -> float | None:
     """Ціна на сітці тіку (як `round_to_tick(x, tick)`; `dec` = `tick_decimals(tick)`)."""
-    if x is None or not math.isfinite(x):
+    if x is None or x - x != 0.0:
         return None
-    return _round(round(x / tick) * tick, dec)
+    return fast_round(round(x / tick) * tick, dec)
 
 
 def resolve_params(params: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -24,6 +24,13 @@ DIRECTION = {
 }
 
 
+# Набори для перевірок перетину (isdisjoint не створює проміжної множини; та сама відповідь).
+_NEAR_RESISTANCE = frozenset({"near_high", "near_daily_resistance"})
+_NEAR_SUPPORT = frozenset({"near_low", "near_daily_support"})
+_BREAKOUTS = frozenset({"breakout_up", "breakout_down"})
+_WICKS = frozenset({"long_upper_wick", "long_lower_wick"})
+
+
 @dataclass(frozen=True, slots=True)
 class ScenarioResult:
     """Сценарій, його ясність і бали всіх кандидатів."""
@@ -38,8 +45,8 @@ def _evidence(
     ctx: MarketContext, triggers: frozenset[str], flags: frozenset[str], ob: float, os_: float
 ) -> dict[str, float]:
     pos = ctx.levels.band_position
-    at_res = (pos is not None and pos >= 0.8) or bool(triggers & {"near_high", "near_daily_resistance"})
-    at_sup = (pos is not None and pos <= 0.2) or bool(triggers & {"near_low", "near_daily_support"})
+    at_res = (pos is not None and pos >= 0.8) or not triggers.isdisjoint(_NEAR_RESISTANCE)
+    at_sup = (pos is not None and pos <= 0.2) or not triggers.isdisjoint(_NEAR_SUPPORT)
     above_vah = ctx.profile is not None and ctx.price > ctx.profile.vah
     below_val = ctx.profile is not None and ctx.price < ctx.profile.val
     inside_va = ctx.profile is not None and not (above_vah or below_val)
@@ -69,7 +76,7 @@ def _evidence(
     if "breakout_down" in triggers:
         breakdown = 1.0 + 0.5 * bear_vol + 0.25 * (ctx.trend == "down") + 0.25 * below_val
     ranging = 0.0
-    if not triggers & {"breakout_up", "breakout_down"}:
+    if triggers.isdisjoint(_BREAKOUTS):
         ranging = (
             0.5 * (ctx.trend == "flat")
             + 0.25 * inside_va
@@ -81,7 +88,7 @@ def _evidence(
         high_vol += 0.25
     manipulated = (
         0.8 * ("volume_without_move" in flags)
-        + 0.4 * bool(flags & {"long_upper_wick", "long_lower_wick"})
+        + 0.4 * (not flags.isdisjoint(_WICKS))
         + 0.4 * ("price_spike" in flags)
         + 0.3 * ("thin_book" in flags)
     )

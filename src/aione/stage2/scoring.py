@@ -32,6 +32,9 @@ from aione.stage2.rounding import fast_round
 
 BULL_TRIGGERS = frozenset({"breakout_up", "bull_vol_spike", "bullish_div", "rsi_oversold", "near_low"})
 BEAR_TRIGGERS = frozenset({"breakout_down", "bear_vol_spike", "bearish_div", "rsi_overbought", "near_high"})
+_FACTOR_NAMES = ("volume", "rsi", "atr", "orderbook", "vwap", "velocity", "volume_profile", "levels")
+_NEAR_SUPPORT = frozenset({"near_daily_support", "near_low"})  # перевірки через isdisjoint
+_NEAR_RESISTANCE = frozenset({"near_daily_resistance", "near_high"})
 
 
 def _clip(x: float, lo: float = -1.0, hi: float = 1.0) -> float:
@@ -113,9 +116,9 @@ def _levels(ctx: MarketContext, triggers: frozenset[str]) -> float | None:
     if pos is None:
         return None
     score = (0.5 - pos) * 2.0
-    if triggers & {"near_daily_support", "near_low"}:
+    if not triggers.isdisjoint(_NEAR_SUPPORT):
         score += 0.3
-    if triggers & {"near_daily_resistance", "near_high"}:
+    if not triggers.isdisjoint(_NEAR_RESISTANCE):
         score -= 0.3
     return _clip(score)
 
@@ -129,17 +132,22 @@ def factor_scores(
     rsi_oversold: float = 30.0,
 ) -> dict[str, float]:
     """Оцінки всіх факторів, які вдалося порахувати (округлені до 4 знаків)."""
-    raw: dict[str, float | None] = {
-        "volume": _volume(ctx, triggers),
-        "rsi": _rsi(ctx, triggers, rsi_overbought, rsi_oversold),
-        "atr": _atr(ctx),
-        "orderbook": orderbook.imbalance if orderbook is not None and orderbook.total_usd > 0 else None,
-        "vwap": _vwap(ctx),
-        "velocity": _velocity(ctx),
-        "volume_profile": _profile(ctx, triggers),
-        "levels": _levels(ctx, triggers),
+    raw = (  # у порядку `_FACTOR_NAMES`
+        _volume(ctx, triggers),
+        _rsi(ctx, triggers, rsi_overbought, rsi_oversold),
+        _atr(ctx),
+        orderbook.imbalance if orderbook is not None and orderbook.total_usd > 0 else None,
+        _vwap(ctx),
+        _velocity(ctx),
+        _profile(ctx, triggers),
+        _levels(ctx, triggers),
+    )
+    # Кортеж значень з ключами-сталими замість проміжного словника: ті самі пари в тому самому порядку.
+    return {
+        k: fast_round(v, 4) + 0.0
+        for k, v in zip(_FACTOR_NAMES, raw, strict=True)
+        if v is not None and math.isfinite(v)
     }
-    return {k: fast_round(v, 4) + 0.0 for k, v in raw.items() if v is not None and math.isfinite(v)}
 
 
 # ── Композит ──
