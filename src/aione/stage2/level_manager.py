@@ -88,6 +88,26 @@ _HORIZON_BY_RANK = {rank: _RECENCY_HORIZON_MIN[name] for name, rank in SCALE_RAN
 
 
 # ── Ряди масштабів ──
+# Початки годин у вікні без пропусків залежать лише від двох цілих (зсув першої повної години і
+# довжина вікна) і повторюються: кешовані масиви лише для читання (reduceat їх не змінює).
+_HOUR_STARTS: dict[tuple[int, int], IntArray] = {}
+
+
+def _hour_starts(first_full: int, n: int) -> IntArray:
+    """Перші бари годин: 0, далі first_full, first_full + 60, … < n (незмінний, з кешу)."""
+    key = (first_full, n)
+    starts = _HOUR_STARTS.get(key)
+    if starts is None:
+        per_hour = HOUR_MS // MINUTE_MS
+        starts = np.arange(first_full - per_hour if first_full else 0, n, per_hour)
+        starts[0] = 0  # перша (можливо, неповна) година — з першого бару вікна
+        starts.flags.writeable = False
+        if len(_HOUR_STARTS) >= 4096:
+            _HOUR_STARTS.clear()
+        _HOUR_STARTS[key] = starts
+    return starts
+
+
 def hourly_bars(bars: BarArrays) -> tuple[IntArray, FloatArray, FloatArray]:
     """Годинні (UTC) open_time, high, low з 1m барів (остання година може бути неповною).
 
@@ -99,10 +119,8 @@ def hourly_bars(bars: BarArrays) -> tuple[IntArray, FloatArray, FloatArray]:
     if t_last - t_first == (len(ot) - 1) * MINUTE_MS and t_first % MINUTE_MS == 0:
         # Без пропусків (бар j відкрито в t_first + j·хвилина): кожна година непорожня, її
         # перший бар — арифметика, без пошуку.
-        per_hour = HOUR_MS // MINUTE_MS
         first_full = (-t_first % HOUR_MS) // MINUTE_MS  # перший бар наступної повної години
-        starts = np.arange(first_full - per_hour if first_full else 0, len(ot), per_hour)
-        starts[0] = 0  # перша (можливо, неповна) година — з першого бару вікна
+        starts = _hour_starts(first_full, len(ot))
         return edges, np.maximum.reduceat(bars.high, starts), np.minimum.reduceat(bars.low, starts)
     starts = ot.searchsorted(edges)
     if len(starts) > 1 and not bool((starts[1:] > starts[:-1]).all()):  # є години без барів
