@@ -415,6 +415,8 @@ def test_evidence_rounding_cache_equal_round(values: list[float]) -> None:
     """Кешоване округлення балів — ті самі double (і знак нуля), що й round(v, 3), і повторно."""
     for _ in range(2):
         assert [repr(_round_evidence(v)) for v in values] == [repr(round(v, 3)) for v in values]
+    for v in (0.0, -0.0, 0):  # нуль повертається як є — це й робить round(v, 3)
+        assert repr(v) == repr(round(v, 3)) and type(v) is type(round(v, 3))
 
 
 @settings(max_examples=400, deadline=None)

@@ -137,9 +137,10 @@ def classify_scenario(
     if best < min_evidence or (d and rival >= 0.85 * best):
         scenario = "UNCERTAIN"
         clarity = min(clarity, 0.3)
-    # Кеш має лише додатні ключі з їхнім round(v, 3); промах (чи збережений 0.0) — через функцію.
+    # Нуль (±0.0 чи 0) round(v, 3) повертає як є; кеш має лише додатні ключі з їхнім round(v, 3);
+    # промах (чи збережений 0.0) — через функцію.
     cached = _EVIDENCE_ROUNDED.get
-    rounded = {k: cached(v) or _round_evidence(v) for k, v in ev.items()}
+    rounded = {k: v if v == 0.0 else cached(v) or _round_evidence(v) for k, v in ev.items()}
     return ScenarioResult(scenario, fast_round(clarity, 4), rounded)
 
 
