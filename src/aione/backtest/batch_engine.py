@@ -196,7 +196,16 @@ class _EventReplay:
         found = self.alerts[s].get(row)
         events: list[Any] | None = None
         if found is not None or name in self.busy:
-            events = trades.on_bar(name, prep.series[s].bars.bar(row))
+            # Числа бару прямо з масивів (як `on_bar(name, bars.bar(row))`, без побудови `Bar`).
+            b = prep.series[s].bars
+            events = trades.on_closed_bar(
+                name,
+                int(b.open_time[row]),
+                float(b.open[row]),
+                float(b.high[row]),
+                float(b.low[row]),
+                float(b.close[row]),
+            )
         if self._first[k]:
             due = trades.refresh_if_due(prep.ev_t[k])
             if due:

@@ -208,13 +208,19 @@ class TradeManager:
         ts = bar.open_time if ts_ms is None else ts_ms
         if not bar.closed:
             return self.on_price(symbol, bar.close, ts)
+        return self.on_closed_bar(symbol, ts, bar.open, bar.high, bar.low, bar.close)
+
+    def on_closed_bar(
+        self, symbol: str, ts: int, opened: float, high: float | None, low: float | None, close: float
+    ) -> list[TradeEvent]:
+        """Закритий бар числами (те саме, що `on_bar` із закритим `Bar`, без побудови `Bar`:
+        пакетний бектест бере числа прямо з масивів)."""
         # Те саме, що два виклики `on_price` (відкриття, потім закриття з діапазоном), але
         # угоди символу шукаються один раз: між двома оновленнями угоди лише зникають
         # (закриття, скасування), нових не з'являється.
         events: list[TradeEvent] = []
         active = self._active
         buy, sell = active.get((symbol, "BUY")), active.get((symbol, "SELL"))
-        opened, close = bar.open, bar.close
         open_ok = _isfinite(opened) and opened > 0
         close_ok = _isfinite(close) and close > 0
         if buy is None and sell is None:
@@ -240,7 +246,6 @@ class TradeManager:
         first = len(events)
         if close_ok:
             self._last_price[symbol] = close
-            high, low = bar.high, bar.low
             hi = high if high is not None and high > close and _isfinite(high) else close
             lo = low if low is not None and low < close and low > 0 and _isfinite(low) else close
             for trade in pair:
