@@ -18,7 +18,9 @@ from aione.data.bars import BarArrays, FloatArray, IntArray
 from aione.indicators import atr as atr_batch
 from aione.indicators import rolling_vwap, rsi, swing_pivots, volume_zscore
 from aione.indicators.errors import check_array
+from aione.stage2 import scoring
 from aione.stage2.context import MarketContext, volatility_regime
+from aione.stage2.inputs import OrderBookDepth
 from aione.stage2.level_manager import (
     DAY_MS,
     HOUR_MS,
@@ -454,6 +456,28 @@ def composite_score(scores: Mapping[str, float], weights: Mapping[str, float]) -
     return Composite(clipped, {k: round(v, 4) for k, v in norm.items()}, total / total_all)
 
 
+def factor_scores(
+    ctx: MarketContext,
+    triggers: frozenset[str],
+    orderbook: OrderBookDepth | None,
+    *,
+    rsi_overbought: float = 70.0,
+    rsi_oversold: float = 30.0,
+) -> dict[str, float]:
+    """Оцінки факторів через проміжний словник і round (попередня версія)."""
+    raw: dict[str, float | None] = {
+        "volume": scoring._volume(ctx, triggers),
+        "rsi": scoring._rsi(ctx, triggers, rsi_overbought, rsi_oversold),
+        "atr": scoring._atr(ctx),
+        "orderbook": orderbook.imbalance if orderbook is not None and orderbook.total_usd > 0 else None,
+        "vwap": scoring._vwap(ctx),
+        "velocity": scoring._velocity(ctx),
+        "volume_profile": scoring._profile(ctx, triggers),
+        "levels": scoring._levels(ctx, triggers),
+    }
+    return {k: round(v, 4) + 0.0 for k, v in raw.items() if v is not None and math.isfinite(v)}
+
+
 def factor_agreement(scores: Mapping[str, float], weights_used: Mapping[str, float], score: float) -> float:
     """Згода факторів: зважена частка «маси» факторів, що тягнуть у бік скору, у [0, 1]."""
     if score == 0:
@@ -492,6 +516,7 @@ __all__ = [
     "composite_confidence",
     "composite_score",
     "factor_agreement",
+    "factor_scores",
     "build_levels",
     "hourly_bars",
     "htf_atr",

@@ -22,7 +22,7 @@ from aione.data.bars import BarArrays, read_bars_parquet
 from aione.data.resample import resample_daily
 from aione.indicators import IndicatorInputError, atr, rolling_vwap, rsi, swing_pivots, volume_zscore
 from aione.stage2.context import build_context
-from aione.stage2.inputs import Stage2Inputs
+from aione.stage2.inputs import OrderBookDepth, Stage2Inputs
 from aione.stage2.level_manager import (
     build_levels,
     hourly_bars,
@@ -33,7 +33,7 @@ from aione.stage2.level_manager import (
 from aione.stage2.qde_core import _market_context, _round, decide
 from aione.stage2.rounding import fast_round
 from aione.stage2.scenario import DIRECTION, _round_evidence, rank_evidence
-from aione.stage2.scoring import composite_confidence, composite_score, factor_agreement
+from aione.stage2.scoring import composite_confidence, composite_score, factor_agreement, factor_scores
 from aione.stage2.volatility import htf_atr, htf_true_ranges
 from aione.stage2.volume_profile import volume_profile
 from tests import stage2_reference as ref
@@ -434,3 +434,20 @@ def test_factor_agreement_equal_reference(
 ) -> None:
     used = {k: w for k, w in zip(_FACTORS, weights, strict=True) if k in scores}
     assert repr(factor_agreement(scores, used, score)) == repr(ref.factor_agreement(scores, used, score))
+
+
+@pytest.mark.parametrize("symbol", ["BTCUSDT", "XRPUSDT"])
+def test_factor_scores_equal_reference_on_real_bars(data_1m: Path, symbol: str) -> None:
+    """Оцінки факторів (з нулями, NaN-факторами, стаканом і без) — як у попередній версії."""
+    if not (data_1m / f"{symbol}.parquet").exists():
+        pytest.skip(f"{symbol} not in the recorded set")
+    books = [None, OrderBookDepth(0.0, 0.0), OrderBookDepth(1e5, 1e5), OrderBookDepth(3e5, 1e5)]
+    trigger_sets = [
+        frozenset(),
+        frozenset({"breakout_up", "near_low"}),
+        frozenset({"bearish_div", "near_high"}),
+    ]
+    for k, (s1, inputs) in enumerate(_real_cases(data_1m, symbol, 40)):
+        ctx = build_context(s1["stats"], inputs.bars_1m, inputs.bars_1d, tick=0.0001, params=STAGE2_CONFIG)
+        trig, book = trigger_sets[k % 3], books[k % 4]
+        assert repr(factor_scores(ctx, trig, book)) == repr(ref.factor_scores(ctx, trig, book))

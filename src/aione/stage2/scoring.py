@@ -143,8 +143,9 @@ def factor_scores(
         _levels(ctx, triggers),
     )
     # Кортеж значень з ключами-сталими замість проміжного словника: ті самі пари в тому самому порядку.
+    # Нуль (0, ±0.0) після round(v, 4) + 0.0 — завжди 0.0: його видно без округлення.
     return {
-        k: fast_round(v, 4) + 0.0
+        k: 0.0 if v == 0.0 else fast_round(v, 4) + 0.0
         for k, v in zip(_FACTOR_NAMES, raw, strict=True)
         if v is not None and math.isfinite(v)
     }
