@@ -107,6 +107,8 @@ def _damaged_copy(src: Path, dst: Path, name: str, n: int) -> None:
     cols[2][310] = cols[3][310] * 0.5  # high < low — поганий OHLC
     dup = 700  # дубль бару 700 одразу після нього
     cols = [np.insert(c, dup + 1, c[dup]) for c in cols]
+    for c in cols:  # два бари записано не по порядку часу
+        c[[900, 901]] = c[[901, 900]]
     _write(dst / f"{name}.parquet", BarArrays(*cols))  # type: ignore[arg-type]
 
 
