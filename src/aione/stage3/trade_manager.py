@@ -235,14 +235,7 @@ class TradeManager:
         event: TradeEvent | None
         if open_ok:
             self._last_price[symbol] = opened
-            for trade in pair:
-                if trade is not None:
-                    if trade.status == STATUS_PENDING:
-                        event = self._try_fill(trade, opened, ts)
-                    else:
-                        event = self._follow(trade, opened, opened, opened, ts)
-                    if event is not None:
-                        events.append(event)
+            self._step(buy, sell, opened, opened, opened, ts, events)
         first = len(events)
         if close_ok:
             self._last_price[symbol] = close
