@@ -170,9 +170,7 @@ class TradeManager:
                         plan.sl,
                         extra=log_ctx("stage3", symbol),
                     )
-        if events:
-            self.version += 1
-        self.last_events = events
+        self._finish(events)
         return created
 
     # ── Ціни ──
@@ -195,10 +193,7 @@ class TradeManager:
             buy, sell = active.get((symbol, "BUY")), active.get((symbol, "SELL"))
             if buy is not None or sell is not None:
                 self._step(buy, sell, price, _upper(price, high), _lower(price, low), ts_ms, events)
-        if events:
-            self.version += 1
-        self.last_events = events
-        return events
+        return self._finish(events)
 
     def on_bar(self, symbol: str, bar: Bar, *, ts_ms: int | None = None) -> list[TradeEvent]:
         """Зручність для барів. Закритий бар = два оновлення: відкриття (вхід очікуючих, геп
@@ -229,31 +224,15 @@ class TradeManager:
                 self._last_price[symbol] = close
             elif open_ok:
                 self._last_price[symbol] = opened
-            self.last_events = events
-            return events
-        pair = (buy, sell)
-        event: TradeEvent | None
+            return self._finish(events)
         if open_ok:
             self._last_price[symbol] = opened
             self._step(buy, sell, opened, opened, opened, ts, events)
         first = len(events)
         if close_ok:
+            # Закрита чи скасована на відкритті бару угода вже не активна — `_step` її пропускає.
             self._last_price[symbol] = close
-            hi = high if high is not None and high > close and _isfinite(high) else close
-            lo = low if low is not None and low < close and low > 0 and _isfinite(low) else close
-            for trade in pair:
-                if trade is None:
-                    continue
-                # Закрита чи скасована на відкритті бару угода вже не активна — пропускається.
-                status = trade.status
-                if status == STATUS_OPEN:
-                    event = self._follow(trade, close, hi, lo, ts)
-                elif status == STATUS_PENDING:
-                    event = self._try_fill(trade, close, ts)
-                else:
-                    continue
-                if event is not None:
-                    events.append(event)
+            self._step(buy, sell, close, _upper(close, high), _lower(close, low), ts, events)
         if events:
             # Як у двох `on_price` і підсумку: +1 за кожен непорожній список подій.
             self.version += 1 + (first > 0) + (len(events) > first)
@@ -304,9 +283,7 @@ class TradeManager:
         що викликає це на кожній події); інакше порожній список."""
         last = self._last_refresh
         if last is not None and ts_ms - last < self.refresh_interval_ms:
-            events: list[TradeEvent] = []
-            self.last_events = events
-            return events
+            return self._finish([])
         self._last_refresh = ts_ms
         return self.refresh(ts_ms)
 
@@ -337,14 +314,18 @@ class TradeManager:
         ts_ms: int,
         events: list[TradeEvent],
     ) -> None:
-        """Одне оновлення ціни для угод символу (BUY, потім SELL); події — в `events`."""
+        """Одне оновлення ціни для угод символу (BUY, потім SELL); події — в `events`. Угода, вже
+        закрита чи скасована (попереднім оновленням того самого бару), пропускається."""
         for trade in (buy, sell):
             if trade is None:
                 continue
-            if trade.status == STATUS_PENDING:
+            status = trade.status
+            if status == STATUS_OPEN:
+                event = self._follow(trade, price, hi, lo, ts_ms)
+            elif status == STATUS_PENDING:
                 event = self._try_fill(trade, price, ts_ms)
             else:
-                event = self._follow(trade, price, hi, lo, ts_ms)
+                continue
             if event is not None:
                 events.append(event)
 
