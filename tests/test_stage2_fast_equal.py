@@ -30,7 +30,7 @@ from aione.stage2.level_manager import (
     pivot_positions,
     series_pivots,
 )
-from aione.stage2.qde_core import _market_context, _round, decide
+from aione.stage2.qde_core import _market_context, decide
 from aione.stage2.rounding import fast_round
 from aione.stage2.scenario import DIRECTION, _round_evidence, rank_evidence
 from aione.stage2.scoring import composite_confidence, composite_score, factor_agreement, factor_scores
@@ -300,7 +300,7 @@ def test_composite_score_equal_reference(weights: dict[str, float], scores: dict
 def test_fast_round_equals_round(x: float, digits: int) -> None:
     """Швидке округлення ядра — ті самі double (і знак нуля), що й round(x, n), також на
     точних і майже-половинах."""
-    assert repr(_round(x, digits)) == repr(round(x, digits))
+    assert repr(fast_round(x, digits)) == repr(round(x, digits))
 
 
 @settings(max_examples=500, deadline=None)

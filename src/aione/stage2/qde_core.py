@@ -57,10 +57,6 @@ TREND_SCENARIOS = frozenset({"BULLISH_BREAKOUT", "BULLISH_CONTROL", "BEARISH_CON
 
 
 # ── Допоміжне ──
-# Швидке округлення (ті самі double, що й round): див. `aione.stage2.rounding`.
-_round = fast_round
-
-
 def _num(x: float | None, digits: int) -> float | None:
     """Округлене скінченне число або None (x − x ≠ 0 — саме NaN і ±inf, як `not isfinite`)."""
     if x is None or x - x != 0.0:
@@ -256,19 +252,7 @@ def _market_context(
         "nearest_resistance": lv.nearest_resistance,
         "band_pct": _num(lv.band_pct, 2),
         "band_position": _num(lv.band_position, 3),
-        "levels": [  # = level.as_dict(), без виклику методу на кожен рівень
-            {
-                "price": p,
-                "kind": kind,
-                "scale": scale,
-                "touches": touches,
-                "age_bars": age,
-                "distance_pct": d_pct,
-                "distance_atr": d_atr,
-                "strength": strength,
-            }
-            for p, kind, scale, touches, age, d_pct, d_atr, strength in lv.levels
-        ],
+        "levels": [level.as_dict() for level in lv.levels],
         "volume_profile": (
             {
                 "poc": _price(vp.poc, tick, dec),
