@@ -365,13 +365,9 @@ def build_levels(
     nearest = [merged[i] for i in sorted(range(len(merged)), key=gaps.__getitem__)[:max_levels]]
     dec = tick_decimals(tick)  # ціна як round_to_tick(p, tick), без повторного tick_decimals
     on_grid = _grid_cache(tick)
-    # Рівнів ≤ max_levels: звичайна арифметика; кортеж Level — напряму (без Python-конструктора).
-    # _ROUND_FAST: round(x, n) дорогий (десятковий рядок туди й назад). Той самий результат дає
-    # k / 10ⁿ, де k = round(x·10ⁿ), коли x·10ⁿ далеко від половини (|x·10ⁿ − k| < 0.499, а
-    # похибка множення при |x·10ⁿ| < 1e12 менша за 1e-3): k тоді — точне округлення, а ділення
-    # точного цілого на точне 10ⁿ дає найближчий double до k·10⁻ⁿ, як і round. k = 0 (знак нуля)
-    # і решта випадків — через сам round. k = (y + ROUND_SHIFT) − ROUND_SHIFT — те саме ціле, що
-    # й round(y), як float і без виклику (див. `aione.stage2.rounding`).
+    # Рівнів ≤ max_levels: кортеж Level — напряму (без Python-конструктора). Округлення відстаней
+    # до 4/3 знаків — тіло `fast_round` (`aione.stage2.rounding`, там і доведення) прямо в циклі:
+    # два виклики на рівень коштували б ~1–2 % усього бектесту; рівність з round — у тестах.
     make, strengths, shift = tuple.__new__, _strength_cache(), ROUND_SHIFT
     levels: list[Level] = []
     sup: float | None = None
@@ -389,7 +385,7 @@ def build_levels(
             kind = "resistance"
             if res is None or p < res:
                 res = p
-        # Округлення до 4/3 знаків: швидкий шлях _ROUND_FAST, інакше round(x, n) (див. вище).
+        # = fast_round(x, 4) і fast_round(x, 3): k — найближче ціле до y, майже-половини — через round.
         x = dist / price * 100.0
         y = x * 1e4
         k = (y + shift) - shift if -1e12 < y < 1e12 else 0.0
