@@ -220,7 +220,8 @@ class _EventReplay:
             # Словник алерту — лише тут, а не наперед для всіх: менше живих об'єктів для GC.
             alert = found.to_dict()
             self.core.counters["alerts"] += 1
-            inputs = prep.series[s].stage2_window(row, self.context_bars, self.n_closed)
+            info = self.core.store.get_symbol_info(name)  # тік символу, як у подієвому рушії
+            inputs = prep.series[s].stage2_window(row, self.context_bars, self.n_closed, info)
             handle_alert(self.core, self.rec, alert, self.core.decide_with(alert, inputs))
             self.busy = trades.active_symbols()
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from aione.config.config import SymbolInfo
 from aione.data.bar_validation import value_reasons
 from aione.data.bars import Bar, BarArrays
 from aione.data.resample import DAY_MS, accumulate_daily, day_starts, resample_daily
@@ -165,15 +166,18 @@ class SymbolSeries:
             object.__setattr__(self, "_day_blocks", cached)
         return cached
 
-    def stage2_window(self, row: int, context_bars: int, n_closed: int) -> Stage2Inputs | None:
+    def stage2_window(
+        self, row: int, context_bars: int, n_closed: int, symbol_info: SymbolInfo | None = None
+    ) -> Stage2Inputs | None:
         """Вхід Stage2 для алерту на барі `row` (без погляду вперед: лише бари до `row` включно).
 
         Те саме, що дає `build_stage2_inputs`, але без її обрізання за часом: вікно вже
-        закінчується баром алерту, а останній денний бар — доба алерту (рівність — у тестах)."""
+        закінчується баром алерту, а останній денний бар — доба алерту (рівність — у тестах).
+        `symbol_info` — те, що ядро взяло б зі сховища (тік символу)."""
         start = row + 1 - context_bars
         nxt = row + 1
         window = BarArrays(*[col[start if start > 0 else 0 : nxt] for col in self.bars])  # type: ignore[arg-type]
-        return Stage2Inputs(window, self.daily_upto(row, n_closed), None)
+        return Stage2Inputs(window, self.daily_upto(row, n_closed), symbol_info)
 
 
 __all__ = ["SymbolSeries", "accepted_mask"]

@@ -20,8 +20,9 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from aione.app.pipeline import PipelineCore
-from aione.config.config import STAGE1_MONITOR_PARAMS, STAGE2_CONFIG, STAGE3_TRADE_PARAMS
+from aione.config.config import STAGE1_MONITOR_PARAMS, STAGE2_CONFIG, STAGE3_TRADE_PARAMS, SymbolInfo
 from aione.data.bars import list_symbols
+from aione.data.tick_snapshot import recorded_ticks
 from aione.data.unified_store import UnifiedDataStore
 from aione.exchange.replay import iter_replay
 from aione.stage1.asset_monitoring import AssetMonitor
@@ -77,13 +78,14 @@ def stage_params(
 def make_core(spec: RunSpec, overrides: Overrides | None = None) -> PipelineCore:
     """Справжнє ядро для бектесту: RAM-сховище, монітор, менеджер угод, без агрегатора.
 
-    `spec` не використовується: справжні компоненти бачать лише події (аргумент потрібен
-    підмінним фабрикам у тестах, яким треба знати джерело даних)."""
-    del spec
+    Зі `spec` береться лише тік кожного символу (`recorded_ticks`: знімок exchangeInfo, звірений
+    із сіткою цін барів): сховище отримує `SymbolInfo` символу, як живе — з exchangeInfo, тож
+    Stage2 прив'язує TP/SL до справжнього тіку в обох рушіях."""
     p1, p2, p3 = stage_params(overrides)
-    return PipelineCore(
-        UnifiedDataStore(), AssetMonitor(p1), TradeManager(p3), None, stage2_params=p2, records=False
-    )
+    store = UnifiedDataStore()
+    for name, tick in recorded_ticks(spec.data_dir, spec.resolved_symbols()).items():
+        store.set_symbol_info(SymbolInfo(symbol=name, tick_size=tick))
+    return PipelineCore(store, AssetMonitor(p1), TradeManager(p3), None, stage2_params=p2, records=False)
 
 
 CoreFactory = Callable[[RunSpec, Overrides | None], PipelineCore]
