@@ -47,13 +47,15 @@ def test_runner_matches_a_plain_core_driver(data_1m: Path) -> None:
     """Сигнали бектесту — це рівно рішення ядра в порядку живого драйвера."""
     spec = RunSpec(data_1m, SYMBOLS, None, 1746373980000 + 8 * 3_600_000)
     core: PipelineCore = make_core(spec)
-    plain = []
+    released = []
     for ev in iter_replay(data_1m, SYMBOLS, None, spec.end_ms):
         step = core.on_bar(ev)
+        released.extend(step.released)
         if step.alert is not None:
-            result = core.decide(step.alert)
-            core.on_stage2(result)
-            plain.append((result["symbol"], result["timestamp"], result["recommendation"]))
+            released.extend(core.offer(step.alert, core.decide(step.alert)))
+    released.extend(core.flush())
+    # Записи сигналів ідуть у порядку вердиктів воріт: хвилина за хвилиною, у хвилині — за рангом.
+    plain = [(r.decision["symbol"], r.decision["timestamp"], r.decision["recommendation"]) for r in released]
     res = run_backtest(spec)
     assert plain and [(s["symbol"], s["ts"], s["recommendation"]) for s in res.signals] == plain
     traded = {s["trade_id"] for s in res.signals if s["trade_id"]}

@@ -12,7 +12,14 @@
    Stage2 бере відкритий день з агрегатора (`daily_bars`);
 3. Stage3 бачить ціну (вхід очікуючих угод, TP/SL, трейлінг) і планове оновлення за часом;
 4. Stage1 оцінює символ; новий алерт (лише на закритому барі) повертається драйверу,
-   щоб той викликав Stage2 (`decide` тут або асинхронний процесор) і передав рішення в `on_stage2`.
+   щоб той викликав Stage2 (`decide` тут або асинхронний процесор) і передав рішення в `offer`.
+
+Ворота сигналів (`signals.gate.SignalGate`): рішення Stage2 — лише кандидат. Він отримує ранг і
+чекає вердикту бюджету алертів; кандидати хвилини T вирішуються разом на першій події з часом
+> T (крок 0 нижче), тож порядок приходу рішень наживо не змінює вердиктів. До Stage3 і в UI як
+сигнал іде лише `promoted`; решта — watch без рекомендації. Отже на одну подію спершу:
+0. вердикти кандидатів попередніх хвилин (`released` кроку) → Stage3 і агрегатор;
+а закритий 1m бар ще й оновлює трекер наслідків сигналів (наживо; бектест рахує їх пакетно).
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from aione.config.config import (
+    ALERT_BUDGET,
     PRELOAD_DAILY_DAYS,
     STAGE2_CONFIG,
     UI_LOCALE,
@@ -33,6 +41,8 @@ from aione.config.config import (
 from aione.data.bars import Bar, BarArrays, BarEvent, copy_upto
 from aione.data.resample import DAY_MS, DailyAggregator
 from aione.data.unified_store import UnifiedDataStore
+from aione.signals.budget import Verdict
+from aione.signals.gate import SignalGate
 from aione.stage1.asset_monitoring import AssetMonitor
 from aione.stage2.inputs import Stage2Inputs
 from aione.stage2.qde_core import decide, resolve_params
@@ -43,13 +53,31 @@ from aione.stage3.trade_model import TradeEvent
 
 # ── Результат одного кроку ──
 @dataclass(slots=True)
+class Released:
+    """Вердикт бюджету про кандидата і події угод, які він спричинив (лише для `promoted`)."""
+
+    verdict: Verdict
+    events: list[TradeEvent] = field(default_factory=list)
+
+    @property
+    def alert(self) -> Mapping[str, Any]:
+        return self.verdict.candidate.alert
+
+    @property
+    def decision(self) -> dict[str, Any]:
+        return self.verdict.candidate.decision
+
+
+@dataclass(slots=True)
 class CoreStep:
-    """Що сталося на одній події: прийнято бар чи ні, запис Stage1, новий алерт, події угод."""
+    """Що сталося на одній події: вердикти попередніх хвилин, прийнято бар чи ні, запис Stage1,
+    новий алерт, події угод."""
 
     accepted: bool
     stage1: dict[str, Any] | None = None
     alert: dict[str, Any] | None = None
     trade_events: list[TradeEvent] = field(default_factory=list)
+    released: list[Released] = field(default_factory=list)
 
 
 def _append_bar(bars: BarArrays, bar: Bar) -> BarArrays:
@@ -107,6 +135,8 @@ class PipelineCore:
         style: str = str(USER_SETTINGS_DEFAULT["narrative_style"]),
         daily_days: int = PRELOAD_DAILY_DAYS,
         records: bool = True,
+        budget_params: Mapping[str, Any] = ALERT_BUDGET,
+        track_outcomes: bool | None = None,
     ) -> None:
         # records=False (бектест без агрегатора): запис Stage1 як словник будується лише для
         # нового алерту — решта барів його нікому не віддає, а `to_dict` коштує як пів Stage1.
@@ -121,7 +151,17 @@ class PipelineCore:
         self.style = style
         self.daily_days = daily_days
         self._daily: dict[str, DailyAggregator] = {}
-        self.counters: dict[str, int] = {"events": 0, "rejected": 0, "alerts": 0, "decisions": 0}
+        # Трекер наслідків — наживо (типово, коли є агрегатор); бектест рахує наслідки пакетно.
+        track = self.records if track_outcomes is None else track_outcomes
+        self.gate = SignalGate(budget_params, track=track)
+        self.counters: dict[str, int] = {
+            "events": 0,
+            "rejected": 0,
+            "alerts": 0,
+            "decisions": 0,
+            "signals": 0,
+            "watch": 0,
+        }
 
     # ── Підготовка ──
     def warmup(self, symbol: str) -> None:
@@ -147,11 +187,14 @@ class PipelineCore:
     def on_bar(self, event: BarEvent) -> CoreStep:
         """Одна подія бару через усі синхронні стадії (див. порядок у модулі)."""
         self.counters["events"] += 1
+        released = self.release(event.bar.open_time)
         if not self.store.apply(event):
             self.counters["rejected"] += 1
-            return CoreStep(accepted=False)
+            return CoreStep(accepted=False, released=released)
         symbol, bar = event.symbol, event.bar
         if bar.closed and event.timeframe == "1m":
+            if self.gate.track:
+                self.gate.on_closed_bar(symbol, bar.open_time, bar.high, bar.low, bar.close)
             agg = self._daily.get(symbol)
             if agg is None:
                 agg = self._daily[symbol] = DailyAggregator()
@@ -162,7 +205,7 @@ class PipelineCore:
         trade_events.extend(self.trades.refresh_if_due(bar.open_time))
         result = self.monitor.update(event)
         if not self.records and not result.new_alert:
-            return CoreStep(accepted=True, stage1=None, alert=None, trade_events=trade_events)
+            return CoreStep(True, None, None, trade_events, released)
         stage1 = result.to_dict()
         alert = stage1 if stage1.get("new_alert") else None
         if alert is not None:
@@ -171,7 +214,7 @@ class PipelineCore:
             self.aggregator.on_stage1(stage1)
             if trade_events:
                 self.aggregator.on_trade_events(trade_events)
-        return CoreStep(accepted=True, stage1=stage1, alert=alert, trade_events=trade_events)
+        return CoreStep(True, stage1, alert, trade_events, released)
 
     # ── Stage2 ──
     def daily_bars(self, symbol: str, n_closed: int) -> BarArrays:
@@ -221,16 +264,51 @@ class PipelineCore:
             explain=self.explain,
         )
 
-    def on_stage2(self, result: Mapping[str, Any]) -> list[TradeEvent]:
-        """Рішення Stage2 → Stage3 (угода, якщо проходить поріг) і агрегатор."""
+    # ── Ворота сигналів ──
+    def offer(self, alert: Mapping[str, Any], result: dict[str, Any]) -> list[Released]:
+        """Рішення Stage2 на алерт — кандидат до воріт; вердикти, які вже можна дати (зазвичай жодного:
+        хвилина вирішується на першій новішій події або `flush`)."""
         self.counters["decisions"] += 1
-        self.trades.on_decision(result)
+        return [self._apply(v) for v in self.gate.offer(alert, result)]
+
+    def on_stage2(self, result: dict[str, Any], alert: Mapping[str, Any] | None = None) -> list[TradeEvent]:
+        """Те саме, що `offer`, для драйверів, яким потрібні лише події угод. Без алерту кандидат
+        будується з самого рішення (символ, час, тригери з контексту)."""
+        if alert is None:
+            ctx = result.get("market_context") or {}
+            alert = {
+                "symbol": result.get("symbol"),
+                "timestamp": result.get("timestamp"),
+                "trigger_reasons": list(ctx.get("triggers") or ()),
+                "stats": {},
+            }
+        return [ev for rel in self.offer(alert, result) for ev in rel.events]
+
+    def release(self, before_ts: int) -> list[Released]:
+        """Вердикти кандидатів з ts < `before_ts` → Stage3 і агрегатор."""
+        verdicts = self.gate.release(before_ts)
+        return [self._apply(v) for v in verdicts] if verdicts else []
+
+    def flush(self) -> list[Released]:
+        """Вердикти всіх кандидатів, що чекають (кінець бектесту, зупинка живого режиму)."""
+        return [self._apply(v) for v in self.gate.release_all()]
+
+    def _apply(self, verdict: Verdict) -> Released:
+        """Сигнал (`promoted`) → Stage3 і агрегатор; watch — лише агрегатор, без рекомендації."""
+        decision = verdict.candidate.decision
+        if not verdict.promoted:
+            self.counters["watch"] += 1
+            if self.aggregator is not None:
+                self.aggregator.on_watch(decision)
+            return Released(verdict)
+        self.counters["signals"] += 1
+        self.trades.on_decision(decision)
         events = list(self.trades.last_events)
         if self.aggregator is not None:
-            self.aggregator.on_stage2(result)
+            self.aggregator.on_stage2(decision)
             if events:
                 self.aggregator.on_trade_events(events)
-        return events
+        return Released(verdict, events)
 
     # ── Набір символів ──
     def set_symbols(self, symbols: Sequence[str]) -> None:
@@ -245,4 +323,4 @@ class PipelineCore:
             self.aggregator.set_symbols(symbols, ticks)
 
 
-__all__ = ["CoreStep", "PipelineCore", "build_stage2_inputs", "with_open_day"]
+__all__ = ["CoreStep", "PipelineCore", "Released", "build_stage2_inputs", "with_open_day"]

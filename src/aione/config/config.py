@@ -126,6 +126,7 @@ ASSET_STATE: Final = MappingProxyType(
         "ALERT": "alert",
         "NORMAL": "normal",
         "NO_TRADE": "no_trade",
+        "WATCH": "watch",  # алерт є, але бюджет не пропустив його як сигнал (ранг нижчий за інші)
         "NO_DATA": "no_data",
         "SYNCING": "syncing",
         "ERROR": "error",
@@ -364,6 +365,9 @@ STAGE2_CONFIG: Final = MappingProxyType(
 )
 
 # Діапазони Optuna для калібрування (ключ → (min, max)).
+# TP не шукається напряму: `tp_mult` = `tp_sl_ratio` · `sl_mult`. Нижню межу відношення калібрування
+# ще й підтягує до мінімуму, за якого план Stage2 проходить `min_risk_reward` після комісій
+# (див. `aione.calibrate`): з типовими Stage2 це 3.0, тобто рівно типові tp_mult/sl_mult = 3/1.
 OPTUNA_PARAM_RANGES: Final = MappingProxyType(
     {
         "vol_z_threshold": (1.5, 4.0),
@@ -372,7 +376,7 @@ OPTUNA_PARAM_RANGES: Final = MappingProxyType(
         "min_reasons_for_alert": (1, 3),
         "vwap_deviation": (0.001, 0.02),
         "volatility_k": (1.2, 3.0),
-        "tp_mult": (1.5, 5.0),
+        "tp_sl_ratio": (3.0, 5.0),
         "sl_mult": (0.5, 2.0),
         "min_confidence": (0.5, 0.9),
         "weight_volume": (0.0, 0.5),
@@ -382,6 +386,13 @@ OPTUNA_PARAM_RANGES: Final = MappingProxyType(
     }
 )
 OPTUNA_SQLITE_URI: Final[str] = "sqlite:///aione_optuna.db"  # (seed)
+OPTUNA_DB_FILENAME: Final[str] = "aione_optuna.db"  # типове сховище — цей файл у каталозі даних
+OPTUNA_PARAMS_FILENAME: Final[str] = "aione_params.json"  # типовий файл найкращих перевизначень там само
+OPTUNA_STUDY_PREFIX: Final[str] = "aione"  # типова назва дослідження: `aione-<відбиток>`
+# Ціль калібрування: кожна угода, якої бракує до `--min-trades` на відрізку, рахується як втрата
+# стількох % (≈ типовий стоп: медіанний збиток угоди з типовими параметрами на 16 символах травня
+# 2025 — 0.6 %). Так «майже не торгувати» не виграє в набору, що торгує з малим мінусом.
+OPTUNA_MISSING_TRADE_LOSS_PCT: Final[float] = 0.5
 
 # ── Stage1 ──
 STAGE1_PREFILTER_THRESHOLDS: Final = MappingProxyType(
@@ -477,6 +488,26 @@ USER_SETTINGS_DEFAULT: Final = MappingProxyType(
     }
 )
 
+# ── Сигнали: ранг, бюджет алертів, наслідки ──
+# Бюджет алертів (issue 15): до Stage3 і в UI як сигнал доходять лише найвище оцінені кандидати;
+# решта лишається «watch» без рекомендації. Бюджет рахується в часі подій (однаково наживо й у бектесті).
+ALERT_BUDGET: Final = MappingProxyType(
+    {
+        "enabled": True,
+        "per_symbol_per_day": 3.0,  # середня стеля нових сигналів символу за добу (відро токенів)
+        "per_symbol_burst": 2.0,  # місткість відра символу: стільки сигналів поспіль
+        "market_per_hour": 6.0,  # стеля сигналів по всьому ринку за годину (відро ринку)
+        "min_rank": 0.5,  # нижче — лише watch, навіть коли токени є
+        "history": 500,  # останніх кандидатів символу, проти яких міряється незвичність
+        "min_history": 20,  # менше історії — незвичність невідома (0.5)
+        # Ваги частин рангу: незвичність відносно власної історії символу і переконаність Stage2.
+        "rank_weights": MappingProxyType({"unusual": 0.5, "conviction": 0.5}),
+    }
+)
+# Наслідки сигналу: горизонти форвардної доходності, хв; TP/SL перевіряються на найдовшому.
+SIGNAL_OUTCOME_HORIZONS: Final = (5, 15, 60, 240)
+SIGNAL_RECORD_MIN_CASES: Final[int] = 5  # менше випадків — запис типу сигналу не показується
+
 # ── Демо ──
 # 5 хвилин ринку за секунду: на 6 символах зразка перші сигнали й угоди — за перші пів хвилини;
 # 7 діб зразка вистачає приблизно на 30 хвилин показу.
@@ -516,6 +547,7 @@ Timeframe = Literal["1m", "3m", "5m", "15m", "30m", "1h", "4h", "1d"]
 JSONDict = dict[str, Any]
 
 __all__ = [
+    "ALERT_BUDGET",
     "ASSET_CLASS_MAPPING",
     "ASSET_STATE",
     "BUY_SET",
@@ -537,8 +569,12 @@ __all__ = [
     "MAX_PARALLEL_STAGE2",
     "MIN_READY_PCT",
     "OI_SEMAPHORE_LIMIT",
+    "OPTUNA_DB_FILENAME",
+    "OPTUNA_MISSING_TRADE_LOSS_PCT",
     "OPTUNA_PARAM_RANGES",
+    "OPTUNA_PARAMS_FILENAME",
     "OPTUNA_SQLITE_URI",
+    "OPTUNA_STUDY_PREFIX",
     "PREFILTER_BASE_PARAMS",
     "PREFILTER_DEPTH_LIMIT",
     "PREFILTER_SCORE_WEIGHTS",
@@ -556,6 +592,8 @@ __all__ = [
     "SCREENING_LOOKBACK",
     "SELL_SET",
     "SIGNAL_ALERT",
+    "SIGNAL_OUTCOME_HORIZONS",
+    "SIGNAL_RECORD_MIN_CASES",
     "SIGNAL_NORMAL",
     "STAGE1_MONITOR_PARAMS",
     "STAGE1_PREFILTER_THRESHOLDS",

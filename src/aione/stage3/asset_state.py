@@ -5,7 +5,11 @@ Stage2 і подій угод Stage3; будує кадр публікації (
 - `init` — символ щойно під наглядом, даних ще немає; `no_data` — Stage1 без ціни;
 - `alert` / `normal` — за сигналом Stage1;
 - після Stage2: `error` — статус error; `no_trade` — алерт розібрано, але рекомендація
-  не BUY/SELL (HOLD, WAIT…, AVOID…); BUY/SELL лишає `alert`.
+  не BUY/SELL (HOLD, WAIT…, AVOID…); BUY/SELL лишає `alert`;
+- `watch` — бюджет алертів не пропустив кандидата як сигнал: рядок показує ранг, тип і причину,
+  але без рекомендації; поки триває той самий епізод алерту, рядок лишається `watch`.
+Сигнал (кандидат, що пройшов бюджет) несе ранг, тип і виміряний запис типу (`record`); речення
+про запис дописується до пояснення.
 TP/SL рядка — лише з цілей Stage3 (активна угода); немає угоди — немає TP/SL.
 `dirty` = змінився сигнал, рекомендація або угода: кадр треба опублікувати одразу.
 Жодного годинника: час — з результатів і подій.
@@ -26,7 +30,9 @@ from aione.config.config import (
     SELL_SET,
     SIGNAL_ALERT,
     STAGE2_STATUS,
+    UI_LOCALE,
 )
+from aione.signals.records import record_sentence
 from aione.stage3.trade_model import (
     EVENT_CANCELLED,
     EVENT_CLOSED,
@@ -77,6 +83,12 @@ class AssetRow:
     updated_ts: int | None = None
     active: dict[str, Trade] = field(default_factory=dict)  # бік → активна угода
     last_closed: Trade | None = None
+    rank: float | None = None  # ранг останнього кандидата [0, 1]
+    surfaced: bool | None = None  # True — сигнал, False — watch, None — кандидата ще не було
+    budget_reason: str | None = None
+    signal_kind: str | None = None
+    signal_id: str | None = None
+    record: dict[str, Any] | None = None  # виміряний запис типу сигналу
 
     def touch(self, ts: int | None) -> None:
         if ts is not None and (self.updated_ts is None or ts > self.updated_ts):
@@ -122,6 +134,12 @@ class AssetRow:
             "close_reason": trade.close_reason if trade is not None else None,
             "pnl_pct": pnl,
             "narrative": self.narrative,
+            "rank": self.rank,
+            "surfaced": self.surfaced,
+            "budget_reason": self.budget_reason,
+            "signal_kind": self.signal_kind,
+            "signal_id": self.signal_id,
+            "record": dict(self.record) if self.record else None,
             "tick_size": tick,
             "levels": [dict(level) for level in self.levels],
             "updated_ts": self.updated_ts,
@@ -139,7 +157,9 @@ class AssetStateAggregator:
         tick_sizes: Mapping[str, float] | None = None,
         start_seq: int = 0,
         recent_trades: int = FRAME_RECENT_TRADES,
+        locale: str = UI_LOCALE,
     ) -> None:
+        self.locale = locale
         self.rows: dict[str, AssetRow] = {}
         self.seq = start_seq
         self.dirty = False
@@ -189,8 +209,10 @@ class AssetStateAggregator:
         row.signal = signal if isinstance(signal, str) else None
         if row.price is None:
             row.state = ASSET_STATE["NO_DATA"]
+        elif row.signal == SIGNAL_ALERT:
+            row.state = ASSET_STATE["WATCH"] if row.surfaced is False else ASSET_STATE["ALERT"]
         else:
-            row.state = ASSET_STATE["ALERT"] if row.signal == SIGNAL_ALERT else ASSET_STATE["NORMAL"]
+            row.state = ASSET_STATE["NORMAL"]
         row.touch(_ts(result.get("timestamp")))
 
     def on_stage2(self, result: Mapping[str, Any]) -> None:
@@ -220,11 +242,50 @@ class AssetStateAggregator:
         tick = _num(risk.get("tick_size")) if isinstance(risk, Mapping) else None
         if tick is not None and tick > 0:
             row.tick_size = tick
+        self._apply_signal(row, result)
         narrative = result.get("narrative")
         row.narrative = narrative if isinstance(narrative, str) and narrative else row.narrative
+        sentence = record_sentence(row.record, self.locale)
+        if sentence and row.narrative:
+            row.narrative = f"{row.narrative}\n{sentence}"
         if row.recommendation not in BUY_SET and row.recommendation not in SELL_SET:
             row.state = ASSET_STATE["NO_TRADE"] if row.signal == SIGNAL_ALERT else row.state
         row.touch(_ts(result.get("timestamp")))
+
+    def on_watch(self, result: Mapping[str, Any]) -> None:
+        """Кандидат, якого бюджет не пропустив: ранг, тип і причина без рекомендації й пояснення."""
+        symbol = result.get("symbol")
+        if not isinstance(symbol, str):
+            return
+        row = self.rows.setdefault(symbol, AssetRow(symbol))
+        if row.recommendation is not None or row.surfaced is not False:
+            self.dirty = True
+        row.recommendation = None
+        row.confidence = None
+        row.narrative = None
+        context = result.get("market_context")
+        if isinstance(context, Mapping):
+            self._apply_context(row, context)
+        self._apply_signal(row, result)
+        if row.price is not None:
+            row.state = ASSET_STATE["WATCH"]
+        row.touch(_ts(result.get("timestamp")))
+
+    @staticmethod
+    def _apply_signal(row: AssetRow, result: Mapping[str, Any]) -> None:
+        meta = result.get("signal")
+        if not isinstance(meta, Mapping):
+            return
+        rank = meta.get("rank")
+        row.rank = _num(rank.get("score")) if isinstance(rank, Mapping) else None
+        surfaced = meta.get("surfaced")
+        row.surfaced = surfaced if isinstance(surfaced, bool) else None
+        reason, kind, sid = meta.get("reason"), meta.get("kind"), meta.get("id")
+        row.budget_reason = reason if isinstance(reason, str) else None
+        row.signal_kind = kind if isinstance(kind, str) else None
+        row.signal_id = sid if isinstance(sid, str) else None
+        record = meta.get("record")
+        row.record = dict(record) if isinstance(record, Mapping) else None
 
     @staticmethod
     def _apply_context(row: AssetRow, context: Mapping[str, Any]) -> None:

@@ -1,0 +1,113 @@
+"""Ворота сигналів ядра: ранг → бюджет → наслідки → записи типів. Одне місце, яке ядро кличе.
+
+Кожне рішення Stage2 на алерт стає кандидатом: отримує ранг (`ranking`), тип і id, чекає на
+вердикт бюджету (`budget`) і, якщо має напрямок, потрапляє до трекера наслідків (`outcomes`).
+Завершені наслідки поповнюють записи типів (`records`), які бачать кадр, UI і пояснення.
+До рішення дописується словник `signal`: id, тип, бік, ранг, вердикт (`surfaced`, `reason`) і
+виміряний запис типу на момент рішення (лише коли трекер увімкнено — наживо).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from aione.config.config import ALERT_BUDGET
+from aione.signals.budget import AlertBudget, Candidate, Verdict
+from aione.signals.outcomes import OutcomeTracker
+from aione.signals.ranking import RankScorer
+from aione.signals.records import RecordBook, signal_kind, signal_side
+
+
+def _num(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    out = float(value)
+    return out if math.isfinite(out) else None
+
+
+def signal_id(symbol: str, ts: int) -> str:
+    """Id сигналу: символ і open_time бару алерту (на символ і бар — не більше одного алерту)."""
+    return f"{symbol}:{ts}"
+
+
+def outcome_plan(decision: Mapping[str, Any], side: str | None) -> tuple[float | None, float | None]:
+    """TP/SL для наслідків: план Stage2, а без плану — ті самі множники від бази волатильності."""
+    risk = decision.get("risk_parameters") or {}
+    tp, sl = _num(risk.get("tp")), _num(risk.get("sl"))
+    if tp is not None and sl is not None:
+        return tp, sl
+    entry, atr = _num(risk.get("entry")), _num(risk.get("atr"))
+    tp_mult, sl_mult = _num(risk.get("tp_mult")), _num(risk.get("sl_mult"))
+    if side is None or entry is None or not atr or tp_mult is None or sl_mult is None:
+        return None, None
+    sign = 1.0 if side == "BUY" else -1.0
+    return entry + sign * tp_mult * atr, entry - sign * sl_mult * atr
+
+
+class SignalGate:
+    """Ранг, бюджет, наслідки й записи для кандидатів ядра."""
+
+    def __init__(self, params: Mapping[str, Any] = ALERT_BUDGET, *, track: bool = True) -> None:
+        self.scorer = RankScorer(params)
+        self.budget = AlertBudget(params)
+        self.track = track
+        self.tracker = OutcomeTracker()
+        self.book = RecordBook()
+        self._kinds: dict[str, str] = {}
+
+    # ── Кандидати ──
+    def offer(self, alert: Mapping[str, Any], decision: dict[str, Any]) -> list[Verdict]:
+        """Кандидат: ранг, тип, трекер; повертає вердикти, які вже можна дати."""
+        symbol = str(decision.get("symbol") or alert.get("symbol") or "")
+        ts = int(decision.get("timestamp") or alert.get("timestamp") or 0)
+        rank = self.scorer.score(alert, decision)
+        side = signal_side(decision, alert)
+        kind = signal_kind(side, alert.get("trigger_reasons") or ())
+        sid = signal_id(symbol, ts)
+        meta: dict[str, Any] = {"id": sid, "kind": kind, "side": side, "rank": rank.as_dict()}
+        if self.track:
+            meta["record"] = self.book.record(kind)
+            entry = _num((alert.get("stats") or {}).get("close"))
+            if side is not None and entry is not None:
+                tp, sl = outcome_plan(decision, side)
+                self.tracker.add(sid, symbol, ts, 1.0 if side == "BUY" else -1.0, entry, tp, sl)
+                self._kinds[sid] = kind
+        decision["signal"] = meta
+        return [self._stamp(v) for v in self.budget.offer(Candidate(alert, decision, rank))]
+
+    def release(self, before_ts: int) -> list[Verdict]:
+        """Вердикти всіх кандидатів з ts < `before_ts`."""
+        if not self.budget.pending:
+            self.budget.release(before_ts)
+            return []
+        return [self._stamp(v) for v in self.budget.release(before_ts)]
+
+    def release_all(self) -> list[Verdict]:
+        return [self._stamp(v) for v in self.budget.release_all()]
+
+    @staticmethod
+    def _stamp(verdict: Verdict) -> Verdict:
+        meta = verdict.candidate.decision.setdefault("signal", {})
+        meta["surfaced"] = verdict.promoted
+        meta["reason"] = verdict.reason
+        return verdict
+
+    # ── Наслідки ──
+    def on_closed_bar(self, symbol: str, open_time: int, high: float, low: float, close: float) -> int:
+        """Закритий бар для трекера; повертає, скільки наслідків щойно завершилось."""
+        if not self.track:
+            return 0
+        done = self.tracker.on_bar(symbol, open_time, high, low, close)
+        for key, outcome in done:
+            kind = self._kinds.pop(key, None)
+            if kind is not None:
+                self.book.add(kind, outcome)
+        return len(done)
+
+    def record(self, kind: str) -> dict[str, Any] | None:
+        return self.book.record(kind)
+
+
+__all__ = ["SignalGate", "outcome_plan", "signal_id"]
