@@ -33,6 +33,7 @@ from aione.backtest.runner import (
     RunSpec,
     handle_alert,
     make_core,
+    record_released,
     stage_params,
     trade_record,
 )
@@ -165,12 +166,18 @@ class _EventReplay:
         self.reported = 0
 
     def candidates(self) -> list[int]:
-        """Номери подій-кандидатів за зростанням (алерти і, якщо оновлення не ліниве, перші бари хвилин)."""
+        """Номери подій-кандидатів за зростанням: алерти, перший бар наступної хвилини після кожного
+        алерту (там ворота сигналів вирішують його хвилину, як `on_bar` ядра) і, якщо оновлення не
+        ліниве, перші бари всіх хвилин."""
         marks = np.zeros_like(self.first_of_minute) if self.lazy_refresh else self.first_of_minute.copy()
+        starts = np.asarray(self.minute_starts, dtype=np.int64)
         for s, rows in enumerate(self.alerts):
             if rows:
                 events = self.by_symbol[s]
-                marks[[events[r] for r in rows]] = True
+                at = np.asarray([events[r] for r in rows], dtype=np.int64)
+                marks[at] = True
+                nxt = np.searchsorted(starts, at, side="right")
+                marks[starts[nxt[nxt < starts.shape[0]]]] = True
         return np.flatnonzero(marks).tolist()
 
     def catch_up(self, until: int) -> None:
@@ -192,6 +199,13 @@ class _EventReplay:
         """Подія k у тому самому порядку кроків, що й `PipelineCore.on_bar` + драйвер бектесту."""
         self.done = k
         prep = self.prep
+        gate = self.core.gate
+        if gate.budget.pending:
+            due = gate.budget.next_due()
+            if due is not None and prep.ev_t[k] > due:
+                # Хвилина кандидатів закінчилась: вердикти до будь-якої ціни нової хвилини (як `on_bar`).
+                record_released(self.rec, self.core.release(prep.ev_t[k]))
+                self.busy = self.trades.active_symbols()
         s = prep.ev_sym[k]
         row = prep.ev_row[k]
         name = prep.names[s]
@@ -280,6 +294,7 @@ def _run(
             replay.reported = k
             on_progress(half + k // 2, n_total)
     replay.catch_up(len(prep.ev_t))
+    record_released(rec, core.flush())
     if on_progress is not None:
         on_progress(n_total, n_total)
     counters = core.counters

@@ -19,12 +19,13 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from aione.app.pipeline import PipelineCore
+from aione.app.pipeline import PipelineCore, Released
 from aione.config.config import STAGE1_MONITOR_PARAMS, STAGE2_CONFIG, STAGE3_TRADE_PARAMS, SymbolInfo
 from aione.data.bars import list_symbols
 from aione.data.tick_snapshot import recorded_ticks
 from aione.data.unified_store import UnifiedDataStore
 from aione.exchange.replay import iter_replay
+from aione.signals.gate import outcome_plan
 from aione.stage1.asset_monitoring import AssetMonitor
 from aione.stage3.trade_manager import TradeManager
 from aione.stage3.trade_model import EVENT_CANCELLED, EVENT_CLOSED, EVENT_PENDING, Trade
@@ -124,6 +125,10 @@ def _signal_record(alert: Mapping[str, Any], result: Mapping[str, Any]) -> dict[
     risk = result.get("risk_parameters") or {}
     conf = result.get("confidence_metrics") or {}
     ctx = result.get("market_context") or {}
+    meta = result.get("signal") or {}
+    rank = meta.get("rank") or {}
+    side = meta.get("side")
+    outcome_tp, outcome_sl = outcome_plan(result, side if isinstance(side, str) else None)
     return {
         "symbol": result.get("symbol"),
         "ts": result.get("timestamp"),
@@ -142,6 +147,18 @@ def _signal_record(alert: Mapping[str, Any], result: Mapping[str, Any]) -> dict[
         "rr": risk.get("rr"),
         "atr": risk.get("atr"),
         "trade_id": None,
+        # Ворота сигналів: ранг, вердикт бюджету, тип; дані для наслідків (`signals.outcomes`).
+        "signal_id": meta.get("id"),
+        "kind": meta.get("kind"),
+        "signal_side": side,
+        "rank": rank.get("score"),
+        "unusual": rank.get("unusual"),
+        "conviction": rank.get("conviction"),
+        "surfaced": meta.get("surfaced"),
+        "budget_reason": meta.get("reason"),
+        "ref_close": (alert.get("stats") or {}).get("close"),
+        "outcome_tp": outcome_tp,
+        "outcome_sl": outcome_sl,
     }
 
 
@@ -217,19 +234,27 @@ class Recorder:
         )
 
 
+def record_released(rec: Recorder, released: Sequence[Released]) -> None:
+    """Вердикти воріт сигналів → записи сигналів і подій угод (у порядку вердиктів)."""
+    for rel in released:
+        events = rel.events
+        rec.signal(rel.alert, rel.decision, events)
+        if events:
+            rec.trade_events([ev for ev in events if ev.kind != EVENT_PENDING])
+            for ev in events:
+                if ev.kind == EVENT_PENDING:
+                    rec.result.decisions.append(
+                        ("trade", ev.trade.decision_ts, ev.trade.symbol, ev.kind, ev.trade.trade_id, None)
+                    )
+
+
 def handle_alert(
-    core: PipelineCore, rec: Recorder, alert: Mapping[str, Any], decision: Mapping[str, Any]
+    core: PipelineCore, rec: Recorder, alert: Mapping[str, Any], decision: dict[str, Any]
 ) -> None:
-    """Рішення Stage2 на новий алерт → Stage3 (`on_stage2`) → записи сигналу й подій угод."""
-    events = core.on_stage2(decision)
-    rec.signal(alert, decision, events)
-    if events:
-        rec.trade_events([ev for ev in events if ev.kind != EVENT_PENDING])
-        for ev in events:
-            if ev.kind == EVENT_PENDING:
-                rec.result.decisions.append(
-                    ("trade", ev.trade.decision_ts, ev.trade.symbol, ev.kind, ev.trade.trade_id, None)
-                )
+    """Рішення Stage2 на новий алерт → ворота сигналів (`offer`) → записи того, що вже вирішено."""
+    released = core.offer(alert, decision)
+    if released:
+        record_released(rec, released)
 
 
 ENGINE_BATCH = "batch"
@@ -287,6 +312,8 @@ def run_event_backtest(
             first_ts = event.bar.open_time
         last_ts = event.bar.open_time
         step = on_bar(event)
+        if step.released:
+            record_released(rec, step.released)
         if step.trade_events:
             rec.trade_events(step.trade_events)
         alert = step.alert
@@ -294,6 +321,7 @@ def run_event_backtest(
             handle_alert(core, rec, alert, decide(alert))
         if on_progress is not None and n % PROGRESS_EVERY == 0:
             on_progress(n, total or n)
+    record_released(rec, core.flush())
     if on_progress is not None:
         on_progress(n, total or n)
     result.symbol_bars = n
@@ -320,6 +348,7 @@ __all__ = [
     "count_bars",
     "handle_alert",
     "make_core",
+    "record_released",
     "run_backtest",
     "run_event_backtest",
     "stage_params",
