@@ -52,7 +52,7 @@ def _run(core: PipelineCore, events: Iterator[BarEvent]) -> list[tuple[str, int,
         step = core.on_bar(ev)
         if step.alert is not None:
             result = core.decide(step.alert)
-            core.on_stage2(result)
+            core.offer(step.alert, result)
             decisions.append(
                 (result["symbol"], result["timestamp"], result["status"], result["recommendation"])
             )
@@ -129,7 +129,7 @@ async def test_live_driver_with_async_stage2_matches_backtest(data_1m: Path) -> 
         step = reference.on_bar(ev)
         if step.alert is not None:
             result = reference.decide(step.alert)
-            reference.on_stage2(result)
+            reference.offer(step.alert, result)
             backtest.append(result)
     core = _make_core()
     processor = _RecordingProcessor(core.store)

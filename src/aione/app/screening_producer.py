@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from aione.app.pipeline import PipelineCore
+from aione.app.pipeline import PipelineCore, Released
 from aione.config.config import PUBLISH_MIN_INTERVAL_MS
 from aione.data.bars import BarEvent
 from aione.data.ws_worker import StatePublisher
@@ -21,6 +21,7 @@ from aione.logging_setup import get_logger, log_ctx
 from aione.metrics import MetricsCollector
 from aione.stage2.inputs import Stage2Inputs
 from aione.stage2.processor import Stage2Processor
+from aione.stage3.trade_model import EVENT_PENDING
 from aione.stage3.trade_store import TradeStore, save_manager
 from aione.ui.publish_full_state import publish_full_state
 from aione.utils.utils import wall_clock_ms
@@ -61,6 +62,8 @@ class ScreeningProducer:
             "decisions": 0,
             "frames": 0,
             "trades_opened": 0,
+            "signals": 0,
+            "watch": 0,
         }
         self._changed = asyncio.Event()
         self._stopping = False
@@ -79,6 +82,8 @@ class ScreeningProducer:
             return
         started = time.perf_counter()
         step = self.core.on_bar(event)
+        if step.released:
+            self._count_released(step.released)
         if self.metrics is not None:
             self.metrics.count_ws_messages()
             self.metrics.observe_stage1_cycle(time.perf_counter() - started)
@@ -110,12 +115,18 @@ class ScreeningProducer:
             self.metrics.count_signal(str(result.get("recommendation")))
         if self._stopping:
             return
-        before = len(self.core.trades.active_trades())
-        self.core.on_stage2(result)
+        # Кандидат до воріт сигналів; вердикт — на першій новішій події (або одразу, якщо запізнився).
+        self._count_released(self.core.offer(alert, result))
         self.counters["decisions"] += 1
-        if len(self.core.trades.active_trades()) > before:
-            self.counters["trades_opened"] += 1
         self._changed.set()
+
+    def _count_released(self, released: list[Released]) -> None:
+        for rel in released:
+            if rel.verdict.promoted:
+                self.counters["signals"] += 1
+                self.counters["trades_opened"] += sum(1 for ev in rel.events if ev.kind == EVENT_PENDING)
+            else:
+                self.counters["watch"] += 1
 
     # ── Публікація ──
     async def publish_now(self) -> bool:
@@ -173,6 +184,7 @@ class ScreeningProducer:
         """Дочікується задач Stage2, публікує останній кадр і зберігає угоди."""
         if self._stage2_tasks:
             await asyncio.wait(list(self._stage2_tasks), timeout=timeout)
+        self._count_released(self.core.flush())  # кандидати останньої хвилини: вердикт без новішої події
         self._stopping = True
         self._changed.set()
         await self.publish_now()

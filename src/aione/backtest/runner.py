@@ -20,7 +20,13 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from aione.app.pipeline import PipelineCore, Released
-from aione.config.config import STAGE1_MONITOR_PARAMS, STAGE2_CONFIG, STAGE3_TRADE_PARAMS, SymbolInfo
+from aione.config.config import (
+    ALERT_BUDGET,
+    STAGE1_MONITOR_PARAMS,
+    STAGE2_CONFIG,
+    STAGE3_TRADE_PARAMS,
+    SymbolInfo,
+)
 from aione.data.bars import list_symbols
 from aione.data.tick_snapshot import recorded_ticks
 from aione.data.unified_store import UnifiedDataStore
@@ -76,6 +82,12 @@ def stage_params(
     )
 
 
+def budget_params(overrides: Overrides | None) -> Mapping[str, Any]:
+    """Параметри бюджету алертів: `ALERT_BUDGET` з накладеною секцією `budget` перевизначень."""
+    part = (overrides or {}).get("budget")
+    return deep_merge(ALERT_BUDGET, part) if part else ALERT_BUDGET
+
+
 def make_core(spec: RunSpec, overrides: Overrides | None = None) -> PipelineCore:
     """Справжнє ядро для бектесту: RAM-сховище, монітор, менеджер угод, без агрегатора.
 
@@ -86,7 +98,15 @@ def make_core(spec: RunSpec, overrides: Overrides | None = None) -> PipelineCore
     store = UnifiedDataStore()
     for name, tick in recorded_ticks(spec.data_dir, spec.resolved_symbols()).items():
         store.set_symbol_info(SymbolInfo(symbol=name, tick_size=tick))
-    return PipelineCore(store, AssetMonitor(p1), TradeManager(p3), None, stage2_params=p2, records=False)
+    return PipelineCore(
+        store,
+        AssetMonitor(p1),
+        TradeManager(p3),
+        None,
+        stage2_params=p2,
+        records=False,
+        budget_params=budget_params(overrides),
+    )
 
 
 CoreFactory = Callable[[RunSpec, Overrides | None], PipelineCore]
@@ -345,6 +365,7 @@ __all__ = [
     "Overrides",
     "ProgressFn",
     "RunSpec",
+    "budget_params",
     "count_bars",
     "handle_alert",
     "make_core",

@@ -50,6 +50,7 @@ class SignalGate:
     """Ранг, бюджет, наслідки й записи для кандидатів ядра."""
 
     def __init__(self, params: Mapping[str, Any] = ALERT_BUDGET, *, track: bool = True) -> None:
+        self.budget_params = params
         self.scorer = RankScorer(params)
         self.budget = AlertBudget(params)
         self.track = track
