@@ -27,6 +27,7 @@ import numpy as np
 from aione.backtest.runner import BacktestResult, Overrides, RunSpec, stage_params, trade_record
 from aione.config.config import STAGE2_STATUS
 from aione.data.bars import BarArrays
+from aione.data.tick_snapshot import recorded_ticks
 from aione.exchange.replay import iter_replay, load_series
 from aione.indicators import atr as batch_atr
 from aione.stage2.risk import cost_verdict, finalize_targets
@@ -61,6 +62,7 @@ def random_decisions(
     p1, p2, _ = stage_params(overrides)
     series = load_series(spec.data_dir, spec.symbols)
     names = sorted(series)
+    ticks = recorded_ticks(spec.data_dir, names)  # тік символу, як у ядрі бектесту
     period = int(p1["atr_period"])
     atrs: dict[str, np.ndarray] = {}
     pools: list[np.ndarray] = []
@@ -106,7 +108,7 @@ def random_decisions(
         if not atr_v > 0:
             continue
         sign = 1.0 if side == "BUY" else -1.0
-        tick = get_tick_size(name, entry)
+        tick = get_tick_size(name, entry, ticks.get(name))
         plan = finalize_targets(
             "BUY" if side == "BUY" else "SELL",
             entry,

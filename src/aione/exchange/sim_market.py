@@ -23,8 +23,11 @@ from typing import Any
 import numpy as np
 
 from aione.data.bars import BarArrays, derive_quote_volume
+from aione.data.tick_snapshot import load_tick_snapshot
 from aione.exchange.endpoints import MarketSpec
 from aione.exchange.replay import load_series
+from aione.utils.ticks import resolve_tick
+from aione.utils.utils import tick_decimals
 
 # ── Константи похідних полів ──
 AVG_TRADE_QUOTE = 2_000.0  # USDT на одну угоду (похідне)
@@ -106,8 +109,13 @@ def _with_quote(bars: BarArrays, quote: np.ndarray) -> BarArrays:
     return BarArrays(t, o, h, low, c, v, quote, n, tb)
 
 
-def build_series(raw: Mapping[str, BarArrays], aliases: int = 0) -> dict[str, Series]:
-    """Серії з похідними полями; псевдоніми ділять масиви з джерелом."""
+def build_series(
+    raw: Mapping[str, BarArrays], aliases: int = 0, snapshot: Mapping[str, float] | None = None
+) -> dict[str, Series]:
+    """Серії з похідними полями; псевдоніми ділять масиви з джерелом.
+
+    Тік символу (exchangeInfo, книга) — `resolve_tick` зі знімка `snapshot` і сітки цін барів;
+    знаків у рядках цін — не менше, ніж у тіку."""
     base: dict[str, Series] = {}
     for name, bars in raw.items():
         quote = bars.quote_volume
@@ -118,16 +126,9 @@ def build_series(raw: Mapping[str, BarArrays], aliases: int = 0) -> dict[str, Se
         with np.errstate(invalid="ignore", divide="ignore"):
             share = np.where(rng > 0, 0.5 + 0.5 * (bars.close - bars.open) / rng, 0.5)
         taker = bars.volume * np.clip(share, 0.05, 0.95)
-        decimals = _decimals_of(bars.close)
-        base[name] = Series(
-            name,
-            name,
-            _with_quote(bars, quote),
-            decimals,
-            10.0**-decimals,
-            trades,
-            taker,
-        )
+        tick = resolve_tick(name, bars, snapshot)
+        decimals = max(_decimals_of(bars.close), tick_decimals(tick))
+        base[name] = Series(name, name, _with_quote(bars, quote), decimals, tick, trades, taker)
     out = dict(base)
     for alias, src in alias_names(sorted(base), aliases):
         s = base[src]
@@ -138,8 +139,8 @@ def build_series(raw: Mapping[str, BarArrays], aliases: int = 0) -> dict[str, Se
 def load_market_series(
     data_dir: str | Path, symbols: Iterable[str] | None = None, aliases: int = 0
 ) -> dict[str, Series]:
-    """Серії з каталогу записаних барів (+ псевдоніми)."""
-    return build_series(load_series(data_dir, symbols), aliases)
+    """Серії з каталогу записаних барів (+ псевдоніми); тіки — зі знімка USDT-M і сітки цін."""
+    return build_series(load_series(data_dir, symbols), aliases, load_tick_snapshot("um").ticks)
 
 
 # ── Стан бару в момент часу ──
