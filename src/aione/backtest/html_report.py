@@ -1,4 +1,6 @@
-"""Самодостатня HTML-сторінка звіту: таблиці показників, крива капіталу, графіки символів.
+"""Самодостатня HTML-сторінка звіту: вердикт, базові лінії, таблиці показників, крива капіталу, графіки символів.
+
+Рядок вердикту і таблиця базових ліній — зверху, обидва лише з чисел звіту (`verdict`, `baselines`).
 
 Plotly береться з установленого пакета і вбудовується в сторінку один раз
 (`include_plotlyjs=True` для першого графіка), тож файл відкривається без мережі.
@@ -65,13 +67,82 @@ def summary_table(title: str, rows: Mapping[str, Mapping[str, Any]]) -> str:
     return f"<h2>{html.escape(title)}</h2><table><tr><th></th>{head}</tr>{''.join(body)}</table>"
 
 
+def _base_label(report: Mapping[str, Any]) -> str:
+    """Назва прогону базового seed-а (угоди й капітал у звіті — лише його)."""
+    return f"випадкові входи, seed {(report.get('baseline') or {}).get('seed')}"
+
+
+def _pct(value: Any, digits: int = 3) -> str:
+    return f"{value:+.{digits}f}" if isinstance(value, int | float) else "–"
+
+
+def verdict_banner(report: Mapping[str, Any]) -> str:
+    """Рядок вердикту зі звіту (згенерований `verdict.verdict_line`); без нього — порожньо."""
+    verdict = report.get("verdict")
+    if not isinstance(verdict, str) or not verdict:
+        return ""
+    return f"<p class='verdict'><b>Вердикт:</b> {html.escape(verdict)}</p>"
+
+
+def baselines_table(report: Mapping[str, Any]) -> str:
+    """Таблиця базових ліній: стратегія, випадкові входи (середнє ± std), різниця з інтервалом і
+    перцентилем, «завжди long/short», купив-і-тримай. Без розділу `baselines` — порожньо."""
+    section = report.get("baselines")
+    if not isinstance(section, Mapping):
+        return ""
+    strategy = section.get("strategy") or {}
+    rnd = section.get("random") or {}
+    rank = section.get("strategy_percentile") or {}
+    diff = section.get("diff_vs_random") or {}
+    level = diff.get("level")
+    level_pct = f"{level * 100:.0f}" if isinstance(level, int | float) else "–"
+    rows: list[tuple[str, Any, str, str]] = [
+        ("стратегія", strategy.get("trades"), _pct(strategy.get("mean_pct")), ""),
+        (
+            f"випадкові входи, {rnd.get('seeds')} seed-ів",
+            rnd.get("pooled_trades"),
+            f"{_pct(rnd.get('mean_pct'))} ± {_fmt(rnd.get('std_pct'))}",
+            f"5–95 %: [{_pct(rnd.get('p5_pct'))}, {_pct(rnd.get('p95_pct'))}], "
+            f"мін/макс: [{_pct(rnd.get('min_pct'))}, {_pct(rnd.get('max_pct'))}]",
+        ),
+        (
+            "стратегія − випадкові",
+            None,
+            _pct(diff.get("diff_pct")),
+            f"{level_pct} % CI [{_pct(diff.get('ci_low_pct'))}, {_pct(diff.get('ci_high_pct'))}], "
+            f"перцентиль {_fmt(rank.get('percentile'))} (вище {rank.get('seeds_below')} з {rank.get('seeds')} seed-ів)",
+        ),
+    ]
+    for key, name in (("always_long", "завжди long"), ("always_short", "завжди short")):
+        ref = section.get(key) or {}
+        rows.append(
+            (name, ref.get("trades"), _pct(ref.get("mean_pct")), f"hit rate {_fmt(ref.get('hit_rate'))}")
+        )
+    bh = section.get("buy_and_hold") or {}
+    rows.append(
+        (
+            "купив-і-тримай",
+            None,
+            _pct(bh.get("mean_pct"), 2),
+            f"% за весь період, рівні ваги {bh.get('symbols')} символів, мінус комісія кола",
+        )
+    )
+    body = "".join(
+        f"<tr><th>{html.escape(name)}</th><td>{html.escape(_fmt(n))}</td><td>{html.escape(value)}</td>"
+        f"<td style='text-align:left'>{html.escape(note)}</td></tr>"
+        for name, n, value, note in rows
+    )
+    head = "<tr><th></th><th>угод</th><th>сер. % на угоду після комісій</th><th></th></tr>"
+    return f"<h2>Базові лінії</h2><table>{head}{body}</table>"
+
+
 # ── Графіки ──
 def equity_figure(report: Mapping[str, Any]) -> go.Figure:
     """Паперовий капітал стратегії і базової лінії (сума PnL %, у порядку закриття)."""
     fig = go.Figure()
     for name, eq in (
         ("стратегія", report.get("equity")),
-        ("випадкові входи", (report.get("baseline") or {}).get("equity")),
+        (_base_label(report), (report.get("baseline") or {}).get("equity")),
     ):
         if eq:
             fig.add_trace(
@@ -132,8 +203,10 @@ def render_html(report: Mapping[str, Any], series: Mapping[str, BarArrays]) -> s
     parts = [
         "<!DOCTYPE html><html lang='uk'><head><meta charset='utf-8'><title>AiOne backtest</title>",
         "<style>body{font-family:sans-serif;margin:1em 2em}table{border-collapse:collapse;font-size:13px}"
-        "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}th{background:#f4f4f4}</style></head><body>",
+        "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}th{background:#f4f4f4}"
+        ".verdict{font-size:15px;padding:6px 10px;background:#fff8e1;border:1px solid #ffe082}</style></head><body>",
         "<h1>AiOne: бектест якості сигналів</h1>",
+        verdict_banner(report),
     ]
     run = report.get("run") or {}
     parts.append(
@@ -142,8 +215,9 @@ def render_html(report: Mapping[str, Any], series: Mapping[str, BarArrays]) -> s
     )
     overall = {"стратегія": report.get("overall") or {}}
     if report.get("baseline"):
-        overall["випадкові входи"] = report["baseline"].get("overall") or {}
+        overall[_base_label(report)] = report["baseline"].get("overall") or {}
     parts.append(summary_table("Загалом", overall))
+    parts.append(baselines_table(report))
     figs = [equity_figure(report)]
     trades = report.get("trades") or []
     for symbol in sorted(series):
@@ -169,4 +243,12 @@ def write_html(report: Mapping[str, Any], series: Mapping[str, BarArrays], path:
     return path
 
 
-__all__ = ["equity_figure", "render_html", "summary_table", "symbol_figure", "write_html"]
+__all__ = [
+    "baselines_table",
+    "equity_figure",
+    "render_html",
+    "summary_table",
+    "symbol_figure",
+    "verdict_banner",
+    "write_html",
+]

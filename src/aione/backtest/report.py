@@ -1,9 +1,12 @@
 """Звіт бектесту: записи прогону → детермінований JSON (без часу виконання і годинника).
 
 Групи: загалом, за типом рекомендації, за тригером (угода — у кожній групі своїх тригерів),
-за символом і за стороною; поруч — випадкова базова лінія (`baseline.py`) і різниця ключових
-показників. Числа округлено до 6 знаків після коми, NaN/inf → null, ключі відсортовано, тож
-однакові входи дають побайтово однаковий файл. Час виконання — окремо (`timing.json`).
+за символом і за стороною; поруч — базові лінії (`baseline_sections`): випадкові входи базового
+seed-а (угоди, капітал) з різницею ключових показників, розділ `baselines` (багато seed-ів,
+бутстреп-інтервал, «завжди long/short», купив-і-тримай — `baseline_summary`) і згенерований з
+його чисел рядок `verdict` (`verdict.verdict_line`). Числа округлено до 6 знаків після коми,
+NaN/inf → null, ключі відсортовано, тож однакові входи дають побайтово однаковий файл.
+Час виконання — окремо (`timing.json`).
 """
 
 from __future__ import annotations
@@ -15,8 +18,11 @@ from typing import Any
 
 import orjson
 
+from aione.backtest.baseline_summary import baselines_section
+from aione.backtest.baselines_multi import BaselineRuns
 from aione.backtest.metrics import equity_curve, grouped_summary, summarize
 from aione.backtest.runner import BacktestResult, Overrides
+from aione.backtest.verdict import verdict_line
 
 REPORT_SCHEMA = "aione.backtest.v1"
 REPORT_JSON = "report.json"
@@ -62,13 +68,46 @@ def _compare(strategy: Mapping[str, Any], baseline: Mapping[str, Any]) -> dict[s
     return out
 
 
+# ── Базові лінії ──
+def baseline_sections(
+    trades: Sequence[Mapping[str, Any]],
+    overall: Mapping[str, Any],
+    baseline: Mapping[str, Any] | None,
+    baselines: BaselineRuns | None,
+) -> dict[str, Any]:
+    """Розділи звіту про базові лінії: `baseline` і `vs_baseline` (прогін базового seed-а),
+    `baselines` і `verdict` (усі базові лінії; рядок — з уже округлених чисел розділу, тож
+    README, переписаний з `report.json`, отримує той самий рядок)."""
+    out: dict[str, Any] = {}
+    if baseline is not None:
+        base_trades: Sequence[Mapping[str, Any]] = baseline.get("trades") or []
+        base_overall = summarize(base_trades, int(baseline.get("requested") or 0))
+        out["baseline"] = {
+            "seed": baseline.get("seed"),
+            "requested": baseline.get("requested"),
+            "created": baseline.get("created"),
+            "overall": base_overall,
+            "by_side": grouped_summary(base_trades, [], _side_key),
+            "equity": [[ts, v] for ts, v in equity_curve(base_trades, "pnl_pct")],
+            "trades": list(base_trades),
+        }
+        out["vs_baseline"] = _compare(overall, base_overall)
+    if baselines is not None:
+        section = clean(baselines_section(trades, baselines))
+        out["baselines"] = section
+        out["verdict"] = verdict_line(section)
+    return out
+
+
 # ── Звіт ──
 def build_report(
     result: BacktestResult,
     baseline: Mapping[str, Any] | None = None,
     overrides: Overrides | None = None,
+    baselines: BaselineRuns | None = None,
 ) -> dict[str, Any]:
-    """Повний звіт (словник, готовий до JSON)."""
+    """Повний звіт (словник, готовий до JSON). `baseline` — прогін базового seed-а
+    (`BaselineRuns.base()`), `baselines` — усі базові лінії (`baselines_multi.run_baselines`)."""
     trades, signals = result.trades, result.signals
     overall = summarize(trades, len(signals))
     status_counts: dict[str, int] = {}
@@ -101,19 +140,7 @@ def build_report(
         "trades": trades,
         "signals": signals,
     }
-    if baseline is not None:
-        base_trades: Sequence[Mapping[str, Any]] = baseline.get("trades") or []
-        base_overall = summarize(base_trades, int(baseline.get("requested") or 0))
-        report["baseline"] = {
-            "seed": baseline.get("seed"),
-            "requested": baseline.get("requested"),
-            "created": baseline.get("created"),
-            "overall": base_overall,
-            "by_side": grouped_summary(base_trades, [], _side_key),
-            "equity": [[ts, v] for ts, v in equity_curve(base_trades, "pnl_pct")],
-            "trades": list(base_trades),
-        }
-        report["vs_baseline"] = _compare(overall, base_overall)
+    report.update(baseline_sections(trades, overall, baseline, baselines))
     result_report: dict[str, Any] = clean(report)
     return result_report
 
@@ -138,6 +165,7 @@ __all__ = [
     "REPORT_JSON",
     "REPORT_SCHEMA",
     "TIMING_JSON",
+    "baseline_sections",
     "build_report",
     "clean",
     "report_bytes",

@@ -1,4 +1,4 @@
-"""Один сеанс бектесту від початку до кінця: прогін → базова лінія → JSON і HTML звіти.
+"""Один сеанс бектесту від початку до кінця: прогін → базові лінії → JSON і HTML звіти.
 
 Тут лише склеювання; математика — у `metrics`, прогін — у `runner`, сторінка — у `html_report`.
 Час виконання (стінний годинник) пишеться окремо в `timing.json` і в звіт не потрапляє.
@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from aione.backtest.baseline import DEFAULT_SEED, baseline_for
+from aione.backtest.baseline import DEFAULT_SEED
+from aione.backtest.baselines_multi import DEFAULT_SEEDS, run_baselines
 from aione.backtest.html_report import write_html
 from aione.backtest.report import REPORT_HTML, build_report, write_report
 from aione.backtest.runner import (
@@ -58,19 +59,25 @@ def run_session(
     overrides: Overrides | None = None,
     *,
     seed: int = DEFAULT_SEED,
+    seeds: int = DEFAULT_SEEDS,
     html: bool = True,
     on_progress: ProgressFn | None = None,
     engine: str = ENGINE_BATCH,
 ) -> SessionOutput:
-    """Проганяє бектест і пише `report.json`, `report.html` і `timing.json` у `out_dir`."""
+    """Проганяє бектест і пише `report.json`, `report.html` і `timing.json` у `out_dir`.
+
+    Випадкова базова лінія — `seeds` seed-ів від `seed` (див. `baselines_multi`)."""
     total = count_bars(spec) if on_progress is not None else None
     started = time.perf_counter()
     result = run_backtest(spec, overrides, engine=engine, on_progress=on_progress, total=total)
     run_sec = time.perf_counter() - started
-    base = baseline_for(result, overrides, seed=seed)
-    report = build_report(result, base, overrides)
+    base_started = time.perf_counter()
+    runs = run_baselines(result, overrides, seed=seed, seeds=seeds)
+    base_sec = time.perf_counter() - base_started
+    report = build_report(result, runs.base(), overrides, runs)
     timing = {
         "pipeline_sec": round(run_sec, 3),
+        "baselines_sec": round(base_sec, 3),
         "symbol_bars": result.symbol_bars,
         "symbol_bars_per_sec": round(result.symbol_bars / run_sec, 1) if run_sec > 0 else None,
         "total_sec": round(time.perf_counter() - started, 3),
