@@ -387,7 +387,10 @@ def backtest(
     end: str = typer.Option(None, "--end", help="Кінець (включно): ISO UTC або мс."),
     out: Path = typer.Option(Path("backtest_report"), "--out", help="Каталог звітів."),
     params: Path = typer.Option(None, "--params", help="Файл перевизначень параметрів (з aione calibrate)."),
-    seed: int = typer.Option(20250509, "--seed", help="Seed випадкової базової лінії."),
+    seed: int = typer.Option(20250509, "--seed", help="Базовий seed випадкової базової лінії."),
+    seeds: int = typer.Option(
+        30, "--seeds", min=1, help="Скільки seed-ів випадкової базової лінії (seed, seed+1, …)."
+    ),
     check_lookahead: bool = typer.Option(
         False, "--check-lookahead", help="Перевірити, що рішення не дивляться вперед."
     ),
@@ -428,7 +431,14 @@ def backtest(
 
         try:
             output = run_session(
-                spec, out, overrides, seed=seed, html=not no_html, on_progress=progress_cb, engine=engine
+                spec,
+                out,
+                overrides,
+                seed=seed,
+                seeds=seeds,
+                html=not no_html,
+                on_progress=progress_cb,
+                engine=engine,
             )
         except (OSError, ValueError) as exc:
             typer.echo(f"aione backtest: {exc}", err=True)
@@ -444,6 +454,7 @@ def backtest(
         "hit_rate": overall["hit_rate"],
         "expectancy_r": overall["expectancy_r"],
         "baseline_expectancy_r": output.report.get("baseline", {}).get("overall", {}).get("expectancy_r"),
+        "verdict": output.report.get("verdict"),
     }
     if check_lookahead:
         try:
