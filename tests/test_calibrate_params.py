@@ -20,6 +20,7 @@ from aione.backtest.walkforward import (
     validation_score,
 )
 from aione.calibrate import (
+    RATIO_PARAM,
     calibrate,
     load_overrides,
     params_to_overrides,
@@ -43,9 +44,13 @@ def test_every_range_has_a_target_and_merges_onto_stage_params() -> None:
     assert s1["min_reasons_for_alert"] == values["min_reasons_for_alert"]
     assert s2["weights"]["volume"] == values["weight_volume"]
     assert s2["weights"]["orderbook"] == STAGE2_CONFIG["weights"]["orderbook"]  # решта ваг ціла
-    assert s2["tp_mult"] == values["tp_mult"] and s2["min_confidence"] == values["min_confidence"]
+    # TP — похідний: відношення × стоп; власної адреси відношення не має.
+    assert s2["tp_mult"] == pytest.approx(values[RATIO_PARAM] * values["sl_mult"])
+    assert s2["min_confidence"] == values["min_confidence"]
     assert s3["min_confidence"] == values["min_confidence"]
     for name in OPTUNA_PARAM_RANGES:
+        if name == RATIO_PARAM:
+            continue
         for stage, path in targets_of(name):
             node = {"stage1": s1, "stage2": s2, "stage3": s3}[stage]
             for key in path:
@@ -85,11 +90,19 @@ def test_folds_partition_the_window() -> None:
         make_folds(first, last, 2)
 
 
-def test_fold_score_counts_missing_trades_as_losses() -> None:
-    trades = [{"r": 2.0}, {"r": -1.0}, {"r": 1.0}, {"r": 2.0}]
-    assert fold_score(trades, 0) == pytest.approx(4.0 / 2.0)
-    assert fold_score(trades, 9) == pytest.approx((4.0 - 5) / 3.0)
-    assert fold_score([], 0) == 0.0 and fold_score([], 4) == pytest.approx(-2.0)
+def test_fold_score_is_net_pct_per_trade_with_missing_trades_as_losses() -> None:
+    trades = [{"pnl_pct": 1.2, "r": 2.0}, {"pnl_pct": -0.6, "r": -1.0}, {"pnl_pct": 0.3}, {"pnl_pct": 0.5}]
+    assert fold_score(trades, 0) == pytest.approx(1.4 / 4)  # просто середній чистий %
+    assert fold_score(trades, 4) == pytest.approx(1.4 / 4)
+    # 9 потрібно, 4 є: 5 бракуючих × 0.5 % втрати, середнє на 9
+    assert fold_score(trades, 9, 0.5) == pytest.approx((1.4 - 5 * 0.5) / 9)
+    assert fold_score([], 0) == 0.0
+    assert fold_score([], 4, 0.5) == pytest.approx(-0.5)  # мовчання = втрата L на угоду
+    assert fold_score([{"pnl_pct": None}, {"pnl_pct": float("nan")}], 1, 0.5) == pytest.approx(-0.5)
+    # кілька щасливих угод не перемагають набір, що торгує багато з малим мінусом
+    lucky = [{"pnl_pct": 1.0}] * 2
+    steady = [{"pnl_pct": -0.05}] * 20
+    assert fold_score(lucky, 10, 0.5) < fold_score(steady, 10, 0.5)
 
 
 @pytest.mark.slow
@@ -97,10 +110,12 @@ def test_fit_objective_never_reads_validation_bars(data_1m: Path, tmp_path: Path
     """Зіпсовані бари відрізка перевірки не змінюють бал підбору, але змінюють бал перевірки."""
     for name in SYMBOLS:
         shutil.copy(data_1m / f"{name}.parquet", tmp_path / f"{name}.parquet")
-    spec = RunSpec(tmp_path, SYMBOLS, None, 1746373980000 + 24 * 3_600_000)
+    # 3 доби: з бюджетом алертів угод мало, а відрізок перевірки мусить мати хоч одну.
+    spec = RunSpec(tmp_path, SYMBOLS, None, 1746373980000 + 72 * 3_600_000)
     folds = make_folds(*common_window(spec), 3)
     fit_before = fit_score(spec, folds, None, 0)
     val_before = validation_score(spec, folds, None, 0)
+    assert val_before.fold_trades[0] > 0
     for name in SYMBOLS:
         table = pq.read_table(tmp_path / f"{name}.parquet")
         t = table.column("open_time").to_numpy()
@@ -120,13 +135,16 @@ def test_short_calibration_writes_reloadable_params(data_1m: Path, tmp_path: Pat
     spec = RunSpec(data_1m, ("SUIUSDT",), None, 1746373980000 + 16 * 3_600_000)
     storage = f"sqlite:///{tmp_path / 'opt.db'}"
     res = calibrate(spec, trials=3, storage=storage, study_name="t", n_folds=3, seed=11, min_trades=2)
-    assert res.trials == 3
+    assert res.trials == 3 and res.trials_run == 3
     study = optuna.load_study(study_name="t", storage=storage)
     assert len([t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]) == 3
     assert study.best_value == pytest.approx(res.fit_score)
     path = write_overrides(tmp_path / "best.json", res.overrides, result_meta(res))
     loaded = load_overrides(path)
     assert loaded == params_to_overrides(study.best_params)
-    assert json.loads(path.read_text())["_meta"]["trials"] == 3
+    meta = json.loads(path.read_text())["_meta"]
+    assert meta["trials"] == 3 and meta["seed"] == 11
+    assert meta["sampler"] == {"class": "TPESampler", "seed": 11}
+    assert meta["fingerprint"] == study.user_attrs["fingerprint"]
     run = run_backtest(spec, loaded)  # перевизначення приймає бектест
     assert run.symbol_bars > 0

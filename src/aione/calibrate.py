@@ -1,11 +1,26 @@
 """Калібрування параметрів Optuna з walk-forward ціллю; файл перевизначень для `aione run/backtest`.
 
-- Простір пошуку — `OPTUNA_PARAM_RANGES`; кожен ключ має адресу в параметрах стадій
-  (`PARAM_TARGETS`, `weight_<x>` → `stage2.weights.<x>`); невідомий ключ — помилка, а не тиша.
-  Цілі межі → `suggest_int`, інакше `suggest_float`. `min_confidence` задає поріг і Stage2
-  (сильна рекомендація), і Stage3 (право на угоду) — інакше одна зміна без другої нічого не дає.
-- Ціль — walk-forward (див. `aione.backtest.walkforward`): бали відрізків підбору, відрізок
-  перевірки оптимізатор не бачить; його бал для найкращих і типових параметрів — у `_meta` файлу.
+- Простір пошуку — `OPTUNA_PARAM_RANGES` (або свій, `load_space`); кожен ключ має адресу в
+  параметрах стадій (`PARAM_TARGETS`, `weight_<x>` → `stage2.weights.<x>`); невідомий ключ —
+  помилка, а не тиша. Цілі межі → `suggest_int`, інакше `suggest_float`. `min_confidence` задає
+  поріг і Stage2 (сильна рекомендація), і Stage3 (право на угоду).
+- TP шукається не напряму, а як відношення: `tp_mult` = `tp_sl_ratio` · `sl_mult`. План Stage2 —
+  угода лише коли стоп ≥ k·C і чистий R/R = (TP − C)/(SL + C) ≥ m (C — комісія кола, k =
+  `min_stop_cost_mult`, m = `min_risk_reward`, див. `aione.stage2.risk`). Для плану від ATR
+  (TP = ρ·SL) з SL ≥ k·C друге виконується завжди, коли ρ ≥ m + (1 + m)/k (`min_tp_sl_ratio`;
+  з типовими Stage2 — 3.0). Нижню межу `tp_sl_ratio` підтягнуто до цього числа, тож жоден trial
+  не потрапляє в кут простору, де R/R після комісій відсікає всі угоди (раніше ~30 % простору).
+  Окремі плани ще може відсікти рівень (SL за рівнем, TP перед опором) — це вже дані, не простір.
+- Ціль — walk-forward (див. `aione.backtest.walkforward`): чистий % на угоду після комісій на
+  відрізках підбору зі штрафом за нестачу угод; відрізок перевірки оптимізатор не бачить; його бал
+  для найкращих і типових параметрів — у `_meta` файлу. Найкращі гірші за типові на перевірці —
+  `validation_worse` (команда CLI тоді не пише файл без `--force`).
+- Відбиток дослідження (`study_fingerprint`) — sha256 канонічного JSON з: символів, вікна
+  open_time, кількості барів і blake2b вмісту барів вікна (`walkforward.data_window`), простору
+  пошуку, визначення цілі (назва, версія, відрізки, min_trades, штраф) і типових параметрів стадій.
+  Він зберігається в user attrs дослідження; типова назва — `aione-<12 hex відбитка>`. Наявне
+  дослідження з іншим відбитком (або без нього, але з trial-ами) не відкривається:
+  `StudyMismatchError` з переліком відмінностей.
 - Сховище: типово `OPTUNA_SQLITE_URI`; `redis://…` → `JournalStorage` з Redis-бекендом (ключі
   під `OPTUNA_JOURNAL_KEY`), `journal:ШЛЯХ` → журнал у файлі; інше — RDB URL. Кілька процесів
   (на одній чи різних машинах) з тим самим сховищем і `--study` працюють над одним дослідженням.
@@ -15,27 +30,39 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import secrets
 import tomllib
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import optuna
 
-from aione.backtest.runner import RunSpec
+from aione.backtest.runner import RunSpec, stage_params
 from aione.backtest.walkforward import (
     DEFAULT_MIN_TRADES,
+    OBJECTIVE_NAME,
+    OBJECTIVE_VERSION,
+    DataWindow,
     Fold,
-    common_window,
+    data_window,
     fit_score,
     make_folds,
     validation_score,
 )
-from aione.config.config import OPTUNA_PARAM_RANGES, OPTUNA_SQLITE_URI
+from aione.config.config import (
+    OPTUNA_MISSING_TRADE_LOSS_PCT,
+    OPTUNA_PARAM_RANGES,
+    OPTUNA_SQLITE_URI,
+    OPTUNA_STUDY_PREFIX,
+    STAGE2_CONFIG,
+)
 from aione.data.redis_keys import OPTUNA_JOURNAL_KEY
 from aione.logging_setup import get_logger
 
@@ -43,6 +70,10 @@ logger = get_logger(__name__)
 
 STAGES = ("stage1", "stage2", "stage3")
 DEFAULT_FOLDS = 4
+FINGERPRINT_VERSION = 1
+SHORT_FINGERPRINT = 12  # hex-символів відбитка в назві дослідження
+RATIO_PARAM = "tp_sl_ratio"  # похідний параметр: tp_mult = tp_sl_ratio · sl_mult
+OBJECTIVE_FORMULA = "mean over fit folds of (sum pnl_pct - L*max(0, m-n)) / max(n, m), % per trade after fees"
 # Адреси параметрів Optuna у секціях стадій: ключ → [(стадія, шлях у словнику), …].
 PARAM_TARGETS: Mapping[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
     "vol_z_threshold": (("stage1", ("vol_z_threshold",)),),
@@ -56,6 +87,12 @@ PARAM_TARGETS: Mapping[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
     "min_confidence": (("stage2", ("min_confidence",)), ("stage3", ("min_confidence",))),
 }
 
+Ranges = Mapping[str, tuple[Any, Any]]
+
+
+class StudyMismatchError(Exception):
+    """Наявне дослідження зроблене для інших даних/простору/цілі: продовжувати його не можна."""
+
 
 # ── Параметри → перевизначення ──
 def targets_of(name: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -67,25 +104,95 @@ def targets_of(name: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     raise KeyError(f"calibration parameter {name!r} has no target in stage params")
 
 
-def params_to_overrides(params: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """Пласкі параметри trial → `{"stage1": …, "stage2": …, "stage3": …}`."""
+def params_to_overrides(
+    params: Mapping[str, Any], stage2: Mapping[str, Any] = STAGE2_CONFIG
+) -> dict[str, dict[str, Any]]:
+    """Пласкі параметри trial → `{"stage1": …, "stage2": …, "stage3": …}`.
+
+    `tp_sl_ratio` не має власної адреси: `tp_mult` = відношення · `sl_mult` (з параметрів або
+    типовий). Якщо шукається лише `sl_mult`, TP рухається разом зі стопом за типовим відношенням."""
+    flat = dict(params)
+    if RATIO_PARAM in flat or ("sl_mult" in flat and "tp_mult" not in flat):
+        sl = float(flat.get("sl_mult", stage2["sl_mult"]))
+        ratio = float(flat.pop(RATIO_PARAM, float(stage2["tp_mult"]) / float(stage2["sl_mult"])))
+        flat["tp_mult"] = ratio * sl
     out: dict[str, dict[str, Any]] = {stage: {} for stage in STAGES}
-    for name in sorted(params):
+    for name in sorted(flat):
         for stage, path in targets_of(name):
             node = out[stage]
             for key in path[:-1]:
                 node = node.setdefault(key, {})
-            node[path[-1]] = params[name]
+            node[path[-1]] = flat[name]
     return out
 
 
-def suggest(
-    trial: optuna.Trial, ranges: Mapping[str, tuple[Any, Any]] = OPTUNA_PARAM_RANGES
-) -> dict[str, Any]:
-    """Значення trial для кожного діапазону (цілі межі — ціле число)."""
-    values: dict[str, Any] = {}
+# ── Простір пошуку ──
+def min_tp_sl_ratio(stage2: Mapping[str, Any] = STAGE2_CONFIG) -> float:
+    """Найменше TP/SL плану від ATR, за якого стоп ≥ k·C гарантує чистий R/R ≥ m (див. опис модуля)."""
+    m = float(stage2["min_risk_reward"])
+    k = float(stage2["min_stop_cost_mult"])
+    if float(stage2["fee_rate"]) <= 0.0:
+        return m  # без комісій чистий R/R = валовий
+    if k <= 0.0:
+        raise ValueError(
+            "min_stop_cost_mult must be > 0: otherwise fees can push any TP/SL ratio below min_rr"
+        )
+    return m + (1.0 + m) / k
+
+
+def search_space(
+    ranges: Ranges = OPTUNA_PARAM_RANGES, stage2: Mapping[str, Any] = STAGE2_CONFIG
+) -> dict[str, tuple[Any, Any]]:
+    """Перевірений простір: відомі ключі, lo ≤ hi, нижня межа `tp_sl_ratio` ≥ `min_tp_sl_ratio`."""
+    out: dict[str, tuple[Any, Any]] = {}
     for name in sorted(ranges):
         lo, hi = ranges[name]
+        if name == "tp_mult":
+            raise ValueError("tp_mult is not searched directly: search tp_sl_ratio and sl_mult")
+        if name != RATIO_PARAM:
+            try:
+                targets_of(name)
+            except KeyError as exc:
+                raise ValueError(str(exc.args[0])) from None
+        if not all(
+            isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x) for x in (lo, hi)
+        ):
+            raise ValueError(f"range of {name!r} must be two finite numbers, got {lo!r}, {hi!r}")
+        if lo > hi:
+            raise ValueError(f"range of {name!r} is empty: {lo} > {hi}")
+        out[name] = (lo, hi)
+    if RATIO_PARAM in out:
+        floor = min_tp_sl_ratio(stage2)
+        lo, hi = out[RATIO_PARAM]
+        if hi < floor:
+            raise ValueError(
+                f"{RATIO_PARAM} range [{lo}, {hi}] is below {floor:g}: no plan would pass min_risk_reward"
+            )
+        out[RATIO_PARAM] = (max(float(lo), floor), float(hi))
+    return out
+
+
+def load_space(path: str | Path) -> dict[str, tuple[Any, Any]]:
+    """Діапазони з JSON/TOML `{назва: [min, max]}` (перевіряє `search_space`)."""
+    p = Path(path)
+    text = p.read_text(encoding="utf-8")
+    raw = tomllib.loads(text) if p.suffix == ".toml" else json.loads(text)
+    if not isinstance(raw, dict):
+        raise ValueError(f"{p}: search space must be an object of name: [min, max]")
+    out: dict[str, tuple[Any, Any]] = {}
+    for name, pair in raw.items():
+        if not isinstance(pair, list | tuple) or len(pair) != 2:
+            raise ValueError(f"{p}: range of {name!r} must be [min, max]")
+        out[str(name)] = (pair[0], pair[1])
+    return search_space(out)
+
+
+def suggest(trial: optuna.Trial, ranges: Ranges | None = None) -> dict[str, Any]:
+    """Значення trial для кожного діапазону (цілі межі — ціле число); типово — `search_space()`."""
+    space = search_space() if ranges is None else ranges
+    values: dict[str, Any] = {}
+    for name in sorted(space):
+        lo, hi = space[name]
         if isinstance(lo, int) and isinstance(hi, int) and not isinstance(lo, bool):
             values[name] = trial.suggest_int(name, lo, hi)
         else:
@@ -150,10 +257,129 @@ def make_storage(uri: str | None) -> str | optuna.storages.BaseStorage:
     return uri
 
 
+# ── Відбиток дослідження ──
+def _plain(value: Any) -> Any:
+    """Конфігурація (MappingProxyType, кортежі, множини) → JSON-сумісні значення зі сталим порядком."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, set | frozenset):
+        return sorted(repr(v) for v in value)
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return repr(value)
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(_plain(value), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def study_fingerprint(
+    window: DataWindow,
+    space: Ranges,
+    n_folds: int,
+    min_trades: int,
+    missing_loss_pct: float,
+) -> dict[str, Any]:
+    """Складники відбитка (усе, від чого залежить значення цілі trial)."""
+    defaults = dict(zip(STAGES, stage_params(None), strict=True))
+    return {
+        "version": FINGERPRINT_VERSION,
+        "symbols": list(window.symbols),
+        "range_ms": [window.first_ms, window.last_ms],
+        "bars": window.bars,
+        "data_hash": window.digest,
+        "space": {name: [lo, hi] for name, (lo, hi) in sorted(space.items())},
+        "objective": {
+            "name": OBJECTIVE_NAME,
+            "version": OBJECTIVE_VERSION,
+            "folds": n_folds,
+            "min_trades": min_trades,
+            "missing_trade_loss_pct": missing_loss_pct,
+        },
+        "stage_defaults": hashlib.sha256(_canonical(defaults).encode()).hexdigest()[:16],
+    }
+
+
+def fingerprint_id(parts: Mapping[str, Any]) -> str:
+    """sha256 канонічного JSON складників (hex)."""
+    return hashlib.sha256(_canonical(parts).encode()).hexdigest()
+
+
+def default_study_name(fingerprint: str) -> str:
+    """Типова назва дослідження: `aione-<12 hex>`."""
+    return f"{OPTUNA_STUDY_PREFIX}-{fingerprint[:SHORT_FINGERPRINT]}"
+
+
+def _iso(ms: Any) -> str:
+    try:
+        return datetime.fromtimestamp(int(ms) / 1000, UTC).strftime("%Y-%m-%dT%H:%M")
+    except (TypeError, ValueError, OverflowError):
+        return repr(ms)
+
+
+def describe_difference(stored: Mapping[str, Any], current: Mapping[str, Any]) -> str:
+    """Головні відмінності двох наборів складників одним рядком (збережений vs поточний)."""
+    diffs: list[str] = []
+    if stored.get("version") != current.get("version"):
+        diffs.append(f"fingerprint version {stored.get('version')} vs {current.get('version')}")
+    if stored.get("symbols") != current.get("symbols"):
+        a, b = stored.get("symbols") or [], current.get("symbols") or []
+        diffs.append(f"symbols {','.join(map(str, a))} vs {','.join(map(str, b))}")
+    if stored.get("range_ms") != current.get("range_ms"):
+        a, b = stored.get("range_ms") or [None, None], current.get("range_ms") or [None, None]
+        diffs.append(f"range {_iso(a[0])}..{_iso(a[1])} vs {_iso(b[0])}..{_iso(b[1])}")
+    if stored.get("data_hash") != current.get("data_hash"):
+        diffs.append(f"data hash {str(stored.get('data_hash'))[:8]} vs {str(current.get('data_hash'))[:8]}")
+    if stored.get("space") != current.get("space"):
+        a, b = stored.get("space") or {}, current.get("space") or {}
+        keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+        diffs.append(f"search space ({', '.join(keys)})")
+    if stored.get("objective") != current.get("objective"):
+        a, b = stored.get("objective") or {}, current.get("objective") or {}
+        keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+        diffs.append("objective (" + ", ".join(f"{k} {a.get(k)} vs {b.get(k)}" for k in keys) + ")")
+    if stored.get("stage_defaults") != current.get("stage_defaults"):
+        diffs.append("stage default params")
+    return "; ".join(diffs) or "fingerprint differs"
+
+
+def open_study(
+    name: str,
+    storage: str | optuna.storages.BaseStorage,
+    parts: Mapping[str, Any],
+    sampler: optuna.samplers.BaseSampler,
+) -> optuna.Study:
+    """Нове або наявне дослідження з тим самим відбитком; інакше `StudyMismatchError`."""
+    fid = fingerprint_id(parts)
+    study = optuna.create_study(
+        study_name=name, storage=storage, direction="maximize", sampler=sampler, load_if_exists=True
+    )
+    stored = study.user_attrs.get("fingerprint")
+    if stored is None:
+        if study.trials:
+            raise StudyMismatchError(
+                f"study {name!r} has {len(study.trials)} trials but no data fingerprint "
+                "(made by an older aione); pick another --study or omit it"
+            )
+        # Кілька воркерів можуть дійти сюди одночасно: вони пишуть те саме значення.
+        study.set_user_attr("fingerprint", fid)
+        study.set_user_attr("fingerprint_parts", dict(parts))
+    elif stored != fid:
+        old = study.user_attrs.get("fingerprint_parts") or {}
+        raise StudyMismatchError(
+            f"study {name!r} was made for other data or settings "
+            f"(fingerprint {str(stored)[:SHORT_FINGERPRINT]} vs {fid[:SHORT_FINGERPRINT]}): "
+            f"{describe_difference(old, parts)}; pick another --study or omit it"
+        )
+    return study
+
+
 # ── Дослідження ──
 @dataclass(frozen=True, slots=True)
 class CalibrationResult:
-    """Підсумок: найкращі параметри, їхні перевизначення, бали підбору й перевірки."""
+    """Підсумок: найкращі параметри, їхні перевизначення, бали підбору й перевірки, походження."""
 
     study_name: str
     best_params: dict[str, Any]
@@ -163,19 +389,25 @@ class CalibrationResult:
     default_validation_score: float
     trials: int
     folds: tuple[Fold, ...]
+    fingerprint: str = ""
+    fingerprint_parts: Mapping[str, Any] | None = None
+    seed: int | None = None
+    sampler: Mapping[str, Any] | None = None
+    trials_run: int = 0
 
 
 def make_objective(
     spec: RunSpec,
     folds: list[Fold],
-    ranges: Mapping[str, tuple[Any, Any]],
+    ranges: Ranges,
     min_trades: int = DEFAULT_MIN_TRADES,
+    missing_loss_pct: float = OPTUNA_MISSING_TRADE_LOSS_PCT,
 ) -> Callable[[optuna.Trial], float]:
     """Ціль trial: середній walk-forward бал відрізків підбору (бали — у user_attrs)."""
 
     def objective(trial: optuna.Trial) -> float:
         overrides = params_to_overrides(suggest(trial, ranges))
-        score = fit_score(spec, folds, overrides, min_trades)
+        score = fit_score(spec, folds, overrides, min_trades, missing_loss_pct)
         trial.set_user_attr("fold_scores", list(score.fold_scores))
         trial.set_user_attr("fold_trades", list(score.fold_trades))
         return score.mean
@@ -183,52 +415,76 @@ def make_objective(
     return objective
 
 
+def make_sampler(seed: int | None) -> tuple[optuna.samplers.BaseSampler, dict[str, Any]]:
+    """TPE з seed (без `--seed` — випадковий, але записаний) і його опис для `_meta`."""
+    effective = seed if seed is not None else secrets.randbelow(2**31)
+    sampler = optuna.samplers.TPESampler(seed=effective)
+    return sampler, {"class": type(sampler).__name__, "seed": effective}
+
+
 def calibrate(
     spec: RunSpec,
     *,
     trials: int,
     storage: str | None = None,
-    study_name: str = "aione",
+    study_name: str | None = None,
     n_folds: int = DEFAULT_FOLDS,
     seed: int | None = None,
-    ranges: Mapping[str, tuple[Any, Any]] = OPTUNA_PARAM_RANGES,
+    ranges: Ranges = OPTUNA_PARAM_RANGES,
     validate: bool = True,
     min_trades: int = DEFAULT_MIN_TRADES,
+    missing_loss_pct: float = OPTUNA_MISSING_TRADE_LOSS_PCT,
 ) -> CalibrationResult:
-    """Запускає `trials` спроб цього процесу над спільним дослідженням і рахує перевірку."""
-    first, last = common_window(spec)
-    folds = make_folds(first, last, n_folds)
-    study = optuna.create_study(
-        study_name=study_name,
-        storage=make_storage(storage),
-        direction="maximize",
-        sampler=optuna.samplers.TPESampler(seed=seed),
-        load_if_exists=True,
-    )
+    """Запускає `trials` спроб цього процесу над дослідженням цих даних і рахує перевірку.
+
+    `study_name=None` — типова назва з відбитка. Наявне дослідження з іншим відбитком —
+    `StudyMismatchError` ще до першого trial."""
+    space = search_space(ranges)
+    window = data_window(spec)
+    folds = make_folds(window.first_ms, window.last_ms, n_folds)
+    parts = study_fingerprint(window, space, n_folds, min_trades, missing_loss_pct)
+    fid = fingerprint_id(parts)
+    name = study_name or default_study_name(fid)
+    sampler, sampler_info = make_sampler(seed)
+    study = open_study(name, make_storage(storage), parts, sampler)
     study.set_user_attr("folds", [[f.start_ms, f.end_ms] for f in folds])
-    study.optimize(make_objective(spec, folds, ranges, min_trades), n_trials=trials)
+    study.optimize(make_objective(spec, folds, space, min_trades, missing_loss_pct), n_trials=trials)
     best = study.best_trial
     overrides = params_to_overrides(best.params)
-    val = validation_score(spec, folds, overrides, min_trades).mean if validate else float("nan")
-    default_val = validation_score(spec, folds, None, min_trades).mean if validate else float("nan")
+    nan = float("nan")
+    val = validation_score(spec, folds, overrides, min_trades, missing_loss_pct).mean if validate else nan
+    default_val = validation_score(spec, folds, None, min_trades, missing_loss_pct).mean if validate else nan
+    best_value = float(best.value) if best.value is not None else nan
     logger.info(
-        "calibration done study=%s trials=%d best_fit=%.4f validation=%.4f default_validation=%.4f",
-        study_name,
+        "calibration done study=%s fingerprint=%s trials=%d best_fit=%.4f validation=%.4f default_validation=%.4f",
+        name,
+        fid[:SHORT_FINGERPRINT],
         len(study.trials),
-        best.value if best.value is not None else float("nan"),
+        best_value,
         val,
         default_val,
     )
     return CalibrationResult(
-        study_name,
-        dict(best.params),
-        overrides,
-        float(best.value if best.value is not None else float("nan")),
-        val,
-        default_val,
-        len(study.trials),
-        tuple(folds),
+        study_name=name,
+        best_params=dict(best.params),
+        overrides=overrides,
+        fit_score=best_value,
+        validation_score=val,
+        default_validation_score=default_val,
+        trials=len(study.trials),
+        folds=tuple(folds),
+        fingerprint=fid,
+        fingerprint_parts=parts,
+        seed=seed,
+        sampler=sampler_info,
+        trials_run=trials,
     )
+
+
+def validation_worse(res: CalibrationResult) -> bool:
+    """Найкращі параметри на відрізку перевірки гірші за типові (немає перевірки — False)."""
+    best, default = res.validation_score, res.default_validation_score
+    return math.isfinite(best) and math.isfinite(default) and best < default
 
 
 def result_meta(res: CalibrationResult) -> dict[str, Any]:
@@ -237,13 +493,22 @@ def result_meta(res: CalibrationResult) -> dict[str, Any]:
     def num(x: float) -> float | None:
         return x if math.isfinite(x) else None
 
+    parts = res.fingerprint_parts or {}
     return {
         "study": res.study_name,
+        "fingerprint": res.fingerprint,
+        "data": {k: parts.get(k) for k in ("symbols", "range_ms", "bars", "data_hash")},
+        "search_space": parts.get("space"),
+        "seed": res.seed,
+        "sampler": dict(res.sampler or {}),
         "trials": res.trials,
         "params": res.best_params,
+        "objective": OBJECTIVE_FORMULA,
+        "objective_params": parts.get("objective"),
         "fit_score": num(res.fit_score),
         "validation_score": num(res.validation_score),
         "default_validation_score": num(res.default_validation_score),
+        "validation_worse_than_defaults": validation_worse(res),
         "folds_ms": [[f.start_ms, f.end_ms] for f in res.folds],
         "scheme": "walk-forward: F0 warm-up, F1..F(n-2) fit (objective), F(n-1) validation (unseen)",
     }
@@ -251,16 +516,30 @@ def result_meta(res: CalibrationResult) -> dict[str, Any]:
 
 __all__ = [
     "DEFAULT_FOLDS",
+    "FINGERPRINT_VERSION",
+    "OBJECTIVE_FORMULA",
     "PARAM_TARGETS",
+    "RATIO_PARAM",
     "STAGES",
     "CalibrationResult",
+    "StudyMismatchError",
     "calibrate",
+    "default_study_name",
+    "describe_difference",
+    "fingerprint_id",
     "load_overrides",
+    "load_space",
     "make_objective",
+    "make_sampler",
     "make_storage",
+    "min_tp_sl_ratio",
+    "open_study",
     "params_to_overrides",
     "result_meta",
+    "search_space",
+    "study_fingerprint",
     "suggest",
     "targets_of",
+    "validation_worse",
     "write_overrides",
 ]
