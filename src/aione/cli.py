@@ -475,27 +475,56 @@ def calibrate(
     data_dir: Path = typer.Argument(..., help="Каталог записаних барів (*.parquet)."),
     trials: int = typer.Option(20, "--trials", min=1, help="Скільки спроб виконує цей процес."),
     storage: str = typer.Option(
-        None, "--storage", help="Сховище Optuna: sqlite:///…, redis://…, journal:ШЛЯХ."
+        None,
+        "--storage",
+        help="Сховище Optuna: sqlite:///…, redis://…, journal:ШЛЯХ (типово aione_optuna.db у AIONE_DATA_DIR).",
     ),
-    study: str = typer.Option("aione", "--study", help="Назва дослідження (спільна для воркерів)."),
+    study: str = typer.Option(
+        None, "--study", help="Назва дослідження (спільна для воркерів; типово aione-<відбиток даних>)."
+    ),
     symbols: str = typer.Option(None, "--symbols", help="Символи через кому (типово всі)."),
     start: str = typer.Option(None, "--start", help="Початок: ISO UTC або мс."),
     end: str = typer.Option(None, "--end", help="Кінець (включно): ISO UTC або мс."),
     folds: int = typer.Option(
         4, "--folds", min=3, help="Walk-forward відрізків: прогрів, підбір…, перевірка."
     ),
-    seed: int = typer.Option(None, "--seed", help="Seed семплера TPE (типово випадковий)."),
-    out: Path = typer.Option(Path("aione_params.json"), "--out", help="Файл найкращих перевизначень."),
+    seed: int = typer.Option(None, "--seed", help="Seed семплера TPE (типово випадковий, записується)."),
+    out: Path = typer.Option(
+        None, "--out", help="Файл найкращих перевизначень (типово aione_params.json у AIONE_DATA_DIR)."
+    ),
     no_validate: bool = typer.Option(False, "--no-validate", help="Не рахувати бал перевірки."),
-    min_trades: int = typer.Option(10, "--min-trades", min=0, help="Угод на відрізок; бракуючі = −1R."),
+    min_trades: int = typer.Option(
+        10,
+        "--min-trades",
+        min=0,
+        help="Угод на відрізок; кожна бракуюча = втрата OPTUNA_MISSING_TRADE_LOSS_PCT %.",
+    ),
+    force: bool = typer.Option(
+        False, "--force", help="Записати файл, навіть коли на перевірці найкращі гірші за типові."
+    ),
+    space: Path = typer.Option(
+        None, "--space", hidden=True, help="JSON/TOML {назва: [min, max]} замість OPTUNA_PARAM_RANGES."
+    ),
 ) -> None:
-    """Калібрування Optuna з walk-forward ціллю; найкращі параметри — у файл для --params."""
+    """Калібрування Optuna з walk-forward ціллю; найкращі параметри — у файл для --params.
+
+    Коди виходу: 2 — дослідження з такою назвою зроблене для інших даних; 3 — на відрізку
+    перевірки найкращі параметри гірші за типові (файл не пишеться без --force)."""
+    from aione.calibrate import StudyMismatchError, load_space, result_meta, validation_worse, write_overrides
     from aione.calibrate import calibrate as run_calibration
-    from aione.calibrate import result_meta, write_overrides
     from aione.logging_setup import setup_logging
 
     spec = _run_spec(data_dir, symbols, start, end)
-    settings_or_exit()
+    settings = settings_or_exit()
+    out_path = out if out is not None else settings.data_dir / cfg.OPTUNA_PARAMS_FILENAME
+    if storage is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        storage = f"sqlite:///{(settings.data_dir / cfg.OPTUNA_DB_FILENAME).resolve()}"
+    try:
+        ranges = load_space(space) if space is not None else cfg.OPTUNA_PARAM_RANGES
+    except (OSError, ValueError) as exc:
+        typer.echo(f"aione calibrate: --space: {exc}", err=True)
+        raise typer.Exit(code=2) from None
     setup_logging("WARNING")  # журнал угод кожного trial заглушив би прогрес Optuna
     try:
         res = run_calibration(
@@ -505,26 +534,68 @@ def calibrate(
             study_name=study,
             n_folds=folds,
             seed=seed,
+            ranges=ranges,
             validate=not no_validate,
             min_trades=min_trades,
         )
+    except StudyMismatchError as exc:
+        typer.echo(f"aione calibrate: {exc}", err=True)
+        raise typer.Exit(code=2) from None
     except (OSError, ValueError) as exc:
         typer.echo(f"aione calibrate: {exc}", err=True)
         raise typer.Exit(code=1) from None
-    path = write_overrides(out, res.overrides, result_meta(res))
     meta = result_meta(res)
-    typer.echo(
-        json.dumps(
-            {
-                "params_file": str(path),
-                **{
-                    k: meta[k]
-                    for k in ("study", "trials", "fit_score", "validation_score", "default_validation_score")
-                },
-            },
-            ensure_ascii=False,
+    worse = validation_worse(res)
+    path = write_overrides(out_path, res.overrides, meta) if force or not worse else None
+    keys = ("study", "fingerprint", "seed", "sampler", "trials", "fit_score", "validation_score")
+    summary = {
+        "params_file": str(path) if path else None,
+        **{k: meta[k] for k in keys},
+        "default_validation_score": meta["default_validation_score"],
+        "validation_worse_than_defaults": worse,
+    }
+    typer.echo(json.dumps(summary, ensure_ascii=False))
+    for line in _calibrate_report(res, meta, path, data_dir, symbols):
+        typer.echo(line, err=True)
+    if worse and not force:
+        raise typer.Exit(code=3)
+
+
+def _calibrate_report(
+    res: Any, meta: dict[str, Any], path: Path | None, data_dir: Path, symbols: str | None
+) -> list[str]:
+    """Короткий людський підсумок калібрування; вердикт «гірші за типові» — останнім рядком."""
+    import shlex
+
+    def pct(x: float | None) -> str:
+        return "n/a" if x is None else f"{x:+.3f} %/trade"
+
+    n = len(res.folds)
+    fit = "F1" if n == 3 else f"F1..F{n - 2}"
+    lines = [
+        f"calibration: study {res.study_name}, {res.trials} trials ({res.trials_run} in this run), "
+        f"sampler {meta['sampler'].get('class')} seed {meta['sampler'].get('seed')}",
+        f"  best fit ({fit}, net % per trade after fees): {pct(meta['fit_score'])}",
+    ]
+    if meta["validation_score"] is None:
+        lines.append("  validation: skipped (--no-validate)")
+    else:
+        lines.append(
+            f"  validation (unseen F{n - 1}): best {pct(meta['validation_score'])} "
+            f"vs defaults {pct(meta['default_validation_score'])}"
         )
-    )
+    if path is not None:
+        cmd = ["aione", "backtest", str(data_dir), "--params", str(path)]
+        if symbols:
+            cmd += ["--symbols", symbols]
+        lines += [f"  params: {path}", f"  next: {shlex.join(cmd)}"]
+    if meta["validation_worse_than_defaults"]:
+        tail = "written anyway (--force)" if path else "params not written (use --force to write them anyway)"
+        lines.append(
+            "aione calibrate: best parameters are worse than the defaults on the validation fold "
+            f"({pct(meta['validation_score'])} vs {pct(meta['default_validation_score'])}); {tail}"
+        )
+    return lines
 
 
 def main() -> None:
