@@ -176,13 +176,17 @@ class EntryPool:
         )  # кандидати у випадковому порядку; беруться перші придатні
         shuffled = [str(s) for s in rng.permutation(np.asarray(list(sides), dtype=object))[:count]]
         out: list[dict[str, Any]] = []
-        for pick in order.tolist():
-            if len(out) == count:
-                break
-            name = self.names[int(self.pool_sym[pick])]
-            found = self.decision(name, int(self.pool_idx[pick]), shuffled[len(out)], "random_baseline")
-            if found is not None:
-                out.append(found)
+        start = 0
+        while len(out) < count and start < order.shape[0]:
+            # Блоками в порядку перестановки: зазвичай вистачає першого (відкидається мало планів).
+            block = order[start : start + 2 * count]
+            start += block.shape[0]
+            for k, i in zip(self.pool_sym[block].tolist(), self.pool_idx[block].tolist(), strict=True):
+                found = self.decision(self.names[k], i, shuffled[len(out)], "random_baseline")
+                if found is not None:
+                    out.append(found)
+                    if len(out) == count:
+                        break
         out.sort(key=lambda d: (d["timestamp"], d["symbol"]))
         return out
 
