@@ -9,7 +9,7 @@ ENAUSDT 0.00001 замість 0.0001), і TP/SL опиняються між с�
   але старий — частини символів на дату знімка ще не було, а деяким біржа відтоді підняла тік
   (BTCUSDT: 0.01 у 2021, 0.1 пізніше);
 - сітка цін самих барів (`infer_tick`): найбільший крок виду {1, 2, 5}×10^k, кратні якому всі
-  ціни open/high/low/close (крім поодиноких збоїв запису, до `TICK_STRAY_SHARE` різних цін). На
+  ціни open/high/low/close (крім поодиноких збоїв запису, до частки `TICK_STRAY_SHARE` цін). На
   тисячах барів це і є тік біржі: кожна ціна лежить на його сітці, а шанс, що n різних цін
   випадково лягли на вдвічі грубшу сітку, — близько 2^-n.
 
@@ -78,18 +78,49 @@ class TickChoice(NamedTuple):
 
 # ── Сітка цін ──
 def grid_prices(columns: Iterable[npt.ArrayLike]) -> FloatArray:
-    """Різні скінченні додатні ціни з колонок, за зростанням (NaN, ±inf, нулі й від'ємні — геть)."""
+    """Скінченні додатні ціни з колонок одним масивом (NaN, ±inf, нулі й від'ємні — геть).
+
+    Без сортування й без усунення повторів: сітці вони не шкодять, а сортування сотень тисяч цін
+    коштувало б більше за саму перевірку сітки."""
     parts = [np.asarray(col, dtype=np.float64).ravel() for col in columns]
     if not parts:
         return np.zeros(0, dtype=np.float64)
     values = np.concatenate(parts)
-    values = values[np.isfinite(values) & (values > 0)]
-    return np.unique(values)
+    return values[np.isfinite(values) & (values > 0)]
 
 
 def bar_prices(bars: PriceColumns) -> FloatArray:
-    """Різні ціни open/high/low/close барів (див. `grid_prices`)."""
+    """Ціни open/high/low/close барів (див. `grid_prices`)."""
     return grid_prices((bars.open, bars.high, bars.low, bars.close))
+
+
+def distinct_at_least(prices: FloatArray, n: int) -> bool:
+    """Чи є серед цін щонайменше `n` різних (спершу на початку масиву — зазвичай цього досить)."""
+    if n <= 0:
+        return True
+    if prices.shape[0] < n:
+        return False
+    head = prices[: 16 * n]
+    if np.unique(head).shape[0] >= n:
+        return True
+    return head.shape[0] < prices.shape[0] and np.unique(prices).shape[0] >= n
+
+
+def _off_count(prices: FloatArray, step: float) -> int:
+    """Скільки цін (додатних) не кратні `step`; робочі масиви — на місці, бо цін сотні тисяч."""
+    q = prices / step
+    err = np.rint(q)
+    np.subtract(q, err, out=err)
+    np.abs(err, out=err)
+    np.multiply(q, TICK_GRID_RELATIVE, out=q)
+    np.add(q, TICK_GRID_TOLERANCE, out=q)
+    return int(np.count_nonzero(err > q))
+
+
+def _multiple_of(coarse: float, fine: float) -> bool:
+    """Чи `coarse` — ціле (≥ 1) число кроків `fine` (тоді сітка `coarse` лежить на сітці `fine`)."""
+    ratio = coarse / fine
+    return ratio >= 1.0 - 1e-9 and abs(ratio - round(ratio)) <= 1e-9 * ratio
 
 
 def off_grid_share(prices: FloatArray, step: float) -> float:
@@ -98,10 +129,7 @@ def off_grid_share(prices: FloatArray, step: float) -> float:
         return 1.0
     if prices.shape[0] == 0:
         return 0.0
-    q = prices / step
-    err = np.abs(q - np.rint(q))
-    off = err > TICK_GRID_TOLERANCE + TICK_GRID_RELATIVE * np.abs(q)
-    return float(np.count_nonzero(off)) / prices.shape[0]
+    return _off_count(prices, step) / prices.shape[0]
 
 
 def on_grid(prices: FloatArray, step: float, *, stray_share: float = TICK_STRAY_SHARE) -> bool:
@@ -110,7 +138,13 @@ def on_grid(prices: FloatArray, step: float, *, stray_share: float = TICK_STRAY_
     Частка потрібна для поодиноких «чужих» принтів у записах (SOLUSDT 2025-05: одна ціна 174.733
     серед десятків тисяч на сітці 0.01). Справжній дрібніший тік так не сховаєш: на вдвічі
     грубшій сітці лежить лише половина його цін, на вдесятеро — десята частина."""
-    return off_grid_share(prices, step) <= stray_share
+    if not step > 0 or not math.isfinite(step):
+        return False
+    n = prices.shape[0]
+    allowed = stray_share * n
+    if n > 1024 and _off_count(prices[:1024], step) > allowed:
+        return False  # швидка відмова: уже на початку більше збоїв, ніж дозволено на все
+    return n == 0 or _off_count(prices, step) <= allowed
 
 
 def _candidates(low: float, high: float) -> list[float]:
@@ -132,12 +166,12 @@ def _candidates(low: float, high: float) -> list[float]:
 def infer_tick(prices: FloatArray, *, min_prices: int = TICK_INFER_MIN_PRICES) -> float | None:
     """Найбільший крок {1, 2, 5}×10^k, кратні якому всі ціни (див. `on_grid`); None — не вирішити.
 
-    `prices` — різні скінченні додатні ціни (`grid_prices` / `bar_prices`). None, якщо їх менше
-    за `min_prices` (на кількох цінах грубша сітка може збігтися випадково) або жоден крок до
-    межі точності float не підходить (ціни не з біржової сітки)."""
-    if prices.shape[0] < max(1, min_prices):
+    `prices` — скінченні додатні ціни (`grid_prices` / `bar_prices`). None, якщо різних серед них
+    менше за `min_prices` (на кількох цінах грубша сітка може збігтися випадково) або жоден крок
+    до межі точності float не підходить (ціни не з біржової сітки)."""
+    if prices.shape[0] == 0 or not distinct_at_least(prices, max(1, min_prices)):
         return None
-    low, high = float(prices[0]), float(prices[-1])
+    low, high = float(prices.min()), float(prices.max())
     for step in _candidates(low, high):
         if on_grid(prices, step):
             return step
@@ -164,7 +198,12 @@ def choose_tick(
     prices = bar_prices(bars) if bars is not None else np.zeros(0, dtype=np.float64)
     inferred = infer_tick(prices, min_prices=min_prices)
     known = snapshot.get(symbol) if snapshot is not None else None
-    if known is not None and known > 0 and on_grid(prices, known):
+    # Ціни на виведеній сітці, кратній тіку знімка, лежать і на сітці знімка: другий прохід зайвий.
+    if (
+        known is not None
+        and known > 0
+        and ((inferred is not None and _multiple_of(inferred, known)) or on_grid(prices, known))
+    ):
         if inferred is not None and inferred > known * (1.0 + 1e-9):
             return TickChoice(inferred, SOURCE_BARS_COARSER)
         return TickChoice(float(known), SOURCE_SNAPSHOT)
@@ -201,6 +240,7 @@ __all__ = [
     "TickChoice",
     "bar_prices",
     "choose_tick",
+    "distinct_at_least",
     "grid_prices",
     "infer_tick",
     "off_grid_share",
