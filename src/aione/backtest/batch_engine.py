@@ -201,8 +201,8 @@ class _EventReplay:
         prep = self.prep
         gate = self.core.gate
         if gate.budget.pending:
-            due = gate.budget.next_due()
-            if due is not None and prep.ev_t[k] > due:
+            minute_due = gate.budget.next_due()
+            if minute_due is not None and prep.ev_t[k] > minute_due:
                 # Хвилина кандидатів закінчилась: вердикти до будь-якої ціни нової хвилини (як `on_bar`).
                 record_released(self.rec, self.core.release(prep.ev_t[k]))
                 self.busy = self.trades.active_symbols()
