@@ -1,5 +1,6 @@
 """Термінальна таблиця з кадру, зібраного на записаних барах Binance: колонки, ціни за тіком,
-кольори, порядок, позначка застарілості; UI, що живиться від шини в процесі."""
+кольори, порядок, позначка застарілості; ранг, запис типу сигналу й рядок watch з кадру
+сигнального шлюзу; UI, що живиться від шини в процесі."""
 
 from __future__ import annotations
 
@@ -18,9 +19,19 @@ from aione.data.ws_worker import StateBus, decode_frame, encode_frame
 from aione.stage3.asset_state import AssetStateAggregator
 from aione.stage3.trade_manager import TradeManager
 from aione.ui.ui_consumer import BusFrameSource, TerminalUI
-from aione.ui.ui_render import COLUMNS, STALE_MARK, render_table
+from aione.ui.ui_render import (
+    COLUMNS,
+    RANK_COLUMN,
+    RECORD_COLUMN,
+    STALE_MARK,
+    WATCH_MARK,
+    fmt_record,
+    render_table,
+)
+from tests.web_helpers import SIGNAL_RANK, SIGNAL_RECORD, WATCH_RANK, load_recorded, signal_frame
 
 SYMBOLS = ("BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT")
+COL = {name: i for i, name in enumerate(COLUMNS)}  # індекс колонки за назвою
 END = 20_000  # індекс бару BTCUSDT, що вважається «зараз» (записи символів починаються в різний час)
 
 
@@ -111,10 +122,13 @@ def test_table_has_columns_and_formatted_rows(frame: dict[str, Any]) -> None:
     assert rows["XRPUSDT"][1] == f"{xrp['price']:.4f}"
     sol = next(a for a in frame["assets"] if a["symbol"] == "SOLUSDT")
     assert sol["trade_status"] == "open"
-    assert rows["SOLUSDT"][9] == f"{sol['tp']:.2f} / {sol['sl']:.2f}"
-    assert rows["SOLUSDT"][10].startswith("BUY open") and "bull_vol_spike" in rows["SOLUSDT"][6]
-    assert rows["SOLUSDT"][8] == "0.86" and rows["SOLUSDT"][11] == "1.25%"
-    assert rows["BTCUSDT"][9] == "-" and rows["BTCUSDT"][10] == "-"  # немає угоди → «-»
+    sol_row, btc_row = rows["SOLUSDT"], rows["BTCUSDT"]
+    assert sol_row[COL["TP / SL"]] == f"{sol['tp']:.2f} / {sol['sl']:.2f}"
+    assert sol_row[COL["Угода / PnL"]].startswith("BUY open") and "bull_vol_spike" in sol_row[COL["Тригери"]]
+    assert sol_row[COL["Впевн."]] == "0.86" and sol_row[COL["Смуга %"]] == "1.25%"
+    assert btc_row[COL["TP / SL"]] == "-" and btc_row[COL["Угода / PnL"]] == "-"  # немає угоди → «-»
+    # Кандидатів шлюзу в цьому кадрі немає: ранг і запис — «-».
+    assert btc_row[COL[RANK_COLUMN]] == "-" and sol_row[COL[RECORD_COLUMN]] == "-"
     assert "активів 4" in text and "алертів 2" in text
 
 
@@ -135,6 +149,67 @@ def test_stale_marker(frame: dict[str, Any]) -> None:
     later = rendered_text(frame, frame["ts"] + int(UI_STALE_AFTER_SEC * 1000) + 1)
     assert any(STALE_MARK in line for line in later.splitlines()[0:3])
     assert sum(STALE_MARK in line for line in later.splitlines()) == 1 + 4  # шапка + усі рядки
+
+
+# ── Сигнальний шлюз: ранг, запис типу, watch ──
+GATE_SYMBOLS = ("BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT")
+
+
+@pytest.fixture(scope="module")
+def gate_frame(data_1m: Path) -> dict[str, Any]:
+    """Кадр агрегатора з сигналом (SOLUSDT: ранг + запис типу) і рядком watch (XRPUSDT), через кодек."""
+    bars = load_recorded(data_1m, GATE_SYMBOLS)
+    t_ms = int(bars["BTCUSDT"].open_time[END]) + 60_000
+    frame = signal_frame(bars, t_ms, 7, surfaced="SOLUSDT", watch="XRPUSDT")
+    return decode_frame(encode_frame(frame))
+
+
+def test_record_text_is_compact() -> None:
+    assert fmt_record(SIGNAL_RECORD) == "412 · TP 31% · +0.12%"
+    assert (
+        fmt_record({**SIGNAL_RECORD, "median_move_pct": -0.05, "tp_first_rate": None})
+        == "412 · TP - · -0.05%"
+    )
+    assert fmt_record(None) == "-" and fmt_record({"cases": 0}) == "-"
+
+
+def test_table_shows_rank_record_and_watch(gate_frame: dict[str, Any]) -> None:
+    by_symbol = {a["symbol"]: a for a in gate_frame["assets"]}
+    assert by_symbol["SOLUSDT"]["surfaced"] is True and by_symbol["XRPUSDT"]["state"] == "watch"
+    table = render_table(gate_frame, gate_frame["ts"])
+    headers = [c.header for c in table.columns]
+    assert RANK_COLUMN in headers and RECORD_COLUMN in headers and headers == list(COLUMNS)
+    text = rendered_text(gate_frame, gate_frame["ts"])
+    rows = table_rows(text)
+    sol, xrp, btc = rows["SOLUSDT"], rows["XRPUSDT"], rows["BTCUSDT"]
+    # Сигнал: ранг 0.00–1.00, стислий запис типу, рекомендація лишається в колонці сигналу.
+    assert sol[COL[RANK_COLUMN]] == f"{SIGNAL_RANK['score']:.2f}" == "0.82"
+    assert sol[COL[RECORD_COLUMN]] == "412 · TP 31% · +0.12%"
+    assert sol[COL["Сигнал"]] == "ALERT · STRONG_BUY"
+    # Watch: ранг видно, запису немає, замість рекомендації — позначка watch і причина бюджету.
+    assert xrp[COL[RANK_COLUMN]] == f"{WATCH_RANK['score']:.2f}"
+    assert xrp[COL[RECORD_COLUMN]] == "-"
+    assert xrp[COL["Сигнал"]] == f"{WATCH_MARK} · ліміт ринку"
+    assert btc[COL[RANK_COLUMN]] == "-" and btc[COL[RECORD_COLUMN]] == "-"
+    # Watch-рядок приглушений, сигнал — зелений (BUY).
+    symbols = [a["symbol"] for a in gate_frame["assets"]]
+    styles = {sym: str(row.style or "") for sym, row in zip(symbols, table.rows, strict=True)}
+    assert styles["XRPUSDT"] == "dim" and styles["SOLUSDT"] == "green" and styles["BTCUSDT"] == ""
+
+
+def test_watch_row_keeps_dim_when_stale(gate_frame: dict[str, Any]) -> None:
+    later = gate_frame["ts"] + int(UI_STALE_AFTER_SEC * 1000) + 1
+    table = render_table(gate_frame, later)
+    symbols = [a["symbol"] for a in gate_frame["assets"]]
+    styles = {sym: str(row.style or "") for sym, row in zip(symbols, table.rows, strict=True)}
+    assert styles["XRPUSDT"] == "dim" and styles["SOLUSDT"] == "dim green"
+
+
+def test_header_shows_gate_counters_when_published(gate_frame: dict[str, Any]) -> None:
+    assert "сигналів" not in rendered_text(gate_frame, gate_frame["ts"]).splitlines()[0]
+    counted = {**gate_frame, "counters": {**gate_frame["counters"], "signals": 1, "watch": 1}}
+    header = rendered_text(counted, counted["ts"]).splitlines()[0]
+    assert "сигналів 1" in header and f"{WATCH_MARK} 1" in header
 
 
 async def test_terminal_ui_runs_from_in_process_bus(frame: dict[str, Any]) -> None:

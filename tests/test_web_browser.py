@@ -1,5 +1,7 @@
 """Веб-панель у справжньому headless Chromium: таблиця, сортування, фільтр, деталі з графіком,
-вік даних, самостійне перепідключення після перезапуску сервера. Знімок — `artifacts/dashboard.png`."""
+вік даних, самостійне перепідключення після перезапуску сервера. Знімок — `artifacts/dashboard.png`.
+Сигнальний шлюз: колонка рангу, запис типу сигналу, рядок watch і фільтри сигнал/watch, деталі з
+рангом, вердиктом бюджету й записом. Знімок — `artifacts/dashboard_signals.png`."""
 
 from __future__ import annotations
 
@@ -9,10 +11,20 @@ from typing import Any
 
 import pytest
 
+from aione.signals.records import record_sentence
 from aione.ui.web import MappingBarsProvider, create_web_app, start_web_server
 from aione.utils.utils import format_price
 from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, needs_chromium
-from tests.web_helpers import QueueFrameSource, build_frame, load_recorded, visible_bars
+from tests.web_helpers import (
+    SIGNAL_RANK,
+    SIGNAL_RECORD,
+    WATCH_RANK,
+    QueueFrameSource,
+    build_frame,
+    load_recorded,
+    signal_frame,
+    visible_bars,
+)
 
 pytestmark = [
     pytest.mark.browser,
@@ -144,6 +156,119 @@ async def test_dashboard_in_headless_chromium(data_1m: Path) -> None:
                 "document.getElementById('seq').textContent === 'seq 100'", timeout=WAIT_MS * 2
             )
             assert await page.inner_text("#conn") == "онлайн"
+        finally:
+            await browser.close()
+            await runner.cleanup()
+
+
+async def _shown(page: Any) -> list[str]:
+    return list(
+        await page.eval_on_selector_all("#assets-body tr[data-symbol]", "r => r.map(x => x.dataset.symbol)")
+    )
+
+
+async def _cells(page: Any, key: str) -> dict[str, str]:
+    """Текст комірок колонки `key` (за `data-key` заголовка) для кожного символу."""
+    index = await page.eval_on_selector_all(
+        "#assets-head th", f"ths => ths.findIndex(th => th.dataset.key === '{key}')"
+    )
+    assert index >= 0, key
+    return dict(zip(await _shown(page), await _column(page, index), strict=True))
+
+
+async def test_dashboard_shows_rank_record_and_watch(data_1m: Path) -> None:
+    """Кадр справжнього агрегатора з одним сигналом (ранг + запис типу) і одним рядком watch — тим
+    самим шляхом джерело → сервер → WebSocket → сторінка."""
+    from playwright.async_api import async_playwright
+
+    bars = load_recorded(data_1m)
+    t_ms = int(bars["ADAUSDT"].open_time[4000]) + 60_000
+    signal, watch = "SOLUSDT", "LINKUSDT"
+    frame = signal_frame(bars, t_ms, 1, surfaced=signal, watch=watch)
+    by_symbol = {a["symbol"]: a for a in frame["assets"]}
+    assert by_symbol[signal]["record"] == SIGNAL_RECORD and by_symbol[watch]["state"] == "watch"
+    provider = MappingBarsProvider(bars)
+    provider.cursor = {s: visible_bars(b, t_ms) for s, b in bars.items()}
+    source = QueueFrameSource()
+    runner = await start_web_server(create_web_app(source, provider), "127.0.0.1", 0)
+    source.put(_live(frame))
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 1600, "height": 1000})
+            await page.goto(runner.url + "/")
+            await page.wait_for_function(
+                "document.querySelectorAll('#assets-body tr[data-symbol]').length === 8", timeout=WAIT_MS
+            )
+
+            # Заголовки рангу й запису видно; значення — у рядках сигналу й watch.
+            assert await page.locator("#assets-head th[data-key=rank]").is_visible()
+            assert await page.inner_text("#assets-head th[data-key=rank]") == "Ранг"
+            assert await page.inner_text("#assets-head th[data-key=record]") == "Запис типу"
+            ranks = await _cells(page, "rank")
+            records = await _cells(page, "record")
+            signals = await _cells(page, "signal")
+            assert ranks[signal] == f"{SIGNAL_RANK['score']:.2f}" == "0.82"
+            assert ranks[watch] == f"{WATCH_RANK['score']:.2f}"
+            assert records[signal] == "412 · TP 31% · +0.12%" and records[watch] == "-"
+            assert ranks["BTCUSDT"] == "-" and records["BTCUSDT"] == "-"
+            assert signals[watch] == "watch · ліміт ринку"
+            row = page.locator(f"#assets-body tr[data-symbol={signal}]")
+            assert await row.locator("td .rank").is_visible()
+            assert await row.locator("td .record", has_text="412 · TP 31%").is_visible()
+
+            # Рядок watch помітно інший: свій клас і приглушення.
+            watch_row = page.locator(f"#assets-body tr[data-symbol={watch}]")
+            assert "watch" in (await watch_row.get_attribute("class") or "").split()
+            opacity = await watch_row.evaluate("r => parseFloat(getComputedStyle(r).opacity)")
+            assert opacity < 1.0
+            assert "watch" not in (await row.get_attribute("class") or "").split()
+
+            # Сортування за рангом: спершу вищий, рядки без рангу внизу.
+            await page.click("#assets-head th[data-key=rank]")
+            assert (await _shown(page))[:2] == [signal, watch]
+            await page.click("#assets-head th[data-key=rank]")
+            assert (await _shown(page))[:2] == [watch, signal]
+
+            # Фільтри: лише сигнали / лише watch.
+            await page.click("#filters button[data-filter=SIGNAL]")
+            assert await _shown(page) == [signal]
+            await page.click("#filters button[data-filter=WATCH]")
+            assert await _shown(page) == [watch]
+            await page.click("#filters button[data-filter=ALL]")
+            assert len(await _shown(page)) == 8
+
+            # Деталі сигналу: ранг з частинами, вердикт бюджету, виміряний запис типу.
+            await page.click(f"#assets-body tr[data-symbol={signal}]")
+            await page.wait_for_function(
+                f"document.getElementById('detail-symbol').textContent === '{signal}'", timeout=WAIT_MS
+            )
+            gate = await page.inner_text("#detail-gate")
+            assert "0.82 з 1.00" in gate and "сигнал" in gate
+            assert SIGNAL_RECORD["kind"] in gate
+            record_line = page.locator("#detail-record")
+            assert await record_line.is_visible()
+            expected = record_sentence(SIGNAL_RECORD, "uk")
+            assert await record_line.inner_text() == expected
+            assert "412 випадків, TP першим 31 %, медіанний рух за 60 хв +0.12 %" in str(expected)
+            assert (await page.inner_text("#detail-narrative")).endswith(str(expected))
+            await page.wait_for_function(
+                "(() => { const c = document.getElementById('chart');"
+                " return c && c.data && c.data[0] && c.data[0].x.length === 240; })()",
+                timeout=WAIT_MS,
+            )
+            ARTIFACTS.mkdir(exist_ok=True)
+            await page.screenshot(path=str(ARTIFACTS / "dashboard_signals.png"), full_page=True)
+
+            # Деталі watch: вердикт з причиною бюджету, запису ще немає.
+            await page.click(f"#assets-body tr[data-symbol={watch}]")
+            await page.wait_for_function(
+                f"document.getElementById('detail-symbol').textContent === '{watch}'", timeout=WAIT_MS
+            )
+            gate = await page.inner_text("#detail-gate")
+            assert f"{WATCH_RANK['score']:.2f} з 1.00" in gate and "бюджет алертів ринку" in gate
+            assert "запису ще немає" in await page.inner_text("#detail-record")
         finally:
             await browser.close()
             await runner.cleanup()

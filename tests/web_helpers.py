@@ -1,4 +1,5 @@
-"""Помічники тестів веб-панелі: джерело-черга, кадри зі справжніх записаних барів, `eventually`."""
+"""Помічники тестів веб-панелі: джерело-черга, кадри зі справжніх записаних барів (зокрема кадр
+сигнального шлюзу: сигнал з рангом і записом типу та рядок watch), `eventually`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import numpy as np
 import talib
 
 from aione.data.bars import BarArrays, read_bars_parquet
+from aione.stage3.asset_state import AssetStateAggregator
 from aione.stage3.trade_model import Trade
 from aione.ui.publish_full_state import assemble_frame
 from aione.utils.utils import get_tick_size, round_to_tick
@@ -166,6 +168,88 @@ def build_frame(bars: dict[str, BarArrays], t_ms: int, seq: int) -> dict[str, An
     return assemble_frame(rows, open_trades, recent, {}, seq=seq, ts_ms=t_ms)
 
 
+# ── Кадр сигнального шлюзу ──
+SIGNAL_TRIGGERS = ("breakout_up", "bull_vol_spike")
+SIGNAL_RECORD: dict[str, Any] = {
+    "cases": 412,
+    "tp_first_rate": 0.31,
+    "median_move_pct": 0.12,
+    "horizon_min": 60,
+    "kind": "BUY|" + "+".join(SIGNAL_TRIGGERS),
+}
+SIGNAL_RANK: dict[str, Any] = {"score": 0.8235, "unusual": 0.71, "conviction": 0.92, "history": 48}
+WATCH_RANK: dict[str, Any] = {"score": 0.3412, "unusual": 0.4, "conviction": 0.29, "history": 48}
+
+
+def signal_frame(
+    bars: dict[str, BarArrays], t_ms: int, seq: int, *, surfaced: str, watch: str
+) -> dict[str, Any]:
+    """Кадр справжнього агрегатора (`AssetStateAggregator`) зі справжніми цінами на момент `t_ms`:
+    `surfaced` — кандидат, якого бюджет пропустив як сигнал (ранг і виміряний запис типу),
+    `watch` — кандидат, якого бюджет не пропустив (`market_budget`), решта — Stage1 без алерту.
+    Події йдуть у тому порядку, що й у конвеєрі: Stage1, потім вердикт шлюзу."""
+    agg = AssetStateAggregator(bars, start_seq=seq - 1)
+    rows = {s: _asset_row(s, b, visible_bars(b, t_ms)) for s, b in bars.items()}
+    for symbol, row in rows.items():
+        alert = symbol in (surfaced, watch)
+        agg.on_stage1(
+            {
+                "symbol": symbol,
+                "timestamp": row["updated_ts"],
+                "signal": "ALERT" if alert else "NORMAL",
+                "trigger_reasons": list(SIGNAL_TRIGGERS) if alert else [],
+                "stats": {
+                    "price": row["price"],
+                    "atr": row["_atr"],
+                    "rsi": row["rsi"],
+                    "volume_usd": row["volume_usd"],
+                    "price_change_pct": row["price_change_pct"],
+                },
+            }
+        )
+    sig, low = rows[surfaced], rows[watch]
+    agg.on_stage2(
+        {
+            "symbol": surfaced,
+            "timestamp": sig["updated_ts"],
+            "status": "completed",
+            "recommendation": "STRONG_BUY",
+            "market_context": {"price": sig["price"], "scenario": "BULLISH_BREAKOUT", "band_pct": 1.1},
+            "confidence_metrics": {"composite_confidence": 0.78},
+            "risk_parameters": {"tick_size": sig["tick_size"]},
+            "narrative": f"{surfaced}: пробій угору з бичачим сплеском обсягу.",
+            "signal": {
+                "id": f"{surfaced}:{sig['updated_ts']}",
+                "kind": SIGNAL_RECORD["kind"],
+                "side": "BUY",
+                "rank": dict(SIGNAL_RANK),
+                "record": dict(SIGNAL_RECORD),
+                "surfaced": True,
+                "reason": "promoted",
+            },
+        }
+    )
+    agg.on_watch(
+        {
+            "symbol": watch,
+            "timestamp": low["updated_ts"],
+            "status": "completed",
+            "recommendation": "BUY_IN_DIPS",
+            "market_context": {"price": low["price"], "scenario": "BULLISH_CONTROL"},
+            "signal": {
+                "id": f"{watch}:{low['updated_ts']}",
+                "kind": SIGNAL_RECORD["kind"],
+                "side": "BUY",
+                "rank": dict(WATCH_RANK),
+                "record": None,
+                "surfaced": False,
+                "reason": "market_budget",
+            },
+        }
+    )
+    return agg.build_frame(t_ms)
+
+
 def big_frame(seq: int, n_assets: int = 300) -> dict[str, Any]:
     """Великий синтетичний кадр (~50 КБ JSON) для тесту повільного клієнта."""
     assets = [
@@ -176,11 +260,16 @@ def big_frame(seq: int, n_assets: int = 300) -> dict[str, Any]:
 
 
 __all__ = [
+    "SIGNAL_RANK",
+    "SIGNAL_RECORD",
+    "SIGNAL_TRIGGERS",
+    "WATCH_RANK",
     "QueueFrameSource",
     "WEB_SYMBOLS",
     "big_frame",
     "build_frame",
     "eventually",
     "load_recorded",
+    "signal_frame",
     "visible_bars",
 ]

@@ -4,18 +4,25 @@
 видавцем; тут — тільки форматування (ціна за тіком, відсотки, компактний обсяг) і кольори:
 BUY — зелений, SELL — червоний, алерт — жовтий. Застарілі дані (старші за
 `UI_STALE_AFTER_SEC` відносно `now_ms`) позначаються `STALE_MARK` у шапці та в рядку.
+
+Сигнальний шлюз: колонка «Ранг» — ранг останнього кандидата символу (0.00–1.00), «Запис типу» —
+виміряний запис його типу (`412 · TP 31% · +0.12%`: випадків, частка TP першим, медіанний рух за
+горизонт запису). Кандидат, якого бюджет не пропустив, — рядок у стані `watch`: приглушений, у
+колонці сигналу `watch · <причина бюджету>`, без рекомендації.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Final
 
 from rich.table import Table
 from rich.text import Text
 
 from aione.config.config import (
+    ASSET_STATE,
     BUY_SET,
     SELL_SET,
     SIGNAL_ALERT,
@@ -23,10 +30,32 @@ from aione.config.config import (
     UI_STALE_AFTER_SEC,
     UI_TOP_N,
 )
+from aione.signals.budget import (
+    REASON_BELOW_RANK,
+    REASON_BUDGET_OFF,
+    REASON_MARKET_BUDGET,
+    REASON_NOT_ACTIONABLE,
+    REASON_PROMOTED,
+    REASON_SYMBOL_BUDGET,
+)
 from aione.utils.utils import format_price, get_tick_size
 
 DASH = "-"
 STALE_MARK = "⚠ застаріло"
+WATCH_MARK = "watch"
+RANK_COLUMN = "Ранг"
+RECORD_COLUMN = "Запис типу"
+# Коротка причина вердикту бюджету для рядка таблиці (ключі — причини `signals.budget`).
+BUDGET_REASON_LABELS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        REASON_PROMOTED: "сигнал",
+        REASON_BUDGET_OFF: "бюджет вимкнено",
+        REASON_NOT_ACTIONABLE: "без BUY/SELL",
+        REASON_BELOW_RANK: "низький ранг",
+        REASON_SYMBOL_BUDGET: "ліміт символу",
+        REASON_MARKET_BUDGET: "ліміт ринку",
+    }
+)
 COLUMNS = (
     "Символ",
     "Ціна",
@@ -37,11 +66,15 @@ COLUMNS = (
     "Тригери",
     "Сигнал",
     "Впевн.",
+    RANK_COLUMN,
+    RECORD_COLUMN,
     "TP / SL",
     "Угода / PnL",
     "Смуга %",
 )
-_NUMERIC = frozenset({"Ціна", "Зміна %", UI_COLUMN_VOLUME, "ATR %", "RSI", "Впевн.", "TP / SL", "Смуга %"})
+_NUMERIC = frozenset(
+    {"Ціна", "Зміна %", UI_COLUMN_VOLUME, "ATR %", "RSI", "Впевн.", RANK_COLUMN, "TP / SL", "Смуга %"}
+)
 
 
 # ── Форматування ──
@@ -82,7 +115,47 @@ def _tick(row: Mapping[str, Any]) -> float:
     )
 
 
+def is_watch(row: Mapping[str, Any]) -> bool:
+    """Рядок у стані watch: кандидат є, але бюджет не пропустив його як сигнал."""
+    return row.get("state") == ASSET_STATE["WATCH"]
+
+
+def reason_label(reason: Any) -> str:
+    """Людська назва причини вердикту бюджету (невідома причина — як є)."""
+    if not isinstance(reason, str) or not reason:
+        return DASH
+    return BUDGET_REASON_LABELS.get(reason, reason)
+
+
+def rank_score(row: Mapping[str, Any]) -> float | None:
+    """Ранг рядка [0, 1]: число або словник частин рангу з ключем `score`."""
+    rank = row.get("rank")
+    if isinstance(rank, Mapping):
+        rank = rank.get("score")
+    return _num(rank)
+
+
+def fmt_rank(row: Mapping[str, Any]) -> str:
+    score = rank_score(row)
+    return f"{score:.2f}" if score is not None else DASH
+
+
+def fmt_record(record: Any) -> str:
+    """Стислий запис типу: `412 · TP 31% · +0.12%`; немає запису — «-»."""
+    if not isinstance(record, Mapping):
+        return DASH
+    cases = _num(record.get("cases"))
+    if cases is None or cases <= 0:
+        return DASH
+    rate, move = _num(record.get("tp_first_rate")), _num(record.get("median_move_pct"))
+    rate_txt = f"{rate * 100:.0f}%" if rate is not None else DASH
+    move_txt = f"{move:+.2f}%" if move is not None else DASH
+    return f"{int(cases)} · TP {rate_txt} · {move_txt}"
+
+
 def _signal_text(row: Mapping[str, Any]) -> str:
+    if is_watch(row):
+        return f"{WATCH_MARK} · {reason_label(row.get('budget_reason'))}"
     rec, signal = row.get("recommendation"), row.get("signal")
     if rec and signal == SIGNAL_ALERT:
         return f"{signal} · {rec}"
@@ -109,12 +182,14 @@ def _tp_sl_text(row: Mapping[str, Any], tick: float) -> str:
 
 
 def row_style(row: Mapping[str, Any]) -> str:
-    """Колір рядка: BUY зелений, SELL червоний, алерт жовтий."""
+    """Колір рядка: BUY зелений, SELL червоний, watch приглушений, алерт жовтий."""
     rec = row.get("recommendation")
     if rec in BUY_SET:
         return "green"
     if rec in SELL_SET:
         return "red"
+    if is_watch(row):
+        return "dim"
     if row.get("signal") == SIGNAL_ALERT or row.get("state") == "alert":
         return "yellow"
     return ""
@@ -136,6 +211,9 @@ def header_text(frame: Mapping[str, Any], now_ms: int, stale_after_sec: float = 
     text = Text("AiOne")
     for key, label in (("assets", "активів"), ("alerts", "алертів"), ("buy", "buy"), ("sell", "sell")):
         text.append(f" · {label} {counters.get(key, DASH)}")
+    for key, label in (("signals", "сигналів"), ("watch", WATCH_MARK)):
+        if key in counters:  # лічильники шлюзу — лише коли видавець їх дає
+            text.append(f" · {label} {counters[key]}")
     text.append(f" · угод {counters.get('open_trades', DASH)}")
     freshness = max(v for v in (age_ms, lag_ms, 0.0) if v is not None)
     text.append(f" · дані {freshness / 1000.0:.1f} с · seq {frame.get('seq', DASH)}")
@@ -174,23 +252,34 @@ def render_table(
             ", ".join(str(t) for t in triggers) if isinstance(triggers, list) and triggers else DASH,
             _signal_text(row),
             f"{confidence:.2f}" if confidence is not None else DASH,
+            fmt_rank(row),
+            fmt_record(row.get("record")),
             _tp_sl_text(row, tick),
             _trade_text(row),
             f"{band:.2f}%" if band is not None else DASH,
-            style=" ".join(part for part in ("dim" if stale else "", row_style(row)) if part) or None,
+            style=" ".join(dict.fromkeys(p for p in ("dim" if stale else "", row_style(row)) if p)) or None,
         )
     table.caption = f"показано {min(len(assets), top_n)} з {len(assets)}"
     return table
 
 
 __all__ = [
+    "BUDGET_REASON_LABELS",
     "COLUMNS",
     "DASH",
+    "RANK_COLUMN",
+    "RECORD_COLUMN",
     "STALE_MARK",
+    "WATCH_MARK",
     "fmt_compact",
     "fmt_pct",
+    "fmt_rank",
+    "fmt_record",
     "header_text",
     "is_stale",
+    "is_watch",
+    "rank_score",
+    "reason_label",
     "render_table",
     "row_style",
 ]

@@ -1,4 +1,6 @@
 // Панель AiOne: кадри стану по WebSocket → таблиця активів, деталі символу з графіком, угоди.
+// Сигнальний шлюз: колонки «Ранг» і «Запис типу», рядки watch (кандидат, якого бюджет не пропустив)
+// приглушені й мають власний фільтр; у деталях — ранг з частинами, вердикт бюджету і запис типу.
 // Без збірки й без копійованих бібліотек: Plotly віддає сервер з установленого Python-пакета.
 "use strict";
 
@@ -29,6 +31,21 @@ const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 15000;
 const BARS_REFRESH_MS = 15000;
 const DASH = "-";
+const WATCH = "watch";
+// Причини вердикту бюджету (ключі — `signals.budget`), як у терміналі.
+const BUDGET_REASONS = {
+  promoted: "сигнал", budget_off: "бюджет вимкнено", not_actionable: "без BUY/SELL",
+  below_rank: "низький ранг", symbol_budget: "ліміт символу", market_budget: "ліміт ринку",
+};
+// Довші пояснення причин для панелі деталей.
+const BUDGET_VERDICTS = {
+  promoted: "сигнал: бюджет алертів пропустив кандидата",
+  budget_off: "сигнал: бюджет алертів вимкнено",
+  not_actionable: "watch: рішення Stage2 без BUY/SELL",
+  below_rank: "watch: ранг нижчий за поріг",
+  symbol_budget: "watch: вичерпано бюджет алертів символу",
+  market_budget: "watch: вичерпано бюджет алертів ринку (інші кандидати мали вищий ранг)",
+};
 
 // ── Форматування ──
 function esc(value) {
@@ -90,6 +107,57 @@ function fmtConfidence(v) {
   return (x <= 1 ? x * 100 : x).toFixed(0) + "%";
 }
 
+// Ранг рядка: число [0, 1] або об'єкт частин рангу з полем score.
+function rankScore(a) {
+  const r = a.rank;
+  return r && typeof r === "object" ? num(r.score) : num(r);
+}
+
+function rankParts(a) {
+  if (a.rank_parts && typeof a.rank_parts === "object") return a.rank_parts;
+  return a.rank && typeof a.rank === "object" ? a.rank : null;
+}
+
+function fmtRank(a) {
+  const x = rankScore(a);
+  return x === null ? DASH : x.toFixed(2);
+}
+
+function recordOf(a) {
+  const r = a.record;
+  return r && typeof r === "object" && num(r.cases) !== null && r.cases > 0 ? r : null;
+}
+
+// Стислий запис типу для таблиці: «412 · TP 31% · +0.12%».
+function recordShort(a) {
+  const r = recordOf(a);
+  if (!r) return DASH;
+  const rate = num(r.tp_first_rate);
+  return `${r.cases} · TP ${rate === null ? DASH : (rate * 100).toFixed(0) + "%"} · ${fmtPct(r.median_move_pct, 2, true)}`;
+}
+
+// Повне речення запису для деталей (як у поясненні Stage2).
+function recordSentence(a) {
+  const r = recordOf(a);
+  if (!r) return a.signal_kind ? "Цей тип сигналу: запису ще немає (замало завершених випадків)." : DASH;
+  const rate = num(r.tp_first_rate);
+  const move = num(r.median_move_pct);
+  const horizon = num(r.horizon_min) || 60;
+  const rateText = rate === null ? "—" : (rate * 100).toFixed(0) + " %";
+  const moveText = move === null ? "—" : (move > 0 ? "+" : "") + move.toFixed(2) + " %";
+  return `Цей тип сигналу: ${r.cases} випадків, TP першим ${rateText}, медіанний рух за ${horizon} хв ${moveText}.`;
+}
+
+function reasonLabel(reason) {
+  return reason ? BUDGET_REASONS[reason] || String(reason) : DASH;
+}
+
+function verdictText(a) {
+  if (a.surfaced === true) return BUDGET_VERDICTS[a.budget_reason] || "сигнал";
+  if (a.surfaced === false) return BUDGET_VERDICTS[a.budget_reason] || `watch: ${reasonLabel(a.budget_reason)}`;
+  return "кандидата ще не було";
+}
+
 function fmtTime(v) {
   const x = num(v);
   if (x === null) return DASH;
@@ -106,6 +174,14 @@ function side(asset) {
   return null;
 }
 
+function isWatch(asset) {
+  return String(asset.state || "").toLowerCase() === WATCH;
+}
+
+function isSignal(asset) {
+  return asset.surfaced === true && !isWatch(asset);
+}
+
 function isAlert(asset) {
   return String(asset.signal || "").toUpperCase() === "ALERT" || String(asset.state || "").toLowerCase() === "alert";
 }
@@ -119,6 +195,8 @@ function passesFilter(asset) {
     case "ALERT": return isAlert(asset);
     case "BUY": return side(asset) === "BUY";
     case "SELL": return side(asset) === "SELL";
+    case "SIGNAL": return isSignal(asset);
+    case "WATCH": return isWatch(asset);
     default: return true;
   }
 }
@@ -127,12 +205,14 @@ function rowClass(asset) {
   const s = side(asset);
   if (s === "BUY") return "buy";
   if (s === "SELL") return "sell";
+  if (isWatch(asset)) return "watch";
   if (isAlert(asset)) return "alert";
   return "";
 }
 
 // ── Колонки таблиці ──
 function signalText(a) {
+  if (isWatch(a)) return `${WATCH} · ${reasonLabel(a.budget_reason)}`;
   const rec = a.recommendation ? String(a.recommendation) : "";
   const sig = a.signal ? String(a.signal) : "";
   if (rec && sig.toUpperCase() === "NORMAL") return rec; // звичайний стан не варто місця в рядку
@@ -164,8 +244,20 @@ const COLUMNS = [
   { key: "atr_pct", label: "ATR %", num: true, sort: (a) => num(a.atr_pct), cell: (a) => fmtPct(a.atr_pct) },
   { key: "rsi", label: "RSI", num: true, sort: (a) => num(a.rsi), cell: (a) => fmtNum(a.rsi) },
   { key: "triggers", label: "Тригери", sort: (a) => (Array.isArray(a.triggers) ? a.triggers.length : 0), cell: (a) => `<span class="triggers">${esc(triggersText(a))}</span>` },
-  { key: "signal", label: "Сигнал", sort: (a) => signalText(a), cell: (a) => `<span class="wrap">${esc(signalText(a))}</span>` },
+  {
+    key: "signal", label: "Сигнал", sort: (a) => signalText(a),
+    cell: (a) => `<span class="wrap${isWatch(a) ? " watch-tag" : ""}">${esc(signalText(a))}</span>`,
+  },
   { key: "confidence", label: "Впевн.", num: true, sort: (a) => num(a.confidence), cell: (a) => fmtConfidence(a.confidence) },
+  {
+    key: "rank", label: "Ранг", title: "ранг кандидата в сигнали, 0.00–1.00", num: true, sort: (a) => rankScore(a),
+    cell: (a) => `<span class="rank">${fmtRank(a)}</span>`,
+  },
+  {
+    key: "record", label: "Запис типу", title: "виміряний запис типу сигналу: випадків · TP першим · медіанний рух за 60 хв",
+    sort: (a) => { const r = recordOf(a); return r ? r.cases : null; },
+    cell: (a) => `<span class="record">${esc(recordShort(a))}</span>`,
+  },
   {
     key: "tp_sl", label: "TP / SL", num: true, sort: (a) => num(a.tp),
     cell: (a) => (num(a.tp) === null && num(a.sl) === null ? DASH
@@ -206,7 +298,8 @@ function renderHead() {
   head.innerHTML = COLUMNS.map((c) => {
     const label = c.label || state.config.volume_column;
     const mark = state.sortKey === c.key ? (state.sortDir > 0 ? " ▲" : " ▼") : "";
-    return `<th data-key="${c.key}" class="${c.num ? "num" : ""}">${esc(label)}${mark}</th>`;
+    const title = c.title ? ` title="${esc(c.title)}"` : "";
+    return `<th data-key="${c.key}" class="${c.num ? "num" : ""}"${title}>${esc(label)}${mark}</th>`;
   }).join("");
 }
 
@@ -231,8 +324,8 @@ function renderHeader(frame) {
   const c = frame.counters && typeof frame.counters === "object" ? frame.counters : {};
   const parts = [];
   const names = {
-    assets: "активів", alerts: "алертів", buy: "buy", sell: "sell", open_trades: "відкритих угод",
-    pending_trades: "очікують входу",
+    assets: "активів", alerts: "алертів", buy: "buy", sell: "sell", signals: "сигналів", watch: WATCH,
+    open_trades: "відкритих угод", pending_trades: "очікують входу",
   };
   for (const [key, label] of Object.entries(names)) {
     if (key in c) parts.push(`${label}: ${esc(c[key])}`);
@@ -319,6 +412,7 @@ function renderDetail() {
   ];
   document.getElementById("detail-stats").innerHTML = stats
     .map(([k, v]) => `<div><span class="muted">${esc(k)}</span> <b>${esc(v)}</b></div>`).join("");
+  renderSignalInfo(a);
   document.getElementById("detail-narrative").textContent = narrativeText(a.narrative);
   const levels = Array.isArray(a.levels) ? a.levels : [];
   document.getElementById("detail-levels").innerHTML = levels.length
@@ -327,6 +421,24 @@ function renderDetail() {
   document.getElementById("detail-trades").innerHTML =
     `<h4>відкриті</h4>${tradesTable(mine(t.open), false, true)}<h4>закриті</h4>${tradesTable(mine(t.recent), true, true)}`;
   renderChart(a, tick, active);
+}
+
+// Ранг з частинами, вердикт бюджету, тип і виміряний запис типу сигналу.
+function renderSignalInfo(a) {
+  const parts = rankParts(a);
+  const items = [["Ранг", rankScore(a) === null ? DASH : `${fmtRank(a)} з 1.00`]];
+  if (parts) {
+    items.push(["Незвичність", fmtNum(parts.unusual, 2)], ["Переконаність", fmtNum(parts.conviction, 2)]);
+    if (num(parts.history) !== null) items.push(["Історія", String(parts.history)]);
+  }
+  items.push(["Вердикт", verdictText(a)], ["Тип", a.signal_kind || DASH]);
+  document.getElementById("detail-gate").innerHTML = items
+    .map(([k, v]) => `<div><span class="muted">${esc(k)}</span> <b>${esc(v)}</b></div>`).join("");
+  const record = document.getElementById("detail-record");
+  record.textContent = recordSentence(a);
+  record.classList.toggle("muted", !recordOf(a));
+  const section = document.getElementById("detail-gate-section");
+  section.classList.toggle("watch", isWatch(a) || a.surfaced === false);
 }
 
 function hline(y, color, dash, label, left = false) {
