@@ -39,8 +39,18 @@ def test_same_inputs_give_byte_identical_json(data_1m: Path, tmp_path: Path) -> 
     assert b'_sec": ' not in a.replace(b"holding_sec", b"")
     page = (tmp_path / "a" / "report.html").read_text(encoding="utf-8")
     assert "Plotly.newPlot" in page and '<script src="http' not in page  # plotly.js вбудовано
-    assert page.count("Plotly.newPlot") == 1 + len(SYMBOLS)
+    assert page.count("Plotly.newPlot") == 2 + len(SYMBOLS)  # капітал, калібрування, символи
+    assert "Якість сигналів" in page and "Децилі рангу" in page and "id='budget-line'" in page
     assert second.html_path is None
+    # якість сигналів: бюджет, наслідки кожного кандидата з напрямком, децилі, калібрування
+    q = report["signal_quality"]
+    assert q["budget"]["surfaced_per_symbol_day"] <= 3.0
+    assert q["budget"]["surfaced"] == sum(1 for s in report["signals"] if s["surfaced"])
+    assert set(q["rank_deciles"]["rows"]) == {f"D{k:02d}" for k in range(1, 11)}
+    assert sum(r["signals"] for r in q["rank_deciles"]["rows"].values()) == len(report["signals"])
+    assert len(q["confidence_calibration"]) == 10
+    directed = [s for s in report["signals"] if s["signal_side"]]
+    assert directed and all(s["outcome"] is not None for s in directed)
 
 
 def test_runner_matches_a_plain_core_driver(data_1m: Path) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from aione.backtest.html_quality import calibration_figure, quality_tables
 from aione.data.bars import BarArrays
 
 _REASON_COLORS = {
@@ -218,7 +219,11 @@ def render_html(report: Mapping[str, Any], series: Mapping[str, BarArrays]) -> s
         overall[_base_label(report)] = report["baseline"].get("overall") or {}
     parts.append(summary_table("Загалом", overall))
     parts.append(baselines_table(report))
+    parts.append(quality_tables(report))
     figs = [equity_figure(report)]
+    calibration = calibration_figure(report)
+    if calibration is not None:
+        figs.append(calibration)
     trades = report.get("trades") or []
     for symbol in sorted(series):
         figs.append(symbol_figure(symbol, series[symbol], [t for t in trades if t.get("symbol") == symbol]))

@@ -105,6 +105,7 @@ def build_report(
     baseline: Mapping[str, Any] | None = None,
     overrides: Overrides | None = None,
     baselines: BaselineRuns | None = None,
+    quality: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Повний звіт (словник, готовий до JSON). `baseline` — прогін базового seed-а
     (`BaselineRuns.base()`), `baselines` — усі базові лінії (`baselines_multi.run_baselines`)."""
@@ -141,6 +142,9 @@ def build_report(
         "signals": signals,
     }
     report.update(baseline_sections(trades, overall, baseline, baselines))
+    if quality is not None:
+        # Якість сигналів (`signal_quality.quality_section`): бюджет, наслідки, децилі рангу, калібрування.
+        report["signal_quality"] = dict(quality)
     result_report: dict[str, Any] = clean(report)
     return result_report
 

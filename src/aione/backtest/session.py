@@ -26,6 +26,7 @@ from aione.backtest.runner import (
     count_bars,
     run_backtest,
 )
+from aione.backtest.signal_quality import attach_outcomes, quality_section
 from aione.data.bars import BarArrays
 from aione.exchange.replay import load_series
 
@@ -74,7 +75,11 @@ def run_session(
     base_started = time.perf_counter()
     runs = run_baselines(result, overrides, seed=seed, seeds=seeds)
     base_sec = time.perf_counter() - base_started
-    report = build_report(result, runs.base(), overrides, runs)
+    series = window_series(spec)
+    attach_outcomes(result.signals, series)
+    spans = {name: int(b.open_time[-1] - b.open_time[0]) + 60_000 for name, b in series.items() if len(b)}
+    quality = quality_section(result.signals, spans)
+    report = build_report(result, runs.base(), overrides, runs, quality)
     timing = {
         "pipeline_sec": round(run_sec, 3),
         "baselines_sec": round(base_sec, 3),
@@ -83,7 +88,7 @@ def run_session(
         "total_sec": round(time.perf_counter() - started, 3),
     }
     json_path = write_report(report, out_dir, timing)
-    html_path = write_html(report, window_series(spec), out_dir / REPORT_HTML) if html else None
+    html_path = write_html(report, series, out_dir / REPORT_HTML) if html else None
     return SessionOutput(
         json_path,
         html_path,
