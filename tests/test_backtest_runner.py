@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import orjson
+import pytest
 from typer.testing import CliRunner
 
 from aione.app.pipeline import PipelineCore
@@ -111,3 +112,21 @@ def test_cli_backtest_with_lookahead_check(data_1m: Path, tmp_path: Path) -> Non
     assert all(s["tp"] is None or s["status"] == "completed" for s in report["signals"])
     bad = CliRunner().invoke(app, ["backtest", str(tmp_path / "nope")])
     assert bad.exit_code == 2
+
+
+def test_cli_backtest_writes_under_the_data_dir_by_default(
+    data_1m: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Без --out звіт лягає в AIONE_DATA_DIR/backtest_report, а робочий каталог лишається порожнім."""
+    work, data_dir = tmp_path / "work", tmp_path / "data"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("AIONE_DATA_DIR", str(data_dir))
+    res = CliRunner().invoke(
+        app, ["backtest", str(data_1m), "--symbols", "SUIUSDT", "--end", "2025-05-05T03:00", "--no-html", "--seeds", "2"]
+    )
+    assert res.exit_code == 0, res.output
+    assert (data_dir / "backtest_report" / "report.json").is_file()
+    assert list(work.iterdir()) == []
+    ignored = (Path(__file__).resolve().parent.parent / ".gitignore").read_text().split()
+    assert {"aione_data/", "backtest_report/", "aione_params.json", "aione_optuna.db"} <= set(ignored)

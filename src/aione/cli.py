@@ -385,7 +385,9 @@ def backtest(
     symbols: str = typer.Option(None, "--symbols", help="Символи через кому (типово всі)."),
     start: str = typer.Option(None, "--start", help="Початок: ISO UTC або мс."),
     end: str = typer.Option(None, "--end", help="Кінець (включно): ISO UTC або мс."),
-    out: Path = typer.Option(Path("backtest_report"), "--out", help="Каталог звітів."),
+    out: Path = typer.Option(
+        None, "--out", help="Каталог звітів (типово backtest_report/ у каталозі даних AIONE_DATA_DIR)."
+    ),
     params: Path = typer.Option(None, "--params", help="Файл перевизначень параметрів (з aione calibrate)."),
     seed: int = typer.Option(20250509, "--seed", help="Базовий seed випадкової базової лінії."),
     seeds: int = typer.Option(
@@ -415,6 +417,8 @@ def backtest(
         raise typer.Exit(code=2)
     spec = _run_spec(data_dir, symbols, start, end)
     overrides = _load_params(params)
+    if out is None:
+        out = settings_or_exit().data_dir / "backtest_report"
     setup_logging("WARNING")
     with ExitStack() as stack:
         progress_cb = None

@@ -84,6 +84,7 @@ class AssetRow:
     active: dict[str, Trade] = field(default_factory=dict)  # бік → активна угода
     last_closed: Trade | None = None
     rank: float | None = None  # ранг останнього кандидата [0, 1]
+    rank_parts: dict[str, Any] | None = None  # частини рангу: незвичність, переконаність, історія
     surfaced: bool | None = None  # True — сигнал, False — watch, None — кандидата ще не було
     budget_reason: str | None = None
     signal_kind: str | None = None
@@ -135,6 +136,7 @@ class AssetRow:
             "pnl_pct": pnl,
             "narrative": self.narrative,
             "rank": self.rank,
+            "rank_parts": dict(self.rank_parts) if self.rank_parts else None,
             "surfaced": self.surfaced,
             "budget_reason": self.budget_reason,
             "signal_kind": self.signal_kind,
@@ -278,6 +280,9 @@ class AssetStateAggregator:
             return
         rank = meta.get("rank")
         row.rank = _num(rank.get("score")) if isinstance(rank, Mapping) else None
+        row.rank_parts = (
+            {k: rank.get(k) for k in ("unusual", "conviction", "history")} if isinstance(rank, Mapping) else None
+        )
         surfaced = meta.get("surfaced")
         row.surfaced = surfaced if isinstance(surfaced, bool) else None
         reason, kind, sid = meta.get("reason"), meta.get("kind"), meta.get("id")
