@@ -10,21 +10,11 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
+from aione.backtest.baseline_summary import WORD_EDGE, WORD_NO_EDGE, WORD_WORSE, edge_word, verdict_line
 from aione.backtest.report import report_bytes
 from aione.backtest.runner import RunSpec
 from aione.backtest.session import run_session
-from aione.backtest.verdict import (
-    VERDICT_END,
-    VERDICT_START,
-    WORD_EDGE,
-    WORD_NO_EDGE,
-    WORD_WORSE,
-    edge_word,
-    main,
-    readme_line,
-    replace_block,
-    verdict_line,
-)
+from aione.backtest.verdict import VERDICT_END, VERDICT_START, main, readme_line, replace_block
 from aione.cli import app
 
 T0 = 1746373980000

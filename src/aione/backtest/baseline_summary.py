@@ -11,6 +11,9 @@
 - «завжди long» / «завжди short»: те саме середнє і кілька показників `metrics.summarize`;
 - купив-і-тримай: для кожного символу перший → останній close вікна мінус одна комісія кола
   (та сама формула, що в угоди: рух % − ставка·(1 + вихід/вхід)·100), середнє з рівними вагами.
+
+Рядок вердикту (`verdict_line`) генерується з цих чисел, ніколи не пишеться руками; «edge» —
+лише коли нижня межа інтервалу різниці більша за нуль (`edge_word`).
 """
 
 from __future__ import annotations
@@ -34,6 +37,9 @@ BOOTSTRAP_SCHEME = (
     "independent resampling with replacement of strategy trades and of pooled random-seed trades, "
     "difference of means, percentile interval"
 )
+WORD_EDGE = "edge"
+WORD_NO_EDGE = "no edge"
+WORD_WORSE = "no edge (worse than random entries)"
 _REFERENCE_KEYS = ("trades", "hit_rate", "win_rate", "avg_return_pct", "avg_r", "expectancy_r")
 
 
@@ -132,4 +138,67 @@ def baselines_section(
     }
 
 
-__all__ = ["BOOTSTRAP_SCHEME", "METRIC", "baselines_section", "buy_and_hold_pct", "trade_returns"]
+# ── Форматування ──
+def _signed(value: Any, digits: int = 3) -> str:
+    return f"{value:+.{digits}f}" if isinstance(value, int | float) else "n/a"
+
+
+def _plain(value: Any, digits: int = 3) -> str:
+    return f"{value:.{digits}f}" if isinstance(value, int | float) else "n/a"
+
+
+def edge_word(ci_low: float | None, ci_high: float | None) -> str:
+    """Слово вердикту з меж інтервалу різниці: «edge» — лише коли нижня межа більша за нуль;
+    верхня межа нижче нуля — «no edge (worse than random entries)»; інакше «no edge»."""
+    if ci_low is not None and ci_low > 0:
+        return WORD_EDGE
+    if ci_high is not None and ci_high < 0:
+        return WORD_WORSE
+    return WORD_NO_EDGE
+
+
+# ── Рядок вердикту ──
+def verdict_line(section: Mapping[str, Any]) -> str:
+    """Один рядок з розділу `baselines` (`baselines_section`, після `report.clean`)."""
+    strategy = section.get("strategy") or {}
+    random = section.get("random") or {}
+    rank = section.get("strategy_percentile") or {}
+    diff = section.get("diff_vs_random") or {}
+    seeds = random.get("seeds")
+    refs = (
+        f"always long {_signed((section.get('always_long') or {}).get('mean_pct'))}, "
+        f"always short {_signed((section.get('always_short') or {}).get('mean_pct'))} %/trade, "
+        f"buy-and-hold {_signed((section.get('buy_and_hold') or {}).get('mean_pct'), 2)} %"
+    )
+    if strategy.get("mean_pct") is None:
+        return f"strategy made no closed trades vs {seeds}-seed random entries ({refs}): {WORD_NO_EDGE}"
+    if diff.get("diff_pct") is None:
+        return (
+            f"strategy {_signed(strategy['mean_pct'])} %/trade after fees; {seeds}-seed random entries "
+            f"made no closed trades ({refs}): {WORD_NO_EDGE}"
+        )
+    level = diff.get("level")
+    level_pct = f"{level * 100:.0f}" if isinstance(level, int | float) else "n/a"
+    low, high = diff.get("ci_low_pct"), diff.get("ci_high_pct")
+    percentile = rank.get("percentile")
+    return (
+        f"strategy vs {seeds}-seed random entries: {_signed(diff['diff_pct'])} %/trade after fees, "
+        f"{level_pct} % CI [{_signed(low)}, {_signed(high)}] "
+        f"(strategy {_signed(strategy['mean_pct'])}, random {_signed(random.get('mean_pct'))} "
+        f"± {_plain(random.get('std_pct'))}); above {rank.get('seeds_below')} of {rank.get('seeds')} seeds "
+        f"(percentile {_plain(percentile, 0)}); {refs}: {edge_word(low, high)}"
+    )
+
+
+__all__ = [
+    "BOOTSTRAP_SCHEME",
+    "METRIC",
+    "WORD_EDGE",
+    "WORD_NO_EDGE",
+    "WORD_WORSE",
+    "baselines_section",
+    "buy_and_hold_pct",
+    "edge_word",
+    "trade_returns",
+    "verdict_line",
+]

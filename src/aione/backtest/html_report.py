@@ -77,8 +77,12 @@ def _pct(value: Any, digits: int = 3) -> str:
     return f"{value:+.{digits}f}" if isinstance(value, int | float) else "–"
 
 
+def _num(value: Any, digits: int = 3) -> str:
+    return f"{value:.{digits}f}" if isinstance(value, int | float) else "–"
+
+
 def verdict_banner(report: Mapping[str, Any]) -> str:
-    """Рядок вердикту зі звіту (згенерований `verdict.verdict_line`); без нього — порожньо."""
+    """Рядок вердикту зі звіту (згенерований `baseline_summary.verdict_line`); без нього — порожньо."""
     verdict = report.get("verdict")
     if not isinstance(verdict, str) or not verdict:
         return ""
@@ -102,7 +106,7 @@ def baselines_table(report: Mapping[str, Any]) -> str:
         (
             f"випадкові входи, {rnd.get('seeds')} seed-ів",
             rnd.get("pooled_trades"),
-            f"{_pct(rnd.get('mean_pct'))} ± {_fmt(rnd.get('std_pct'))}",
+            f"{_pct(rnd.get('mean_pct'))} ± {_num(rnd.get('std_pct'))}",
             f"5–95 %: [{_pct(rnd.get('p5_pct'))}, {_pct(rnd.get('p95_pct'))}], "
             f"мін/макс: [{_pct(rnd.get('min_pct'))}, {_pct(rnd.get('max_pct'))}]",
         ),

@@ -4,7 +4,7 @@
 за символом і за стороною; поруч — базові лінії (`baseline_sections`): випадкові входи базового
 seed-а (угоди, капітал) з різницею ключових показників, розділ `baselines` (багато seed-ів,
 бутстреп-інтервал, «завжди long/short», купив-і-тримай — `baseline_summary`) і згенерований з
-його чисел рядок `verdict` (`verdict.verdict_line`). Числа округлено до 6 знаків після коми,
+його чисел рядок `verdict` (`baseline_summary.verdict_line`). Числа округлено до 6 знаків після коми,
 NaN/inf → null, ключі відсортовано, тож однакові входи дають побайтово однаковий файл.
 Час виконання — окремо (`timing.json`).
 """
@@ -18,11 +18,10 @@ from typing import Any
 
 import orjson
 
-from aione.backtest.baseline_summary import baselines_section
+from aione.backtest.baseline_summary import baselines_section, verdict_line
 from aione.backtest.baselines_multi import BaselineRuns
 from aione.backtest.metrics import equity_curve, grouped_summary, summarize
 from aione.backtest.runner import BacktestResult, Overrides
-from aione.backtest.verdict import verdict_line
 
 REPORT_SCHEMA = "aione.backtest.v1"
 REPORT_JSON = "report.json"

@@ -1,9 +1,8 @@
-"""Рядок вердикту: генерується з чисел розділу `baselines` звіту, ніколи не пишеться руками.
+"""Рядок вердикту в README: той самий, що згенерував звіт (`report.json` → `verdict`), з межами прогону.
 
-«edge» (перевага) — лише коли нижня межа інтервалу різниці «стратегія мінус випадкові входи»
-більша за нуль; верхня межа нижче нуля — «no edge (worse than random entries)»; інакше «no edge».
-
-Той самий рядок потрапляє в README між маркерами `<!-- verdict:start -->` і `<!-- verdict:end -->`:
+Рядок генерується з чисел розділу `baselines` (`baseline_summary.verdict_line`), ніколи не
+пишеться руками; тут він лише переноситься в README між маркерами `<!-- verdict:start -->` і
+`<!-- verdict:end -->`:
 
     python -m aione.backtest.verdict REPORT.json --readme README.md
 
@@ -23,60 +22,6 @@ import orjson
 
 VERDICT_START = "<!-- verdict:start -->"
 VERDICT_END = "<!-- verdict:end -->"
-WORD_EDGE = "edge"
-WORD_NO_EDGE = "no edge"
-WORD_WORSE = "no edge (worse than random entries)"
-
-
-# ── Форматування ──
-def _signed(value: Any, digits: int = 3) -> str:
-    return f"{value:+.{digits}f}" if isinstance(value, int | float) else "n/a"
-
-
-def _plain(value: Any, digits: int = 3) -> str:
-    return f"{value:.{digits}f}" if isinstance(value, int | float) else "n/a"
-
-
-def edge_word(ci_low: float | None, ci_high: float | None) -> str:
-    """Слово вердикту з меж інтервалу різниці (див. опис модуля)."""
-    if ci_low is not None and ci_low > 0:
-        return WORD_EDGE
-    if ci_high is not None and ci_high < 0:
-        return WORD_WORSE
-    return WORD_NO_EDGE
-
-
-# ── Рядок вердикту ──
-def verdict_line(section: Mapping[str, Any]) -> str:
-    """Один рядок з розділу `baselines` (`baseline_summary.baselines_section`, після `report.clean`)."""
-    strategy = section.get("strategy") or {}
-    random = section.get("random") or {}
-    rank = section.get("strategy_percentile") or {}
-    diff = section.get("diff_vs_random") or {}
-    seeds = random.get("seeds")
-    refs = (
-        f"always long {_signed((section.get('always_long') or {}).get('mean_pct'))}, "
-        f"always short {_signed((section.get('always_short') or {}).get('mean_pct'))} %/trade, "
-        f"buy-and-hold {_signed((section.get('buy_and_hold') or {}).get('mean_pct'), 2)} %"
-    )
-    if strategy.get("mean_pct") is None:
-        return f"strategy made no closed trades vs {seeds}-seed random entries ({refs}): {WORD_NO_EDGE}"
-    if diff.get("diff_pct") is None:
-        return (
-            f"strategy {_signed(strategy['mean_pct'])} %/trade after fees; {seeds}-seed random entries "
-            f"made no closed trades ({refs}): {WORD_NO_EDGE}"
-        )
-    level = diff.get("level")
-    level_pct = f"{level * 100:.0f}" if isinstance(level, int | float) else "n/a"
-    low, high = diff.get("ci_low_pct"), diff.get("ci_high_pct")
-    percentile = rank.get("percentile")
-    return (
-        f"strategy vs {seeds}-seed random entries: {_signed(diff['diff_pct'])} %/trade after fees, "
-        f"{level_pct} % CI [{_signed(low)}, {_signed(high)}] "
-        f"(strategy {_signed(strategy['mean_pct'])}, random {_signed(random.get('mean_pct'))} "
-        f"± {_plain(random.get('std_pct'))}); above {rank.get('seeds_below')} of {rank.get('seeds')} seeds "
-        f"(percentile {_plain(percentile, 0)}); {refs}: {edge_word(low, high)}"
-    )
 
 
 # ── README ──
@@ -150,10 +95,8 @@ if __name__ == "__main__":
 __all__ = [
     "VERDICT_END",
     "VERDICT_START",
-    "edge_word",
     "main",
     "readme_line",
     "replace_block",
     "rewrite_readme",
-    "verdict_line",
 ]
