@@ -149,3 +149,21 @@ async def test_budget_is_identical_live_and_in_backtest(data_1m: Path) -> None:
     assert _verdicts(live) == _verdicts(batch.signals)
     frame = core.aggregator.build_frame(1) if core.aggregator else {}
     assert all("rank" in row and "surfaced" in row for row in frame["assets"])
+
+
+def test_params_file_budget_section_changes_the_run(data_1m: Path, tmp_path: Path) -> None:
+    from aione.calibrate import load_overrides
+
+    path = tmp_path / "p.json"
+    path.write_text('{"stage2": {}, "budget": {"min_rank": 0.99}}')
+    overrides = load_overrides(path)
+    assert overrides["budget"] == {"min_rank": 0.99}
+    spec = RunSpec(data_1m, ("SOLUSDT", "SUIUSDT"), None, 1746373980000 + 36 * HOUR)
+    strict = run_backtest(spec, overrides)
+    default = run_backtest(spec)
+    assert sum(1 for s in strict.signals if s["surfaced"]) < sum(1 for s in default.signals if s["surfaced"])
+    assert {s["budget_reason"] for s in strict.signals} <= {"below_rank", "not_actionable"}
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"budgte": {}}')
+    with pytest.raises(ValueError, match="budgte"):
+        load_overrides(bad)

@@ -44,7 +44,7 @@ from typing import Any
 
 import optuna
 
-from aione.backtest.runner import RunSpec, stage_params
+from aione.backtest.runner import RunSpec, budget_params, stage_params
 from aione.backtest.walkforward import (
     DEFAULT_MIN_TRADES,
     OBJECTIVE_NAME,
@@ -69,6 +69,7 @@ from aione.logging_setup import get_logger
 logger = get_logger(__name__)
 
 STAGES = ("stage1", "stage2", "stage3")
+BUDGET_SECTION = "budget"  # необов'язкова секція файлу перевизначень: бюджет алертів
 DEFAULT_FOLDS = 4
 FINGERPRINT_VERSION = 1
 SHORT_FINGERPRINT = 12  # hex-символів відбитка в назві дослідження
@@ -213,15 +214,17 @@ def load_overrides(path: str | Path) -> dict[str, dict[str, Any]]:
     )
     if not isinstance(raw, dict):
         raise ValueError(f"{p}: overrides must be an object with stage1/stage2/stage3")
-    unknown = sorted(k for k in raw if k not in STAGES and not str(k).startswith("_"))
+    allowed = (*STAGES, BUDGET_SECTION)
+    unknown = sorted(k for k in raw if k not in allowed and not str(k).startswith("_"))
     if unknown:
-        raise ValueError(f"{p}: unknown sections {unknown}; allowed: {', '.join(STAGES)}")
+        raise ValueError(f"{p}: unknown sections {unknown}; allowed: {', '.join(allowed)}")
     out: dict[str, dict[str, Any]] = {}
-    for stage in STAGES:
+    for stage in allowed:
         section = raw.get(stage) or {}
         if not isinstance(section, dict):
             raise ValueError(f"{p}: section {stage!r} must be an object")
-        out[stage] = section
+        if stage in STAGES or section:
+            out[stage] = section  # `budget` — лише коли задано (бюджет алертів, `ALERT_BUDGET`)
     return out
 
 
@@ -283,7 +286,8 @@ def study_fingerprint(
     missing_loss_pct: float,
 ) -> dict[str, Any]:
     """Складники відбитка (усе, від чого залежить значення цілі trial)."""
-    defaults = dict(zip(STAGES, stage_params(None), strict=True))
+    defaults: dict[str, Any] = dict(zip(STAGES, stage_params(None), strict=True))
+    defaults[BUDGET_SECTION] = budget_params(None)  # бюджет алертів змінює, які сигнали торгуються
     return {
         "version": FINGERPRINT_VERSION,
         "symbols": list(window.symbols),
