@@ -25,6 +25,7 @@ import numpy as np
 from aione.config.config import FEE_RATE_TAKER, SIGNAL_OUTCOME_HORIZONS
 from aione.data.bars import BarArrays
 from aione.signals.outcomes import forward_outcome
+from aione.utils.utils import finite_or_none
 
 DAY_MS = 86_400_000
 DECILES = 10
@@ -32,20 +33,13 @@ SignalRec = Mapping[str, Any]
 
 
 # ── Наслідки ──
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    out = float(value)
-    return out if math.isfinite(out) else None
-
-
 def attach_outcomes(signals: Sequence[dict[str, Any]], series: Mapping[str, BarArrays]) -> int:
     """Дописує `outcome` до записів з напрямком і опорною ціною; повертає, скільки дописано."""
     done = 0
     for rec in signals:
         side = rec.get("signal_side")
         bars = series.get(str(rec.get("symbol")))
-        entry = _num(rec.get("ref_close"))
+        entry = finite_or_none(rec.get("ref_close"))
         if side not in ("BUY", "SELL") or bars is None or entry is None or rec.get("ts") is None:
             rec["outcome"] = None
             continue
@@ -54,8 +48,8 @@ def attach_outcomes(signals: Sequence[dict[str, Any]], series: Mapping[str, BarA
             int(rec["ts"]),
             1.0 if side == "BUY" else -1.0,
             entry,
-            _num(rec.get("outcome_tp")),
-            _num(rec.get("outcome_sl")),
+            finite_or_none(rec.get("outcome_tp")),
+            finite_or_none(rec.get("outcome_sl")),
         )
         done += 1
     return done
@@ -74,7 +68,7 @@ def _values(items: Iterable[SignalRec], key: str) -> list[float]:
     out: list[float] = []
     for rec in items:
         o = rec.get("outcome") or {}
-        v = _num(o.get(key))
+        v = finite_or_none(o.get(key))
         if v is not None:
             out.append(v)
     return out
@@ -120,7 +114,7 @@ def grouped_outcomes(
 # ── Децилі рангу ──
 def rank_edges(items: Sequence[SignalRec], n: int = DECILES) -> list[float]:
     """Внутрішні межі децилів рангу (n − 1 квантилів рангу всіх кандидатів)."""
-    ranks = np.asarray([v for r in items if (v := _num(r.get("rank"))) is not None], dtype=np.float64)
+    ranks = np.asarray([v for r in items if (v := finite_or_none(r.get("rank"))) is not None], dtype=np.float64)
     if not ranks.shape[0]:
         return []
     return [float(q) for q in np.quantile(ranks, [k / n for k in range(1, n)])]
@@ -148,7 +142,7 @@ def decile_table(items: Sequence[SignalRec], horizon: int = 60) -> dict[str, Any
     if edges:
         buckets: dict[int, list[SignalRec]] = {}
         for rec in items:
-            rank = _num(rec.get("rank"))
+            rank = finite_or_none(rec.get("rank"))
             if rank is not None:
                 buckets.setdefault(decile_of(rank, edges), []).append(rec)
         for d in range(1, DECILES + 1):
@@ -166,14 +160,14 @@ def confidence_calibration(items: Sequence[SignalRec], bins: int = 10) -> list[d
         lo, hi = k / bins, (k + 1) / bins
         group = []
         for rec in items:
-            conf = _num(rec.get("confidence"))
+            conf = finite_or_none(rec.get("confidence"))
             o = rec.get("outcome") or {}
             if conf is None or not o.get("complete"):
                 continue
             if lo <= conf < hi or (k == bins - 1 and conf == 1.0):
                 group.append(rec)
         tp = sum(1 for r in group if r["outcome"].get("first") == "tp")
-        confs = [c for r in group if (c := _num(r.get("confidence"))) is not None]
+        confs = [c for r in group if (c := finite_or_none(r.get("confidence"))) is not None]
         rows.append(
             {
                 "bin": [round(lo, 3), round(hi, 3)],

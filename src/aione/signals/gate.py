@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,13 +17,7 @@ from aione.signals.budget import AlertBudget, Candidate, Verdict
 from aione.signals.outcomes import OutcomeTracker
 from aione.signals.ranking import RankScorer
 from aione.signals.records import RecordBook, signal_kind, signal_side
-
-
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    out = float(value)
-    return out if math.isfinite(out) else None
+from aione.utils.utils import finite_or_none
 
 
 def signal_id(symbol: str, ts: int) -> str:
@@ -35,11 +28,11 @@ def signal_id(symbol: str, ts: int) -> str:
 def outcome_plan(decision: Mapping[str, Any], side: str | None) -> tuple[float | None, float | None]:
     """TP/SL для наслідків: план Stage2, а без плану — ті самі множники від бази волатильності."""
     risk = decision.get("risk_parameters") or {}
-    tp, sl = _num(risk.get("tp")), _num(risk.get("sl"))
+    tp, sl = finite_or_none(risk.get("tp")), finite_or_none(risk.get("sl"))
     if tp is not None and sl is not None:
         return tp, sl
-    entry, atr = _num(risk.get("entry")), _num(risk.get("atr"))
-    tp_mult, sl_mult = _num(risk.get("tp_mult")), _num(risk.get("sl_mult"))
+    entry, atr = finite_or_none(risk.get("entry")), finite_or_none(risk.get("atr"))
+    tp_mult, sl_mult = finite_or_none(risk.get("tp_mult")), finite_or_none(risk.get("sl_mult"))
     if side is None or entry is None or not atr or tp_mult is None or sl_mult is None:
         return None, None
     sign = 1.0 if side == "BUY" else -1.0
@@ -70,7 +63,7 @@ class SignalGate:
         meta: dict[str, Any] = {"id": sid, "kind": kind, "side": side, "rank": rank.as_dict()}
         if self.track:
             meta["record"] = self.book.record(kind)
-            entry = _num((alert.get("stats") or {}).get("close"))
+            entry = finite_or_none((alert.get("stats") or {}).get("close"))
             if side is not None and entry is not None:
                 tp, sl = outcome_plan(decision, side)
                 self.tracker.add(sid, symbol, ts, 1.0 if side == "BUY" else -1.0, entry, tp, sl)

@@ -22,32 +22,26 @@ from dataclasses import dataclass
 from typing import Any
 
 from aione.config.config import ALERT_BUDGET
+from aione.utils.utils import finite_or_none
 
 FEATURES: tuple[str, ...] = ("volume_z", "range_atr", "vwap_atr")
 
 
 # ── Ознаки ──
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    out = float(value)
-    return out if math.isfinite(out) else None
-
-
 def alert_features(alert: Mapping[str, Any]) -> dict[str, float | None]:
     """Ознаки незвичності з запису Stage1: z-скор обсягу, розмах бару в ATR, |VWAP-відхилення| в ATR%."""
     stats = alert.get("stats") or {}
-    high, low, atr = _num(stats.get("high")), _num(stats.get("low")), _num(stats.get("atr"))
-    vwap_dev, atr_pct = _num(stats.get("vwap_dev")), _num(stats.get("atr_pct"))
+    high, low, atr = finite_or_none(stats.get("high")), finite_or_none(stats.get("low")), finite_or_none(stats.get("atr"))
+    vwap_dev, atr_pct = finite_or_none(stats.get("vwap_dev")), finite_or_none(stats.get("atr_pct"))
     range_atr = (high - low) / atr if high is not None and low is not None and atr else None
     vwap_atr = abs(vwap_dev) / atr_pct if vwap_dev is not None and atr_pct else None
-    return {"volume_z": _num(stats.get("volume_z")), "range_atr": range_atr, "vwap_atr": vwap_atr}
+    return {"volume_z": finite_or_none(stats.get("volume_z")), "range_atr": range_atr, "vwap_atr": vwap_atr}
 
 
 def conviction(decision: Mapping[str, Any]) -> float:
     """|Композитний скор| Stage2 в [0, 1]; немає скору — 0."""
     conf = decision.get("confidence_metrics") or {}
-    score = _num(conf.get("score"))
+    score = finite_or_none(conf.get("score"))
     return min(1.0, abs(score)) if score is not None else 0.0
 
 

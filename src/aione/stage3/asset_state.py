@@ -42,20 +42,13 @@ from aione.stage3.trade_model import (
     TradeEvent,
 )
 from aione.ui.publish_full_state import assemble_frame
-from aione.utils.utils import get_tick_size, normalize_trigger_name
+from aione.utils.utils import finite_or_none, get_tick_size, normalize_trigger_name
 
 MAX_LEVELS_PER_ROW = 6  # найближчих рівнів у рядку кадру: досить для UI, кадр лишається малим
 
 
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    out = float(value)
-    return out if math.isfinite(out) else None
-
-
 def _ts(value: Any) -> int | None:
-    number = _num(value)
+    number = finite_or_none(value)
     return int(number) if number is not None else None
 
 
@@ -190,17 +183,17 @@ class AssetStateAggregator:
         row = self.rows.setdefault(symbol, AssetRow(symbol))
         raw_stats = result.get("stats")
         stats: Mapping[str, Any] = raw_stats if isinstance(raw_stats, Mapping) else {}
-        price = _num(stats.get("price"))
+        price = finite_or_none(stats.get("price"))
         if price is not None and price > 0:
             row.price = price
         row.price_change_pct = (
-            _num(stats.get("price_change_pct")) if "price_change_pct" in stats else row.price_change_pct
+            finite_or_none(stats.get("price_change_pct")) if "price_change_pct" in stats else row.price_change_pct
         )
-        row.volume_usd = _num(stats.get("volume_usd")) if "volume_usd" in stats else row.volume_usd
-        atr = _num(stats.get("atr"))
+        row.volume_usd = finite_or_none(stats.get("volume_usd")) if "volume_usd" in stats else row.volume_usd
+        atr = finite_or_none(stats.get("atr"))
         if atr is not None and row.price:
             row.atr_pct = atr / row.price * 100.0
-        row.rsi = _num(stats.get("rsi")) if "rsi" in stats else row.rsi
+        row.rsi = finite_or_none(stats.get("rsi")) if "rsi" in stats else row.rsi
         signal = result.get("signal")
         triggers = result.get("trigger_reasons") or []
         row.triggers = (
@@ -234,14 +227,14 @@ class AssetStateAggregator:
         risk = result.get("risk_parameters") or {}
         metrics = result.get("confidence_metrics") or {}
         recommendation = result.get("recommendation")
-        confidence = _num(metrics.get("composite_confidence")) if isinstance(metrics, Mapping) else None
+        confidence = finite_or_none(metrics.get("composite_confidence")) if isinstance(metrics, Mapping) else None
         if recommendation != row.recommendation:
             self.dirty = True
         row.recommendation = recommendation if isinstance(recommendation, str) else None
         row.confidence = confidence
         if isinstance(context, Mapping):
             self._apply_context(row, context)
-        tick = _num(risk.get("tick_size")) if isinstance(risk, Mapping) else None
+        tick = finite_or_none(risk.get("tick_size")) if isinstance(risk, Mapping) else None
         if tick is not None and tick > 0:
             row.tick_size = tick
         self._apply_signal(row, result)
@@ -279,7 +272,7 @@ class AssetStateAggregator:
         if not isinstance(meta, Mapping):
             return
         rank = meta.get("rank")
-        row.rank = _num(rank.get("score")) if isinstance(rank, Mapping) else None
+        row.rank = finite_or_none(rank.get("score")) if isinstance(rank, Mapping) else None
         row.rank_parts = (
             {k: rank.get(k) for k in ("unusual", "conviction", "history")} if isinstance(rank, Mapping) else None
         )
@@ -294,14 +287,14 @@ class AssetStateAggregator:
 
     @staticmethod
     def _apply_context(row: AssetRow, context: Mapping[str, Any]) -> None:
-        price = _num(context.get("price"))
+        price = finite_or_none(context.get("price"))
         if price is not None and price > 0:
             row.price = price
-        atr_frac = _num(context.get("atr_pct"))
+        atr_frac = finite_or_none(context.get("atr_pct"))
         if atr_frac is not None:
             row.atr_pct = atr_frac * 100.0  # контракт Stage2: частка
         for name in ("rsi", "band_pct"):
-            value = _num(context.get(name))
+            value = finite_or_none(context.get(name))
             if value is not None:
                 setattr(row, name, value)
         scenario = context.get("scenario")
@@ -311,8 +304,8 @@ class AssetStateAggregator:
             row.triggers = [normalize_trigger_name(str(t)) for t in triggers]
         levels = context.get("levels")
         if isinstance(levels, list):
-            usable = [lv for lv in levels if isinstance(lv, Mapping) and _num(lv.get("price")) is not None]
-            usable.sort(key=lambda lv: abs(_num(lv.get("distance_pct")) or 0.0))
+            usable = [lv for lv in levels if isinstance(lv, Mapping) and finite_or_none(lv.get("price")) is not None]
+            usable.sort(key=lambda lv: abs(finite_or_none(lv.get("distance_pct")) or 0.0))
             row.levels = [
                 {k: lv.get(k) for k in ("price", "kind", "scale", "touches", "distance_pct") if k in lv}
                 for lv in usable[:MAX_LEVELS_PER_ROW]

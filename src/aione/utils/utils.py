@@ -12,6 +12,15 @@ from typing import Any
 from aione.config.config import TICK_SIZE_BRACKETS, TICK_SIZE_DEFAULT, TICK_SIZE_MAP, TRIGGER_NAME_MAP
 
 
+# ── Числа ──
+def finite_or_none(value: Any) -> float | None:
+    """Скінченне число як float; bool, не число, NaN і ±inf — None (зовнішні дані, записи, кадри)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    out = float(value)
+    return out if math.isfinite(out) else None
+
+
 # ── Тік і ціни ──
 def get_tick_size(symbol: str, price: float | None = None, known: float | None = None) -> float:
     """Тік символу: відомий з біржі → `TICK_SIZE_MAP` → `TICK_SIZE_BRACKETS` за ціною → 1.0."""
@@ -87,6 +96,7 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
 
 __all__ = [
     "deep_merge",
+    "finite_or_none",
     "format_price",
     "get_tick_size",
     "normalize_trigger_name",
