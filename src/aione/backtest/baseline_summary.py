@@ -30,7 +30,7 @@ from aione.backtest.bootstrap import (
     percentile_rank,
     spread,
 )
-from aione.backtest.metrics import summarize
+from aione.backtest.metrics import mean_or_none, summarize
 
 METRIC = "mean pnl_pct per closed trade, % net of fees"
 BOOTSTRAP_SCHEME = (
@@ -54,10 +54,6 @@ def trade_returns(trades: Sequence[Mapping[str, Any]]) -> list[float]:
     return out
 
 
-def _mean(xs: Sequence[float]) -> float | None:
-    return math.fsum(xs) / len(xs) if xs else None
-
-
 def buy_and_hold_pct(first: float, last: float, fee_rate: float) -> float:
     """Чистий % купив-і-тримай: рух first → last мінус комісії входу й виходу (як `Trade.pnl_pct`)."""
     ratio = last / first
@@ -69,7 +65,7 @@ def _reference(run: RunTrades) -> dict[str, Any]:
     out: dict[str, Any] = {key: stats.get(key) for key in _REFERENCE_KEYS}
     out["requested"] = run.requested
     out["created"] = run.created
-    out["mean_pct"] = _mean(trade_returns(run.trades))
+    out["mean_pct"] = mean_or_none(trade_returns(run.trades))
     return out
 
 
@@ -83,8 +79,8 @@ def baselines_section(
 ) -> dict[str, Any]:
     """Розділ `baselines` звіту (визначення — в описі модуля); словник без NaN-прибирання (це робить звіт)."""
     strat = trade_returns(strategy_trades)
-    strat_mean = _mean(strat)
-    per_seed = [_mean(trade_returns(r.trades)) for r in runs.random]
+    strat_mean = mean_or_none(strat)
+    per_seed = [mean_or_none(trade_returns(r.trades)) for r in runs.random]
     seed_means = [m for m in per_seed if m is not None]
     pooled = [v for r in runs.random for v in trade_returns(r.trades)]
     spr = spread(seed_means)
@@ -103,7 +99,7 @@ def baselines_section(
         "created_min": min(created) if created else None,
         "created_max": max(created) if created else None,
         "pooled_trades": len(pooled),
-        "pooled_mean_pct": _mean(pooled),
+        "pooled_mean_pct": mean_or_none(pooled),
         "per_seed_mean_pct": per_seed,
     }
     for key in ("mean", "std", "min", "max", "p5", "p95"):
@@ -130,7 +126,7 @@ def baselines_section(
         "always_long": _reference(runs.always_long),
         "always_short": _reference(runs.always_short),
         "buy_and_hold": {
-            "mean_pct": _mean(list(bh.values())),
+            "mean_pct": mean_or_none(list(bh.values())),
             "symbols": len(bh),
             "fee_rate": runs.fee_rate,
             "by_symbol_pct": bh,

@@ -200,12 +200,11 @@ class _EventReplay:
         self.done = k
         prep = self.prep
         gate = self.core.gate
-        if gate.budget.pending:
-            minute_due = gate.budget.next_due()
-            if minute_due is not None and prep.ev_t[k] > minute_due:
-                # Хвилина кандидатів закінчилась: вердикти до будь-якої ціни нової хвилини (як `on_bar`).
-                record_released(self.rec, self.core.release(prep.ev_t[k]))
-                self.busy = self.trades.active_symbols()
+        minute_due = gate.budget.next_due()
+        if minute_due is not None and prep.ev_t[k] > minute_due:
+            # Хвилина кандидатів закінчилась: вердикти до будь-якої ціни нової хвилини (як `on_bar`).
+            record_released(self.rec, self.core.release(prep.ev_t[k]))
+            self.busy = self.trades.active_symbols()
         s = prep.ev_sym[k]
         row = prep.ev_row[k]
         name = prep.names[s]

@@ -34,11 +34,11 @@ def _finite(values: Iterable[Any]) -> list[float]:
     return out
 
 
-def _mean(xs: Sequence[float]) -> float | None:
+def mean_or_none(xs: Sequence[float]) -> float | None:
     return math.fsum(xs) / len(xs) if xs else None
 
 
-def _median(xs: Sequence[float]) -> float | None:
+def median_or_none(xs: Sequence[float]) -> float | None:
     return float(statistics.median(xs)) if xs else None
 
 
@@ -77,8 +77,8 @@ def expectancy(values: Sequence[float]) -> float | None:
     wins = [v for v in values if v > 0]
     losses = [-v for v in values if v < 0]
     n = len(values)
-    avg_win = _mean(wins) or 0.0
-    avg_loss = _mean(losses) or 0.0
+    avg_win = mean_or_none(wins) or 0.0
+    avg_loss = mean_or_none(losses) or 0.0
     return len(wins) / n * avg_win - len(losses) / n * avg_loss
 
 
@@ -113,10 +113,10 @@ def summarize(trades: Sequence[TradeRec], signals: int | None = None) -> dict[st
         "hit_rate": tp / n if n else None,
         "hit_rate_resolved": tp / (tp + sl) if tp + sl else None,
         "win_rate": sum(1 for v in pnl if v > 0) / len(pnl) if pnl else None,
-        "avg_return_pct": _mean(pnl),
-        "median_return_pct": _median(pnl),
-        "avg_r": _mean(rs),
-        "median_r": _median(rs),
+        "avg_return_pct": mean_or_none(pnl),
+        "median_return_pct": median_or_none(pnl),
+        "avg_r": mean_or_none(rs),
+        "median_r": median_or_none(rs),
         "expectancy_pct": expectancy(pnl),
         "expectancy_r": expectancy(rs),
         "total_return_pct": math.fsum(pnl),
@@ -124,10 +124,10 @@ def summarize(trades: Sequence[TradeRec], signals: int | None = None) -> dict[st
         "profit_factor": profit_factor(pnl),
         "max_drawdown_pct": max_drawdown(eq_pct),
         "max_drawdown_r": max_drawdown(eq_r),
-        "avg_mae_pct": _mean(_finite(t.get("mae_pct") for t in trades)),
-        "avg_mfe_pct": _mean(_finite(t.get("mfe_pct") for t in trades)),
-        "avg_holding_sec": _mean(holding),
-        "median_holding_sec": _median(holding),
+        "avg_mae_pct": mean_or_none(_finite(t.get("mae_pct") for t in trades)),
+        "avg_mfe_pct": mean_or_none(_finite(t.get("mfe_pct") for t in trades)),
+        "avg_holding_sec": mean_or_none(holding),
+        "median_holding_sec": median_or_none(holding),
     }
 
 
@@ -161,6 +161,8 @@ __all__ = [
     "group_keys",
     "grouped_summary",
     "max_drawdown",
+    "mean_or_none",
+    "median_or_none",
     "profit_factor",
     "summarize",
 ]

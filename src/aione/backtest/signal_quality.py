@@ -16,12 +16,13 @@
 from __future__ import annotations
 
 import math
-import statistics
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from aione.backtest.metrics import mean_or_none, median_or_none
 from aione.config.config import FEE_RATE_TAKER, SIGNAL_OUTCOME_HORIZONS
 from aione.data.bars import BarArrays
 from aione.signals.outcomes import forward_outcome
@@ -56,14 +57,6 @@ def attach_outcomes(signals: Sequence[dict[str, Any]], series: Mapping[str, BarA
 
 
 # ── Зведення ──
-def _mean(xs: Sequence[float]) -> float | None:
-    return math.fsum(xs) / len(xs) if xs else None
-
-
-def _median(xs: Sequence[float]) -> float | None:
-    return float(statistics.median(xs)) if xs else None
-
-
 def _values(items: Iterable[SignalRec], key: str) -> list[float]:
     out: list[float] = []
     for rec in items:
@@ -81,14 +74,14 @@ def outcome_summary(items: Sequence[SignalRec], fee_rate: float = FEE_RATE_TAKER
     out: dict[str, Any] = {"signals": len(items), "cases": len(with_outcome)}
     for h in SIGNAL_OUTCOME_HORIZONS:
         fwd = _values(with_outcome, f"fwd_{h}")
-        mean = _mean(fwd)
+        mean = mean_or_none(fwd)
         out[f"n_{h}"] = len(fwd)
         out[f"mean_fwd_{h}"] = mean
-        out[f"median_fwd_{h}"] = _median(fwd)
+        out[f"median_fwd_{h}"] = median_or_none(fwd)
         out[f"mean_net_{h}"] = mean - round_trip if mean is not None else None
         out[f"win_rate_{h}"] = sum(1 for v in fwd if v > 0) / len(fwd) if fwd else None
-    out["mean_mfe_60"] = _mean(_values(with_outcome, "mfe_60"))
-    out["mean_mae_60"] = _mean(_values(with_outcome, "mae_60"))
+    out["mean_mfe_60"] = mean_or_none(_values(with_outcome, "mfe_60"))
+    out["mean_mae_60"] = mean_or_none(_values(with_outcome, "mae_60"))
     resolved = [r for r in with_outcome if (r.get("outcome") or {}).get("complete")]
     tp = sum(1 for r in resolved if r["outcome"].get("first") == "tp")
     sl = sum(1 for r in resolved if r["outcome"].get("first") == "sl")
@@ -172,7 +165,7 @@ def confidence_calibration(items: Sequence[SignalRec], bins: int = 10) -> list[d
             {
                 "bin": [round(lo, 3), round(hi, 3)],
                 "cases": len(group),
-                "mean_confidence": _mean(confs),
+                "mean_confidence": mean_or_none(confs),
                 "tp_first_rate": tp / len(group) if group else None,
             }
         )
@@ -183,12 +176,12 @@ def confidence_calibration(items: Sequence[SignalRec], bins: int = 10) -> list[d
 def alerts_per_symbol_day(items: Sequence[SignalRec], spans_ms: Mapping[str, int]) -> dict[str, Any]:
     """Сигналів (`surfaced`) і кандидатів на символ на добу: сума по символах / сума діб даних."""
     days = math.fsum(max(0, v) for v in spans_ms.values()) / DAY_MS
-    surfaced = sum(1 for r in items if r.get("surfaced"))
+    counts = Counter(str(r.get("symbol")) for r in items if r.get("surfaced"))
+    surfaced = sum(counts.values())
     by_symbol: dict[str, float] = {}
     for name, span in sorted(spans_ms.items()):
         d = span / DAY_MS
-        n = sum(1 for r in items if r.get("surfaced") and r.get("symbol") == name)
-        by_symbol[name] = n / d if d > 0 else 0.0
+        by_symbol[name] = counts[name] / d if d > 0 else 0.0
     return {
         "symbol_days": days,
         "candidates": len(items),

@@ -120,10 +120,6 @@ class AlertBudget:
         self.counters: dict[str, int] = {reason: 0 for reason in REASONS}
         self.counters["late"] = 0
 
-    @property
-    def pending(self) -> int:
-        return sum(len(v) for v in self._pending.values())
-
     def next_due(self) -> int | None:
         """Найстаріший ts кандидатів, що чекають рішення (None — нікого)."""
         return min(self._pending) if self._pending else None

@@ -73,9 +73,6 @@ class SignalGate:
 
     def release(self, before_ts: int) -> list[Verdict]:
         """Вердикти всіх кандидатів з ts < `before_ts`."""
-        if not self.budget.pending:
-            self.budget.release(before_ts)
-            return []
         return [self._stamp(v) for v in self.budget.release(before_ts)]
 
     def release_all(self) -> list[Verdict]:
