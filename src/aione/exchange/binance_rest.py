@@ -4,9 +4,13 @@
 - вага кожного запиту резервується в `WeightBudget`; якщо бюджет вікна вичерпано,
   запит чекає нового вікна, а не перевищує ліміт;
 - 429 → пауза на `Retry-After` для всіх запитів, пригальмування бюджету, повтор;
-- 418 → бан: усі виклики кидають `BannedError` до кінця бану, журнал кричить;
+- 418 → бан: усі виклики кидають `BannedError` до кінця бану; журнал кричить один раз на бан
+  (запити, що летіли одночасно й теж отримали 418, не повторюють CRITICAL), кінець бану — один INFO;
 - 5xx, тайм-аут, обрив → повтор з експоненційною затримкою та джитером;
 - поганий вміст (HTML, обрізаний JSON, бракує полів, NaN) → один `BadResponseError`.
+Годинник біржі: `sync_time()` (GET /time, вага 1) задає зсув, `observe_server_time()` підтягує
+оцінку до часу подій біржі (WS `E`, open_time щойно отриманого бару), тож ознака `closed` не
+відстає, коли годинник біржі йде інакше (симулятор x60) чи після затримки фіду.
 Конкурентність обмежена семафорами за сімействами (klines, open_interest, depth), які
 створюються в екземплярі, а не на рівні модуля.
 """
@@ -17,6 +21,7 @@ import asyncio
 import random
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any, Literal
 
 import aiohttp
@@ -86,15 +91,17 @@ class BinanceRestClient:
         self.backoff_cap = backoff_cap
         limits = {**DEFAULT_FAMILY_LIMITS, **(family_limits or {})}
         self._sems = {name: asyncio.Semaphore(n) for name, n in limits.items()}
-        self.time_offset_ms = 0  # сервер − клієнт; оцінює `sync_time()`
+        self.time_offset_ms = 0  # сервер − клієнт; оцінює `sync_time()`, підтягує `observe_server_time()`
+        self.last_sync_monotonic: float | None = None  # time.monotonic() останньої `sync_time()`
         self._pause_until = 0.0  # time.monotonic(), до якого всі запити чекають (Retry-After)
         self._banned_until_ms = 0
         # Лічильники (метрики додасть інший модуль).
         self.requests = 0
         self.retries = 0
         self.http_429 = 0
-        self.bans = 0
+        self.bans = 0  # окремих банів (не відповідей 418)
         self.bad_responses = 0
+        self.time_syncs = 0
 
     # ── Життєвий цикл ──
     async def __aenter__(self) -> BinanceRestClient:
@@ -137,9 +144,37 @@ class BinanceRestClient:
                 return
             await asyncio.sleep(min(wait_ms / 1000.0, _MAX_WAIT_SLICE_S))
 
+    @property
+    def banned_until_ms(self) -> int:
+        """Кінець поточного бану (мс настінного часу) або 0."""
+        return self._banned_until_ms if wall_clock_ms() < self._banned_until_ms else 0
+
     def _check_ban(self, endpoint: str) -> None:
-        if self._banned_until_ms and wall_clock_ms() < self._banned_until_ms:
+        if not self._banned_until_ms:
+            return
+        if wall_clock_ms() < self._banned_until_ms:
             raise BannedError(self._banned_until_ms, endpoint)
+        self._banned_until_ms = 0
+        logger.info("REST ban is over: calls resume", extra=log_ctx("rest"))
+
+    def _on_banned(self, path: str, headers: Mapping[str, str] | None) -> BannedError:
+        """418: один CRITICAL на бан; відповіді 418 запитів, що летіли одночасно, лише подовжують бан."""
+        retry_after = _retry_after(headers, default=120.0)
+        now = wall_clock_ms()
+        new_ban = now >= self._banned_until_ms
+        self._banned_until_ms = max(self._banned_until_ms, now + int(retry_after * 1000))
+        if new_ban:
+            self.bans += 1
+            logger.critical(
+                "BANNED by Binance (HTTP 418) on %s: all REST calls stopped for %.0fs until %d ms",
+                path,
+                retry_after,
+                self._banned_until_ms,
+                extra=log_ctx("rest"),
+            )
+        else:
+            logger.debug("http 418 on %s during the ban", path, extra=log_ctx("rest"))
+        return BannedError(self._banned_until_ms, path)
 
     def _backoff(self, attempt: int) -> float:
         return min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
@@ -154,6 +189,9 @@ class BinanceRestClient:
             while True:
                 self._check_ban(path)
                 await self._wait_budget(weight)
+                if self.banned_until_ms:  # бан настав, поки запит чекав бюджету
+                    self.budget.release(weight)
+                    raise BannedError(self._banned_until_ms, path)
                 self.requests += 1
                 try:
                     async with self._get_session().get(url, params=query) as resp:
@@ -189,17 +227,7 @@ class BinanceRestClient:
                     self.retries += 1
                     continue
                 if status == 418:
-                    self.bans += 1
-                    retry_after = _retry_after(headers, default=120.0)
-                    self._banned_until_ms = wall_clock_ms() + int(retry_after * 1000)
-                    logger.critical(
-                        "BANNED by Binance (HTTP 418) on %s: all REST calls stopped for %.0fs until %d ms",
-                        path,
-                        retry_after,
-                        self._banned_until_ms,
-                        extra=log_ctx("rest"),
-                    )
-                    raise BannedError(self._banned_until_ms, path)
+                    raise self._on_banned(path, headers)
                 if status == 0 or status >= 500:
                     if status:
                         reason = f"HTTP {status}: {body[:80]!r}"
@@ -250,11 +278,20 @@ class BinanceRestClient:
         server = await self.server_time()
         after = self.clock()
         self.time_offset_ms = server - (before + after) // 2
+        self.last_sync_monotonic = time.monotonic()
+        self.time_syncs += 1
         return self.time_offset_ms
 
     def server_now(self) -> int:
         """Оцінка часу сервера: `clock()` + зсув."""
         return self.clock() + self.time_offset_ms
+
+    def observe_server_time(self, server_ms: int) -> None:
+        """Біржа вже показала момент `server_ms` (час події WS, open_time отриманого бару):
+        її годинник не може бути раніше — оцінка підтягується вперед (назад — лише `sync_time`)."""
+        lag = server_ms - self.server_now()
+        if lag > 0:
+            self.time_offset_ms += lag
 
     async def exchange_info(self) -> list[SymbolInfo]:
         """Усі символи ринку; ліміт ваги оновлюється з `rateLimits`, якщо не задано явно."""
@@ -292,6 +329,11 @@ class BinanceRestClient:
         }
         payload = await self._get("klines", params, self.spec.klines_weight(limit), "klines")
         bars: list[Bar] = self._parse(self.spec.path("klines"), payload, rp.parse_klines, self.server_now())
+        if bars:
+            # біржа вже відкрила останній бар відповіді: кожен раніший бар закрито, хоч би як
+            # відставала наша оцінка її годинника
+            self.observe_server_time(bars[-1].open_time)
+            bars[:-1] = [b if b.closed else replace(b, closed=True) for b in bars[:-1]]
         return bars
 
     async def klines_range(self, symbol: str, interval: str, start_time: int, end_time: int) -> list[Bar]:

@@ -4,7 +4,12 @@
 пропусків і без дублікатів — також через реконекти. Пропуск (втрачене закриття, обрив,
 «мовчазний» фід) дозаповнюється через REST `klines_range`; поки дозаповнення триває,
 нові кадри цього символу буферизуються й потім проходять ту саму перевірку.
-Після КОЖНОГО з'єднання символи з відомим останнім баром дозаповнюються до «зараз».
+Після КОЖНОГО з'єднання годинник біржі звіряється (`/time`), і символи з відомим останнім
+баром дозаповнюються до «зараз» біржі. Час подій WS (`E`) теж підтягує оцінку годинника біржі.
+Дірка біржі (бари, яких біржа не має: відповідь порожня чи коротка для відрізка перед баром,
+який біржа вже показала) після одного повторного запиту записується (`holes`), журналюється
+один раз, і послідовність іде далі. Збій REST — не дірка: повтор з експоненційною затримкою
+(`backfill_retry_delay` … `backfill_retry_cap`, після 418 — не раніше кінця бану).
 Символ, знятий з нагляду, забувається: повернувшись, він починає послідовність заново.
 З'єднання перевідкривається до 24-годинного обриву Binance і після тиші довше за
 `silence_timeout`. Пінги сервера відповідає aiohttp (autoping).
@@ -27,9 +32,11 @@ from aione.data.bars import Bar, BarEvent
 from aione.exchange.bar_sequencer import ClosedBarGate
 from aione.exchange.binance_rest import BinanceRestClient
 from aione.exchange.endpoints import KLINE_INTERVAL_MS, market_spec
-from aione.exchange.errors import ExchangeError, MalformedFrameError
+from aione.exchange.errors import BannedError, ExchangeError, MalformedFrameError
+from aione.exchange.feed_health import STALE_AFTER_INTERVALS, Hole, HoleBook, retry_delay, stale_symbols
 from aione.exchange.ws_parser import KlineUpdate, ParsedMessage, parse_frame
 from aione.logging_setup import get_logger, log_ctx
+from aione.utils.utils import wall_clock_ms
 
 logger = get_logger(__name__)
 
@@ -72,6 +79,9 @@ class BinanceWsClient:
         backoff_base: float = 0.5,
         backoff_cap: float = 30.0,
         backfill_retry_delay: float = 1.0,
+        backfill_retry_cap: float = 30.0,
+        hole_confirm_delay: float = 0.5,
+        clock_resync_min_s: float = 1.0,
     ) -> None:
         self.ws_base_url = ws_base_url.rstrip("/")
         self.rest = rest
@@ -90,6 +100,14 @@ class BinanceWsClient:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.backfill_retry_delay = backfill_retry_delay
+        self.backfill_retry_cap = backfill_retry_cap
+        self.hole_confirm_delay = hole_confirm_delay
+        self.clock_resync_min_s = clock_resync_min_s
+        # REST-клієнт без годинника біржі (заглушки) — без стеження за часом подій
+        observe = getattr(rest, "observe_server_time", None)
+        self._observe_time: Callable[[int], None] | None = observe if callable(observe) else None
+        self._fail_streak: dict[str, int] = {}
+        self.holes = HoleBook()
         self._session = session
         self._own_session = session is None
         self._gate = ClosedBarGate(self.interval_ms)
@@ -129,8 +147,14 @@ class BinanceWsClient:
         self._gate.mark(symbol.upper(), open_time)
 
     def last_closed(self, symbol: str) -> int | None:
-        """open_time останнього доставленого закритого бару."""
+        """open_time останнього доставленого закритого бару (або останнього бару дірки)."""
         return self._gate.last.get(symbol.upper())
+
+    def stale_symbols(self, now_ms: int, after: int = STALE_AFTER_INTERVALS) -> dict[str, str]:
+        """Символи під наглядом без закритого бару `after` інтервалів на момент `now_ms` біржі → причина."""
+        return stale_symbols(
+            {s: self._gate.last.get(s) for s in self._symbols}, now_ms, self.interval_ms, after
+        )
 
     async def set_symbols(self, symbols: Iterable[str]) -> None:
         """Змінює набір символів під час роботи (SUBSCRIBE/UNSUBSCRIBE на відкритих з'єднаннях)."""
@@ -143,6 +167,7 @@ class BinanceWsClient:
             self._gate.forget(symbol)
             self._buffers.pop(symbol, None)
             self._retry_at.pop(symbol, None)
+            self._fail_streak.pop(symbol, None)
         for symbol in sorted(wanted - self._symbols):
             free = next((s for s in self._shards if len(s.symbols) < self.symbols_per_conn), None)
             if free is None:
@@ -242,6 +267,7 @@ class BinanceWsClient:
                     self.connections += 1
                     attempt = 0
                     await self._sync_subscriptions(shard)
+                    await self._resync_clock()
                     self._backfill_after_connect(shard)
                     await self._read(shard, ws)
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:
@@ -327,6 +353,9 @@ class BinanceWsClient:
         if type(msg) is KlineUpdate:
             if msg.symbol not in self._symbols or msg.interval != self.interval:
                 return
+            if self._observe_time is not None:
+                # біржа вже відкрила цей бар і надіслала подію о `E`: її годинник не раніше
+                self._observe_time(max(msg.event_time, msg.bar.open_time))
             buffer = self._buffers.get(msg.symbol)
             if buffer is not None:
                 if len(buffer) < BUFFER_LIMIT:
@@ -365,53 +394,48 @@ class BinanceWsClient:
         if verdict == "gap":
             if time.monotonic() < self._retry_at.get(symbol, 0.0):
                 return  # дозаповнення щойно не вдалося: цей бар прийде з наступним
-            self._start_backfill(symbol, bar.open_time - 1, (msg, recv_ts))
+            # біржа показала бар `bar.open_time`: усі раніші вже закриті — порожнє місце є діркою
+            self._start_backfill(symbol, bar.open_time - 1, (msg, recv_ts), proven=bar.open_time)
             return
         await self._deliver(symbol, bar, recv_ts)
 
     # ── Дозаповнення ──
-    def _start_backfill(self, symbol: str, end_ms: int, pending: tuple[KlineUpdate, float] | None) -> None:
+    def _start_backfill(
+        self, symbol: str, end_ms: int, pending: tuple[KlineUpdate, float] | None, proven: int | None
+    ) -> None:
         self._buffers[symbol] = [pending] if pending is not None else []
-        self._spawn(self._backfill(symbol, end_ms), f"backfill-{symbol}")
+        self._spawn(self._backfill(symbol, end_ms, proven), f"backfill-{symbol}")
+
+    async def _resync_clock(self) -> None:
+        """Звіряє годинник біржі після з'єднання (не частіше `clock_resync_min_s`)."""
+        last = self.rest.last_sync_monotonic
+        if last is not None and time.monotonic() - last < self.clock_resync_min_s:
+            return
+        try:
+            await self.rest.sync_time()
+        except ExchangeError as exc:
+            logger.warning("clock sync after connect failed: %s", exc, extra=log_ctx("ws"))
 
     def _backfill_after_connect(self, shard: _Shard) -> None:
-        now = self.rest.clock()
+        now = self.rest.server_now()
         for symbol in sorted(shard.symbols):
             last = self._gate.last.get(symbol)
             if last is None or symbol in self._buffers:
                 continue
             if last + 2 * self.interval_ms <= now:  # наступний бар уже закрився
-                self._start_backfill(symbol, now, None)
+                self._start_backfill(symbol, now, None, proven=None)
 
-    async def _backfill(self, symbol: str, end_ms: int) -> None:
+    async def _backfill(self, symbol: str, end_ms: int, proven: int | None) -> None:
         try:
-            last = self._gate.last.get(symbol)
-            if last is not None and last + self.interval_ms <= end_ms:
-                bars = await self.rest.klines_range(symbol, self.interval, last + self.interval_ms, end_ms)
-                recv_ts = time.perf_counter()
-                for bar in bars:
-                    if symbol not in self._symbols:
-                        return
-                    cur = self._gate.last.get(symbol)
-                    if cur is not None and bar.open_time <= cur:
-                        continue
-                    if cur is not None and bar.open_time != cur + self.interval_ms:
-                        self.unfilled_gaps += 1  # біржа сама не має цих барів
-                        logger.warning(
-                            "exchange has no bars %d..%d",
-                            cur + self.interval_ms,
-                            bar.open_time,
-                            extra=log_ctx("ws", symbol),
-                        )
-                    self.backfilled_bars += 1
-                    await self._deliver(symbol, bar, recv_ts)
-            self._retry_at.pop(symbol, None)
+            await self._fill(symbol, end_ms, proven)
         except ExchangeError as exc:
-            self.backfill_failures += 1
-            self._retry_at[symbol] = time.monotonic() + self.backfill_retry_delay
-            logger.warning("backfill failed: %s", exc, extra=log_ctx("ws", symbol))
+            self._backfill_failed(symbol, exc)
             self._buffers.pop(symbol, None)  # закриті бари з буфера прийдуть наступним дозаповненням
             return
+        self._retry_at.pop(symbol, None)
+        failures = self._fail_streak.pop(symbol, 0)
+        if failures:
+            logger.info("backfill recovered after %d failures", failures, extra=log_ctx("ws", symbol))
         buffered = self._buffers.pop(symbol, [])
         for i, (msg, recv_ts) in enumerate(buffered):
             nested = self._buffers.get(symbol)
@@ -420,6 +444,66 @@ class BinanceWsClient:
                 return
             if symbol in self._symbols:
                 await self._sequence(msg, recv_ts)
+
+    async def _fill(self, symbol: str, end_ms: int, proven: int | None) -> None:
+        """Доставляє бари після `last` до `end_ms`; чого біржа не має перед `proven` — дірка
+        (після одного повторного запиту через `hole_confirm_delay`)."""
+        step = self.interval_ms
+        confirmed = False
+        while symbol in self._symbols:
+            last = self._gate.last.get(symbol)
+            if last is None or last + step > end_ms:
+                return
+            # бари до `proven` закриті й за оцінкою годинника: її підтягнула подія цього бару
+            bars = await self.rest.klines_range(symbol, self.interval, last + step, end_ms)
+            recv_ts = time.perf_counter()
+            for bar in bars:
+                if symbol not in self._symbols:
+                    return
+                cur = self._gate.last.get(symbol)
+                if cur is not None and bar.open_time <= cur:
+                    continue
+                if cur is not None and bar.open_time != cur + step:
+                    # біржа віддала пізніший бар, а цих не має
+                    self._record_hole(Hole(symbol, cur + step, bar.open_time - step, step))
+                self.backfilled_bars += 1
+                await self._deliver(symbol, bar, recv_ts)
+            cur = self._gate.last.get(symbol)
+            if proven is None or cur is None or cur + step >= proven:
+                return
+            if confirmed:
+                self._record_hole(Hole(symbol, cur + step, proven - step, step))
+                self._gate.mark(symbol, proven - step)
+                return
+            confirmed = True
+            await asyncio.sleep(self.hole_confirm_delay)
+
+    def _record_hole(self, hole: Hole) -> None:
+        self.holes.add(hole)
+        self.unfilled_gaps += 1
+        logger.warning(
+            "exchange has no bars %d..%d (%d): recorded as a hole, the feed goes on",
+            hole.first,
+            hole.last,
+            hole.bars,
+            extra=log_ctx("ws", hole.symbol),
+        )
+
+    def _backfill_failed(self, symbol: str, exc: ExchangeError) -> None:
+        """Збій REST — не дірка: наступна спроба не раніше експоненційної затримки (і кінця бану)."""
+        self.backfill_failures += 1
+        others_failing = any(s != symbol for s in self._fail_streak)
+        failures = self._fail_streak[symbol] = self._fail_streak.get(symbol, 0) + 1
+        delay = retry_delay(failures, self.backfill_retry_delay, self.backfill_retry_cap)
+        if isinstance(exc, BannedError):
+            delay = max(delay, (exc.until_ms - wall_clock_ms()) / 1000.0)
+        self._retry_at[symbol] = time.monotonic() + delay
+        if failures == 1 and not others_failing:
+            logger.warning(
+                "backfill failed: %s; retrying in %.1fs with backoff", exc, delay, extra=log_ctx("ws", symbol)
+            )
+        else:
+            logger.debug("backfill failed again (%d): %s", failures, exc, extra=log_ctx("ws", symbol))
 
 
 __all__ = ["BinanceWsClient"]
