@@ -44,6 +44,7 @@ from typing import Any
 
 import optuna
 
+from aione.app.params_check import check_overrides
 from aione.backtest.runner import RunSpec, budget_params, stage_params
 from aione.backtest.walkforward import (
     DEFAULT_MIN_TRADES,
@@ -205,7 +206,8 @@ def suggest(trial: optuna.Trial, ranges: Ranges | None = None) -> dict[str, Any]
 def load_overrides(path: str | Path) -> dict[str, dict[str, Any]]:
     """Перевизначення з JSON/TOML: рівно `stage1`/`stage2`/`stage3` (відсутня — порожня).
 
-    Невідома секція верхнього рівня (крім службових, що починаються з `_`) — `ValueError`."""
+    Невідома секція верхнього рівня (крім службових, що починаються з `_`), невідомий ключ, null чи
+    хибний тип значення — `ValueError` (`ParamsError`) з одним рядком, що називає ключ."""
     p = Path(path)
     raw = (
         tomllib.loads(p.read_text(encoding="utf-8"))
@@ -218,6 +220,8 @@ def load_overrides(path: str | Path) -> dict[str, dict[str, Any]]:
     unknown = sorted(k for k in raw if k not in allowed and not str(k).startswith("_"))
     if unknown:
         raise ValueError(f"{p}: unknown sections {unknown}; allowed: {', '.join(allowed)}")
+    # Ключі, null і типи — проти типових параметрів стадій (адреси калібрування теж відомі).
+    check_overrides(raw, (t for targets in PARAM_TARGETS.values() for t in targets))
     out: dict[str, dict[str, Any]] = {}
     for stage in allowed:
         section = raw.get(stage) or {}

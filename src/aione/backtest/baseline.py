@@ -35,8 +35,10 @@ from typing import Any
 
 import numpy as np
 
+from aione.backtest.batch_inputs import accepted_mask
 from aione.backtest.runner import Overrides, RunSpec, stage_params, trade_record
 from aione.config.config import STAGE2_STATUS
+from aione.data.bar_validation import check_values
 from aione.data.bars import BarArrays
 from aione.data.tick_snapshot import recorded_ticks
 from aione.exchange.replay import iter_replay, load_series
@@ -50,6 +52,17 @@ from aione.utils.utils import get_tick_size
 DEFAULT_SEED = 20250509
 DEFAULT_WARMUP = 240
 _RECS = {"BUY": "STRONG_BUY", "SELL": "STRONG_SELL"}
+
+
+# ── Прийняті бари ──
+def accepted_series(series: Mapping[str, BarArrays]) -> dict[str, BarArrays]:
+    """Лише бари, які прийняло б сховище (`accepted_mask`: NaN/inf, хибна ціна, дубль — геть), —
+    ті самі, що бачить ядро бектесту; один поганий бар не зупиняє ATR базових ліній."""
+    out: dict[str, BarArrays] = {}
+    for name, bars in series.items():
+        ok = accepted_mask(bars)
+        out[name] = bars if bool(ok.all()) else BarArrays(*(col[ok] for col in bars))  # type: ignore[arg-type]
+    return out
 
 
 # ── Межі прогону ──
@@ -98,7 +111,7 @@ class EntryPool:
         self, spec: RunSpec, overrides: Overrides | None = None, *, warmup: int = DEFAULT_WARMUP
     ) -> None:
         p1, p2, _ = stage_params(overrides)
-        self.series = load_series(spec.data_dir, spec.symbols)
+        self.series = accepted_series(load_series(spec.data_dir, spec.symbols))
         self.names = sorted(self.series)
         self.ticks = recorded_ticks(spec.data_dir, self.names)  # тік символу, як у ядрі бектесту
         self.rules = _PlanRules.of(p2)
@@ -242,6 +255,8 @@ def run_baseline(
     created = 0
     for event in iter_replay(spec.data_dir, spec.symbols, spec.start_ms, spec.end_ms):
         bar = event.bar
+        if check_values(bar) is not None:  # як сховище ядра: бар з NaN/inf чи хибною ціною не існує
+            continue
         events = trades.on_bar(event.symbol, bar)
         events = events + trades.refresh_if_due(bar.open_time)
         todo = by_key.get((bar.open_time, event.symbol))
@@ -257,4 +272,12 @@ def run_baseline(
     return closed, created
 
 
-__all__ = ["DEFAULT_SEED", "DEFAULT_WARMUP", "EntryPool", "random_decisions", "run_baseline", "window_rows"]
+__all__ = [
+    "DEFAULT_SEED",
+    "DEFAULT_WARMUP",
+    "EntryPool",
+    "accepted_series",
+    "random_decisions",
+    "run_baseline",
+    "window_rows",
+]

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from aione.app.pipeline import PipelineCore, Released
@@ -112,6 +113,42 @@ def make_core(spec: RunSpec, overrides: Overrides | None = None) -> PipelineCore
 CoreFactory = Callable[[RunSpec, Overrides | None], PipelineCore]
 
 
+REQUIRED_COLUMNS = ("open_time", "open", "high", "low", "close", "volume")
+
+
+def file_problem(path: Path) -> str | None:
+    """Чому файл барів непридатний (нечитаний parquet, бракує колонок) або None. Читає лише схему."""
+    if not path.is_file():
+        return "no such file"
+    try:
+        names = set(pq.ParquetFile(path).schema_arrow.names)
+    except (OSError, pa.ArrowException) as exc:
+        return f"not a readable parquet file ({exc})"
+    missing = [c for c in REQUIRED_COLUMNS if c not in names]
+    return f"lacks columns {', '.join(missing)}" if missing else None
+
+
+def usable_spec(spec: RunSpec) -> tuple[RunSpec, list[str]]:
+    """Прогін лише над придатними файлами: (опис прогону, «ФАЙЛ: причина» для кожного пропущеного).
+
+    Нічого не пропущено — той самий `spec` (звіт не змінюється); жодного придатного — `ValueError`."""
+    names = spec.resolved_symbols()
+    skipped: list[str] = []
+    usable: list[str] = []
+    for name in names:
+        path = spec.data_dir / f"{name}.parquet"
+        problem = file_problem(path)
+        if problem is None:
+            usable.append(name)
+        else:
+            skipped.append(f"{path.name}: {problem}")
+    if not skipped:
+        return spec, []
+    if not usable:
+        raise ValueError(f"no usable bar files in {spec.data_dir} ({'; '.join(skipped)})")
+    return RunSpec(spec.data_dir, tuple(usable), spec.start_ms, spec.end_ms), skipped
+
+
 def count_bars(spec: RunSpec) -> int:
     """Кількість барів у прогоні (для прогрес-бару), читаючи лише колонку open_time."""
     total = 0
@@ -179,6 +216,7 @@ def _signal_record(alert: Mapping[str, Any], result: Mapping[str, Any]) -> dict[
         "ref_close": (alert.get("stats") or {}).get("close"),
         "outcome_tp": outcome_tp,
         "outcome_sl": outcome_sl,
+        "plan": meta.get("plan"),  # власний план сигналу (`signals.lifecycle`), None — без напрямку
     }
 
 
@@ -367,6 +405,7 @@ __all__ = [
     "RunSpec",
     "budget_params",
     "count_bars",
+    "file_problem",
     "handle_alert",
     "make_core",
     "record_released",
@@ -374,4 +413,5 @@ __all__ = [
     "run_event_backtest",
     "stage_params",
     "trade_record",
+    "usable_spec",
 ]

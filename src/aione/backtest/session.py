@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from aione.backtest.baseline import DEFAULT_SEED
+from aione.backtest.baseline import DEFAULT_SEED, accepted_series
 from aione.backtest.baselines_multi import DEFAULT_SEEDS, run_baselines
 from aione.backtest.html_report import write_html
 from aione.backtest.report import REPORT_HTML, build_report, write_report
@@ -25,10 +25,14 @@ from aione.backtest.runner import (
     RunSpec,
     count_bars,
     run_backtest,
+    usable_spec,
 )
-from aione.backtest.signal_quality import attach_outcomes, quality_section
+from aione.backtest.signal_quality import attach_lifecycles, attach_outcomes, quality_section
 from aione.data.bars import BarArrays
 from aione.exchange.replay import load_series
+from aione.logging_setup import get_logger
+
+logger = get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,12 +45,14 @@ class SessionOutput:
     result: BacktestResult
     seconds: float
     bars_per_sec: float
+    spec: RunSpec | None = None  # прогін, що справді відбувся (без пропущених файлів)
+    skipped: tuple[str, ...] = ()  # «ФАЙЛ: причина» кожного пропущеного файлу
 
 
 def window_series(spec: RunSpec) -> dict[str, BarArrays]:
-    """Бари символів у межах прогону (для графіків)."""
+    """Прийняті бари символів у межах прогону (для наслідків сигналів і графіків)."""
     out: dict[str, BarArrays] = {}
-    for name, bars in load_series(spec.data_dir, spec.symbols).items():
+    for name, bars in accepted_series(load_series(spec.data_dir, spec.symbols)).items():
         t = bars.open_time
         lo = 0 if spec.start_ms is None else int(np.searchsorted(t, spec.start_ms, side="left"))
         hi = len(t) if spec.end_ms is None else int(np.searchsorted(t, spec.end_ms, side="right"))
@@ -67,7 +73,12 @@ def run_session(
 ) -> SessionOutput:
     """Проганяє бектест і пише `report.json`, `report.html` і `timing.json` у `out_dir`.
 
-    Випадкова базова лінія — `seeds` seed-ів від `seed` (див. `baselines_multi`)."""
+    Випадкова базова лінія — `seeds` seed-ів від `seed` (див. `baselines_multi`). Непридатний
+    файл барів називається одним рядком журналу й пропускається (`skipped` у виводі й у звіті),
+    жодного придатного — `ValueError`."""
+    spec, skipped = usable_spec(spec)
+    for problem in skipped:
+        logger.warning("backtest: skipping %s", problem)
     total = count_bars(spec) if on_progress is not None else None
     started = time.perf_counter()
     result = run_backtest(spec, overrides, engine=engine, on_progress=on_progress, total=total)
@@ -77,9 +88,12 @@ def run_session(
     base_sec = time.perf_counter() - base_started
     series = window_series(spec)
     attach_outcomes(result.signals, series)
+    attach_lifecycles(result.signals, series)
     spans = {name: int(b.open_time[-1] - b.open_time[0]) + 60_000 for name, b in series.items() if len(b)}
     quality = quality_section(result.signals, spans)
     report = build_report(result, runs.base(), overrides, runs, quality)
+    if skipped:
+        report["skipped_files"] = list(skipped)
     timing = {
         "pipeline_sec": round(run_sec, 3),
         "baselines_sec": round(base_sec, 3),
@@ -96,6 +110,8 @@ def run_session(
         result,
         time.perf_counter() - started,
         result.symbol_bars / run_sec if run_sec > 0 else 0.0,
+        spec,
+        tuple(skipped),
     )
 
 
