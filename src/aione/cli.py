@@ -260,7 +260,8 @@ def _base_options(
         rest_url=settings.effective_rest_url,
         ws_url=settings.effective_ws_url,
         market=settings.market,
-        redis_url=redis or settings.redis_dsn,
+        # --redis проходить ту саму перевірку, що й AIONE_REDIS_URL: хибний URL — один рядок і код 2
+        redis_url=settings_or_exit(redis_url=redis).redis_dsn if redis else settings.redis_dsn,
         data_dir=None if memory_only else settings.data_dir,
         symbols=_parse_symbols(symbols),
         max_symbols=max_symbols,

@@ -4,6 +4,10 @@
 ядро, алерти йдуть у фонові задачі Stage2 (паралельність обмежує процесор), а кадри публікує
 окремий цикл — одразу, якщо з попередньої публікації минуло `min_interval` (настінний час), або
 в кінці інтервалу; зміна сигналу чи угоди публікується без очікування інтервалу.
+
+Угоди зберігаються ДО публікації кадру, що їх показує: кадр ніколи не випереджає збережений стан.
+Зміна статусу угоди (створено, відкрито, закрито, скасовано) зберігається одразу; рух стопу —
+не частіше за `TRADES_SAVE_INTERVAL_SEC`; під час збою сховища спроби теж не частіші за це.
 """
 
 from __future__ import annotations
@@ -17,12 +21,12 @@ from aione.app.pipeline import PipelineCore, Released
 from aione.config.config import PUBLISH_MIN_INTERVAL_MS
 from aione.data.bars import BarEvent
 from aione.data.ws_worker import StatePublisher
-from aione.logging_setup import get_logger, log_ctx
+from aione.logging_setup import get_logger
 from aione.metrics import MetricsCollector
 from aione.stage2.inputs import Stage2Inputs
 from aione.stage2.processor import Stage2Processor
 from aione.stage3.trade_model import EVENT_PENDING
-from aione.stage3.trade_store import TradeStore, save_manager
+from aione.stage3.trade_store import TradeSaver, TradeStore
 from aione.ui.publish_full_state import publish_full_state
 from aione.utils.utils import wall_clock_ms
 
@@ -54,6 +58,7 @@ class ScreeningProducer:
         self.clock = clock
         self.metrics = metrics
         self.trade_store = trade_store
+        self.trade_saver = TradeSaver(trade_store, retry_sec=TRADES_SAVE_INTERVAL_SEC) if trade_store else None
         self.min_interval = min_interval_ms / 1000.0
         self.counters: dict[str, int] = {
             "bars": 0,
@@ -71,6 +76,7 @@ class ScreeningProducer:
         self._recv_pending: list[float] = []
         self._last_publish = 0.0
         self._saved_version = -1
+        self._saved_status: tuple[object, ...] | None = None
         # затримки «бар отримано → кадр опубліковано», с (для бенчмарку; у метриках — гістограма)
         self.latencies: list[float] | None = [] if keep_latencies else None
         self._last_save = 0.0
@@ -134,6 +140,7 @@ class ScreeningProducer:
         aggregator = self.core.aggregator
         if aggregator is None:
             return False
+        await self._maybe_save_trades()  # спершу зберегти, потім показати
         recv = self._recv_pending
         self._recv_pending = []
         sent = await publish_full_state(
@@ -148,7 +155,6 @@ class ScreeningProducer:
                     self.metrics.observe_e2e_latency(now - recv_ts)
             if self.latencies is not None:
                 self.latencies.extend(now - recv_ts for recv_ts in recv)
-        await self._maybe_save_trades()
         return sent
 
     async def publish_loop(self) -> None:
@@ -164,20 +170,22 @@ class ScreeningProducer:
             await self.publish_now()
 
     async def _maybe_save_trades(self, *, force: bool = False) -> None:
-        if self.trade_store is None:
+        saver = self.trade_saver
+        if saver is None:
             return
-        version = self.core.trades.version
+        trades = self.core.trades
+        version = trades.version
         if version == self._saved_version:
             return
-        if not force and time.monotonic() - self._last_save < TRADES_SAVE_INTERVAL_SEC:
+        status = trades.status_key()
+        now = time.monotonic()
+        due = force or status != self._saved_status or now - self._last_save >= TRADES_SAVE_INTERVAL_SEC
+        if not due or not (force or saver.may_try(now)):
             return
-        try:
-            await save_manager(self.trade_store, self.core.trades)
-        except Exception:  # збій збереження не зупиняє конвеєр; спроба повториться з наступним кадром
-            logger.exception("trade store save failed", extra=log_ctx("stage3"))
-            return
-        self._saved_version = version
-        self._last_save = time.monotonic()
+        if await saver.save(trades):  # збій уже пораховано й записано в журнал (раз на збій)
+            self._saved_version = version
+            self._saved_status = status
+            self._last_save = time.monotonic()
 
     # ── Зупинка ──
     async def drain(self, timeout: float = 5.0) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -52,8 +53,10 @@ class Settings(BaseSettings):
     def _empty_is_none(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
             return None
-        if isinstance(value, str) and not value.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError("must start with redis://, rediss:// or unix://")
+        if isinstance(value, str):
+            problem = redis_url_problem(value)
+            if problem is not None:
+                raise ValueError(problem)
         return value
 
     # ── Похідні значення ──
@@ -85,15 +88,48 @@ class Settings(BaseSettings):
         return shown
 
 
+# ── URL Redis ──
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def redis_url_problem(url: str) -> str | None:
+    """Чому рядок не є придатним URL Redis (схема, хост, порт, номер бази) або None."""
+    if not url.startswith(REDIS_SCHEMES):
+        return "must start with redis://, rediss:// or unix://"
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        return None if parts.path else "unix:// needs a socket path"
+    try:
+        port = parts.port
+    except ValueError:
+        return "port must be a number 1..65535"
+    if not parts.hostname:
+        return "needs a host (redis://HOST:PORT/DB)"
+    if port == 0:
+        return "port must be a number 1..65535"
+    db = parts.path.strip("/")
+    if db and not db.isdigit():
+        return "database must be a number (redis://HOST:PORT/0)"
+    return None
+
+
+def mask_redis_url(raw: str) -> str:
+    """URL Redis без пароля (`redis://***@host:6379/0`); рядок без `@` — як є."""
+    if "@" not in raw:
+        return raw
+    scheme, sep, rest = raw.partition("://")
+    _, _, host = rest.rpartition("@")
+    return f"{scheme}{sep}***@{host}" if sep else "***@" + host
+
+
 def _mask_secret(name: str, raw: str) -> str:
     """Маскує пароль у URL Redis і повністю — ключі."""
-    if name == "redis_url" and "@" in raw:
-        scheme, _, rest = raw.partition("://")
-        _, _, host = rest.rpartition("@")
-        return f"{scheme}://***@{host}"
     if name == "redis_url":
-        return raw
+        return mask_redis_url(raw)
     return "***" if raw else ""
+
+
+_SECRET_FIELDS = frozenset({"redis_url", "api_key"})
 
 
 def format_validation_error(exc: ValidationError) -> str:
@@ -103,7 +139,9 @@ def format_validation_error(exc: ValidationError) -> str:
         field = ".".join(str(p) for p in err["loc"]) or "?"
         var = f"AIONE_{field.upper()}"
         given = err.get("input")
-        msg = err["msg"]
+        if isinstance(given, str) and field in _SECRET_FIELDS:
+            given = _mask_secret(field, given)  # хибний URL не показується з паролем
+        msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "literal_error":
             msg = "must be one of " + msg.split("Input should be ", 1)[-1]
         parts.append(f"{var}={given!r}: {msg}")
@@ -125,6 +163,9 @@ __all__ = [
     "Market",
     "Settings",
     "SettingsError",
+    "REDIS_SCHEMES",
     "format_validation_error",
     "load_settings",
+    "mask_redis_url",
+    "redis_url_problem",
 ]

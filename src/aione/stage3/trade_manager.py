@@ -120,6 +120,12 @@ class TradeManager:
         """Недавні закриті угоди, старіші першими (копії)."""
         return [_copy(t) for t in self._recent]
 
+    def status_key(self) -> tuple[object, ...]:
+        """Відбиток статусів угод: змінюється, коли угоду створено, відкрито, закрито чи скасовано
+        (але не від руху стопу чи ціни) — така зміна зберігається одразу, без обмеження частоти."""
+        last = self._recent[-1].trade_id if self._recent else None
+        return (tuple(sorted((t.trade_id, t.status) for t in self._active.values())), len(self._recent), last)
+
     def get(self, symbol: str, side: Side) -> Trade | None:
         """Активна угода символу й боку (копія) або None."""
         trade = self._active.get((symbol, side))

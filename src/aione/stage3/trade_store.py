@@ -3,6 +3,10 @@
 Формат однаковий для обох: `{"version": 1, "open": [...], "recent": [...]}`, де кожна угода —
 `Trade.to_dict()`. orjson відтворює float точно, тож відновлення дає ті самі угоди біт у біт.
 Файл пишеться атомарно: тимчасовий файл у тому ж каталозі, fsync, `os.replace`.
+
+Збої сховища не зупиняють конвеєр: недоступний на старті Redis — один рядок і старт без
+відновлених угод; збій збереження (`TradeSaver`) — один рядок на початку збою і один після
+відновлення з кількістю невдалих спроб, а не traceback на кожне збереження.
 """
 
 from __future__ import annotations
@@ -10,10 +14,12 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Protocol
 
 import orjson
+from redis.exceptions import RedisError
 
 from aione.data.redis_keys import TRADES_OPEN_KEY, TRADES_RECENT_KEY
 from aione.data.ws_worker import make_redis_client
@@ -115,7 +121,15 @@ class RedisTradeStore:
             await pipe.execute()
 
     async def load(self) -> tuple[list[Trade], list[Trade]]:
-        raw_open, raw_recent = await self.client.mget(TRADES_OPEN_KEY, TRADES_RECENT_KEY)
+        try:
+            raw_open, raw_recent = await self.client.mget(TRADES_OPEN_KEY, TRADES_RECENT_KEY)
+        except (RedisError, OSError) as exc:
+            logger.warning(
+                "trade store unavailable (%s); starting without restored trades",
+                type(exc).__name__,
+                extra=log_ctx("stage3"),
+            )
+            return [], []
         result: list[list[Trade]] = []
         for raw in (raw_open, raw_recent):
             try:
@@ -142,6 +156,53 @@ async def save_manager(store: TradeStore, manager: TradeManager) -> None:
     await store.save(manager.active_trades(), manager.recent_trades())
 
 
+class TradeSaver:
+    """Збереження угод з журналом збоїв: один рядок на початку збою, один — після відновлення.
+
+    Під час збою спроби не частіші за `retry_sec` (кожна невдала рахується в `failures`)."""
+
+    def __init__(self, store: TradeStore, *, retry_sec: float = 1.0) -> None:
+        self.store = store
+        self.retry_sec = retry_sec
+        self.failures = 0  # невдалих спроб у поточному збої
+        self.failures_total = 0
+        self.outages = 0
+        self._last_failure = -float("inf")
+
+    @property
+    def failing(self) -> bool:
+        return self.failures > 0
+
+    def may_try(self, now: float | None = None) -> bool:
+        """Чи можна пробувати зараз (під час збою — не частіше за `retry_sec`)."""
+        moment = time.monotonic() if now is None else now
+        return not self.failing or moment - self._last_failure >= self.retry_sec
+
+    async def save(self, manager: TradeManager) -> bool:
+        """True — збережено; False — збій (пораховано, журнал — раз на збій)."""
+        try:
+            await save_manager(self.store, manager)
+        except (RedisError, OSError, TypeError, ValueError) as exc:  # збій сховища: рахуємо й повторимо
+            self._last_failure = time.monotonic()
+            self.failures += 1
+            self.failures_total += 1
+            if self.failures == 1:
+                self.outages += 1
+                logger.warning(
+                    "trade store save failed (%s: %s); retrying, logged once per outage",
+                    type(exc).__name__,
+                    exc,
+                    extra=log_ctx("stage3"),
+                )
+            return False
+        if self.failures:
+            logger.warning(
+                "trade store save recovered after %d failed attempts", self.failures, extra=log_ctx("stage3")
+            )
+            self.failures = 0
+        return True
+
+
 async def restore_manager(store: TradeStore, manager: TradeManager) -> int:
     """Відновлює менеджер зі сховища; повертає кількість активних угод."""
     active, recent = await store.load()
@@ -154,6 +215,7 @@ __all__ = [
     "RedisTradeStore",
     "STORE_FORMAT_VERSION",
     "TRADES_FILE_NAME",
+    "TradeSaver",
     "TradeStore",
     "make_trade_store",
     "restore_manager",
