@@ -105,7 +105,7 @@ def test_cli_backtest_with_lookahead_check(data_1m: Path, tmp_path: Path) -> Non
         ],
     )
     assert res.exit_code == 0, res.output
-    summary = json.loads(res.output.strip().splitlines()[-1])
+    summary = json.loads(res.stdout.strip().splitlines()[-1])
     assert summary["lookahead"]["decisions_compared"] >= 0 and len(summary["lookahead"]["checked_ts"]) >= 1
     report = orjson.loads((out / "report.json").read_bytes())
     assert report["run"]["overrides"] == {"stage1": {}, "stage2": {"tp_mult": 2.5}, "stage3": {}}

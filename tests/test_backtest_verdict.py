@@ -149,7 +149,7 @@ def test_cli_backtest_seeds_option(data_1m: Path, tmp_path: Path) -> None:
         ],
     )
     assert res.exit_code == 0, res.output
-    summary = json.loads(res.output.strip().splitlines()[-1])
+    summary = json.loads(res.stdout.strip().splitlines()[-1])
     report = orjson.loads((out / "report.json").read_bytes())
     assert summary["verdict"] == report["verdict"]
     assert report["baselines"]["random"]["seeds"] == 2 and report["baselines"]["random"]["seed"] == 7

@@ -90,6 +90,7 @@ PARAM_TARGETS: Mapping[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
 }
 
 Ranges = Mapping[str, tuple[Any, Any]]
+TrialProgressFn = Callable[[int, float | None], None]  # (спроб цього процесу, найкращий бал досі)
 
 
 class StudyMismatchError(Exception):
@@ -423,6 +424,28 @@ def make_objective(
     return objective
 
 
+def best_so_far(study: optuna.Study) -> float | None:
+    """Найкращий бал дослідження або None, доки немає жодної завершеної спроби."""
+    try:
+        value = study.best_value
+    except ValueError:
+        return None
+    return float(value) if value is not None and math.isfinite(value) else None
+
+
+def _progress_callback(
+    on_trial: TrialProgressFn,
+) -> Callable[[optuna.Study, optuna.trial.FrozenTrial], None]:
+    done = 0
+
+    def callback(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        nonlocal done
+        done += 1
+        on_trial(done, best_so_far(study))
+
+    return callback
+
+
 def make_sampler(seed: int | None) -> tuple[optuna.samplers.BaseSampler, dict[str, Any]]:
     """TPE з seed (без `--seed` — випадковий, але записаний) і його опис для `_meta`."""
     effective = seed if seed is not None else secrets.randbelow(2**31)
@@ -442,11 +465,13 @@ def calibrate(
     validate: bool = True,
     min_trades: int = DEFAULT_MIN_TRADES,
     missing_loss_pct: float = OPTUNA_MISSING_TRADE_LOSS_PCT,
+    on_trial: TrialProgressFn | None = None,
 ) -> CalibrationResult:
     """Запускає `trials` спроб цього процесу над дослідженням цих даних і рахує перевірку.
 
     `study_name=None` — типова назва з відбитка. Наявне дослідження з іншим відбитком —
-    `StudyMismatchError` ще до першого trial."""
+    `StudyMismatchError` ще до першого trial. `on_trial(done, best)` — після кожної спроби цього
+    процесу: скільки зроблено і найкращий бал дослідження досі (None — ще жодної завершеної)."""
     space = search_space(ranges)
     window = data_window(spec)
     folds = make_folds(window.first_ms, window.last_ms, n_folds)
@@ -456,7 +481,10 @@ def calibrate(
     sampler, sampler_info = make_sampler(seed)
     study = open_study(name, make_storage(storage), parts, sampler)
     study.set_user_attr("folds", [[f.start_ms, f.end_ms] for f in folds])
-    study.optimize(make_objective(spec, folds, space, min_trades, missing_loss_pct), n_trials=trials)
+    callbacks = [_progress_callback(on_trial)] if on_trial is not None else None
+    study.optimize(
+        make_objective(spec, folds, space, min_trades, missing_loss_pct), n_trials=trials, callbacks=callbacks
+    )
     best = study.best_trial
     overrides = params_to_overrides(best.params)
     nan = float("nan")
@@ -531,6 +559,8 @@ __all__ = [
     "STAGES",
     "CalibrationResult",
     "StudyMismatchError",
+    "TrialProgressFn",
+    "best_so_far",
     "calibrate",
     "default_study_name",
     "describe_difference",

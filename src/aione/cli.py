@@ -3,24 +3,54 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from aione import __version__
 from aione.config import config as cfg
 from aione.config.settings import Settings, SettingsError, load_settings
 
+# ── Довідка ──
+FLAG = "<flag>"  # прапорці не беруть значення: у довідці `<flag>`, а не `<bool>`
+HELP_TEXT = "Показати цю довідку й вийти."
+
+
+def _localize_help(option: Any) -> Any:
+    """Опція --help тією ж мовою, що й решта довідки, і позначена як прапорець."""
+    if option is not None:
+        option.help = HELP_TEXT
+        option.metavar = FLAG
+    return option
+
+
+class _Command(TyperCommand):
+    def get_help_option(self, ctx: Any) -> Any:
+        return _localize_help(super().get_help_option(ctx))
+
+
+class _Group(TyperGroup):
+    def get_help_option(self, ctx: Any) -> Any:
+        return _localize_help(super().get_help_option(ctx))
+
+
 app = typer.Typer(
     name="aione",
-    help="AiOne — скринер крипторинку Binance в реальному часі: Stage1 → Stage2 (QDE) → Stage3.",
+    cls=_Group,
+    help=(
+        "AiOne — скринер крипторинку Binance в реальному часі. Конвеєр: Stage1 шукає незвичні рухи "
+        "(сплеск обсягу, пробій рівня, перекупленість) на кожному 1m барі; Stage2 зважує сценарій і "
+        "рівні та радить вхід з TP/SL або «чекати»; Stage3 веде паперові угоди за цими порадами."
+    ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-config_app = typer.Typer(help="Показати конфігурацію.", no_args_is_help=True)
+config_app = typer.Typer(cls=_Group, help="Показати конфігурацію.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 
 
@@ -43,16 +73,16 @@ def _version_callback(value: bool) -> None:
 @app.callback()
 def _root(
     version: bool = typer.Option(
-        False, "--version", callback=_version_callback, is_eager=True, help="Показати версію й вийти."
+        False, "--version", callback=_version_callback, is_eager=True, metavar=FLAG, help="Показати версію й вийти."
     ),
 ) -> None:
     """AiOne: скринер і конвеєр сигналів."""
 
 
 # ── config ──
-@config_app.command("show")
+@config_app.command("show", cls=_Command)
 def config_show(
-    as_json: bool = typer.Option(False, "--json", help="Вивести JSON замість таблиці."),
+    as_json: bool = typer.Option(False, "--json", metavar=FLAG, help="Вивести JSON замість таблиці."),
 ) -> None:
     """Ефективні налаштування (секрети замасковано) і головні константи."""
     settings = settings_or_exit()
@@ -74,7 +104,7 @@ def config_show(
     Console().print(table)
 
 
-@app.command("web")
+@app.command("web", cls=_Command)
 def web(
     redis: str | None = typer.Option(None, "--redis", help="URL Redis (типово AIONE_REDIS_URL)."),
     host: str | None = typer.Option(None, "--host", help="Адреса (типово AIONE_WEB_HOST, 127.0.0.1)."),
@@ -107,7 +137,7 @@ def web(
         raise typer.Exit(code=1) from None
 
 
-@app.command("ui")
+@app.command("ui", cls=_Command)
 def ui(
     redis: str | None = typer.Option(None, "--redis", help="URL Redis (типово AIONE_REDIS_URL)."),
     top: int | None = typer.Option(None, "--top", min=1, help="Скільки рядків показати (типово UI_TOP_N)."),
@@ -131,7 +161,66 @@ def ui(
         pass
 
 
-@app.command("simulate")
+@app.command("why", cls=_Command)
+def why(
+    symbol: str = typer.Argument(..., help="Символ, наприклад BTCUSDT."),
+    snapshot: Path | None = typer.Option(
+        None, "--snapshot", help="Файл знімка кадру (JSON або стиснутий кадр видавця) замість Redis."
+    ),
+    redis: str | None = typer.Option(None, "--redis", help="URL Redis (типово AIONE_REDIS_URL)."),
+    locale: str | None = typer.Option(None, "--locale", help="uk | en (типово UI_LOCALE)."),
+) -> None:
+    """Чому так: наратив, план сигналу, рівні й тригери одного символу з останнього знімка стану."""
+    from aione.data.ws_worker import FrameError, decode_frame
+    from aione.ui.why_text import find_asset, why_lines
+
+    lang = locale or cfg.UI_LOCALE
+    if lang not in ("uk", "en"):
+        typer.echo(f"aione why: unknown --locale {lang!r} (uk or en)", err=True)
+        raise typer.Exit(code=2)
+    if snapshot is not None:
+        try:
+            payload = snapshot.read_bytes()
+        except OSError as exc:
+            typer.echo(f"aione why: cannot read {snapshot}: {exc.strerror or exc}", err=True)
+            raise typer.Exit(code=2) from None
+    else:
+        import redis as redis_lib
+        from redis.exceptions import RedisError
+
+        from aione.data.redis_keys import STATE_SNAPSHOT_KEY
+
+        settings = settings_or_exit(**({"redis_url": redis} if redis else {}))
+        if settings.redis_dsn is None:
+            typer.echo("aione why: needs --snapshot FILE, --redis URL or AIONE_REDIS_URL", err=True)
+            raise typer.Exit(code=2)
+        try:
+            client = redis_lib.Redis.from_url(settings.redis_dsn, socket_timeout=5.0)
+            try:
+                raw = client.get(STATE_SNAPSHOT_KEY)
+            finally:
+                client.close()
+        except RedisError as exc:
+            typer.echo(f"aione why: cannot read the snapshot from Redis: {exc}", err=True)
+            raise typer.Exit(code=1) from None
+        if raw is None:
+            typer.echo(f"aione why: no snapshot at {STATE_SNAPSHOT_KEY} (is the pipeline running?)", err=True)
+            raise typer.Exit(code=1)
+        payload = bytes(raw) if isinstance(raw, bytes | bytearray | memoryview) else str(raw).encode()
+    try:
+        frame = json.loads(payload) if payload.lstrip()[:1] == b"{" else decode_frame(payload)
+    except (ValueError, FrameError) as exc:
+        typer.echo(f"aione why: the snapshot is not a state frame: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+    asset = find_asset(frame, symbol) if isinstance(frame, dict) else None
+    if asset is None:
+        typer.echo(f"aione why: {symbol.upper()} is not in the snapshot", err=True)
+        raise typer.Exit(code=1)
+    for line in why_lines(asset, lang):
+        typer.echo(line)
+
+
+@app.command("simulate", cls=_Command)
 def simulate(
     data_dir: str = typer.Argument(..., help="Каталог записаних барів (*.parquet)."),
     speed: float = typer.Option(
@@ -204,19 +293,44 @@ def _load_params(path: Path | None) -> dict[str, dict[str, object]]:
         raise typer.Exit(code=2) from None
 
 
+def _check_data_dir(
+    command: str, folder: Path, symbols: list[str] | None = None, *, skip_bad: bool = False
+) -> list[str]:
+    """Придатні символи каталогу 1m барів або один рядок помилки і код 2 (`skip_bad` — див. data_check)."""
+    from aione.app.data_check import DataDirError, check_bars_dir
+
+    try:
+        return check_bars_dir(folder, symbols, skip_bad=skip_bad)
+    except DataDirError as exc:
+        typer.echo(f"aione {command}: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+
+
 def _run_and_report(
-    coro_factory: Callable[[], Coroutine[Any, Any, Any]], ui: bool, log_file: Path | None
+    command: str,
+    coro_factory: Callable[[], Coroutine[Any, Any, Any]],
+    ui: bool,
+    log_file: Path,
+    written: list[tuple[str, str | Path]],
 ) -> None:
-    """Спільне для run/demo: журнал, запуск, зрозуміла помилка недоступності біржі, підсумок."""
+    """Спільне для run/demo: журнал, запуск, зрозуміла помилка недоступності біржі, підсумок.
+
+    З живою таблицею журнал іде у файл `log_file` (каталог даних; run і demo — той самий файл), і
+    команда каже де — на старті й на виході; без таблиці журнал — у stderr. На виході — JSON
+    підсумок у stdout і рядки «що записано й куди» у stderr."""
     import asyncio
 
     from aione.app.main import BinanceUnreachableError, StartupError
+    from aione.app.summaries import outputs_lines
     from aione.logging_setup import setup_logging
 
     settings = settings_or_exit()
-    if ui and log_file is not None:
+    outputs = list(written)
+    if ui:
         log_file.parent.mkdir(parents=True, exist_ok=True)
-    setup_logging(settings.log_level, log_file=str(log_file) if ui and log_file else None)
+        typer.echo(f"aione {command}: log → {log_file}", err=True)
+        outputs.insert(0, ("log", log_file))
+    setup_logging(settings.log_level, log_file=str(log_file) if ui else None)
     try:
         report = asyncio.run(coro_factory())
     except BinanceUnreachableError as exc:
@@ -236,8 +350,25 @@ def _run_and_report(
         "failures": report.failures,
     }
     typer.echo(json.dumps(summary, ensure_ascii=False))
+    for line in outputs_lines(command, outputs):
+        typer.echo(line, err=True)
     if report.failures:
         raise typer.Exit(code=1)
+
+
+def _state_outputs(redis_url: str | None, data_dir: Path | None) -> list[tuple[str, str | Path]]:
+    """Що пише конвеєр, крім журналу: сховище барів і стан угод (Redis або файл у каталозі даних)."""
+    from aione.data.disk_layer import BARS_DIR
+    from aione.stage3.trade_store import TRADES_FILE_NAME
+
+    out: list[tuple[str, str | Path]] = []
+    if redis_url:
+        out.append(("bar cache, trade state and state frames", "Redis (--redis / AIONE_REDIS_URL)"))
+    if data_dir is not None:
+        out.append(("bar store", data_dir / BARS_DIR))
+        if not redis_url:
+            out.append(("trade state", data_dir / TRADES_FILE_NAME))
+    return out
 
 
 def _base_options(
@@ -278,15 +409,17 @@ def _base_options(
 
 # Опції, спільні для run і demo (одне оголошення на обидві команди).
 RedisOpt = Annotated[str | None, typer.Option("--redis", help="URL Redis: кеш, стан угод і публікація.")]
-NoUiOpt = Annotated[bool, typer.Option("--no-ui", help="Без термінальної таблиці (headless).")]
-WebOpt = Annotated[bool, typer.Option("--web", help="Запустити веб-панель у тому ж процесі.")]
+NoUiOpt = Annotated[
+    bool, typer.Option("--no-ui", metavar=FLAG, help="Без термінальної таблиці (headless); журнал — у stderr.")
+]
+WebOpt = Annotated[bool, typer.Option("--web", metavar=FLAG, help="Запустити веб-панель у тому ж процесі.")]
 DurationOpt = Annotated[float | None, typer.Option("--duration", help="Зупинитися через N секунд.")]
 ParamsOpt = Annotated[
     Path | None, typer.Option("--params", help="Файл перевизначень параметрів (з aione calibrate).")
 ]
 
 
-@app.command("run")
+@app.command("run", cls=_Command)
 def run(
     market: str = typer.Option(None, "--market", help="um (ф'ючерси USDT-M, типово) або spot."),
     symbols: str = typer.Option(None, "--symbols", help="Список символів через кому (без префільтра)."),
@@ -297,7 +430,8 @@ def run(
     params: ParamsOpt = None,
     max_symbols: int = typer.Option(None, "--max-symbols", help="Не більше N символів з префільтра."),
 ) -> None:
-    """Живий Binance: префільтр → preload → WS → Stage1 → Stage2 → Stage3 → публікація."""
+    """Живий Binance: відбір ліквідних символів, історія за добу, потік барів; пошук незвичних рухів
+    (Stage1) → порада входу з TP/SL (Stage2) → паперові угоди (Stage3) → таблиця й веб-панель."""
     overrides: dict[str, object] = {"market": market} if market else {}
     settings = settings_or_exit(**overrides)
     opts = _base_options(
@@ -312,11 +446,18 @@ def run(
         memory_only=False,
     )
     from aione.app.main import run_pipeline
+    from aione.logging_setup import LOG_FILENAME
 
-    _run_and_report(lambda: run_pipeline(opts), opts.ui, settings.data_dir / "aione.log")
+    _run_and_report(
+        "run",
+        lambda: run_pipeline(opts),
+        opts.ui,
+        settings.data_dir / LOG_FILENAME,
+        _state_outputs(opts.redis_url, opts.data_dir),
+    )
 
 
-@app.command("demo")
+@app.command("demo", cls=_Command)
 def demo(
     speed: float = typer.Option(
         cfg.DEMO_SPEED, "--speed", min=1.0, max=1000.0, help="Швидкість віртуального годинника (x1 … x1000)."
@@ -328,7 +469,14 @@ def demo(
     duration: DurationOpt = None,
     params: ParamsOpt = None,
 ) -> None:
-    """Офлайн-демо: той самий конвеєр проти симулятора Binance на вбудованих записаних барах."""
+    """Офлайн-демо: той самий скринер проти локального симулятора Binance, що програє вбудовані
+    записані бари з прискоренням (типово ×300); у шапці — позначка демо і час ринку."""
+    from dataclasses import replace
+
+    from aione.app.demo import DEMO_PREFILTER_PARAMS, run_demo, sample_data_dir
+    from aione.logging_setup import LOG_FILENAME
+
+    _check_data_dir("demo", data if data is not None else sample_data_dir())
     settings = settings_or_exit()
     opts = _base_options(
         settings,
@@ -341,12 +489,14 @@ def demo(
         max_symbols=None,
         memory_only=True,
     )
-    from dataclasses import replace
-
-    from aione.app.demo import DEMO_PREFILTER_PARAMS, run_demo
-
     opts = replace(opts, prefilter_params=DEMO_PREFILTER_PARAMS)
-    _run_and_report(lambda: run_demo(opts, data_dir=data, speed=speed), opts.ui, Path("aione_demo.log"))
+    _run_and_report(
+        "demo",
+        lambda: run_demo(opts, data_dir=data, speed=speed),
+        opts.ui,
+        settings.data_dir / LOG_FILENAME,
+        _state_outputs(opts.redis_url, None),
+    )
 
 
 # ── backtest / calibrate ──
@@ -368,19 +518,26 @@ def _parse_time(raw: str | None, option: str) -> int | None:
     return int(parsed.timestamp() * 1000)
 
 
-def _run_spec(data_dir: Path, symbols: str | None, start: str | None, end: str | None) -> Any:
+def _run_spec(
+    command: str, data_dir: Path, symbols: str | None, start: str | None, end: str | None
+) -> Any:
+    """Опис прогону бектесту/калібрування; непридатний каталог чи порожнє вікно — один рядок і код 2."""
+    from aione.app.data_check import DataDirError, check_window
     from aione.backtest.runner import RunSpec
 
-    if not data_dir.is_dir():
-        typer.echo(f"aione: DATA_DIR {data_dir} is not a directory", err=True)
-        raise typer.Exit(code=2)
     wanted = _parse_symbols(symbols)
-    return RunSpec(
-        data_dir, tuple(wanted) if wanted else None, _parse_time(start, "--start"), _parse_time(end, "--end")
-    )
+    # Окремий пошкоджений файл бектест пропускає й називає у звіті; вікно — за придатними.
+    names = _check_data_dir(command, data_dir, wanted, skip_bad=True)
+    start_ms, end_ms = _parse_time(start, "--start"), _parse_time(end, "--end")
+    try:
+        check_window(data_dir, names, start_ms, end_ms)
+    except DataDirError as exc:
+        typer.echo(f"aione {command}: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+    return RunSpec(data_dir, tuple(wanted) if wanted else None, start_ms, end_ms)
 
 
-@app.command("backtest")
+@app.command("backtest", cls=_Command)
 def backtest(
     data_dir: Path = typer.Argument(..., help="Каталог записаних барів (*.parquet)."),
     symbols: str = typer.Option(None, "--symbols", help="Символи через кому (типово всі)."),
@@ -395,15 +552,16 @@ def backtest(
         30, "--seeds", min=1, help="Скільки seed-ів випадкової базової лінії (seed, seed+1, …)."
     ),
     check_lookahead: bool = typer.Option(
-        False, "--check-lookahead", help="Перевірити, що рішення не дивляться вперед."
+        False, "--check-lookahead", metavar=FLAG, help="Перевірити, що рішення не дивляться вперед."
     ),
     samples: int = typer.Option(8, "--samples", min=1, help="Скільки барів t перевірити на погляд вперед."),
-    no_html: bool = typer.Option(False, "--no-html", help="Лише JSON-звіт."),
+    no_html: bool = typer.Option(False, "--no-html", metavar=FLAG, help="Лише JSON-звіт."),
     engine: str = typer.Option(
         "batch", "--engine", help="batch — швидкий пакетний рушій; event — кожен бар через ядро (еталон)."
     ),
 ) -> None:
-    """Бектест ядра над записаними барами: JSON і HTML звіт якості сигналів."""
+    """Бектест над записаними 1m барами: ті самі сигнали й паперові угоди, що наживо; звіт JSON і
+    HTML, вердикт проти випадкових входів і підсумок з наступною командою."""
     import sys
     from contextlib import ExitStack
 
@@ -416,7 +574,7 @@ def backtest(
     if engine not in ENGINES:
         typer.echo(f"aione backtest: --engine must be one of {', '.join(ENGINES)}, got {engine!r}", err=True)
         raise typer.Exit(code=2)
-    spec = _run_spec(data_dir, symbols, start, end)
+    spec = _run_spec("backtest", data_dir, symbols, start, end)
     overrides = _load_params(params)
     if out is None:
         out = settings_or_exit().data_dir / "backtest_report"
@@ -473,9 +631,18 @@ def backtest(
             "decisions_compared": checked.compared,
         }
     typer.echo(json.dumps(summary, ensure_ascii=False))
+    from aione.app.summaries import backtest_lines
+
+    lines = backtest_lines(
+        output.report, output.json_path, output.html_path, data_dir, params=params, symbols=symbols
+    )
+    if check_lookahead:
+        lines.insert(-1, f"  lookahead check: {summary['lookahead']['decisions_compared']} decisions identical")
+    for line in lines:
+        typer.echo(line, err=True)
 
 
-@app.command("calibrate")
+@app.command("calibrate", cls=_Command)
 def calibrate(
     data_dir: Path = typer.Argument(..., help="Каталог записаних барів (*.parquet)."),
     trials: int = typer.Option(20, "--trials", min=1, help="Скільки спроб виконує цей процес."),
@@ -497,7 +664,7 @@ def calibrate(
     out: Path = typer.Option(
         None, "--out", help="Файл найкращих перевизначень (типово aione_params.json у AIONE_DATA_DIR)."
     ),
-    no_validate: bool = typer.Option(False, "--no-validate", help="Не рахувати бал перевірки."),
+    no_validate: bool = typer.Option(False, "--no-validate", metavar=FLAG, help="Не рахувати бал перевірки."),
     min_trades: int = typer.Option(
         10,
         "--min-trades",
@@ -505,7 +672,7 @@ def calibrate(
         help="Угод на відрізок; кожна бракуюча = втрата OPTUNA_MISSING_TRADE_LOSS_PCT %.",
     ),
     force: bool = typer.Option(
-        False, "--force", help="Записати файл, навіть коли на перевірці найкращі гірші за типові."
+        False, "--force", metavar=FLAG, help="Записати файл, навіть коли на перевірці найкращі гірші за типові."
     ),
     space: Path = typer.Option(
         None, "--space", hidden=True, help="JSON/TOML {назва: [min, max]} замість OPTUNA_PARAM_RANGES."
@@ -519,7 +686,7 @@ def calibrate(
     from aione.calibrate import calibrate as run_calibration
     from aione.logging_setup import setup_logging
 
-    spec = _run_spec(data_dir, symbols, start, end)
+    spec = _run_spec("calibrate", data_dir, symbols, start, end)
     settings = settings_or_exit()
     out_path = out if out is not None else settings.data_dir / cfg.OPTUNA_PARAMS_FILENAME
     if storage is None:
@@ -530,25 +697,31 @@ def calibrate(
     except (OSError, ValueError) as exc:
         typer.echo(f"aione calibrate: --space: {exc}", err=True)
         raise typer.Exit(code=2) from None
-    setup_logging("WARNING")  # журнал угод кожного trial заглушив би прогрес Optuna
-    try:
-        res = run_calibration(
-            spec,
-            trials=trials,
-            storage=storage,
-            study_name=study,
-            n_folds=folds,
-            seed=seed,
-            ranges=ranges,
-            validate=not no_validate,
-            min_trades=min_trades,
-        )
-    except StudyMismatchError as exc:
-        typer.echo(f"aione calibrate: {exc}", err=True)
-        raise typer.Exit(code=2) from None
-    except (OSError, ValueError) as exc:
-        typer.echo(f"aione calibrate: {exc}", err=True)
-        raise typer.Exit(code=1) from None
+    setup_logging("WARNING")  # журнал угод кожного trial заглушив би прогрес
+    import optuna
+
+    # Власні рядки Optuna («Trial 3 finished with value…») замінює прогрес-бар з найкращим балом.
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    with _trial_progress(trials) as on_trial:
+        try:
+            res = run_calibration(
+                spec,
+                trials=trials,
+                storage=storage,
+                study_name=study,
+                n_folds=folds,
+                seed=seed,
+                ranges=ranges,
+                validate=not no_validate,
+                min_trades=min_trades,
+                on_trial=on_trial,
+            )
+        except StudyMismatchError as exc:
+            typer.echo(f"aione calibrate: {exc}", err=True)
+            raise typer.Exit(code=2) from None
+        except (OSError, ValueError) as exc:
+            typer.echo(f"aione calibrate: {exc}", err=True)
+            raise typer.Exit(code=1) from None
     meta = result_meta(res)
     worse = validation_worse(res)
     path = write_overrides(out_path, res.overrides, meta) if force or not worse else None
@@ -560,14 +733,50 @@ def calibrate(
         "validation_worse_than_defaults": worse,
     }
     typer.echo(json.dumps(summary, ensure_ascii=False))
-    for line in _calibrate_report(res, meta, path, data_dir, symbols):
+    for line in _calibrate_report(res, meta, path, data_dir, symbols, storage):
         typer.echo(line, err=True)
     if worse and not force:
         raise typer.Exit(code=3)
 
 
+def _storage_label(storage: str) -> str:
+    """Сховище Optuna для людини: файл sqlite/journal — шлях, Redis — без адреси (може мати пароль)."""
+    if storage.startswith("sqlite:///"):
+        return storage[len("sqlite:///") :]
+    if storage.startswith("journal:"):
+        return storage[len("journal:") :]
+    return "Redis" if storage.startswith(("redis://", "rediss://")) else storage.split("://", 1)[0]
+
+
+@contextmanager
+def _trial_progress(trials: int) -> Iterator[Callable[[int, float | None], None]]:
+    """Прогрес-бар спроб з найкращим балом досі (у stderr, лише в терміналі); інакше — тихо."""
+    import sys
+
+    if not sys.stderr.isatty():
+        yield lambda done, best: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (
+        TextColumn("calibrate"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("best {task.fields[best]}"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("trials", total=trials, best="n/a")
+
+        def on_trial(done: int, best: float | None) -> None:
+            bar.update(task, completed=done, best="n/a" if best is None else f"{best:+.3f} %/trade")
+
+        yield on_trial
+
+
 def _calibrate_report(
-    res: Any, meta: dict[str, Any], path: Path | None, data_dir: Path, symbols: str | None
+    res: Any, meta: dict[str, Any], path: Path | None, data_dir: Path, symbols: str | None, storage: str
 ) -> list[str]:
     """Короткий людський підсумок калібрування; вердикт «гірші за типові» — останнім рядком."""
     import shlex
@@ -589,6 +798,7 @@ def _calibrate_report(
             f"  validation (unseen F{n - 1}): best {pct(meta['validation_score'])} "
             f"vs defaults {pct(meta['default_validation_score'])}"
         )
+    lines.append(f"  study storage: {_storage_label(storage)}")
     if path is not None:
         cmd = ["aione", "backtest", str(data_dir), "--params", str(path)]
         if symbols:

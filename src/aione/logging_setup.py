@@ -6,6 +6,7 @@ import logging
 import sys
 from typing import Any
 
+LOG_FILENAME = "aione.log"  # журнал run/demo з живою таблицею: цей файл у каталозі даних (AIONE_DATA_DIR)
 _FORMAT = "%(asctime)s %(levelname)s %(name)s stage=%(stage)s symbol=%(symbol)s | %(message)s"
 
 
@@ -52,4 +53,4 @@ def log_ctx(stage: str, symbol: str = "-") -> dict[str, str]:
     return {"stage": stage, "symbol": symbol}
 
 
-__all__ = ["get_logger", "log_ctx", "setup_logging"]
+__all__ = ["LOG_FILENAME", "get_logger", "log_ctx", "setup_logging"]
