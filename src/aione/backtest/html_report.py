@@ -1,6 +1,8 @@
-"""Самодостатня HTML-сторінка звіту: вердикт, базові лінії, таблиці показників, крива капіталу, графіки символів.
+"""Самодостатня HTML-сторінка звіту: вердикт, розділи для трейдера, базові лінії, таблиці показників,
+крива капіталу, список угод, графіки символів.
 
-Рядок вердикту і таблиця базових ліній — зверху, обидва лише з чисел звіту (`verdict`, `baselines`).
+Рядок вердикту — першим, під ним ключові числа; розділи для трейдера (припущення, причини виходу,
+просідання, серії, Sharpe/Sortino, купив-і-тримай, тижні й дні, угоди) — `html_trader`.
 
 Plotly береться з установленого пакета і вбудовується в сторінку один раз
 (`include_plotlyjs=True` для першого графіка), тож файл відкривається без мережі.
@@ -19,6 +21,18 @@ import numpy as np
 import plotly.graph_objects as go
 
 from aione.backtest.html_quality import calibration_figure, quality_tables
+from aione.backtest.html_trader import (
+    assumptions_block,
+    buy_hold_block,
+    drawdown_block,
+    exit_reason_block,
+    key_numbers,
+    periods_block,
+    ratios_block,
+    streaks_block,
+    trade_list_block,
+    utc,
+)
 from aione.data.bars import BarArrays
 
 _REASON_COLORS = {
@@ -86,7 +100,7 @@ def verdict_banner(report: Mapping[str, Any]) -> str:
     verdict = report.get("verdict")
     if not isinstance(verdict, str) or not verdict:
         return ""
-    return f"<p class='verdict'><b>Вердикт:</b> {html.escape(verdict)}</p>"
+    return f"<p id='verdict' class='verdict'><b>Вердикт:</b> {html.escape(verdict)}</p>"
 
 
 def baselines_table(report: Mapping[str, Any]) -> str:
@@ -203,26 +217,49 @@ def symbol_figure(
 
 
 # ── Сторінка ──
+_STYLE = (
+    "<style>body{font-family:sans-serif;margin:1em 2em}table{border-collapse:collapse;font-size:13px}"
+    "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}th{background:#f4f4f4}"
+    "table.kv td:first-child,table.trades td:nth-child(2),table.trades td:nth-child(8){text-align:left}"
+    ".verdict{font-size:15px;padding:6px 10px;background:#fff8e1;border:1px solid #ffe082}"
+    ".keys{font-size:15px}.note{color:#555;font-size:12px;max-width:60em}"
+    "section{margin-top:1em}</style>"
+)
+
+
 def render_html(report: Mapping[str, Any], series: Mapping[str, BarArrays]) -> str:
-    """Уся сторінка одним рядком (plotly.js вбудовано один раз)."""
+    """Уся сторінка одним рядком (plotly.js вбудовано один раз).
+
+    Порядок — як читає трейдер: вердикт, ключові числа, припущення, результат і базові лінії,
+    причини виходу, просідання, серії, Sharpe/Sortino, купив-і-тримай, тижні й дні; далі якість
+    сигналів, капітал і групи, список угод, графіки символів."""
     parts = [
         "<!DOCTYPE html><html lang='uk'><head><meta charset='utf-8'><title>AiOne backtest</title>",
-        "<style>body{font-family:sans-serif;margin:1em 2em}table{border-collapse:collapse;font-size:13px}"
-        "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}th{background:#f4f4f4}"
-        ".verdict{font-size:15px;padding:6px 10px;background:#fff8e1;border:1px solid #ffe082}</style></head><body>",
+        _STYLE + "</head><body>",
         "<h1>AiOne: бектест якості сигналів</h1>",
         verdict_banner(report),
+        key_numbers(report),
     ]
     run = report.get("run") or {}
     parts.append(
         f"<p>символів: {len(run.get('symbols') or [])}, барів: {run.get('symbol_bars')}, "
-        f"від {_dates([run.get('first_bar_ms') or 0])[0]} до {_dates([run.get('last_bar_ms') or 0])[0]} UTC</p>"
+        f"від {utc(run.get('first_bar_ms'))} до {utc(run.get('last_bar_ms'))}</p>"
     )
+    parts.append(assumptions_block(report))
     overall = {"стратегія": report.get("overall") or {}}
     if report.get("baseline"):
         overall[_base_label(report)] = report["baseline"].get("overall") or {}
     parts.append(summary_table("Загалом", overall))
     parts.append(baselines_table(report))
+    for block in (
+        exit_reason_block,
+        drawdown_block,
+        streaks_block,
+        ratios_block,
+        buy_hold_block,
+        periods_block,
+    ):
+        parts.append(block(report))
     parts.append(quality_tables(report))
     figs = [equity_figure(report)]
     calibration = calibration_figure(report)
@@ -241,6 +278,7 @@ def render_html(report: Mapping[str, Any], series: Mapping[str, BarArrays]) -> s
                 ("by_side", "За стороною"),
             ):
                 parts.append(summary_table(title, report.get(key) or {}))
+            parts.append(trade_list_block(report))
     parts.append("</body></html>")
     return "\n".join(parts)
 

@@ -4,8 +4,11 @@
 за символом і за стороною; поруч — базові лінії (`baseline_sections`): випадкові входи базового
 seed-а (угоди, капітал) з різницею ключових показників, розділ `baselines` (багато seed-ів,
 бутстреп-інтервал, «завжди long/short», купив-і-тримай — `baseline_summary`) і згенерований з
-його чисел рядок `verdict` (`baseline_summary.verdict_line`). Числа округлено до 6 знаків після коми,
-NaN/inf → null, ключі відсортовано, тож однакові входи дають побайтово однаковий файл.
+його чисел рядок `verdict` (`baseline_summary.verdict_line`); для трейдера — `assumptions`
+(комісії, заповнення, правило TP/SL в одному барі) і `trader` (просідання з датами, серії,
+Sharpe/Sortino денних прибутків, причини виходу, дні й тижні — `trader_stats`).
+Числа округлено до 6 знаків після коми, NaN/inf → null, ключі відсортовано, тож однакові входи
+дають побайтово однаковий файл.
 Час виконання — окремо (`timing.json`).
 """
 
@@ -18,10 +21,12 @@ from typing import Any
 
 import orjson
 
+from aione.backtest.assumptions import assumptions_section
 from aione.backtest.baseline_summary import baselines_section, verdict_line
 from aione.backtest.baselines_multi import BaselineRuns
 from aione.backtest.metrics import equity_curve, grouped_summary, summarize
-from aione.backtest.runner import BacktestResult, Overrides
+from aione.backtest.runner import BacktestResult, Overrides, stage_params
+from aione.backtest.trader_stats import trader_section
 
 REPORT_SCHEMA = "aione.backtest.v1"
 REPORT_JSON = "report.json"
@@ -139,6 +144,9 @@ def build_report(
         "equity": [[ts, v] for ts, v in equity_curve(trades, "pnl_pct")],
         "trades": trades,
         "signals": signals,
+        # Для трейдера: припущення виконання і числа угод (`assumptions`, `trader_stats`).
+        "assumptions": assumptions_section(stage_params(overrides)[2]),
+        "trader": trader_section(trades, result.first_ts, result.last_ts),
     }
     report.update(baseline_sections(trades, overall, baseline, baselines))
     if quality is not None:
