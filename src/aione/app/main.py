@@ -53,6 +53,9 @@ from aione.utils.utils import deep_merge, wall_clock_ms
 
 logger = get_logger(__name__)
 _CTX = log_ctx("app")
+CLOCK_RESYNC_SEC = 30.0  # звірка годинника біржі (GET /time, вага 1) у живому режимі
+FEED_WATCH_SEC = 1.0  # як часто перевіряти застарілі символи
+CLOCK_DRIFT_FAST_MS = 1_000  # розбіжність годинників між звірками, після якої звіряємо щосекунди
 
 
 class StartupError(RuntimeError):
@@ -179,6 +182,40 @@ def _keep_traded(rt: _Runtime, symbols: list[str]) -> list[str]:
     інакше угода не отримувала б цін і не закрилася б ні за TP, ні за SL."""
     traded = [t.symbol for t in rt.core.trades.active_trades() if t.symbol not in symbols]
     return symbols + list(dict.fromkeys(traded))
+
+
+async def _watch_feed(rt: _Runtime, stop: asyncio.Event) -> None:
+    """Раз на секунду: застарілі символи (немає закритих барів за годинником біржі) → кадр і ворота
+    сигналів. Годинник біржі звіряється (GET /time, вага 1) раз на `CLOCK_RESYNC_SEC`, а якщо між
+    звірками він розбігся з нашим більше ніж на `CLOCK_DRIFT_FAST_MS` (біржа йде іншим темпом,
+    як симулятор x60), — щосекунди."""
+    last_sync = time.monotonic()
+    every = FEED_WATCH_SEC  # перша звірка — за секунду: так видно темп годинника біржі
+    sync_failing = False
+    flagged: set[str] = set()
+    while not stop.is_set():
+        if time.monotonic() - last_sync >= every:
+            last_sync = time.monotonic()
+            before = rt.rest.time_offset_ms
+            try:
+                drift = abs(await rt.rest.sync_time() - before)
+                every = FEED_WATCH_SEC if drift > CLOCK_DRIFT_FAST_MS else CLOCK_RESYNC_SEC
+                sync_failing = False
+            except ExchangeError as exc:
+                if not sync_failing:
+                    logger.warning("exchange clock re-sync failed: %s", exc, extra=_CTX)
+                sync_failing = True
+        stale = rt.ws.stale_symbols(rt.rest.server_now())
+        rt.core.gate.set_stale(stale)
+        if rt.core.aggregator is not None:
+            rt.core.aggregator.set_stale(stale)
+        if set(stale) != flagged:
+            if stale.keys() - flagged:
+                logger.warning("stale feed: %s", ", ".join(sorted(stale.keys() - flagged)), extra=_CTX)
+            flagged = set(stale)
+            await rt.producer.publish_now()  # бари не йдуть — кадр сам не оновиться
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=FEED_WATCH_SEC)
 
 
 async def _sample_metrics(rt: _Runtime, stop: asyncio.Event) -> None:
@@ -325,6 +362,7 @@ async def run_pipeline(
         supervisor.spawn(rt.ws.run(), "ws")
         supervisor.spawn(rt.producer.publish_loop(), "publish")
         supervisor.spawn(_sample_metrics(rt, stop), "metrics-sampler")
+        supervisor.spawn(_watch_feed(rt, stop), "feed-watch")
         if rt.scheduler is not None:
             # перший прохід уже був; цикл чекає інтервал і оновлює набір під час роботи
             supervisor.spawn(_scheduler_loop(rt.scheduler, stop), "prefilter")
@@ -360,6 +398,11 @@ async def run_pipeline(
         "malformed": rt.ws.malformed,
         "reconnects": rt.ws.reconnects,
         "backfilled_bars": rt.ws.backfilled_bars,
+        "backfill_failures": rt.ws.backfill_failures,
+        "holes": rt.ws.holes.holes,
+        "hole_bars": rt.ws.holes.hole_bars,
+        "duplicates": rt.ws.duplicates,
+        "clock_syncs": rt.rest.time_syncs,
     }
     report.store_rejected = dict(rt.store.stats.rejected)
     report.bars_1m = {s: rt.store.bar_count(s, "1m") for s in rt.symbols}

@@ -75,6 +75,12 @@ class VirtualClock:
         now = self.start_ms + int((time.perf_counter() - self._t0) * self.speed * 1000.0)
         return min(now, self.end_ms) if self.end_ms is not None else now
 
+    def jump(self, virtual_ms: int) -> int:
+        """Стрибок уперед на `virtual_ms` (не далі за `end_ms`); повертає фактичний стрибок."""
+        before = self()
+        self.start_ms += max(0, virtual_ms)
+        return self() - before
+
     def wall_seconds(self, virtual_ms: float) -> float:
         """Скільки настінних секунд триває `virtual_ms` віртуального часу."""
         return virtual_ms / 1000.0 / self.speed
@@ -134,6 +140,23 @@ def build_series(
         s = base[src]
         out[alias] = Series(alias, src, s.bars, s.decimals, s.tick, s.trades, s.taker_buy)
     return out
+
+
+def without_bars(series: Series, open_times: Iterable[int]) -> Series:
+    """Серія без барів з цими open_time (дірки біржі); власні масиви, псевдоніми не зачіпає."""
+    drop = np.asarray(sorted(set(open_times)), dtype=np.int64)
+    keep = ~np.isin(series.bars.open_time, drop)
+    cols: list[Any] = [col[keep] for col in series.bars]  # усі стовпці, скільки б їх не було
+    bars = BarArrays(*cols)
+    return Series(
+        series.name,
+        series.source,
+        bars,
+        series.decimals,
+        series.tick,
+        series.trades[keep],
+        series.taker_buy[keep],
+    )
 
 
 def load_market_series(
@@ -519,4 +542,5 @@ __all__ = [
     "build_series",
     "fmt",
     "load_market_series",
+    "without_bars",
 ]

@@ -9,7 +9,10 @@
 Несправності для тестів: `drop_ws_connections()`, `inject_429(n, retry_after)`,
 `inject_malformed(n)` (додаткові зіпсовані кадри перед справжніми, справжні не губляться),
 `stall(seconds, rest=False)` (WS мовчить, кадри цього часу втрачено; з `rest=True` — і REST
-відповідає із затримкою), `inject_ban(seconds)` (418).
+відповідає із затримкою), `inject_ban(seconds)` (418), `jump_clock(minutes)` (годинник біржі
+стрибає вперед, кадри стрибка втрачено), `remove_bars(symbol, open_times)` (дірки біржі: цих
+барів немає ні в REST, ні в WS). `faults=FaultPlan(...)` вмикає їх періодично (`aione simulate`
+має для цього перемикачі); що вже сталося — у `faults_fired` і `removed`.
 """
 
 from __future__ import annotations
@@ -26,12 +29,21 @@ import orjson
 from aiohttp import WSMsgType, web
 
 from aione.exchange.endpoints import KLINE_INTERVAL_MS, market_spec
-from aione.exchange.sim_market import DAY_MS, BarState, SimMarket, VirtualClock, load_market_series
+from aione.exchange.sim_faults import FaultPlan, FaultSchedule, hole_plan
+from aione.exchange.sim_market import (
+    DAY_MS,
+    BarState,
+    SimMarket,
+    VirtualClock,
+    load_market_series,
+    without_bars,
+)
 from aione.logging_setup import get_logger, log_ctx
 
 logger = get_logger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_WEIGHT_WINDOWS_KEPT = 240  # віртуальних хвилин історії ваги
 
 # Зіпсовані кадри, які симулятор вміє підкидати (HTML, обрізаний JSON, NaN, бракує полів…).
 JUNK_FRAMES: tuple[str, ...] = (
@@ -85,6 +97,7 @@ class BinanceSimulator:
         aliases: int = 0,
         weight_limit: int | None = None,
         ws_heartbeat: float | None = 20.0,
+        faults: FaultPlan | None = None,
     ) -> None:
         self.spec = market_spec(market)
         self.market = SimMarket(load_market_series(data_dir, symbols, aliases), self.spec, updates_per_bar)
@@ -92,6 +105,12 @@ class BinanceSimulator:
             # доба історії до старту, щоб preload мав що завантажити
             start_ms = min(self.market.first_ms + DAY_MS, self.market.end_ms)
         self._clock = VirtualClock(start_ms, speed, end_ms=self.market.end_ms)
+        self.faults = faults or FaultPlan()
+        self.removed: dict[str, list[int]] = {}  # символ → open_time барів, яких біржа не має
+        if self.faults.missing_every > 0:
+            times = {name: s.bars.open_time for name, s in self.market.series.items()}
+            for name, holes in hole_plan(times, start_ms, self.faults.missing_every).items():
+                self.remove_bars(name, holes)
         self.host = host
         self.port = port
         self.weight_limit = weight_limit or self.spec.weight_limit_per_minute
@@ -100,6 +119,7 @@ class BinanceSimulator:
         self.ws_url = ""
         self._runner: web.AppRunner | None = None
         self._emitter: asyncio.Task[None] | None = None
+        self._fault_task: asyncio.Task[None] | None = None
         self._conns: set[_Conn] = set()
         self._last_state: dict[str, BarState] = {}
         self._by_lower = {name.lower(): name for name in self.market.series}
@@ -120,7 +140,9 @@ class BinanceSimulator:
         self.dropped_connections = 0
         self.weight_exceeded = 0
         self.max_weight_used = 0
-        self._weights: dict[int, int] = {}
+        self.faults_fired: dict[str, int] = {}
+        self.clock_jumped_ms = 0
+        self._weights: dict[int, int] = {}  # віртуальна хвилина → вага (останні `_WEIGHT_WINDOWS_KEPT`)
 
     # ── Публічне ──
     @property
@@ -161,6 +183,8 @@ class BinanceSimulator:
         self.ws_url = f"ws://{self.host}:{self.port}"
         self._clock.restart()
         self._emitter = asyncio.create_task(self._emit_loop(), name="sim-emitter")
+        if self.faults.periods():
+            self._fault_task = asyncio.create_task(self._fault_loop(), name="sim-faults")
         logger.info(
             "simulator on %s speed=x%g symbols=%d",
             self.rest_url,
@@ -172,6 +196,13 @@ class BinanceSimulator:
 
     async def stop(self) -> None:
         """Зупиняє розсилку, закриває з'єднання та сервер."""
+        if self._fault_task is not None:
+            self._fault_task.cancel()
+            try:
+                await self._fault_task
+            except asyncio.CancelledError:
+                pass  # очікувана відміна власної задачі
+            self._fault_task = None
         if self._emitter is not None:
             self._emitter.cancel()
             try:
@@ -226,6 +257,59 @@ class BinanceSimulator:
         """Наступні `seconds` с усі REST-запити отримують 418 (бан IP)."""
         self._ban_until = time.monotonic() + seconds
 
+    def jump_clock(self, minutes: float) -> int:
+        """Годинник біржі стрибає вперед на `minutes`; кадри пропущеного часу не надсилаються
+        (REST їх має). Повертає фактичний стрибок у мс."""
+        jumped = self._clock.jump(int(minutes * 60_000))
+        now = self.clock()
+        for symbol in list(self._last_state):
+            st = self.market.state(symbol, now)
+            if st is not None:
+                self._last_state[symbol] = st
+        self.clock_jumped_ms += jumped
+        return jumped
+
+    def remove_bars(self, symbol: str, open_times: Iterable[int]) -> list[int]:
+        """Дірки біржі: бари з цими open_time зникають з REST і WS; повертає, що справді вирізано."""
+        series = self.market.series[symbol]
+        have = set(series.bars.open_time.tolist())
+        gone = sorted(t for t in set(open_times) if t in have)
+        if gone:
+            self.market.series[symbol] = without_bars(series, gone)
+            self.removed[symbol] = sorted({*self.removed.get(symbol, []), *gone})
+        return gone
+
+    def weight_windows(self) -> dict[int, int]:
+        """Вага REST за останні віртуальні хвилини (номер хвилини → вага)."""
+        return dict(self._weights)
+
+    def fire(self, kind: str) -> None:
+        """Одна несправність виду `kind` з плану (drop, http429, ban, malformed, stall, clock_jump)."""
+        plan = self.faults
+        if kind == "drop":
+            self.drop_ws_connections()
+        elif kind == "http429":
+            self.inject_429(plan.http429_count, plan.http429_retry_after)
+        elif kind == "ban":
+            self.inject_ban(plan.ban_seconds)
+        elif kind == "malformed":
+            self.inject_malformed(plan.malformed_count)
+        elif kind == "stall":
+            self.stall(plan.stall_seconds, rest=plan.stall_rest)
+        elif kind == "clock_jump":
+            self.jump_clock(plan.clock_jump_minutes)
+        else:
+            raise ValueError(f"unknown fault {kind!r}")
+        self.faults_fired[kind] = self.faults_fired.get(kind, 0) + 1
+        logger.info("sim fault: %s", kind, extra=log_ctx("sim"))
+
+    async def _fault_loop(self) -> None:
+        schedule = FaultSchedule(self.faults.periods(), time.monotonic())
+        while True:
+            await asyncio.sleep(schedule.wait(time.monotonic()))
+            for kind in schedule.due(time.monotonic()):
+                self.fire(kind)
+
     # ── REST ──
     def _request_weight(self, name: str, request: web.Request) -> int:
         if name == "klines":
@@ -264,7 +348,9 @@ class BinanceSimulator:
         now = self.clock()
         window = now // 60_000
         used = self._weights.get(window, 0) + weight
-        self._weights = {window: used}
+        self._weights[window] = used
+        if len(self._weights) > _WEIGHT_WINDOWS_KEPT:
+            del self._weights[min(self._weights)]
         self.max_weight_used = max(self.max_weight_used, used)
         header = {self.spec.used_weight_header: str(used)}
         if used > self.weight_limit:

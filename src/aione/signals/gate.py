@@ -5,6 +5,8 @@
 Завершені наслідки поповнюють записи типів (`records`), які бачать кадр, UI і пояснення.
 До рішення дописується словник `signal`: id, тип, бік, ранг, вердикт (`surfaced`, `reason`) і
 виміряний запис типу на момент рішення (лише коли трекер увімкнено — наживо).
+Символ із застарілим фідом (`set_stale`) сигналів не дає: його кандидат одразу стає watch з
+причиною `stale_feed`, бюджет його не бачить.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from aione.signals.outcomes import OutcomeTracker
 from aione.signals.ranking import RankScorer
 from aione.signals.records import RecordBook, signal_kind, signal_side
 from aione.utils.utils import finite_or_none
+
+STALE_FEED_REASON = "stale_feed"
 
 
 def signal_id(symbol: str, ts: int) -> str:
@@ -50,6 +54,11 @@ class SignalGate:
         self.tracker = OutcomeTracker()
         self.book = RecordBook()
         self._kinds: dict[str, str] = {}
+        self.stale: dict[str, str] = {}  # символ → чому фід застарів
+
+    def set_stale(self, stale: Mapping[str, str]) -> None:
+        """Символи із застарілим фідом (символ → причина); порожній — усі свіжі."""
+        self.stale = dict(stale)
 
     # ── Кандидати ──
     def offer(self, alert: Mapping[str, Any], decision: dict[str, Any]) -> list[Verdict]:
@@ -69,6 +78,8 @@ class SignalGate:
                 self.tracker.add(sid, symbol, ts, 1.0 if side == "BUY" else -1.0, entry, tp, sl)
                 self._kinds[sid] = kind
         decision["signal"] = meta
+        if symbol in self.stale:  # бари не йдуть: рішення на старих даних сигналом не стає
+            return [self._stamp(Verdict(Candidate(alert, decision, rank), False, STALE_FEED_REASON))]
         return [self._stamp(v) for v in self.budget.offer(Candidate(alert, decision, rank))]
 
     def release(self, before_ts: int) -> list[Verdict]:
@@ -101,4 +112,4 @@ class SignalGate:
         return self.book.record(kind)
 
 
-__all__ = ["SignalGate", "outcome_plan", "signal_id"]
+__all__ = ["STALE_FEED_REASON", "SignalGate", "outcome_plan", "signal_id"]

@@ -83,6 +83,7 @@ class AssetRow:
     signal_kind: str | None = None
     signal_id: str | None = None
     record: dict[str, Any] | None = None  # виміряний запис типу сигналу
+    stale_reason: str | None = None  # фід символу застарів (немає закритих барів): чому
 
     def touch(self, ts: int | None) -> None:
         if ts is not None and (self.updated_ts is None or ts > self.updated_ts):
@@ -138,6 +139,8 @@ class AssetRow:
             "tick_size": tick,
             "levels": [dict(level) for level in self.levels],
             "updated_ts": self.updated_ts,
+            "stale": self.stale_reason is not None,
+            "stale_reason": self.stale_reason,
         }
 
 
@@ -326,6 +329,14 @@ class AssetStateAggregator:
                 row.tick_size = trade.tick_size
             row.touch(trade.last_ts or trade.decision_ts)
             self.dirty = True
+
+    def set_stale(self, stale: Mapping[str, str]) -> None:
+        """Символи із застарілим фідом (символ → причина); решта — свіжі. Зміна прапорця — брудний кадр."""
+        for symbol, row in self.rows.items():
+            reason = stale.get(symbol)
+            if (reason is None) != (row.stale_reason is None):
+                self.dirty = True
+            row.stale_reason = reason
 
     def on_prefilter(self, stats: Mapping[str, Any]) -> None:
         """Статистика префільтра для лічильників (як є: universe, selected, rejected{reason})."""

@@ -7,6 +7,9 @@
   (`decode_frame` обмежує розпаковку) і рахується, споживач працює далі;
 - `StateBus` у тому ж процесі (демо) — `BusFrameSource`: спершу останній кадр шини, далі
   підписка; кадри з `seq`, не новішим за показаний, пропускаються.
+Кадр перед показом проходить схему (`ui.frame_schema`): хибний (наприклад, `recommendation` —
+список або `seq`/`ts` = 2^62) відкидається й рахується (`rejected`, одне попередження), таблиця
+показує останній придатний кадр і працює далі.
 UI нічого не рахує: `now_ms` для позначки застарілості = `ts` останнього кадру + час, що
 минув відтоді на монотонному годиннику (працює і для live, і для реплею історичних даних).
 """
@@ -26,6 +29,7 @@ from rich.text import Text
 from aione.config.config import UI_REFRESH_PER_SEC, UI_STALE_AFTER_SEC, UI_TOP_N
 from aione.data.ws_worker import StateBus
 from aione.logging_setup import get_logger, log_ctx
+from aione.ui.frame_schema import FrameGuard
 from aione.ui.ui_render import render_table
 
 logger = get_logger(__name__)
@@ -99,6 +103,7 @@ class TerminalUI:
         self.refresh_per_sec = refresh_per_sec
         self.frame: Frame | None = None
         self.frames = 0
+        self.guard = FrameGuard(logger, "ui")
         self._received_at = 0.0
 
     def now_ms(self) -> int:
@@ -117,10 +122,16 @@ class TerminalUI:
             return Text("AiOne: очікування першого кадру стану…", style="dim")
         return render_table(self.frame, self.now_ms(), top_n=self.top_n, stale_after_sec=self.stale_after_sec)
 
+    @property
+    def rejected(self) -> int:
+        """Скільки кадрів відкинула схема."""
+        return self.guard.rejected
+
     async def follow(self) -> None:
-        """Читає джерело, доки воно не скінчиться."""
+        """Читає джерело, доки воно не скінчиться; хибні кадри відкидаються схемою."""
         async for frame in self.source:
-            self.accept(frame)
+            if self.guard.ok(frame):
+                self.accept(frame)
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Живий екран: перемальовує таблицю `refresh_per_sec` разів на секунду (позначка

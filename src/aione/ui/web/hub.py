@@ -3,6 +3,8 @@
 Насос ніколи не чекає на браузер: кадр серіалізується в JSON один раз і кладеться в чергу
 кожного клієнта без очікування; якщо черга повна, найстаріший кадр викидається (лічильник
 `dropped`). Повільний браузер отримує пропущені кадри, а не зупинений сервер.
+Кадр від джерела спершу проходить схему (`ui.frame_schema`): хибний відкидається й рахується
+(`rejected`, одне попередження), сторінка бачить лише придатні кадри.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any, Protocol
 import orjson
 
 from aione.logging_setup import get_logger, log_ctx
+from aione.ui.frame_schema import FrameGuard
 
 logger = get_logger(__name__)
 
@@ -79,6 +82,7 @@ class FrameHub:
         self.frames = 0  # скільки кадрів прийнято від джерела
         self.dropped_total = 0  # пропущені кадри клієнтів, що вже від'єдналися
         self.received_at: float | None = None  # time.time() останнього кадру
+        self.guard = FrameGuard(logger, "web")  # кадри, відкинуті схемою (`rejected`)
 
     # ── Клієнти ──
     def add_client(self) -> ClientQueue:
@@ -115,13 +119,9 @@ class FrameHub:
             client.offer(text)
 
     async def pump(self, source: FrameSource) -> None:
-        """Читає джерело до кінця; хибний кадр (не словник) пропускається з попередженням."""
-        warned = False
+        """Читає джерело до кінця; кадр, що не проходить схему, пропускається (лічильник, одне попередження)."""
         async for frame in source:
-            if not isinstance(frame, Mapping):
-                if not warned:
-                    logger.warning("web_bad_frame type=%s", type(frame).__name__, extra=log_ctx("web"))
-                    warned = True
+            if not self.guard.ok(frame):
                 continue
             try:
                 self.publish(frame)
@@ -137,6 +137,7 @@ class FrameHub:
             "frames": self.frames,
             "clients": self.client_count,
             "dropped": self.dropped,
+            "rejected": self.guard.rejected,
             "last_seq": latest.get("seq"),
             "frame_age_sec": None if ts is None else round(time.time() - ts, 3),
         }

@@ -6,7 +6,9 @@
   новіший (видавець перезапустився і почав `seq` спочатку);
 - пропуск у `seq` → перечитати знімок і віддати новіший з двох (pub/sub мовчки губить повідомлення);
 - зірване з'єднання → повторне підключення з експоненційною затримкою і знову знімок;
-- хибний payload рахується (`bad_payloads`), журналюється один раз і пропускається.
+- хибний payload (не декодується або не проходить схему `ui.frame_schema`) рахується
+  (`bad_payloads`), журналюється один раз і пропускається — до звірки `seq`, тож кадр з
+  `seq`/`ts` = 2^62 не блокує наступні.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from redis.exceptions import RedisError
 from aione.config.config import UI_RECONNECT_BACKOFF_SEC
 from aione.data.redis_keys import STATE_CHANNEL, STATE_SNAPSHOT_KEY
 from aione.logging_setup import get_logger, log_ctx
+from aione.ui.frame_schema import frame_problem
 
 logger = get_logger(__name__)
 
@@ -82,6 +85,9 @@ class RedisFrameSource:
             frame = self._decode(payload)
             if not isinstance(frame, Mapping):
                 raise ValueError(f"decoded frame is {type(frame).__name__}, not a mapping")
+            problem = frame_problem(frame)  # до звірки seq: кадр з seq/ts = 2^62 не має заморозити джерело
+            if problem is not None:
+                raise ValueError(f"frame rejected by schema: {problem}")
             return frame
         except (ValueError, TypeError) as exc:
             # Хибний payload: лічильник і одне попередження, стан не чіпаємо.
