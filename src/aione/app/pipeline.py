@@ -19,7 +19,8 @@
 > T (крок 0 нижче), тож порядок приходу рішень наживо не змінює вердиктів. До Stage3 і в UI як
 сигнал іде лише `promoted`; решта — watch без рекомендації. Отже на одну подію спершу:
 0. вердикти кандидатів попередніх хвилин (`released` кроку) → Stage3 і агрегатор;
-а закритий 1m бар ще й оновлює трекер наслідків сигналів (наживо; бектест рахує їх пакетно).
+а закритий 1m бар ще й оновлює трекер наслідків сигналів і життєві цикли сигналів (наживо;
+бектест рахує їх пакетно тими самими правилами); змінені цикли йдуть в агрегатор.
 """
 
 from __future__ import annotations
@@ -195,6 +196,7 @@ class PipelineCore:
         if bar.closed and event.timeframe == "1m":
             if self.gate.track:
                 self.gate.on_closed_bar(symbol, bar.open_time, bar.high, bar.low, bar.close)
+                self._push_lifecycles()
             agg = self._daily.get(symbol)
             if agg is None:
                 agg = self._daily[symbol] = DailyAggregator()
@@ -287,11 +289,23 @@ class PipelineCore:
     def release(self, before_ts: int) -> list[Released]:
         """Вердикти кандидатів з ts < `before_ts` → Stage3 і агрегатор."""
         verdicts = self.gate.release(before_ts)
-        return [self._apply(v) for v in verdicts] if verdicts else []
+        if not verdicts:
+            return []
+        released = [self._apply(v) for v in verdicts]
+        self._push_lifecycles()
+        return released
 
     def flush(self) -> list[Released]:
         """Вердикти всіх кандидатів, що чекають (кінець бектесту, зупинка живого режиму)."""
-        return [self._apply(v) for v in self.gate.release_all()]
+        released = [self._apply(v) for v in self.gate.release_all()]
+        self._push_lifecycles()
+        return released
+
+    def _push_lifecycles(self) -> None:
+        """Змінені життєві цикли сигналів → агрегатор (без агрегатора просто забираються)."""
+        changed = self.gate.take_changed() if self.gate.changed else []
+        if changed and self.aggregator is not None:
+            self.aggregator.on_lifecycles(changed)
 
     def _apply(self, verdict: Verdict) -> Released:
         """Сигнал (`promoted`) → Stage3 і агрегатор; watch — лише агрегатор, без рекомендації."""

@@ -10,7 +10,11 @@
 - децилі рангу — межі з квантилів рангу всіх кандидатів прогону; питання таблиці: чи кращий
   наслідок у вищого рангу (`monotonic` — кореляція Спірмена номера децилю з середньою доходністю);
 - калібрування впевненості: кошики `confidence` по 0.1 проти реальної частки TP першим;
-- бюджет: сигналів на символ на добу (за тривалістю даних кожного символу).
+- бюджет: сигналів на символ на добу (за тривалістю даних кожного символу);
+- життєві цикли: `attach_lifecycles` веде кожен сигнал (`surfaced`) з планом тими самими
+  правилами, що й наживо (`signals.lifecycle.replay`), і дописує кінцевий стан; розділ рахує
+  сигнали за кінцевим станом (hit_tp / hit_sl / invalidated / expired; new/active/triggered —
+  дані скінчились раніше).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import numpy as np
 from aione.backtest.metrics import mean_or_none, median_or_none
 from aione.config.config import FEE_RATE_TAKER, SIGNAL_OUTCOME_HORIZONS
 from aione.data.bars import BarArrays
+from aione.signals.lifecycle import STATES, plan_from_mapping, replay
 from aione.signals.outcomes import forward_outcome
 from aione.utils.utils import finite_or_none
 
@@ -54,6 +59,52 @@ def attach_outcomes(signals: Sequence[dict[str, Any]], series: Mapping[str, BarA
         )
         done += 1
     return done
+
+
+# ── Життєві цикли ──
+def attach_lifecycles(signals: Sequence[dict[str, Any]], series: Mapping[str, BarArrays]) -> int:
+    """Дописує `lifecycle` (кінцевий стан, причина, час) сигналам з планом, що пройшли бюджет
+    (решті — None); повертає, скільки дописано."""
+    by_symbol: dict[str, list[tuple[str, int, Any]]] = {}
+    for rec in signals:
+        rec["lifecycle"] = None
+        plan = plan_from_mapping(rec.get("plan")) if rec.get("surfaced") else None
+        sid, ts = rec.get("signal_id"), rec.get("ts")
+        if plan is None or not isinstance(sid, str) or not isinstance(ts, int):
+            continue
+        by_symbol.setdefault(str(rec.get("symbol")), []).append((sid, ts, plan))
+    lives: dict[str, Any] = {}
+    for symbol, items in by_symbol.items():
+        bars = series.get(symbol)
+        if bars is not None:
+            lives.update(replay(items, bars))
+    done = 0
+    for rec in signals:
+        life = lives.get(str(rec.get("signal_id")))
+        if life is not None and rec.get("surfaced"):
+            rec["lifecycle"] = {
+                "state": life.state,
+                "reason": life.reason,
+                "triggered_ts": life.triggered_ts,
+                "final_ts": life.final_ts,
+            }
+            done += 1
+    return done
+
+
+def lifecycle_counts(items: Sequence[SignalRec]) -> dict[str, Any]:
+    """Сигнали за кінцевим станом життєвого циклу і за причиною (лише записи з `lifecycle`)."""
+    states = dict.fromkeys(STATES, 0)
+    reasons: dict[str, int] = {}
+    for rec in items:
+        life = rec.get("lifecycle")
+        if not isinstance(life, Mapping):
+            continue
+        state = str(life.get("state"))
+        states[state] = states.get(state, 0) + 1
+        key = f"{state}:{life.get('reason')}"
+        reasons[key] = reasons.get(key, 0) + 1
+    return {"signals": sum(states.values()), "by_state": states, "by_reason": dict(sorted(reasons.items()))}
 
 
 # ── Зведення ──
@@ -220,17 +271,20 @@ def quality_section(
         "surfaced_by_kind": grouped_outcomes(surfaced, _kind_key),
         "rank_deciles": decile_table(signals),
         "confidence_calibration": confidence_calibration(signals),
+        "lifecycle": lifecycle_counts(surfaced),
     }
 
 
 __all__ = [
     "DECILES",
     "alerts_per_symbol_day",
+    "attach_lifecycles",
     "attach_outcomes",
     "confidence_calibration",
     "decile_of",
     "decile_table",
     "grouped_outcomes",
+    "lifecycle_counts",
     "outcome_summary",
     "quality_section",
     "rank_edges",

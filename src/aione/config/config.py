@@ -507,6 +507,14 @@ ALERT_BUDGET: Final = MappingProxyType(
 # Наслідки сигналу: горизонти форвардної доходності, хв; TP/SL перевіряються на найдовшому.
 SIGNAL_OUTCOME_HORIZONS: Final = (5, 15, 60, 240)
 SIGNAL_RECORD_MIN_CASES: Final[int] = 5  # менше випадків — запис типу сигналу не показується
+# Життєвий цикл сигналу (`signals.lifecycle`): час події, хвилини від бару сигналу.
+SIGNAL_ENTRY_WINDOW_MIN: Final[int] = 15  # без входу в зону за стільки хвилин сигнал застаріває
+SIGNAL_EXPIRY_MIN: Final[int] = 240  # ні TP, ні SL за стільки хвилин — застарів (= найдовший горизонт)
+# Рівні, які варто малювати й називати (`stage2.level_manager.select_levels`); Stage2 рахує
+# свої рівні як раніше, це лише відбір для показу.
+LEVELS_MAX_PER_SIDE: Final[int] = 3  # найсильніших рівнів на бік
+LEVELS_DRAW_MERGE_ATR: Final[float] = 0.75  # рівні ближчі за 0.75 ATR показуються однією зоною
+LEVELS_MAX_DISTANCE_PCT: Final[float] = 8.0  # далі від ціни рівні не показуються
 
 # ── Демо ──
 # 5 хвилин ринку за секунду: на 6 символах зразка перші сигнали й угоди — за перші пів хвилини;
@@ -559,6 +567,9 @@ __all__ = [
     "FEE_RATE_TAKER",
     "FAST_SYMBOLS_TTL_MANUAL",
     "INTERVAL_TTL_MAP",
+    "LEVELS_DRAW_MERGE_ATR",
+    "LEVELS_MAX_DISTANCE_PCT",
+    "LEVELS_MAX_PER_SIDE",
     "JSONDict",
     "KLINES_SEMAPHORE_LIMIT",
     "MANUAL_FAST_SYMBOLS_SEED",
@@ -592,6 +603,8 @@ __all__ = [
     "SCREENING_LOOKBACK",
     "SELL_SET",
     "SIGNAL_ALERT",
+    "SIGNAL_ENTRY_WINDOW_MIN",
+    "SIGNAL_EXPIRY_MIN",
     "SIGNAL_OUTCOME_HORIZONS",
     "SIGNAL_RECORD_MIN_CASES",
     "SIGNAL_NORMAL",

@@ -4,7 +4,11 @@
 вердикт бюджету (`budget`) і, якщо має напрямок, потрапляє до трекера наслідків (`outcomes`).
 Завершені наслідки поповнюють записи типів (`records`), які бачать кадр, UI і пояснення.
 До рішення дописується словник `signal`: id, тип, бік, ранг, вердикт (`surfaced`, `reason`) і
-виміряний запис типу на момент рішення (лише коли трекер увімкнено — наживо).
+виміряний запис типу на момент рішення (лише коли трекер увімкнено — наживо), а також власний
+план сигналу (`plan`: зона входу, TP, SL, R/R після комісій), якщо Stage2 дав напрямок і план.
+Наживо сигнал, що пройшов бюджет, отримує життєвий цикл (`lifecycle`): закриті бари ведуть його
+new → active → triggered → hit_tp / hit_sl / invalidated / expired; у бектесті ті самі стани дає
+`lifecycle.replay` на тих самих барах.
 Символ із застарілим фідом (`set_stale`) сигналів не дає: його кандидат одразу стає watch з
 причиною `stale_feed`, бюджет його не бачить.
 """
@@ -16,6 +20,7 @@ from typing import Any
 
 from aione.config.config import ALERT_BUDGET
 from aione.signals.budget import AlertBudget, Candidate, Verdict
+from aione.signals.lifecycle import LifecycleBook, SignalLifecycle, plan_from_decision, plan_from_mapping
 from aione.signals.outcomes import OutcomeTracker
 from aione.signals.ranking import RankScorer
 from aione.signals.records import RecordBook, signal_kind, signal_side
@@ -53,6 +58,8 @@ class SignalGate:
         self.track = track
         self.tracker = OutcomeTracker()
         self.book = RecordBook()
+        self.lifecycles = LifecycleBook()
+        self.changed: list[SignalLifecycle] = []  # цикли, змінені з останнього `take_changed`
         self._kinds: dict[str, str] = {}
         self.stale: dict[str, str] = {}  # символ → чому фід застарів
 
@@ -70,6 +77,9 @@ class SignalGate:
         kind = signal_kind(side, alert.get("trigger_reasons") or ())
         sid = signal_id(symbol, ts)
         meta: dict[str, Any] = {"id": sid, "kind": kind, "side": side, "rank": rank.as_dict()}
+        plan = plan_from_decision(decision)
+        if plan is not None:
+            meta["plan"] = plan.as_dict()
         if self.track:
             meta["record"] = self.book.record(kind)
             entry = finite_or_none((alert.get("stats") or {}).get("close"))
@@ -89,11 +99,16 @@ class SignalGate:
     def release_all(self) -> list[Verdict]:
         return [self._stamp(v) for v in self.budget.release_all()]
 
-    @staticmethod
-    def _stamp(verdict: Verdict) -> Verdict:
+    def _stamp(self, verdict: Verdict) -> Verdict:
         meta = verdict.candidate.decision.setdefault("signal", {})
         meta["surfaced"] = verdict.promoted
         meta["reason"] = verdict.reason
+        if self.track and verdict.promoted:
+            plan = plan_from_mapping(meta.get("plan"))
+            symbol = verdict.candidate.decision.get("symbol")
+            ts = verdict.candidate.decision.get("timestamp")
+            if plan is not None and isinstance(symbol, str) and isinstance(ts, int):
+                self.changed.extend(self.lifecycles.start(str(meta.get("id")), symbol, ts, plan))
         return verdict
 
     # ── Наслідки ──
@@ -101,6 +116,7 @@ class SignalGate:
         """Закритий бар для трекера; повертає, скільки наслідків щойно завершилось."""
         if not self.track:
             return 0
+        self.changed.extend(self.lifecycles.on_bar(symbol, open_time, high, low, close))
         done = self.tracker.on_bar(symbol, open_time, high, low, close)
         for key, outcome in done:
             kind = self._kinds.pop(key, None)
@@ -110,6 +126,12 @@ class SignalGate:
 
     def record(self, kind: str) -> dict[str, Any] | None:
         return self.book.record(kind)
+
+    # ── Життєві цикли ──
+    def take_changed(self) -> list[SignalLifecycle]:
+        """Цикли, чий стан змінився з попереднього виклику (кожен раз, навіть якщо змінювався двічі)."""
+        changed, self.changed = self.changed, []
+        return list({id(life): life for life in changed}.values())
 
 
 __all__ = ["STALE_FEED_REASON", "SignalGate", "outcome_plan", "signal_id"]

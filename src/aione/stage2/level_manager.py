@@ -13,17 +13,25 @@
 хвилинах (1m барах) для всіх масштабів; відстані — абсолютні, у % від ціни та в ATR.
 Смуга — між найближчою підтримкою S і найближчим опором R: `band_pct` = (R − S)/ціна·100,
 `band_position` = (ціна − S)/(R − S) у [0, 1].
+Для показу (графік, рядок кадру, наратив) `select_levels` відбирає з рівнів рішення не більше
+трьох на бік і зливає сусідні ширшим допуском; вхід скорингу Stage2 від цього не змінюється.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from aione.config.config import TIMEFRAME_MS
+from aione.config.config import (
+    LEVELS_DRAW_MERGE_ATR,
+    LEVELS_MAX_DISTANCE_PCT,
+    LEVELS_MAX_PER_SIDE,
+    TIMEFRAME_MS,
+)
 from aione.data.bars import BarArrays, FloatArray, IntArray
 from aione.indicators.errors import check_array
 from aione.stage2.rounding import ROUND_SHIFT, fast_round
@@ -403,6 +411,79 @@ def build_levels(
     return _band(tuple(levels), sup, res, price)
 
 
+# ── Рівні для показу ──
+def _num(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def _zone(members: list[Mapping[str, Any]], price: float, kind: str) -> dict[str, Any]:
+    """Одна зона з членів групи: ціна й масштаб — найсильнішого, дотики й сила — найбільші."""
+    best = max(members, key=lambda lv: (_num(lv.get("strength")) or 0.0, int(lv.get("touches") or 0)))
+    prices = [float(lv["price"]) for lv in members]
+    level_price = float(best["price"])
+    zone: dict[str, Any] = {
+        "price": level_price,
+        "kind": kind,
+        "scale": best.get("scale"),
+        "touches": max(int(lv.get("touches") or 0) for lv in members),
+        "strength": max(_num(lv.get("strength")) or 0.0 for lv in members),
+        "distance_pct": round(abs(level_price - price) / price * 100.0, 4),
+        "merged": len(members),
+    }
+    if len(members) > 1:
+        zone["lo"], zone["hi"] = min(prices), max(prices)
+    return zone
+
+
+def select_levels(
+    levels: Sequence[Mapping[str, Any]],
+    price: float,
+    atr: float | None,
+    *,
+    merge_atr: float = LEVELS_DRAW_MERGE_ATR,
+    max_per_side: int = LEVELS_MAX_PER_SIDE,
+    max_distance_pct: float = LEVELS_MAX_DISTANCE_PCT,
+) -> list[dict[str, Any]]:
+    """Рівні, які варто малювати й називати: не більше `max_per_side` на бік у межах
+    `max_distance_pct` від ціни, сусідні рівні ближчі за `merge_atr`·ATR — однією зоною.
+
+    Вхід — записи `market_context.levels` (ціна, вид, масштаб, дотики, сила). На кожному боці
+    рівні йдуть від найближчого до ціни; зона починається з найближчого ще не взятого рівня й
+    забирає всі, що від нього не далі за допуск (без ланцюжка: зона не розповзається). З зон
+    лишається найближча (її край — найближчий рівень, який називає наратив) і найсильніші з
+    решти; результат — від найближчого до ціни. Рішення Stage2 цей відбір не змінює."""
+    if not (math.isfinite(price) and price > 0) or max_per_side <= 0:
+        return []
+    tol = merge_atr * atr if atr is not None and math.isfinite(atr) and atr > 0 else price * 0.001
+    out: list[dict[str, Any]] = []
+    for kind in ("support", "resistance"):
+        side = [
+            lv for lv in levels if lv.get("kind") == kind and _num(lv.get("price")) is not None
+        ]
+        side.sort(key=lambda lv: abs(float(lv["price"]) - price))
+        zones: list[dict[str, Any]] = []
+        i = 0
+        while i < len(side):
+            anchor = float(side[i]["price"])
+            if abs(anchor - price) / price * 100.0 > max_distance_pct:
+                break
+            j = i + 1
+            while j < len(side) and abs(float(side[j]["price"]) - anchor) <= tol:
+                j += 1
+            zones.append(_zone(side[i:j], price, kind))
+            i = j
+        if not zones:
+            continue
+        rest = sorted(zones[1:], key=lambda z: (-z["strength"], -z["touches"], z["distance_pct"]))
+        chosen = [zones[0], *rest[: max_per_side - 1]]
+        chosen.sort(key=lambda z: z["distance_pct"])
+        out.extend(chosen)
+    out.sort(key=lambda z: z["distance_pct"])
+    return out
+
+
 def band_from_levels(levels: tuple[Level, ...], price: float) -> LevelSet:
     """Найближчі S/R і смуга між ними."""
     sup = max((lv.price for lv in levels if lv.kind == "support"), default=None)
@@ -427,5 +508,6 @@ __all__ = [
     "hourly_bars",
     "merge_levels",
     "pivot_positions",
+    "select_levels",
     "series_pivots",
 ]

@@ -5,7 +5,13 @@
 (`format_price`), R/R, впевненість і смуга — з двома знаками (у записі вони вже округлені
 до двох). Мова: uk (за замовчуванням) або en; стиль: short — 2 речення (сценарій, тригери й найближчі
 рівні; рекомендація з TP/SL), pro — 3 (план і умова скасування в одному реченні), explain —
-4 (сценарій і тригери; рівні; план із зоною входу, R/R і впевненістю; що скасує ідею).
+4 (сценарій і тригери; рівні; план із зоною входу, R/R і оцінкою; що скасує ідею).
+
+Рівні в реченні — ті, що малює графік (`level_manager.select_levels`: до трьох на бік, сусідні —
+однією зоною «нижня–верхня»); «підтримки не знайдено» — лише коли пошук рівнів рішення не дав
+жодної підтримки нижче ціни. Число Stage2 `composite_confidence` — оцінка, не ймовірність: воно
+так і підписане («оцінка 0.82»); виміряну частоту («TP першим у 31 % з 412 схожих випадків»)
+дає запис типу сигналу (`confidence_text`), коли випадків досить.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from aione.stage2.level_manager import select_levels
 from aione.utils.utils import format_price
 
 # ── Словники ──
@@ -109,18 +116,20 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
         "no_triggers": "тригерів немає",
         "support": "підтримка {p}",
         "resistance": "опір {p}",
-        "no_support": "підтримки нижче не видно",
-        "no_resistance": "опору вище не видно",
+        "no_support": "у вікні пошуку підтримки нижче не знайдено",
+        "no_resistance": "у вікні пошуку опору вище не знайдено",
+        "supports": "підтримка {p}",
+        "resistances": "опір {p}",
         "band": "смуга {b}%",
         "broken": "пробитий рівень {p} тепер підтримка",
         "broken_short": "пробитий рівень {p} тепер опір",
         "levels": "Рівні: {x}",
-        "plan": "{rec}: вхід {lo}–{hi}, TP {tp}, SL {sl}, R/R {rr}, впевненість {c}",
+        "plan": "{rec}: вхід {lo}–{hi}, TP {tp}, SL {sl}, R/R {rr}, оцінка {c}",
         "no_trade": "{rec}: угоди немає",
         "short_plan": "{rec}: TP {tp}, SL {sl}",
         "rr_low": "R/R після комісій {rr} нижче {m}",
         "stop_costs": "стоп {sl} ближчий до входу, ніж {k}× комісії кола",
-        "conf": "впевненість {c}",
+        "conf": "оцінка {c}",
         "inval_buy": "Ідею скасує закриття нижче {sl}",
         "inval_sell": "Ідею скасує закриття вище {sl}",
         "watch_both": "Сигнал дасть закриття вище {r} або нижче {s}",
@@ -134,18 +143,20 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
         "no_triggers": "no triggers",
         "support": "support {p}",
         "resistance": "resistance {p}",
-        "no_support": "no support below",
-        "no_resistance": "no resistance above",
+        "no_support": "no support found below in the search window",
+        "no_resistance": "no resistance found above in the search window",
+        "supports": "support {p}",
+        "resistances": "resistance {p}",
         "band": "band {b}%",
         "broken": "the broken level {p} is now support",
         "broken_short": "the broken level {p} is now resistance",
         "levels": "Levels: {x}",
-        "plan": "{rec}: entry {lo}–{hi}, TP {tp}, SL {sl}, R/R {rr}, confidence {c}",
+        "plan": "{rec}: entry {lo}–{hi}, TP {tp}, SL {sl}, R/R {rr}, score {c}",
         "no_trade": "{rec}: no trade",
         "short_plan": "{rec}: TP {tp}, SL {sl}",
         "rr_low": "R/R after fees {rr} below {m}",
         "stop_costs": "stop {sl} is closer to entry than {k}× the round-trip fees",
-        "conf": "confidence {c}",
+        "conf": "score {c}",
         "inval_buy": "A close below {sl} invalidates the idea",
         "inval_sell": "A close above {sl} invalidates the idea",
         "watch_both": "A close above {r} or below {s} would give a signal",
@@ -163,11 +174,46 @@ def trigger_label(name: str, locale: str = "uk") -> str:
 
 
 # ── Частини ──
+def _zone_text(zone: Mapping[str, Any], tick: float) -> str:
+    """Рівень (`0.3780`) або зона злитих рівнів (`0.3740–0.3745`)."""
+    if "lo" in zone and "hi" in zone:
+        return f"{format_price(zone['lo'], tick)}–{format_price(zone['hi'], tick)}"
+    return format_price(zone["price"], tick)
+
+
+def drawn_levels(mc: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Рівні для показу з `market_context` (ті самі, що малює графік)."""
+    levels = mc.get("levels") or []
+    price, atr = mc.get("price"), mc.get("atr")
+    if not isinstance(price, int | float) or not levels:
+        return []
+    return select_levels(levels, float(price), float(atr) if isinstance(atr, int | float) else None)
+
+
+def _side_text(
+    zones: Sequence[Mapping[str, Any]], nearest: Any, tick: float, one: str, many: str, none: str
+) -> str:
+    """Зони одного боку; без показаних зон — найближчий рівень пошуку, а без нього — «не знайдено»."""
+    if zones:
+        return many.format(p=", ".join(_zone_text(z, tick) for z in zones))
+    return one.format(p=format_price(nearest, tick)) if nearest is not None else none
+
+
 def _levels_part(mc: Mapping[str, Any], rp: Mapping[str, Any], tick: float, t: Mapping[str, str]) -> str:
     sup, res = mc.get("nearest_support"), mc.get("nearest_resistance")
+    drawn = drawn_levels(mc)
     parts = [
-        t["support"].format(p=format_price(sup, tick)) if sup is not None else t["no_support"],
-        t["resistance"].format(p=format_price(res, tick)) if res is not None else t["no_resistance"],
+        _side_text(
+            [z for z in drawn if z["kind"] == "support"], sup, tick, t["support"], t["supports"], t["no_support"]
+        ),
+        _side_text(
+            [z for z in drawn if z["kind"] == "resistance"],
+            res,
+            tick,
+            t["resistance"],
+            t["resistances"],
+            t["no_resistance"],
+        ),
     ]
     if mc.get("band_pct") is not None:
         parts.append(t["band"].format(b=f"{mc['band_pct']:.2f}"))
@@ -205,6 +251,14 @@ def _plan_part(rec: Mapping[str, Any], tick: float, t: Mapping[str, str], rec_la
     return text
 
 
+def invalidation_sentence(side: str | None, sl: float | None, tick: float, locale: str = "uk") -> str | None:
+    """Правило скасування сигналу («Ідею скасує закриття вище 0.3761»); None — без боку чи SL."""
+    t = _TEXT.get(locale, _TEXT["uk"])
+    if sl is None or side not in ("BUY", "SELL"):
+        return None
+    return t["inval_buy" if side == "BUY" else "inval_sell"].format(sl=format_price(sl, tick))
+
+
 def _invalidation(rec: Mapping[str, Any], tick: float, t: Mapping[str, str]) -> str:
     rp, mc = rec["risk_parameters"], rec["market_context"]
     if rec.get("side") == "BUY" and rp.get("sl") is not None:
@@ -219,6 +273,100 @@ def _invalidation(rec: Mapping[str, Any], tick: float, t: Mapping[str, str]) -> 
     if sup is not None:
         return t["watch_down"].format(s=format_price(sup, tick))
     return t["watch_none"]
+
+
+# ── Життєвий цикл сигналу й чесна впевненість (для кадру, `aione why`) ──
+LIFECYCLE_LABELS: Mapping[str, Mapping[str, str]] = {
+    "uk": {
+        "new": "новий",
+        "active": "чекає входу",
+        "triggered": "у роботі",
+        "hit_tp": "TP досягнуто",
+        "hit_sl": "SL зачеплено",
+        "invalidated": "скасований",
+        "expired": "застарів",
+    },
+    "en": {
+        "new": "new",
+        "active": "awaiting entry",
+        "triggered": "triggered",
+        "hit_tp": "hit TP",
+        "hit_sl": "hit SL",
+        "invalidated": "invalidated",
+        "expired": "expired",
+    },
+}
+_LIFE_TEXT: Mapping[str, Mapping[str, str]] = {
+    "uk": {
+        "new": "вхід {lo}–{hi}",
+        "active": "вхід {lo}–{hi}",
+        "entry": "у зоні входу; TP {tp}, SL {sl}",
+        "tp_hit": "TP {tp}",
+        "sl_hit": "SL {sl}",
+        "close_beyond_sl_buy": "закриття нижче {sl}",
+        "close_beyond_sl_sell": "закриття вище {sl}",
+        "tp_before_entry": "TP {tp} досягнуто без входу",
+        "opposite_signal": "протилежний сигнал",
+        "no_entry": "без входу за {n} хв",
+        "no_exit": "ні TP, ні SL за {n} хв",
+        "record": "TP першим у {rate} з {cases} схожих випадків",
+        "score": "оцінка {c}",
+    },
+    "en": {
+        "new": "entry {lo}–{hi}",
+        "active": "entry {lo}–{hi}",
+        "entry": "in the entry zone; TP {tp}, SL {sl}",
+        "tp_hit": "TP {tp}",
+        "sl_hit": "SL {sl}",
+        "close_beyond_sl_buy": "a close below {sl}",
+        "close_beyond_sl_sell": "a close above {sl}",
+        "tp_before_entry": "TP {tp} reached without an entry",
+        "opposite_signal": "an opposite signal",
+        "no_entry": "no entry within {n} min",
+        "no_exit": "neither TP nor SL within {n} min",
+        "record": "TP first in {rate} of {cases} similar cases",
+        "score": "score {c}",
+    },
+}
+
+
+def lifecycle_text(view: Mapping[str, Any], tick: float, locale: str = "uk") -> str:
+    """Стан сигналу з причиною: «скасований: закриття вище 0.3761», «застарів: без входу за 15 хв»."""
+    loc = locale if locale in _TEXT else "uk"
+    t = _LIFE_TEXT[loc]
+    state = str(view.get("state"))
+    label = LIFECYCLE_LABELS[loc].get(state, state)
+    plan = view.get("plan") or {}
+
+    def price(key: str) -> str:
+        value = plan.get(key)
+        return format_price(value, tick) if isinstance(value, int | float) else "—"
+
+    values = {"lo": price("entry_lo"), "hi": price("entry_hi"), "tp": price("tp"), "sl": price("sl")}
+    reason = view.get("reason")
+    if state in ("new", "active"):
+        key: str | None = state
+    elif reason == "close_beyond_sl":
+        key = "close_beyond_sl_buy" if view.get("side") == "BUY" else "close_beyond_sl_sell"
+    else:
+        key = str(reason) if reason in t else None
+    if key is None:
+        return label
+    n = view.get("entry_window_min") if reason == "no_entry" else view.get("expiry_min")
+    return f"{label}: " + t[key].format(n=n, **values)
+
+
+def confidence_text(record: Mapping[str, Any] | None, score: float | None, locale: str = "uk") -> str | None:
+    """Чесна впевненість: виміряна частота типу сигналу, коли запис є («TP першим у 31 % з 412
+    схожих випадків»), інакше сире число, підписане як оцінка («оцінка 0.82»); None — нічого."""
+    t = _LIFE_TEXT.get(locale, _LIFE_TEXT["uk"])
+    if record:
+        cases, rate = record.get("cases"), record.get("tp_first_rate")
+        if isinstance(cases, int) and cases > 0 and isinstance(rate, int | float):
+            return t["record"].format(rate=f"{rate * 100:.0f} %", cases=cases)
+    if isinstance(score, int | float):
+        return t["score"].format(c=f"{score:.2f}")
+    return None
 
 
 def _short_levels(mc: Mapping[str, Any], tick: float, t: Mapping[str, str]) -> str:
@@ -268,10 +416,15 @@ def build_narrative(record: Mapping[str, Any], *, locale: str = "uk", style: str
 
 
 __all__ = [
+    "LIFECYCLE_LABELS",
     "RECOMMENDATION_LABELS",
     "SCENARIO_LABELS",
     "STYLES",
     "TRIGGER_LABELS",
     "build_narrative",
+    "confidence_text",
+    "drawn_levels",
+    "invalidation_sentence",
+    "lifecycle_text",
     "trigger_label",
 ]

@@ -10,7 +10,11 @@ Stage2 і подій угод Stage3; будує кадр публікації (
   але без рекомендації; поки триває той самий епізод алерту, рядок лишається `watch`.
 Сигнал (кандидат, що пройшов бюджет) несе ранг, тип і виміряний запис типу (`record`); речення
 про запис дописується до пояснення.
-TP/SL рядка — лише з цілей Stage3 (активна угода); немає угоди — немає TP/SL.
+TP/SL рядка — лише з цілей Stage3 (активна угода); немає угоди — немає TP/SL. Власний план
+сигналу і його стан — у `lifecycle` (id, issued_ts, state, age_sec, plan {entry_lo, entry_hi, tp,
+sl, rr_net}, invalidation {rule, level}, reason, text, invalidation_text) незалежно від угоди.
+Впевненість: `confidence_text` — виміряна частота типу сигналу, коли запис є, інакше сире число
+з підписом «оцінка» (це не ймовірність). Рівні рядка — відбір для показу (`select_levels`).
 `dirty` = змінився сигнал, рекомендація або угода: кадр треба опублікувати одразу.
 Жодного годинника: час — з результатів і подій.
 """
@@ -32,7 +36,10 @@ from aione.config.config import (
     STAGE2_STATUS,
     UI_LOCALE,
 )
+from aione.signals.lifecycle import SignalLifecycle
 from aione.signals.records import record_sentence
+from aione.stage2.level_manager import select_levels
+from aione.stage2.narrative import confidence_text, invalidation_sentence, lifecycle_text
 from aione.stage3.trade_model import (
     EVENT_CANCELLED,
     EVENT_CLOSED,
@@ -83,6 +90,8 @@ class AssetRow:
     signal_kind: str | None = None
     signal_id: str | None = None
     record: dict[str, Any] | None = None  # виміряний запис типу сигналу
+    confidence_text: str | None = None  # «TP першим у 31 % з 412 схожих випадків» або «оцінка 0.82»
+    lifecycle: dict[str, Any] | None = None  # останній сигнал символу: план і стан (без віку)
     stale_reason: str | None = None  # фід символу застарів (немає закритих барів): чому
 
     def touch(self, ts: int | None) -> None:
@@ -98,8 +107,17 @@ class AssetRow:
             return next(iter(self.active.values()))
         return self.last_closed
 
-    def to_dict(self) -> dict[str, Any]:
-        """Рядок кадру. PnL відкритої угоди рахується за поточною ціною рядка."""
+    def lifecycle_view(self, now_ms: int | None) -> dict[str, Any] | None:
+        """Стан сигналу для кадру з віком на `now_ms` (час кадру), с."""
+        if self.lifecycle is None:
+            return None
+        view = dict(self.lifecycle)
+        issued = view.get("issued_ts")
+        view["age_sec"] = max(0, now_ms - issued) // 1000 if now_ms is not None and isinstance(issued, int) else None
+        return view
+
+    def to_dict(self, now_ms: int | None = None) -> dict[str, Any]:
+        """Рядок кадру. PnL відкритої угоди рахується за поточною ціною рядка; вік сигналу — на `now_ms`."""
         trade = self.trade()
         tick = self.tick_size or get_tick_size(self.symbol, self.price)
         is_active = trade is not None and trade.is_active
@@ -136,6 +154,8 @@ class AssetRow:
             "signal_kind": self.signal_kind,
             "signal_id": self.signal_id,
             "record": dict(self.record) if self.record else None,
+            "confidence_text": self.confidence_text,
+            "lifecycle": self.lifecycle_view(now_ms),
             "tick_size": tick,
             "levels": [dict(level) for level in self.levels],
             "updated_ts": self.updated_ts,
@@ -243,6 +263,7 @@ class AssetStateAggregator:
         self._apply_signal(row, result)
         narrative = result.get("narrative")
         row.narrative = narrative if isinstance(narrative, str) and narrative else row.narrative
+        row.confidence_text = confidence_text(row.record, confidence, self.locale)
         sentence = record_sentence(row.record, self.locale)
         if sentence and row.narrative:
             row.narrative = f"{row.narrative}\n{sentence}"
@@ -260,6 +281,7 @@ class AssetStateAggregator:
             self.dirty = True
         row.recommendation = None
         row.confidence = None
+        row.confidence_text = None
         row.narrative = None
         context = result.get("market_context")
         if isinstance(context, Mapping):
@@ -306,13 +328,10 @@ class AssetStateAggregator:
         if isinstance(triggers, list) and triggers:
             row.triggers = [normalize_trigger_name(str(t)) for t in triggers]
         levels = context.get("levels")
-        if isinstance(levels, list):
+        level_price = finite_or_none(context.get("price"))
+        if isinstance(levels, list) and level_price is not None:
             usable = [lv for lv in levels if isinstance(lv, Mapping) and finite_or_none(lv.get("price")) is not None]
-            usable.sort(key=lambda lv: abs(finite_or_none(lv.get("distance_pct")) or 0.0))
-            row.levels = [
-                {k: lv.get(k) for k in ("price", "kind", "scale", "touches", "distance_pct") if k in lv}
-                for lv in usable[:MAX_LEVELS_PER_ROW]
-            ]
+            row.levels = select_levels(usable, level_price, finite_or_none(context.get("atr")))[:MAX_LEVELS_PER_ROW]
 
     def on_trade_events(self, events: Iterable[TradeEvent]) -> None:
         for event in events:
@@ -337,6 +356,22 @@ class AssetStateAggregator:
             if (reason is None) != (row.stale_reason is None):
                 self.dirty = True
             row.stale_reason = reason
+
+    def on_lifecycles(self, lives: Iterable[SignalLifecycle]) -> None:
+        """Змінені життєві цикли сигналів: рядок показує найновіший сигнал символу."""
+        for life in lives:
+            row = self.rows.setdefault(life.symbol, AssetRow(life.symbol))
+            current = row.lifecycle
+            if current is not None and current.get("id") != life.signal_id:
+                if int(current.get("issued_ts") or 0) > life.issued_ts:
+                    continue  # старший сигнал (скасований новішим) рядок уже не показує
+            tick = row.tick_size or get_tick_size(life.symbol, life.plan.entry_hi)
+            view = life.view()
+            view["text"] = lifecycle_text(view, tick, self.locale)
+            view["invalidation_text"] = invalidation_sentence(life.plan.side, life.plan.sl, tick, self.locale)
+            row.lifecycle = view
+            row.touch(life.final_ts or life.last_bar_ts or life.issued_ts)
+            self.dirty = True
 
     def on_prefilter(self, stats: Mapping[str, Any]) -> None:
         """Статистика префільтра для лічильників (як є: universe, selected, rejected{reason})."""
@@ -364,7 +399,7 @@ class AssetStateAggregator:
         """Один кадр стану з наступним `seq`; скидає `dirty`."""
         self.seq += 1
         self.dirty = False
-        rows = [row.to_dict() for row in self.rows.values()]
+        rows = [row.to_dict(ts_ms) for row in self.rows.values()]
         open_views = []
         for trade in self._active_trades():
             price = self._price_of(trade)

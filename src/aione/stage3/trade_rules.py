@@ -172,19 +172,26 @@ def entry_invalid(trade: Trade, price: float) -> bool:
     return price >= trade.sl or price <= trade.tp
 
 
-def check_exit(trade: Trade, high: float, low: float) -> tuple[str, float] | None:
-    """(причина, ціна виходу), якщо діапазон [low, high] зачепив SL або TP; SL має пріоритет."""
-    if trade.side == "BUY":
-        if low <= trade.sl:
-            return REASON_SL, min(trade.sl, high)
-        if high >= trade.tp:
-            return REASON_TP, max(trade.tp, low)
+def exit_hit(side: str, tp: float, sl: float, high: float, low: float) -> tuple[str, float] | None:
+    """(причина, ціна виходу), якщо діапазон [low, high] зачепив SL або TP плану; SL має пріоритет.
+
+    Те саме правило для угоди Stage3 (`check_exit`) і для плану сигналу (`signals.lifecycle`)."""
+    if side == "BUY":
+        if low <= sl:
+            return REASON_SL, min(sl, high)
+        if high >= tp:
+            return REASON_TP, max(tp, low)
         return None
-    if high >= trade.sl:
-        return REASON_SL, max(trade.sl, low)
-    if low <= trade.tp:
-        return REASON_TP, min(trade.tp, high)
+    if high >= sl:
+        return REASON_SL, max(sl, low)
+    if low <= tp:
+        return REASON_TP, min(tp, high)
     return None
+
+
+def check_exit(trade: Trade, high: float, low: float) -> tuple[str, float] | None:
+    """(причина, ціна виходу), якщо діапазон [low, high] зачепив SL або TP угоди (`exit_hit`)."""
+    return exit_hit(trade.side, trade.tp, trade.sl, high, low)
 
 
 def track_extremes(trade: Trade, high: float, low: float) -> None:
@@ -319,6 +326,7 @@ __all__ = [
     "default_stop_rules",
     "entry_invalid",
     "entry_timed_out",
+    "exit_hit",
     "is_context_break",
     "passes_gate",
     "plan_trade",
