@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -275,10 +276,21 @@ def simulate(
 
 
 # ── run / demo ──
+_SYMBOL_NAME = re.compile(r"^[A-Z0-9]{2,30}$")
+
+
 def _parse_symbols(raw: str | None) -> list[str] | None:
+    """Символи з `--symbols` (через кому, без регістру); хибна назва — один рядок і код 2."""
     if not raw:
         return None
-    return [s.strip().upper() for s in raw.split(",") if s.strip()]
+    names = [s.strip().upper() for s in raw.split(",") if s.strip()]
+    bad = [s for s in names if not _SYMBOL_NAME.match(s)]
+    if bad:
+        typer.echo(
+            f"aione: --symbols: {', '.join(map(repr, bad))} is not a symbol name (e.g. BTCUSDT)", err=True
+        )
+        raise typer.Exit(code=2)
+    return names or None
 
 
 def _load_params(path: Path | None) -> dict[str, dict[str, object]]:
@@ -353,6 +365,8 @@ def _run_and_report(
     for line in outputs_lines(command, outputs):
         typer.echo(line, err=True)
     if report.failures:
+        for failure in report.failures:  # причина ненульового виходу — рядком, не лише в JSON
+            typer.echo(f"aione {command}: {failure}", err=True)
         raise typer.Exit(code=1)
 
 

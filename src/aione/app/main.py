@@ -255,7 +255,7 @@ async def _build(opts: RunOptions) -> _Runtime:
     try:
         await _check_reachable(rest, opts.rest_url)
         store = UnifiedDataStore(redis_url=opts.redis_url, data_dir=opts.data_dir)
-        await store.start()
+        await store.start(now_ms=rest.server_now())  # кеш «з майбутнього» відкидається одним рядком
     except BaseException:
         await rest.close()
         raise
@@ -278,7 +278,7 @@ async def _build(opts: RunOptions) -> _Runtime:
         else None
     )
     if trade_store is not None:
-        restored = await restore_manager(trade_store, trades)
+        restored = await restore_manager(trade_store, trades, now_ms=rest.server_now())
         aggregator.restore_trades(trades.active_trades(), trades.recent_trades())
         if restored:
             logger.info("restored %d open trades", restored, extra=log_ctx("stage3"))
@@ -300,6 +300,11 @@ async def _choose_symbols(rt: _Runtime, opts: RunOptions) -> list[str]:
     if opts.symbols:
         known = {s for s in opts.symbols if rt.store.get_symbol_info(s) is not None}
         unknown = [s for s in opts.symbols if s not in known]
+        if unknown and not known:
+            raise StartupError(
+                f"unknown symbol {', '.join(unknown)}: not listed by the exchange at {opts.rest_url} "
+                f"({opts.market} market)"
+            )
         if unknown:
             logger.warning("unknown symbols ignored: %s", ", ".join(unknown), extra=_CTX)
         return [s for s in opts.symbols if s in known]
@@ -410,6 +415,13 @@ async def run_pipeline(
     report.open_trades = len(rt.core.trades.open_trades())
     report.closed_trades = len(rt.core.trades.recent_trades())
     report.failures = [f"{name}: {exc!r}" for name, exc in supervisor.failures]
+    fed = int(report.ws.get("messages", 0))
+    if fed and not report.counters.get("bars"):
+        # Стрічка працювала, а прийнято нічого: це не успішний запуск (вихід 0 тут збрехав би).
+        report.failures.append(
+            f"accepted 0 of {fed} bars from the feed "
+            f"(store rejected {sum(report.store_rejected.values())}); nothing was screened"
+        )
     report.latencies = list(rt.producer.latencies or [])
     return report
 

@@ -137,6 +137,21 @@ class RedisLayer:
         self.stats.redis_flushes += 1
         return True
 
+    async def delete_bars(self, pairs: Sequence[tuple[str, str]]) -> bool:
+        """Видаляє ключі барів `(symbol, tf)` і їхні записи з індексу. True — видалено."""
+        if not pairs:
+            return True
+        try:
+            pipe = self._client.pipeline(transaction=False)
+            pipe.delete(*(redis_keys.bars_key(s, tf) for s, tf in pairs))
+            pipe.srem(redis_keys.BARS_INDEX_KEY, *(f"{s}:{tf}" for s, tf in pairs))
+            await pipe.execute()
+        except (RedisError, OSError) as exc:
+            self._mark_down("delete", exc)
+            return False
+        self._mark_up()
+        return True
+
     async def close(self) -> None:
         """Закриває пул з'єднань (помилки закриття лише журналюються)."""
         try:

@@ -15,6 +15,7 @@ class StoreStats:
     - `bulk_overlap` — барів пакета (`put_bars`), час яких уже був збережений (пропущено, не помилка);
     - `redis_up`, `redis_errors`, `redis_pending` (ключів, ще не записаних у Redis), `redis_flushes`,
       `redis_resyncs` (повних перезаписів після збою або перезапуску Redis), `redis_bad_blocks`;
+    - `ahead_dropped` — кілець, відкинутих на старті як кеш «з майбутнього» (новіший за стрічку);
     - `disk_flushes`, `disk_errors`, `last_flush_ms` (настінний час останнього успішного скидання на
       диск, мс епохи; 0 — ще не було), `last_flush_duration_ms`.
     """
@@ -30,6 +31,7 @@ class StoreStats:
     redis_flushes: int = 0
     redis_resyncs: int = 0
     redis_bad_blocks: int = 0
+    ahead_dropped: int = 0
     disk_flushes: int = 0
     disk_errors: int = 0
     last_flush_ms: int = 0

@@ -14,6 +14,16 @@ Write-behind. Кожне кільце має лічильник версії; ш
 
 Старт: спершу диск, потім Redis (об'єднання за часом бару: те, чого бракує, додається), далі —
 фонова задача. `close()` зупиняє задачу й робить останнє скидання на диск і в Redis.
+
+Кеш «з майбутнього»: якщо `start(now_ms=…)` отримав годинник стрічки, а збережений закритий бар
+символу закривається пізніше за `now_ms + STORE_AHEAD_TOLERANCE_MS` (наприклад, другий запуск демо
+з тим самим Redis: віртуальний годинник почав з початку запису), такий кеш відкинув би кожен новий
+бар як застарілий. Усі кільця таких символів скидаються в RAM і видаляються з Redis, про це — один
+рядок журналу; далі символ наповнюється з біржі, як уперше (`stats.ahead_dropped` — скільки кілець).
+
+Повтор після збою Redis — з експоненційною затримкою, але не довшою за `redis_retry_max`
+(типово `REDIS_RETRY_MAX_SEC`): перевірка `run_id` коштує один INFO, тож після перезапуску
+порожнього Redis ключі барів повертаються за секунди, а не після 30 с очікування.
 """
 
 from __future__ import annotations
@@ -46,6 +56,8 @@ from aione.logging_setup import get_logger
 logger = get_logger(__name__)
 
 _INDEX_TTL = max(INTERVAL_TTL_MAP.values())
+STORE_AHEAD_TOLERANCE_MS = 60_000  # розбіжність годинників, яку ще не вважаємо кешем «з майбутнього»
+REDIS_RETRY_MAX_SEC = 2.0  # найдовша пауза між спробами під час збою Redis
 # Ключ `fast_symbols` живе стільки, скільки найдовший запис (ручний); строки записів — усередині JSON.
 _FAST_KEY_TTL = FAST_SYMBOLS_TTL_MANUAL
 
@@ -71,7 +83,7 @@ class UnifiedDataStore(RamStore):
         capacity: Mapping[str, int] | None = None,
         flush_interval: float = 5.0,
         disk_flush_interval: float | None = None,
-        redis_retry_max: float = 30.0,
+        redis_retry_max: float = REDIS_RETRY_MAX_SEC,
     ) -> None:
         super().__init__(capacity=capacity)
         self.redis_url = redis_url
@@ -93,10 +105,12 @@ class UnifiedDataStore(RamStore):
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._started = False
+        self.ahead_dropped: list[str] = []  # символи, чий кеш був новішим за годинник стрічки
 
     # ── Життєвий цикл ──
-    async def start(self) -> None:
-        """Завантажує диск, потім Redis; запускає фонове скидання (якщо є куди скидати)."""
+    async def start(self, now_ms: int | None = None) -> None:
+        """Завантажує диск, потім Redis; кеш, новіший за `now_ms` (годинник стрічки), відкидає;
+        запускає фонове скидання (якщо є куди скидати)."""
         if self._started:
             return
         self._started = True
@@ -111,6 +125,8 @@ class UnifiedDataStore(RamStore):
                 )
             else:
                 self._apply_redis_snapshot(snapshot)
+        if now_ms is not None:
+            await self._drop_ahead(now_ms)
         self._update_pending()
         if self._redis is not None or self.data_dir is not None:
             self._stop.clear()
@@ -180,6 +196,39 @@ class UnifiedDataStore(RamStore):
                 logger.exception("store_write_behind_iteration_failed")
                 next_redis = max(next_redis, loop.time() + backoff)
                 next_disk = max(next_disk, loop.time() + self.disk_flush_interval)
+
+    # ── Кеш «з майбутнього» ──
+    def rings_ahead(self, now_ms: int, tolerance_ms: int = STORE_AHEAD_TOLERANCE_MS) -> list[RingKey]:
+        """Кільця, чий останній закритий бар закривається пізніше за `now_ms + tolerance_ms`."""
+        ahead = []
+        for (symbol, timeframe), ring in self._rings.items():
+            last = ring.last_time
+            if last is not None and last + TIMEFRAME_MS.get(timeframe, 0) > now_ms + tolerance_ms:
+                ahead.append((symbol, timeframe))
+        return ahead
+
+    async def _drop_ahead(self, now_ms: int) -> None:
+        """Скидає всі кільця символів із кешем «з майбутнього» (RAM і Redis); один рядок журналу."""
+        ahead = self.rings_ahead(now_ms)
+        if not ahead:
+            return
+        symbols = sorted({s for s, _ in ahead})
+        latest = max(self._rings[k].last_time or 0 for k in ahead)
+        keys = [k for k in self._rings if k[0] in symbols]
+        for key in keys:
+            del self._rings[key]
+            self._redis_ver.pop(key, None)
+            self._disk_ver.pop(key, None)
+        self.stats.ahead_dropped += len(keys)
+        self.ahead_dropped = symbols
+        if self._redis is not None:
+            await self._redis.delete_bars(keys)
+        logger.warning(
+            "bar cache is %.1f h ahead of the feed clock for %d symbols (%s); dropped it and starting clean",
+            (latest - now_ms) / 3_600_000,
+            len(symbols),
+            ", ".join(symbols[:8]) + (", …" if len(symbols) > 8 else ""),
+        )
 
     # ── Redis ──
     def _apply_redis_snapshot(self, snapshot: RedisSnapshot) -> None:

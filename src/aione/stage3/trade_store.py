@@ -203,9 +203,26 @@ class TradeSaver:
         return True
 
 
-async def restore_manager(store: TradeStore, manager: TradeManager) -> int:
-    """Відновлює менеджер зі сховища; повертає кількість активних угод."""
+AHEAD_TOLERANCE_MS = 60_000  # розбіжність годинників, яку ще не вважаємо угодою «з майбутнього»
+
+
+async def restore_manager(store: TradeStore, manager: TradeManager, now_ms: int | None = None) -> int:
+    """Відновлює менеджер зі сховища; повертає кількість активних угод.
+
+    З `now_ms` (годинник стрічки) угоди, рішення яких пізніше за нього (збережені іншим запуском з
+    пізнішим часом, як другий запуск демо), не відновлюються: вони ніколи не отримали б ціни."""
     active, recent = await store.load()
+    if now_ms is not None:
+        limit = now_ms + AHEAD_TOLERANCE_MS
+        ahead = [t for t in (*active, *recent) if t.decision_ts > limit]
+        if ahead:
+            logger.warning(
+                "%d stored trades are from a later time than the feed clock; not restored",
+                len(ahead),
+                extra=log_ctx("stage3"),
+            )
+            active = [t for t in active if t.decision_ts <= limit]
+            recent = [t for t in recent if t.decision_ts <= limit]
     manager.restore(active, recent)
     return len(active)
 
