@@ -124,7 +124,7 @@ def test_table_has_columns_and_formatted_rows(frame: dict[str, Any]) -> None:
     assert sol["trade_status"] == "open"
     sol_row, btc_row = rows["SOLUSDT"], rows["BTCUSDT"]
     assert sol_row[COL["TP / SL"]] == f"{sol['tp']:.2f} / {sol['sl']:.2f}"
-    assert sol_row[COL["Угода / PnL"]].startswith("BUY open") and "bull_vol_spike" in sol_row[COL["Тригери"]]
+    assert sol_row[COL["Угода / PnL"]].startswith("лонг · відкрита") and "bull_vol_spike" in sol_row[COL["Тригери"]]
     assert sol_row[COL["Впевн."]] == "0.86" and sol_row[COL["Смуга %"]] == "1.25%"
     assert btc_row[COL["TP / SL"]] == "-" and btc_row[COL["Угода / PnL"]] == "-"  # немає угоди → «-»
     # Кандидатів шлюзу в цьому кадрі немає: ранг і запис — «-».
@@ -185,7 +185,7 @@ def test_table_shows_rank_record_and_watch(gate_frame: dict[str, Any]) -> None:
     # Сигнал: ранг 0.00–1.00, стислий запис типу, рекомендація лишається в колонці сигналу.
     assert sol[COL[RANK_COLUMN]] == f"{SIGNAL_RANK['score']:.2f}" == "0.82"
     assert sol[COL[RECORD_COLUMN]] == "412 · TP 31% · +0.12%"
-    assert sol[COL["Сигнал"]] == "ALERT · STRONG_BUY"
+    assert sol[COL["Сигнал"]] == "алерт · сильна купівля"
     # Watch: ранг видно, запису немає, замість рекомендації — позначка watch і причина бюджету.
     assert xrp[COL[RANK_COLUMN]] == f"{WATCH_RANK['score']:.2f}"
     assert xrp[COL[RECORD_COLUMN]] == "-"

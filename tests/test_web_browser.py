@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from aione.config.config import UI_COLUMN_VOLUME
 from aione.signals.records import record_sentence
 from aione.ui.web import MappingBarsProvider, create_web_app, start_web_server
 from aione.utils.utils import format_price
@@ -72,7 +73,7 @@ async def test_dashboard_in_headless_chromium(data_1m: Path) -> None:
             await page.wait_for_function(
                 "document.querySelectorAll('#assets-body tr[data-symbol]').length === 8", timeout=WAIT_MS
             )
-            assert "Оборот USD" in await page.inner_text("#assets-head")
+            assert UI_COLUMN_VOLUME in await page.inner_text("#assets-head")
             symbols = await page.eval_on_selector_all(
                 "#assets-body tr[data-symbol]", "rows => rows.map(r => r.dataset.symbol)"
             )
@@ -125,7 +126,7 @@ async def test_dashboard_in_headless_chromium(data_1m: Path) -> None:
             trade = frame["trades"]["open"][0]
             detail_trades = await page.inner_text("#detail-trades")
             assert format_price(trade["entry_price"], by_symbol[traded]["tick_size"]) in detail_trades
-            assert trade["side"] in detail_trades
+            assert {"BUY": "лонг", "SELL": "шорт"}[trade["side"]] in detail_trades  # людська назва сторони
             assert await page.locator(".main-svg").count() > 0
 
             # Новий кадр оновлює таблицю без перезавантаження.

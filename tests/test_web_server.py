@@ -13,6 +13,7 @@ import pytest
 from aiohttp import WSMsgType
 from aiohttp.test_utils import TestClient, TestServer
 
+from aione.config.config import UI_COLUMN_VOLUME
 from aione.ui.web import MappingBarsProvider, create_web_app, start_web_server
 from aione.ui.web.server import HUB_KEY, plotly_js_path
 from tests.web_helpers import (
@@ -190,7 +191,8 @@ async def test_static_page_and_plotly_are_served(
     body = await resp.read()
     assert body == plotly_js_path().read_bytes()
     config = await (await client.get("/api/config")).json()
-    assert config["volume_column"] == "Оборот USD"
+    assert config["volume_column"] == UI_COLUMN_VOLUME == "Оборот 24 год, USD"
+    assert config["labels"]["outcome"]["uk"]["trailing_stop"] == "трейлінг-стоп"
     assert config["tick_size_map"]["BTCUSDT"] == 0.1
     assert "BUY_IN_DIPS" in config["buy_set"]
 

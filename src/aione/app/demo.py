@@ -38,7 +38,9 @@ async def run_demo(
     logger.info("simulator at %s (speed x%g)", sim.rest_url, speed, extra=log_ctx("demo"))
     try:
         return await run_pipeline(
-            replace(opts, rest_url=sim.rest_url, ws_url=sim.ws_url, clock=sim.clock), stop, ready
+            replace(opts, rest_url=sim.rest_url, ws_url=sim.ws_url, clock=sim.clock, mode="demo", speed=speed),
+            stop,
+            ready,
         )
     finally:
         await sim.stop()

@@ -19,10 +19,12 @@ from typing import Any
 
 import aiohttp
 
+from aione.app.frame_meta import frame_meta_source
 from aione.app.pipeline import PipelineCore
 from aione.app.preload import preload
 from aione.app.screening_producer import ScreeningProducer
 from aione.app.tasks import TaskSupervisor
+from aione.app.turnover import Turnover24h
 from aione.config.config import (
     MANUAL_FAST_SYMBOLS_SEED,
     PREFILTER_BASE_PARAMS,
@@ -94,6 +96,8 @@ class RunOptions:
     progress: bool = True
     install_signal_handlers: bool = True
     keep_latencies: bool = False  # зібрати e2e-затримки в RunReport (бенчмарк)
+    mode: str = "live"  # live | demo: позначка в `meta` кадру (UI показує «демо» і час ринку)
+    speed: float = 1.0  # швидкість годинника ринку відносно настінного (демо: віртуальний)
 
 
 @dataclass(slots=True)
@@ -268,6 +272,8 @@ async def _build(opts: RunOptions) -> _Runtime:
     monitor = AssetMonitor(stage1, switches=switches)
     trades = TradeManager(stage3)
     aggregator = AssetStateAggregator()
+    aggregator.turnover_source = Turnover24h(store)
+    aggregator.meta_source = frame_meta_source(opts.mode, opts.speed, rest.server_now, opts.locale)
     core = PipelineCore(store, monitor, trades, aggregator, stage2_params=stage2, locale=opts.locale)
     metrics = MetricsCollector()
     bus = StateBus()

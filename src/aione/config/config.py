@@ -81,7 +81,7 @@ INTERVAL_TTL_MAP: Final = MappingProxyType(
 
 # ── Інтерфейс користувача ──
 UI_LOCALE: Final[str] = "uk"  # (seed) uk | en
-UI_COLUMN_VOLUME: Final[str] = "Оборот USD"  # (seed)
+UI_COLUMN_VOLUME: Final[str] = "Оборот 24 год, USD"  # (seed: «Оборот USD»; тепер оборот за добу)
 UI_TOP_N: Final[int] = 50  # скільки рядків показує таблиця терміналу
 UI_STALE_AFTER_SEC: Final[float] = 10.0  # дані старші за це позначаються як застарілі
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,7 +68,8 @@ class AssetRow:
     state: str = ASSET_STATE["INIT"]
     price: float | None = None
     price_change_pct: float | None = None
-    volume_usd: float | None = None
+    volume_usd: float | None = None  # quote volume останнього бару
+    turnover_24h_usd: float | None = None  # оборот за 24 год (коли агрегатор має джерело)
     atr_pct: float | None = None  # у відсотках
     rsi: float | None = None
     band_pct: float | None = None
@@ -132,6 +133,7 @@ class AssetRow:
             "price": self.price,
             "price_change_pct": self.price_change_pct,
             "volume_usd": self.volume_usd,
+            "turnover_24h_usd": self.turnover_24h_usd,
             "atr_pct": self.atr_pct,
             "rsi": self.rsi,
             "band_pct": self.band_pct,
@@ -145,6 +147,8 @@ class AssetRow:
             "trade_side": trade.side if trade is not None else None,
             "trade_status": trade.status if trade is not None else None,
             "close_reason": trade.close_reason if trade is not None else None,
+            "trailing": trade.trailing_active if trade is not None else None,
+            "breakeven": trade.breakeven_done if trade is not None else None,
             "pnl_pct": pnl,
             "narrative": self.narrative,
             "rank": self.rank,
@@ -183,6 +187,9 @@ class AssetStateAggregator:
         self.dirty = False
         self.prefilter: dict[str, Any] = {}
         self._recent: deque[Trade] = deque(maxlen=recent_trades)
+        # Необов'язкові джерела живого режиму: оборот 24 год символу і `meta` кадру (режим, час ринку).
+        self.turnover_source: Callable[[str], float | None] | None = None
+        self.meta_source: Callable[[], dict[str, Any]] | None = None
         self.set_symbols(symbols, tick_sizes)
 
     # ── Вхідні події ──
@@ -213,6 +220,8 @@ class AssetStateAggregator:
             finite_or_none(stats.get("price_change_pct")) if "price_change_pct" in stats else row.price_change_pct
         )
         row.volume_usd = finite_or_none(stats.get("volume_usd")) if "volume_usd" in stats else row.volume_usd
+        if self.turnover_source is not None:
+            row.turnover_24h_usd = self.turnover_source(symbol)
         atr = finite_or_none(stats.get("atr"))
         if atr is not None and row.price:
             row.atr_pct = atr / row.price * 100.0
@@ -410,7 +419,10 @@ class AssetStateAggregator:
                 view["pnl_r"] = trade.r_multiple(price)
             open_views.append(view)
         recent = [t.view() for t in reversed(self._recent)]
-        return assemble_frame(rows, open_views, recent, self.prefilter, seq=self.seq, ts_ms=ts_ms)
+        frame = assemble_frame(rows, open_views, recent, self.prefilter, seq=self.seq, ts_ms=ts_ms)
+        if self.meta_source is not None:
+            frame["meta"] = self.meta_source()
+        return frame
 
     def _active_trades(self) -> list[Trade]:
         return [t for row in self.rows.values() for t in row.active.values()]

@@ -173,6 +173,8 @@ class Trade:
             "exit_price": self.exit_price,
             "exit_ts": self.exit_ts,
             "close_reason": self.close_reason,
+            "trailing": self.trailing_active,  # стоп підтягнуто трейлінгом (для назви наслідку в UI)
+            "breakeven": self.breakeven_done,
             "pnl_pct": _finite_or_none(pnl),
             "pnl_r": _finite_or_none(r),
             "mfe_pct": self.mfe_pct,

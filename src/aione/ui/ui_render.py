@@ -9,6 +9,11 @@ BUY — зелений, SELL — червоний, алерт — жовтий. 
 виміряний запис його типу (`412 · TP 31% · +0.12%`: випадків, частка TP першим, медіанний рух за
 горизонт запису). Кандидат, якого бюджет не пропустив, — рядок у стані `watch`: приглушений, у
 колонці сигналу `watch · <причина бюджету>`, без рекомендації.
+
+Людські назви (`ui.labels`, мова — `meta.locale` кадру, типово uk): рекомендації й сигнали
+(«алерт · сильна купівля»), наслідки угод («трейлінг-стоп, +0.40 %» замість `sl_hit`). Оборот —
+за 24 год (`turnover_24h_usd`), зміна — за 24 год; під таблицею легенда колонок і `seq`. Кадр демо
+(`meta.mode == "demo"`) має над лічильниками позначку «ДЕМО · симуляція ×300 … · час ринку …».
 """
 
 from __future__ import annotations
@@ -38,6 +43,16 @@ from aione.signals.budget import (
     REASON_PROMOTED,
     REASON_SYMBOL_BUDGET,
 )
+from aione.ui.labels import (
+    TERMINAL_LEGEND,
+    demo_marker,
+    norm_locale,
+    outcome_label,
+    recommendation_label,
+    side_label,
+    signal_label,
+    status_label,
+)
 from aione.utils.utils import format_price, get_tick_size
 
 DASH = "-"
@@ -45,6 +60,8 @@ STALE_MARK = "⚠ застаріло"
 WATCH_MARK = "watch"
 RANK_COLUMN = "Ранг"
 RECORD_COLUMN = "Запис типу"
+CHANGE_COLUMN = "Зміна 24 год %"
+BAND_COLUMN = "Смуга %"
 # Коротка причина вердикту бюджету для рядка таблиці (ключі — причини `signals.budget`).
 BUDGET_REASON_LABELS: Final[Mapping[str, str]] = MappingProxyType(
     {
@@ -59,7 +76,7 @@ BUDGET_REASON_LABELS: Final[Mapping[str, str]] = MappingProxyType(
 COLUMNS = (
     "Символ",
     "Ціна",
-    "Зміна %",
+    CHANGE_COLUMN,
     UI_COLUMN_VOLUME,
     "ATR %",
     "RSI",
@@ -70,11 +87,12 @@ COLUMNS = (
     RECORD_COLUMN,
     "TP / SL",
     "Угода / PnL",
-    "Смуга %",
+    BAND_COLUMN,
 )
 _NUMERIC = frozenset(
-    {"Ціна", "Зміна %", UI_COLUMN_VOLUME, "ATR %", "RSI", "Впевн.", RANK_COLUMN, "TP / SL", "Смуга %"}
+    {"Ціна", CHANGE_COLUMN, UI_COLUMN_VOLUME, "ATR %", "RSI", "Впевн.", RANK_COLUMN, "TP / SL", BAND_COLUMN}
 )
+
 
 
 # ── Форматування ──
@@ -153,24 +171,40 @@ def fmt_record(record: Any) -> str:
     return f"{int(cases)} · TP {rate_txt} · {move_txt}"
 
 
-def _signal_text(row: Mapping[str, Any]) -> str:
+def frame_locale(frame: Mapping[str, Any]) -> str:
+    """Мова UI з `meta.locale` кадру (типово uk)."""
+    meta = frame.get("meta")
+    return norm_locale(meta.get("locale") if isinstance(meta, Mapping) else None)
+
+
+def signal_text(row: Mapping[str, Any], locale: str = "uk") -> str:
+    """Колонка сигналу людськими словами: «алерт · сильна купівля», «watch · ліміт ринку»."""
     if is_watch(row):
         return f"{WATCH_MARK} · {reason_label(row.get('budget_reason'))}"
-    rec, signal = row.get("recommendation"), row.get("signal")
+    rec = recommendation_label(row.get("recommendation"), locale)
+    signal = row.get("signal")
     if rec and signal == SIGNAL_ALERT:
-        return f"{signal} · {rec}"
-    return str(rec or signal or DASH)
+        return f"{signal_label(signal, locale)} · {rec}"
+    return rec or signal_label(signal, locale) or DASH
 
 
-def _trade_text(row: Mapping[str, Any]) -> str:
+def trade_text(row: Mapping[str, Any], locale: str = "uk") -> str:
+    """Угода рядка: «лонг · відкрита +0.12%», закрита — наслідком: «лонг · трейлінг-стоп, +0.40 %»."""
     status = row.get("trade_status")
     if not status:
         return DASH
-    side = row.get("trade_side") or ""
-    label = f"{side} {status}".strip()
-    if status == "closed" and row.get("close_reason"):
-        label += f" ({row['close_reason']})"
+    side = side_label(row.get("trade_side"), locale)
     pnl = _num(row.get("pnl_pct"))
+    if status == "closed" and row.get("close_reason"):
+        outcome = outcome_label(
+            row.get("close_reason"),
+            pnl,
+            trailing=row.get("trailing"),
+            breakeven=row.get("breakeven"),
+            locale=locale,
+        )
+        return f"{side} · {outcome}" if side else str(outcome)
+    label = " · ".join(p for p in (side, status_label(status, locale)) if p)
     return label if pnl is None else f"{label} {pnl:+.2f}%"
 
 
@@ -202,13 +236,18 @@ def is_stale(ts: Any, now_ms: int, stale_after_sec: float = UI_STALE_AFTER_SEC) 
 
 # ── Таблиця ──
 def header_text(frame: Mapping[str, Any], now_ms: int, stale_after_sec: float = UI_STALE_AFTER_SEC) -> Text:
-    """Шапка: лічильники, вік даних, seq; позначка, якщо кадр або дані застаріли."""
+    """Шапка: позначка демо (з `meta` кадру), лічильники, вік даних, seq; позначка застарілості."""
     raw_counters = frame.get("counters")
     counters: Mapping[str, Any] = raw_counters if isinstance(raw_counters, Mapping) else {}
     frame_ts = _num(frame.get("ts"))
     age_ms = _num(counters.get("data_age_ms"))
     lag_ms = now_ms - frame_ts if frame_ts is not None else None
-    text = Text("AiOne")
+    text = Text()
+    marker = demo_marker(frame.get("meta"), frame_locale(frame))
+    if marker:
+        text.append(marker, style="bold magenta")
+        text.append("\n")
+    text.append("AiOne")
     for key, label in (("assets", "активів"), ("alerts", "алертів"), ("buy", "buy"), ("sell", "sell")):
         text.append(f" · {label} {counters.get(key, DASH)}")
     for key, label in (("signals", "сигналів"), ("watch", WATCH_MARK)):
@@ -222,6 +261,11 @@ def header_text(frame: Mapping[str, Any], now_ms: int, stale_after_sec: float = 
     return text
 
 
+def legend_text(locale: str = "uk") -> str:
+    """Легенда колонок під таблицею (зміна й оборот за 24 год, смуга, seq)."""
+    return TERMINAL_LEGEND[norm_locale(locale)]
+
+
 def render_table(
     frame: Mapping[str, Any],
     now_ms: int,
@@ -231,6 +275,7 @@ def render_table(
 ) -> Table:
     """Rich-таблиця з кадру (порядок рядків — як у кадрі, перші `top_n`)."""
     assets = [a for a in frame.get("assets", []) if isinstance(a, Mapping)]
+    locale = frame_locale(frame)
     table = Table(title=header_text(frame, now_ms, stale_after_sec), expand=False, header_style="bold")
     for name in COLUMNS:
         table.add_column(name, justify="right" if name in _NUMERIC else "left", no_wrap=name != "Тригери")
@@ -246,25 +291,28 @@ def render_table(
             symbol,
             format_price(_num(row.get("price")), tick),
             fmt_pct(row.get("price_change_pct"), signed=True),
-            fmt_compact(row.get("volume_usd")),
+            fmt_compact(row.get("turnover_24h_usd")),
             fmt_pct(row.get("atr_pct")),
             f"{rsi:.1f}" if rsi is not None else DASH,
             ", ".join(str(t) for t in triggers) if isinstance(triggers, list) and triggers else DASH,
-            _signal_text(row),
+            signal_text(row, locale),
             f"{confidence:.2f}" if confidence is not None else DASH,
             fmt_rank(row),
             fmt_record(row.get("record")),
             _tp_sl_text(row, tick),
-            _trade_text(row),
+            trade_text(row, locale),
             f"{band:.2f}%" if band is not None else DASH,
             style=" ".join(dict.fromkeys(p for p in ("dim" if stale else "", row_style(row)) if p)) or None,
         )
-    table.caption = f"показано {min(len(assets), top_n)} з {len(assets)}"
+    table.caption = f"показано {min(len(assets), top_n)} з {len(assets)}\n{legend_text(locale)}"
+    table.caption_justify = "left"
     return table
 
 
 __all__ = [
+    "BAND_COLUMN",
     "BUDGET_REASON_LABELS",
+    "CHANGE_COLUMN",
     "COLUMNS",
     "DASH",
     "RANK_COLUMN",
@@ -275,11 +323,15 @@ __all__ = [
     "fmt_pct",
     "fmt_rank",
     "fmt_record",
+    "frame_locale",
     "header_text",
     "is_stale",
     "is_watch",
+    "legend_text",
     "rank_score",
     "reason_label",
     "render_table",
     "row_style",
+    "signal_text",
+    "trade_text",
 ]

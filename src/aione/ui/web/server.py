@@ -28,6 +28,7 @@ from aione.config.config import (
     UI_STALE_AFTER_SEC,
 )
 from aione.logging_setup import get_logger, log_ctx
+from aione.ui.labels import ui_labels
 from aione.ui.web.bars_provider import BarsProvider, fetch_recent_bars
 from aione.ui.web.hub import FrameHub, FrameSource
 
@@ -69,6 +70,7 @@ def ui_config(stale_after_sec: float) -> dict[str, Any]:
         "buy_set": sorted(BUY_SET),
         "sell_set": sorted(SELL_SET),
         "bars_default_n": BARS_DEFAULT_N,
+        "labels": ui_labels(),  # людські назви й підказки колонок (ті самі, що в терміналі)
     }
 
 

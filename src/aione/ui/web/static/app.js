@@ -2,12 +2,15 @@
 // Сигнальний шлюз: колонки «Ранг» і «Запис типу», рядки watch (кандидат, якого бюджет не пропустив)
 // приглушені й мають власний фільтр; у деталях — ранг з частинами, вердикт бюджету і запис типу.
 // Без збірки й без копійованих бібліотек: Plotly віддає сервер з установленого Python-пакета.
+// Людські назви (рекомендації, наслідки угод, підказки колонок, позначка демо) — з /api/config
+// (`labels`, те саме джерело, що й у терміналі); мова — `meta.locale` кадру. Позначка демо береться
+// з `meta` кадру (`mode`, `speed`, `market_clock_ms`), а не вгадується сторінкою.
 "use strict";
 
 // ── Стан сторінки ──
 const state = {
   config: {
-    stale_after_sec: 10, volume_column: "Оборот USD", tick_size_map: {}, tick_size_brackets: [],
+    stale_after_sec: 10, volume_column: "Оборот 24 год, USD", labels: {}, tick_size_map: {}, tick_size_brackets: [],
     tick_size_default: 1, buy_set: ["STRONG_BUY", "BUY_IN_DIPS"], sell_set: ["STRONG_SELL", "SELL_ON_RALLIES"],
     bars_default_n: 240,
   },
@@ -46,6 +49,54 @@ const BUDGET_VERDICTS = {
   symbol_budget: "watch: вичерпано бюджет алертів символу",
   market_budget: "watch: вичерпано бюджет алертів ринку (інші кандидати мали вищий ранг)",
 };
+
+// ── Людські назви ──
+function locale() {
+  const meta = state.frame && state.frame.meta;
+  const labels = state.config.labels || {};
+  const wanted = meta && typeof meta.locale === "string" ? meta.locale : labels.default_locale;
+  return (labels.locales || []).includes(wanted) ? wanted : labels.default_locale || "uk";
+}
+
+// Назва коду з таблиці `labels[kind][locale]`; невідомий код — як є.
+function label(kind, code) {
+  if (code === null || code === undefined || code === "") return "";
+  const table = ((state.config.labels || {})[kind] || {})[locale()] || {};
+  return table[code] || String(code);
+}
+
+function columnHelp(key) {
+  return label("column_help", key) === key ? "" : label("column_help", key);
+}
+
+// Наслідок угоди: sl_hit з трейлінгом (або в прибутку, коли прапорця немає) — «трейлінг-стоп, +0.40 %».
+function outcomeKey(reason, pnl, trailing, breakeven) {
+  if (reason !== "sl_hit") return reason;
+  if (trailing === true || ((trailing === null || trailing === undefined) && num(pnl) !== null && pnl > 0)) return "trailing_stop";
+  if (breakeven === true) return "breakeven_stop";
+  return reason;
+}
+
+function outcomeText(reason, pnl, trailing, breakeven) {
+  if (!reason) return "";
+  const name = label("outcome", outcomeKey(String(reason), pnl, trailing, breakeven));
+  const x = num(pnl);
+  return x === null ? name : `${name}, ${x > 0 ? "+" : ""}${x.toFixed(2)} %`;
+}
+
+function fmtClock(ms) {
+  const x = num(ms);
+  return x === null ? DASH : new Date(x).toISOString().replace("T", " ").slice(0, 19) + " UTC";
+}
+
+// Позначка демо з meta кадру: «ДЕМО · симуляція ×300 над записаними барами · час ринку …».
+function demoMarker(frame) {
+  const meta = frame && frame.meta;
+  if (!meta || meta.mode !== "demo") return "";
+  const tpl = ((state.config.labels || {}).demo || {})[locale()] || "DEMO ×{speed} · {clock}";
+  const speed = num(meta.speed);
+  return tpl.replace("{speed}", speed === null ? "?" : String(speed)).replace("{clock}", fmtClock(meta.market_clock_ms));
+}
 
 // ── Форматування ──
 function esc(value) {
@@ -213,20 +264,20 @@ function rowClass(asset) {
 // ── Колонки таблиці ──
 function signalText(a) {
   if (isWatch(a)) return `${WATCH} · ${reasonLabel(a.budget_reason)}`;
-  const rec = a.recommendation ? String(a.recommendation) : "";
+  const rec = a.recommendation ? label("recommendation", String(a.recommendation)) : "";
   const sig = a.signal ? String(a.signal) : "";
   if (rec && sig.toUpperCase() === "NORMAL") return rec; // звичайний стан не варто місця в рядку
-  if (rec && sig && rec !== sig) return sig + " · " + rec;
-  return rec || sig || DASH;
+  if (rec && sig) return label("signal", sig) + " · " + rec;
+  return rec || label("signal", sig) || DASH;
 }
 
 function tradeText(a) {
   const st = a.trade_status ? String(a.trade_status) : "";
   const pnl = num(a.pnl_pct);
   if (!st && pnl === null) return DASH;
-  const status = st === "closed" && a.close_reason ? String(a.close_reason) : st || DASH;
-  const sideText = a.trade_side ? String(a.trade_side) + " " : "";
-  return sideText + status + (pnl === null ? "" : " " + fmtPct(pnl, 2, true));
+  const sideText = a.trade_side ? label("side", String(a.trade_side)) + " · " : "";
+  if (st === "closed" && a.close_reason) return sideText + outcomeText(a.close_reason, pnl, a.trailing, a.breakeven);
+  return sideText + (label("status", st) || DASH) + (pnl === null ? "" : " " + fmtPct(pnl, 2, true));
 }
 
 function triggersText(a) {
@@ -237,10 +288,13 @@ const COLUMNS = [
   { key: "symbol", label: "Символ", sort: (a) => a.symbol || "", cell: (a) => esc(a.symbol || DASH) },
   { key: "price", label: "Ціна", num: true, sort: (a) => num(a.price), cell: (a) => fmtPrice(a.price, tickFor(a)) },
   {
-    key: "price_change_pct", label: "Зміна %", num: true, sort: (a) => num(a.price_change_pct),
+    key: "price_change_pct", label: "Зміна 24 год %", help: "price_change_pct", num: true, sort: (a) => num(a.price_change_pct),
     cell: (a) => `<span class="${(num(a.price_change_pct) || 0) >= 0 ? "up" : "down"}">${fmtPct(a.price_change_pct, 2, true)}</span>`,
   },
-  { key: "volume_usd", label: null, num: true, sort: (a) => num(a.volume_usd), cell: (a) => fmtCompact(a.volume_usd) },
+  {
+    key: "turnover_24h_usd", label: null, help: "turnover_24h_usd", num: true, sort: (a) => num(a.turnover_24h_usd),
+    cell: (a) => fmtCompact(a.turnover_24h_usd),
+  },
   { key: "atr_pct", label: "ATR %", num: true, sort: (a) => num(a.atr_pct), cell: (a) => fmtPct(a.atr_pct) },
   { key: "rsi", label: "RSI", num: true, sort: (a) => num(a.rsi), cell: (a) => fmtNum(a.rsi) },
   { key: "triggers", label: "Тригери", sort: (a) => (Array.isArray(a.triggers) ? a.triggers.length : 0), cell: (a) => `<span class="triggers">${esc(triggersText(a))}</span>` },
@@ -250,11 +304,11 @@ const COLUMNS = [
   },
   { key: "confidence", label: "Впевн.", num: true, sort: (a) => num(a.confidence), cell: (a) => fmtConfidence(a.confidence) },
   {
-    key: "rank", label: "Ранг", title: "ранг кандидата в сигнали, 0.00–1.00", num: true, sort: (a) => rankScore(a),
+    key: "rank", label: "Ранг", help: "rank", num: true, sort: (a) => rankScore(a),
     cell: (a) => `<span class="rank">${fmtRank(a)}</span>`,
   },
   {
-    key: "record", label: "Запис типу", title: "виміряний запис типу сигналу: випадків · TP першим · медіанний рух за 60 хв",
+    key: "record", label: "Запис типу", help: "record",
     sort: (a) => { const r = recordOf(a); return r ? r.cases : null; },
     cell: (a) => `<span class="record">${esc(recordShort(a))}</span>`,
   },
@@ -267,7 +321,7 @@ const COLUMNS = [
     key: "trade", label: "Угода / PnL", sort: (a) => num(a.pnl_pct),
     cell: (a) => `<span class="${(num(a.pnl_pct) || 0) >= 0 ? "up" : "down"}">${esc(tradeText(a))}</span>`,
   },
-  { key: "band_pct", label: "Смуга %", num: true, sort: (a) => num(a.band_pct), cell: (a) => fmtPct(a.band_pct) },
+  { key: "band_pct", label: "Смуга %", help: "band_pct", num: true, sort: (a) => num(a.band_pct), cell: (a) => fmtPct(a.band_pct) },
 ];
 
 function defaultOrder(a, b) {
@@ -298,7 +352,8 @@ function renderHead() {
   head.innerHTML = COLUMNS.map((c) => {
     const label = c.label || state.config.volume_column;
     const mark = state.sortKey === c.key ? (state.sortDir > 0 ? " ▲" : " ▼") : "";
-    const title = c.title ? ` title="${esc(c.title)}"` : "";
+    const help = c.help ? columnHelp(c.help) : "";
+    const title = help ? ` title="${esc(help)}"` : "";
     return `<th data-key="${c.key}" class="${c.num ? "num" : ""}"${title}>${esc(label)}${mark}</th>`;
   }).join("");
 }
@@ -320,7 +375,13 @@ function renderTable(frame) {
 }
 
 function renderHeader(frame) {
-  document.getElementById("seq").textContent = "seq " + (frame.seq ?? DASH);
+  const seq = document.getElementById("seq");
+  seq.textContent = "seq " + (frame.seq ?? DASH);
+  seq.title = columnHelp("seq");
+  const mode = document.getElementById("mode");
+  const marker = demoMarker(frame);
+  mode.textContent = marker;
+  mode.classList.toggle("hidden", !marker);
   const c = frame.counters && typeof frame.counters === "object" ? frame.counters : {};
   const parts = [];
   const names = {
@@ -356,10 +417,11 @@ function tradesTable(trades, closed, compact = false) {
     const last = closed ? t.exit_price : (t.last_price ?? t.current_price);
     const when = closed ? (t.closed_at ?? t.exit_ts) : (t.opened_at ?? t.entry_ts);
     const cells = [
-      esc(t.symbol || DASH), esc(t.side || t.direction || DASH), fmtPrice(t.entry ?? t.entry_price, tick),
+      esc(t.symbol || DASH), esc(label("side", t.side || t.direction) || DASH), fmtPrice(t.entry ?? t.entry_price, tick),
       fmtPrice(t.tp, tick), fmtPrice(t.sl, tick), fmtPrice(last, tick),
       `<span class="${(pnl || 0) >= 0 ? "up" : "down"}">${fmtPct(pnl, 2, true)}</span>`,
-      esc((closed ? t.close_reason : null) || t.status || DASH), fmtTime(when),
+      esc((closed && t.close_reason ? outcomeText(t.close_reason, pnl, t.trailing, t.breakeven) : label("status", t.status)) || DASH),
+      fmtTime(when),
     ];
     return `<tr data-symbol="${esc(t.symbol || "")}">${keep(cells).map((c) => `<td>${c}</td>`).join("")}</tr>`;
   }).join("");
@@ -405,7 +467,8 @@ function renderDetail() {
   badge.textContent = signalText(a);
   badge.className = "badge " + rowClass(a);
   const stats = [
-    ["Ціна", fmtPrice(a.price, tick)], ["Зміна", fmtPct(a.price_change_pct, 2, true)], ["ATR", fmtPct(a.atr_pct)],
+    ["Ціна", fmtPrice(a.price, tick)], ["Зміна 24 год", fmtPct(a.price_change_pct, 2, true)],
+    ["Оборот 24 год", fmtCompact(a.turnover_24h_usd)], ["ATR", fmtPct(a.atr_pct)],
     ["RSI", fmtNum(a.rsi)], ["Впевненість", fmtConfidence(a.confidence)], ["Вхід", fmtPrice(entry, tick)],
     ["TP", fmtPrice(a.tp, tick)], ["SL", fmtPrice(a.sl, tick)], ["Угода", tradeText(a)], ["Смуга", fmtPct(a.band_pct)],
     ["Стан", a.state || DASH], ["Сценарій", a.scenario || DASH], ["Тригери", triggersText(a)],
