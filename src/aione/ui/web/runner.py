@@ -12,7 +12,7 @@ from aione.data.ws_worker import make_redis_client
 from aione.logging_setup import get_logger, log_ctx
 from aione.ui.web.bars_provider import BarsProvider, RedisBarsProvider
 from aione.ui.web.redis_source import RedisFrameSource
-from aione.ui.web.server import create_web_app
+from aione.ui.web.server import allow_bound_host, create_web_app
 
 logger = get_logger(__name__)
 
@@ -32,6 +32,7 @@ class WebRunner(web.AppRunner):
 
 async def start_web_server(app: web.Application, host: str = "127.0.0.1", port: int = 0) -> WebRunner:
     """Запускає `app` на `host:port`; повертає runner з фактичним `.port` і `.url`. Зупинка — `cleanup()`."""
+    allow_bound_host(app, host)  # Host-заголовок: адреса сервера дозволена; 0.0.0.0 — попередження
     runner = WebRunner(app, access_log=None, shutdown_timeout=2.0)
     await runner.setup()
     site = web.TCPSite(runner, host, port)

@@ -3,6 +3,11 @@
 Маршрути: `/` (сторінка), `/static/…` (HTML/JS/CSS без збірки), `/static/vendor/plotly.min.js`
 (з установленого пакета `plotly`), `/ws` (кадри JSON), `/api/frame`, `/api/bars/{symbol}?n=240`,
 `/api/config`, `/healthz`. Усі маршрути — GET; повідомлення від браузера ігноруються.
+
+Захист від DNS rebinding: запит із заголовком `Host`, що не є loopback-адресою, `localhost` чи
+адресою, на якій слухає сервер, отримує 421 (чужий сайт, чиє ім'я вказує на 127.0.0.1, не прочитає
+стан). Якщо сервер слухає всі інтерфейси (`0.0.0.0`/`::`), дозволено й будь-яку IP-адресу (доступ
+з локальної мережі за IP), але не чужі імена; про такий запуск — одне попередження.
 """
 
 from __future__ import annotations
@@ -10,7 +15,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.resources
+import ipaddress
 import re
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -46,6 +53,10 @@ BARS_KEY: web.AppKey[BarsProvider | None] = web.AppKey("bars")
 CONFIG_KEY: web.AppKey[dict[str, Any]] = web.AppKey("config")
 SOCKETS_KEY: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("sockets")
 PUMP_KEY: web.AppKey[asyncio.Task[None]] = web.AppKey("pump")
+HOSTS_KEY: web.AppKey[set[str]] = web.AppKey("allowed_hosts")
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
+ANY_IP = "*ip"  # позначка в множині дозволених: будь-яка IP-адреса (сервер слухає всі інтерфейси)
 
 
 # ── Допоміжне ──
@@ -80,6 +91,54 @@ def _origin_allowed(request: web.Request) -> bool:
     if not origin:
         return True
     return urlsplit(origin).netloc == request.host
+
+
+# ── Заголовок Host ──
+def host_name(host_header: str | None) -> str:
+    """Ім'я хоста із заголовка `Host` без порту, у нижньому регістрі (`[::1]:8080` → `::1`)."""
+    if not host_header:
+        return ""
+    return (urlsplit("//" + host_header).hostname or "").lower()
+
+
+def host_allowed(host_header: str | None, allowed: set[str]) -> bool:
+    """Чи дозволений `Host` (див. опис модуля)."""
+    name = host_name(host_header)
+    if name in allowed:
+        return True
+    if ANY_IP in allowed:
+        try:
+            ipaddress.ip_address(name)
+        except ValueError:
+            return False
+        return True
+    return False
+
+
+def allow_bound_host(app: web.Application, host: str) -> None:
+    """Додає адресу, на якій слухає сервер, до дозволених; для всіх інтерфейсів — попередження."""
+    allowed = app.get(HOSTS_KEY)
+    if allowed is None:  # не застосунок панелі (наприклад, /metrics): перевірки Host там немає
+        return
+    if host in WILDCARD_HOSTS:
+        allowed.add(ANY_IP)
+        logger.warning(
+            "web dashboard listens on all interfaces (%s): anyone on the network can read the state; "
+            "use --host 127.0.0.1 unless you mean it",
+            host or "0.0.0.0",
+            extra=log_ctx("web"),
+        )
+    else:
+        allowed.add(host.strip("[]").lower())
+
+
+@web.middleware
+async def _host_check(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    if not host_allowed(request.headers.get("Host"), request.app[HOSTS_KEY]):
+        raise web.HTTPMisdirectedRequest(text="host not allowed (DNS rebinding protection)")
+    return await handler(request)
 
 
 # ── Обробники ──
@@ -212,7 +271,8 @@ def create_web_app(
         raise TypeError("source must be an async iterable of frames")
     if bars is not None and not hasattr(bars, "get_recent_bars"):
         raise TypeError("bars must have get_recent_bars(symbol, n)")
-    app = web.Application()
+    app = web.Application(middlewares=[_host_check])
+    app[HOSTS_KEY] = set(LOOPBACK_HOSTS)
     app[HUB_KEY] = FrameHub(queue_size=queue_size)
     app[SOURCE_KEY] = source
     app[BARS_KEY] = bars
@@ -234,9 +294,12 @@ def create_web_app(
 
 __all__ = [
     "BARS_DEFAULT_N",
+    "HOSTS_KEY",
     "HUB_KEY",
     "STATIC_DIR",
+    "allow_bound_host",
     "create_web_app",
+    "host_allowed",
     "plotly_js_path",
     "ui_config",
 ]
