@@ -231,11 +231,76 @@ def simulate(
     market: str = typer.Option("um", "--market", help="um | spot."),
     symbols: str | None = typer.Option(None, "--symbols", help="Символи через кому (типово всі)."),
     aliases: int = typer.Option(0, "--aliases", min=0, help="Скільки додаткових символів-псевдонімів."),
+    duration: float | None = typer.Option(
+        None, "--duration", min=0.1, help="Зупинитися через N секунд і надрукувати підсумок несправностей."
+    ),
+    all_faults: bool = typer.Option(
+        False,
+        "--all-faults",
+        metavar=FLAG,
+        help="Усі несправності разом (обриви 5 с, 429 3.5 с, 418 11.5 с на 2 с, сміття 2.5 с, "
+        "затримки 9.5 с на 2 с, стрибки годинника 6.5 с на 3 хв, дірка кожні 20 барів); "
+        "окремі перемикачі нижче їх перекривають.",
+    ),
+    drop_every: float | None = typer.Option(
+        None, "--drop-every", min=0.0, help="Рвати всі WS-з'єднання кожні N с (TCP-обрив)."
+    ),
+    http429_every: float | None = typer.Option(
+        None,
+        "--http429-every",
+        min=0.0,
+        help="Кожні N с наступні --http429-count REST-запитів отримують 429.",
+    ),
+    http429_count: int | None = typer.Option(None, "--http429-count", min=1, help="Скільки 429 поспіль (3)."),
+    ban_every: float | None = typer.Option(
+        None, "--ban-every", min=0.0, help="Кожні N с бан IP: усі REST-запити отримують 418."
+    ),
+    ban_seconds: float | None = typer.Option(None, "--ban-seconds", min=0.1, help="Тривалість бану, с (2)."),
+    malformed_every: float | None = typer.Option(
+        None,
+        "--malformed-every",
+        min=0.0,
+        help="Кожні N с --malformed-count зіпсованих WS-кадрів перед справжніми (HTML, обрізаний JSON, NaN…).",
+    ),
+    malformed_count: int | None = typer.Option(
+        None, "--malformed-count", min=1, help="Скільки зіпсованих кадрів за раз (5)."
+    ),
+    stall_every: float | None = typer.Option(
+        None,
+        "--stall-every",
+        min=0.0,
+        help="Кожні N с WS мовчить --stall-seconds с (кадри цього часу втрачено).",
+    ),
+    stall_seconds: float | None = typer.Option(
+        None, "--stall-seconds", min=0.1, help="Тривалість затримки, с (2)."
+    ),
+    stall_rest: bool | None = typer.Option(
+        None, "--stall-rest", metavar=FLAG, help="Під час затримки й REST відповідає із затримкою."
+    ),
+    clock_jump_every: float | None = typer.Option(
+        None,
+        "--clock-jump-every",
+        min=0.0,
+        help="Кожні N с годинник біржі стрибає вперед на --clock-jump-minutes (кадри стрибка втрачено).",
+    ),
+    clock_jump_minutes: float | None = typer.Option(
+        None, "--clock-jump-minutes", min=0.1, help="Величина стрибка, віртуальних хвилин (3)."
+    ),
+    missing_every: int | None = typer.Option(
+        None,
+        "--missing-every",
+        min=0,
+        help="Дірки біржі: кожного N-го бару після старту немає ні в REST, ні в WS (N >= 2; 0 — без дірок).",
+    ),
 ) -> None:
-    """Локальний Binance-сумісний REST+WS сервер над записаними барами (до Ctrl-C)."""
+    """Локальний Binance-сумісний REST+WS сервер над записаними барами (до Ctrl-C або --duration).
+
+    Періоди несправностей — у секундах настінного часу; перша — через один період після старту.
+    Кожен випадок відтворюється окремим перемикачем, --all-faults вмикає всі."""
     import asyncio
     from pathlib import Path
 
+    from aione.exchange.sim_faults import build_plan, describe
     from aione.exchange.simulator import BinanceSimulator
     from aione.logging_setup import setup_logging
 
@@ -245,6 +310,27 @@ def simulate(
             err=True,
         )
         raise typer.Exit(code=2)
+    if missing_every == 1:
+        typer.echo("aione simulate: --missing-every must be 0 or at least 2", err=True)
+        raise typer.Exit(code=2)
+    plan = build_plan(
+        all_faults,
+        {
+            "drop_every": drop_every,
+            "http429_every": http429_every,
+            "http429_count": http429_count,
+            "ban_every": ban_every,
+            "ban_seconds": ban_seconds,
+            "malformed_every": malformed_every,
+            "malformed_count": malformed_count,
+            "stall_every": stall_every,
+            "stall_seconds": stall_seconds,
+            "stall_rest": stall_rest,
+            "clock_jump_every": clock_jump_every,
+            "clock_jump_minutes": clock_jump_minutes,
+            "missing_every": missing_every,
+        },
+    )
     setup_logging(settings_or_exit().log_level)
     wanted = [s.strip().upper() for s in symbols.split(",") if s.strip()] if symbols else None
 
@@ -256,15 +342,28 @@ def simulate(
             market="spot" if market == "spot" else "um",
             port=port,
             aliases=aliases,
+            faults=plan,
         )
         await sim.start()
         typer.echo(
-            f"REST {sim.rest_url}  WS {sim.ws_url}/stream  symbols={len(sim.symbols)} speed=x{speed:g}"
+            f"REST {sim.rest_url}  WS {sim.ws_url}/stream  symbols={len(sim.symbols)} speed=x{speed:g}  "
+            + describe(plan)
         )
         try:
-            await asyncio.Event().wait()
+            if duration is None:
+                await asyncio.Event().wait()
+            else:
+                await asyncio.sleep(duration)
         finally:
+            summary = {
+                "faults": sim.faults_fired,
+                "missing_bars": sim.removed,  # символ → open_time барів, яких біржа не мала
+                "rest_requests": sim.rest_requests,
+                "ws_connections": sim.ws_connections_total,
+                "clock_jumped_ms": sim.clock_jumped_ms,
+            }
             await sim.stop()
+            typer.echo(json.dumps(summary))
 
     try:
         asyncio.run(serve())

@@ -8,7 +8,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -67,6 +68,21 @@ def all_faults(every: float = 5.0, missing_every: int = 20) -> FaultPlan:
     )
 
 
+def build_plan(everything: bool, overrides: Mapping[str, float | int | bool | None]) -> FaultPlan:
+    """План для CLI: `all_faults()` чи порожній, поверх — задані (не None) поля."""
+    base = all_faults() if everything else FaultPlan()
+    given: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}
+    return replace(base, **given)
+
+
+def describe(plan: FaultPlan) -> str:
+    """Один рядок: що ввімкнено (для старту `aione simulate`)."""
+    parts = [f"{kind} every {every:g}s" for kind, every in plan.periods().items()]
+    if plan.missing_every:
+        parts.append(f"exchange misses every {plan.missing_every}th bar")
+    return "faults: " + (", ".join(parts) if parts else "none")
+
+
 # ── Розклад ──
 class FaultSchedule:
     """Коли наступна несправність кожного виду (час — будь-який монотонний, у секундах)."""
@@ -106,4 +122,13 @@ def hole_plan(series_times: Mapping[str, np.ndarray], start_ms: int, every: int)
     }
 
 
-__all__ = ["FAULT_KINDS", "FaultPlan", "FaultSchedule", "all_faults", "hole_plan", "hole_times"]
+__all__ = [
+    "FAULT_KINDS",
+    "FaultPlan",
+    "FaultSchedule",
+    "all_faults",
+    "build_plan",
+    "describe",
+    "hole_plan",
+    "hole_times",
+]

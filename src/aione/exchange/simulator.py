@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -332,7 +333,7 @@ class BinanceSimulator:
             return _json(
                 {"code": -1003, "msg": "Way too many requests; IP banned."},
                 418,
-                {"Retry-After": f"{ban:.0f}"},
+                {"Retry-After": str(max(1, math.ceil(ban)))},  # як Binance: цілі секунди
             )
         if self._pending_429 > 0:
             self._pending_429 -= 1
