@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import random
 import time
@@ -119,6 +120,7 @@ class BinanceWsClient:
         self._tasks: set[asyncio.Task[None]] = set()
         self._running = False
         self._stop_evt: asyncio.Event | None = None
+        self._stopped = asyncio.Event()  # `run()` завершив закриття (сесія закрита)
         self._logged_kinds: set[str] = set()
         # Лічильники (метрики додасть інший модуль).
         self.messages = 0
@@ -188,18 +190,26 @@ class BinanceWsClient:
         """Працює до `stop()`: тримає з'єднання всіх шардів."""
         self._running = True
         self._stop_evt = asyncio.Event()
+        self._stopped.clear()
         for shard in self._shards:
             self._ensure_shard_task(shard)
         try:
             await self._stop_evt.wait()
         finally:
-            await self._shutdown()
+            try:
+                await self._shutdown()
+            finally:
+                self._stopped.set()
 
     async def stop(self) -> None:
         """Зупиняє `run()`."""
         self._running = False
         if self._stop_evt is not None:
             self._stop_evt.set()
+            # Дочекатися закриття в `run()`: інакше скасування задачі `run` посеред нього лишає
+            # незакриту aiohttp-сесію («Unclosed client session» на виході).
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopped.wait(), timeout=5.0)
         else:
             await self._shutdown()
 
@@ -233,10 +243,12 @@ class BinanceWsClient:
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        if self._own_session and self._session is not None:
-            await self._session.close()
-            self._session = None
+        try:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        finally:  # сесія закривається й тоді, коли саме закриття скасовано
+            if self._own_session and self._session is not None:
+                await self._session.close()
+                self._session = None
 
     def _stream_names(self, symbol: str) -> list[str]:
         lower = symbol.lower()
