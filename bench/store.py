@@ -27,7 +27,8 @@ from tests.redis_server import RedisServer, find_redis_server  # noqa: E402
 from aione.app.preload import preload  # noqa: E402
 from aione.config.config import TIMEFRAME_MS  # noqa: E402
 from aione.data import redis_keys  # noqa: E402
-from aione.data.bars import BarArrays, BarEvent, read_bars_parquet  # noqa: E402
+from aione.data.bars import BAR_COLUMNS, BarArrays, BarEvent, read_bars_parquet  # noqa: E402
+from aione.data.deriv_store import DerivStore, ram_bytes  # noqa: E402
 from aione.data.resample import resample_daily  # noqa: E402
 from aione.data.unified_store import UnifiedDataStore  # noqa: E402
 
@@ -37,6 +38,7 @@ N_SYMBOLS = 100
 DAY = TIMEFRAME_MS["1d"]
 MIN = TIMEFRAME_MS["1m"]
 TARGET_KB = 150.0
+DERIV_TARGET_KB = 400.0
 
 
 def universe() -> dict[str, tuple[BarArrays, BarArrays]]:
@@ -69,7 +71,7 @@ def bench_ram(data: dict[str, tuple[BarArrays, BarArrays]]) -> float:
     tracemalloc.stop()
     per_symbol_numpy = store.memory_bytes() / len(data)
     per_symbol_total = (traced - base) / len(data)
-    raw = (1440 + 30) * 72
+    raw = (1440 + 30) * 8 * len(BAR_COLUMNS)
     print(f"RAM numpy buffers per symbol: {per_symbol_numpy / 1024:.1f} KB")
     print(f"RAM total per symbol (tracemalloc, incl. Python objects): {per_symbol_total / 1024:.1f} KB")
     print(f"  vs raw bar bytes {(raw / 1024):.1f} KB: {per_symbol_total / raw:.2f}x overhead")
@@ -223,10 +225,50 @@ async def bench_rest(data: dict[str, tuple[BarArrays, BarArrays]]) -> tuple[floa
         await sim.stop()
 
 
+# ── Деривативні ряди ──
+def bench_deriv_ram(data: dict[str, tuple[BarArrays, BarArrays]]) -> float:
+    """RAM на символ `DerivStore` з усіма рядами, заповненими до вікон за замовчуванням: книга
+    (20 рівнів на сторону), OI, марк/фінансування, ліквідації. Ціни — з записаних барів; OI,
+    фінансування й ліквідації в записах відсутні, тож їхні значення тут — лише заповнювач пам'яті."""
+    from aione.exchange.deriv_parsers import BookSnapshot, Liquidation, MarkFunding, OpenInterestPoint
+
+    w = DerivStore().windows
+    rows = max(w.book_points, w.oi_points, w.mark_points, w.liq_points)
+    steps = np.arange(20, dtype=np.float64)
+    tracemalloc.start()
+    base, _ = tracemalloc.get_traced_memory()
+    store = DerivStore()
+    for s, (m, _) in data.items():
+        close = m.close[-rows:]
+        t0 = int(m.open_time[-rows])
+        for i in range(rows):
+            t = t0 + i * MIN
+            px = float(close[i])
+            tick = px * 1e-4
+            bids = np.column_stack((px - tick * (1 + steps), np.full(20, 5.0)))
+            asks = np.column_stack((px + tick * (1 + steps), np.full(20, 5.0)))
+            store.apply_book(BookSnapshot(s, bids, asks, i + 1, t))
+            store.apply_open_interest(OpenInterestPoint(s, t, 1e6 + i))
+            store.apply_mark(MarkFunding(s, px, px, 1e-4, t + 8 * 3_600_000, t))
+            store.apply_liquidation(Liquidation(s, "SELL", px, px, 1.0, 1.0, "FILLED", t, t))
+    traced, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    numpy_kb = store.ram_bytes() / len(data) / 1024
+    total_kb = (traced - base) / len(data) / 1024
+    print(
+        f"deriv RAM per symbol at default windows (book {w.book_points}, OI {w.oi_points}, "
+        f"mark {w.mark_points}, liquidations {w.liq_points}): numpy {numpy_kb:.1f} KB, "
+        f"total {total_kb:.1f} KB (bound {ram_bytes() / 1024:.1f} KB; target < {DERIV_TARGET_KB:.0f} KB): "
+        f"{'met' if total_kb < DERIV_TARGET_KB else 'NOT met'}"
+    )
+    return total_kb
+
+
 async def main() -> None:
     data = universe()
     m = data["BTCUSDT"][0]
     per_symbol = bench_ram(data)
+    bench_deriv_ram(data)
     bench_append(m)
     binary = find_redis_server()
     cold_redis = None

@@ -57,7 +57,7 @@ async def test_disk_roundtrip(tmp_path: Path, data_1m: Path) -> None:
             a, b = store.get_bars(symbol, tf), fresh.get_bars(symbol, tf)
             assert len(a) == len(b) > 0
             for x, y in zip(a, b, strict=True):
-                assert np.array_equal(x, y)
+                assert np.array_equal(x, y, equal_nan=True)
         assert np.array_equal(fresh.get_bars("BTCUSDT", "1m").close, btc.close[60:1500])
         assert fresh.get_symbol_info("BTCUSDT") == store.get_symbol_info("BTCUSDT")
         assert "SOLUSDT" in fresh.get_fast_symbols(T0)

@@ -10,9 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aione.config.config import SymbolInfo
-from aione.data.bars import Bar, BarArrays, BarEvent, read_bars_parquet
+from aione.data.bars import BAR_COLUMNS, Bar, BarArrays, BarEvent, read_bars_parquet
 from aione.data.ring_buffer import BarRing
 from aione.data.unified_store import UnifiedDataStore
+
+ROW_BYTES = 8 * len(BAR_COLUMNS)  # байтів на рядок кільця: усі стовпці по 8 байтів
 
 MIN = 60_000
 
@@ -51,14 +53,14 @@ def test_ring_matches_reference_list(capacity: int, n: int, slack: int) -> None:
     assert view.open_time.tolist() == [b.open_time for b in ref]
     assert view.close.tolist() == [b.close for b in ref]
     assert view.trades.tolist() == [b.trades for b in ref]
-    assert ring.nbytes() <= ring.rows_max * 72
+    assert ring.nbytes() <= ring.rows_max * ROW_BYTES
 
 
 def test_ring_memory_bounded_and_views_contiguous() -> None:
     ring = BarRing(1440)
     for i in range(5000):
         ring.append(mk(i))
-    assert ring.nbytes() == ring.rows_max * 72 < 2 * 1440 * 72
+    assert ring.nbytes() == ring.rows_max * ROW_BYTES < 2 * 1440 * ROW_BYTES
     view = ring.view(100)
     assert all(col.flags.c_contiguous for col in view)
     assert view.open_time[0] == (5000 - 100) * MIN
@@ -120,7 +122,7 @@ def test_apply_rejects_bad_bars_and_keeps_state(bar: Bar, reason: str) -> None:
     assert not store.apply(ev(bar))
     assert store.stats.rejected == {reason: 1}
     after = store.get_bars("BTCUSDT", "1m")
-    assert all(np.array_equal(a, b) for a, b in zip(before, after, strict=True))
+    assert all(np.array_equal(a, b, equal_nan=True) for a, b in zip(before, after, strict=True))
     assert store.open_bar("BTCUSDT", "1m") is None
 
 

@@ -46,7 +46,7 @@ async def client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
 def assert_same(a: BarArrays, b: BarArrays) -> None:
     assert len(a) == len(b) > 0
     for x, y in zip(a, b, strict=True):
-        assert np.array_equal(x, y)
+        assert np.array_equal(x, y, equal_nan=True)  # NaN — невідомо
 
 
 async def test_write_behind_then_fresh_store_restores(

@@ -55,7 +55,7 @@ def accepted_mask(bars: BarArrays) -> BoolArray:
 
 # ── Колонки блоками ──
 _INT_COLUMNS = (0, 7)  # open_time, trades — int64; решта колонок BarArrays — float64
-_FLOAT_COLUMNS = (1, 2, 3, 4, 5, 6, 8)
+_FLOAT_COLUMNS = (1, 2, 3, 4, 5, 6, 8, 9)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +75,7 @@ class _Blocks:
 def _from_blocks(ints: IntArray, floats: FloatArray) -> BarArrays:
     """BarArrays з рядків блоків (view, без копій)."""
     return BarArrays(
-        ints[0], floats[0], floats[1], floats[2], floats[3], floats[4], floats[5], ints[1], floats[6]
+        ints[0], floats[0], floats[1], floats[2], floats[3], floats[4], floats[5], ints[1], floats[6], floats[7]
     )
 
 
@@ -120,6 +120,7 @@ class SymbolSeries:
             int(c.trades[row]),
             float(c.taker_buy_volume[row]),
             False,
+            float(c.taker_buy_quote[row]),
         )
 
     def daily_upto(self, row: int, n_closed: int) -> BarArrays:
@@ -153,6 +154,7 @@ class SymbolSeries:
                 c.quote_volume,
                 c.trades,
                 c.taker_buy_volume,
+                c.taker_buy_quote,
             )
             object.__setattr__(self, "_open_days", cached)
         return cached

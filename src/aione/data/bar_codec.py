@@ -1,8 +1,9 @@
 """Бінарний блок барів для Redis: усі стовпці одним значенням, стиснуті lz4.
 
-Формат (little-endian): `b"AIB1"`, uint32 кількість рядків `n`, далі lz4-блок (без вбудованого
-розміру) з 9 стовпців по `n` значень по 8 байтів у порядку `BAR_COLUMNS`; `open_time` записано
+Формат (little-endian): `b"AIB2"`, uint32 кількість рядків `n`, далі lz4-блок (без вбудованого
+розміру) з 10 стовпців по `n` значень по 8 байтів у порядку `BAR_COLUMNS`; `open_time` записано
 різницями (перше значення як є), щоб рівномірна сітка часу стискалася майже до нуля.
+Старі блоки `b"AIB1"` (9 стовпців, без `taker_buy_quote`) читаються: цей стовпець у них NaN.
 Розпакування обмежене: `n` більше за `max_rows` — відмова без виділення пам'яті.
 """
 
@@ -13,12 +14,13 @@ import struct
 import lz4.block
 import numpy as np
 
-from aione.data.bars import BarArrays
+from aione.data.bars import BAR_COLUMNS, BarArrays
 
 # ── Формат ──
-MAGIC = b"AIB1"
+MAGIC = b"AIB2"
+_COLUMNS_BY_MAGIC = {b"AIB1": 9, MAGIC: len(BAR_COLUMNS)}
 _HEADER = struct.Struct("<4sI")
-ROW_BYTES = 9 * 8
+ROW_BYTES = len(BAR_COLUMNS) * 8
 MAX_ROWS_DEFAULT = 200_000
 
 
@@ -46,19 +48,20 @@ def decode_bars(blob: bytes, max_rows: int = MAX_ROWS_DEFAULT) -> BarArrays:
     if len(blob) < _HEADER.size:
         raise BarBlockError("block too short")
     magic, n = _HEADER.unpack_from(blob)
-    if magic != MAGIC:
+    width = _COLUMNS_BY_MAGIC.get(magic)
+    if width is None:
         raise BarBlockError(f"unknown block magic {magic!r}")
     if n > max_rows:
         raise BarBlockError(f"block declares {n} rows > limit {max_rows}")
     try:
-        raw = lz4.block.decompress(blob[_HEADER.size :], uncompressed_size=n * ROW_BYTES) if n else b""
+        raw = lz4.block.decompress(blob[_HEADER.size :], uncompressed_size=n * width * 8) if n else b""
     except lz4.block.LZ4BlockError as exc:
         raise BarBlockError(f"lz4: {exc}") from exc
-    if len(raw) != n * ROW_BYTES:
+    if len(raw) != n * width * 8:
         raise BarBlockError("block body has wrong size")
-    flat = np.frombuffer(raw, dtype="<i8").reshape(9, n) if n else np.zeros((9, 0), dtype="<i8")
+    flat = np.frombuffer(raw, dtype="<i8").reshape(width, n) if n else np.zeros((width, 0), dtype="<i8")
     cols: list[np.ndarray] = []
-    for i in range(9):
+    for i in range(width):
         if i == 0:
             cols.append(np.cumsum(flat[0], dtype=np.int64))
         elif i == 7:

@@ -1,8 +1,9 @@
 """Перевірка барів «на вході» сховища: чисті функції, без стану й I/O.
 
 Бар відкидається з однією причиною (рядок — ключ лічильника `stats.rejected`):
-- `non_finite` — NaN або ±inf у будь-якому числовому полі;
-- `bad_value` — ціна ≤ 0, від'ємний обсяг, кількість угод чи taker-buy обсяг;
+- `non_finite` — NaN або ±inf у будь-якому числовому полі (колонки тейкера можуть бути NaN —
+  «невідомо», але не ±inf);
+- `bad_value` — ціна ≤ 0, від'ємний обсяг чи taker-buy обсяг, кількість угод < `TRADES_UNKNOWN`;
 - `bad_ohlc` — high < max(open, close) або low > min(open, close);
 - `stale` — бар старший за останній закритий (або за поточний відкритий);
 - `duplicate` — бар із часом, який уже збережено як закритий;
@@ -17,7 +18,9 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from aione.data.bars import Bar, BarArrays
+from aione.data.bars import TRADES_UNKNOWN, Bar, BarArrays
+
+_INF = (math.inf, -math.inf)
 
 # ── Причини відмови ──
 REJECT_NON_FINITE = "non_finite"
@@ -43,12 +46,17 @@ def check_values(bar: Bar) -> str | None:
     """Причина відмови за значеннями бару або None, якщо бар цілий.
 
     Сума полів скінченна тоді й лише тоді, коли скінченне кожне поле (NaN та inf «заражають»
-    суму); хибна тривога можлива лише біля 1e308, а такі значення однаково безглузді."""
+    суму); хибна тривога можлива лише біля 1e308, а такі значення однаково безглузді.
+    Колонки тейкера можуть бути NaN (невідомо, див. `bars`), але не ±inf; угоди — ≥ `TRADES_UNKNOWN`."""
     o, h, lo, c = bar.open, bar.high, bar.low, bar.close
-    v, q, tb = bar.volume, bar.quote_volume, bar.taker_buy_volume
-    if not math.isfinite(o + h + lo + c + v + q + tb):
+    v, q, tb, tq = bar.volume, bar.quote_volume, bar.taker_buy_volume, bar.taker_buy_quote
+    if not math.isfinite(o + h + lo + c + v + q):
         return REJECT_NON_FINITE
-    if lo <= 0.0 or o <= 0.0 or c <= 0.0 or v < 0.0 or q < 0.0 or tb < 0.0 or bar.trades < 0:
+    if tb in _INF or tq in _INF:
+        return REJECT_NON_FINITE
+    if lo <= 0.0 or o <= 0.0 or c <= 0.0 or v < 0.0 or q < 0.0 or tb < 0.0 or tq < 0.0:
+        return REJECT_BAD_VALUE
+    if bar.trades < TRADES_UNKNOWN:
         return REJECT_BAD_VALUE
     if h < (o if o > c else c) or lo > (c if o > c else o):
         return REJECT_BAD_OHLC
@@ -76,11 +84,15 @@ def value_reasons(arrays: BarArrays) -> dict[str, BoolArray]:
     """Маски відмов за значеннями для всього пакета; кожен рядок потрапляє щонайбільше в одну маску
     (та сама пріоритетність, що й у `check_values`)."""
     prices = np.vstack((arrays.open, arrays.high, arrays.low, arrays.close))
-    others = np.vstack((arrays.volume, arrays.quote_volume, arrays.taker_buy_volume))
-    non_finite = ~(np.isfinite(prices).all(axis=0) & np.isfinite(others).all(axis=0))
+    others = np.vstack((arrays.volume, arrays.quote_volume))
+    taker = np.vstack((arrays.taker_buy_volume, arrays.taker_buy_quote))  # NaN — невідомо, не вада
+    non_finite = ~(np.isfinite(prices).all(axis=0) & np.isfinite(others).all(axis=0)) | np.isinf(taker).any(axis=0)
     with np.errstate(invalid="ignore"):
         bad_value = (
-            (prices <= 0.0).any(axis=0) | (others < 0.0).any(axis=0) | (arrays.trades < 0)
+            (prices <= 0.0).any(axis=0)
+            | (others < 0.0).any(axis=0)
+            | (taker < 0.0).any(axis=0)
+            | (arrays.trades < TRADES_UNKNOWN)
         ) & ~non_finite
         top = np.maximum(arrays.open, arrays.close)
         bottom = np.minimum(arrays.open, arrays.close)
@@ -105,6 +117,7 @@ def bars_to_arrays(bars: list[Bar] | tuple[Bar, ...]) -> BarArrays:
         np.fromiter((b.quote_volume for b in bars), dtype=np.float64, count=n),
         np.fromiter((b.trades for b in bars), dtype=np.int64, count=n),
         np.fromiter((b.taker_buy_volume for b in bars), dtype=np.float64, count=n),
+        np.fromiter((b.taker_buy_quote for b in bars), dtype=np.float64, count=n),
     )
 
 

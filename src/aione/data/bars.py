@@ -1,11 +1,17 @@
 """Бар — спільна одиниця ринкових даних для всіх стадій і джерел.
 
+Колонки тейкера й угод (`trades`, `taker_buy_volume` — Binance `V`, тобто taker buy base, і
+`taker_buy_quote` — `Q`) необов'язкові: є, коли їх дало джерело (klines REST/WS, parquet із цими
+колонками), і відсутні, коли ні — NaN для обсягів, `TRADES_UNKNOWN` (−1) для кількості угод.
+Їх ніколи не вигадують.
+
 Час — мс від епохи, UTC. `closed=False` — оновлення ще відкритого бару (live kline
 кожні ~250 мс), яке замінює останній бар; `closed=True` — закритий бар, що додається.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -26,14 +32,23 @@ BAR_COLUMNS: tuple[str, ...] = (
     "quote_volume",
     "trades",
     "taker_buy_volume",
+    "taker_buy_quote",
 )
+TRADES_UNKNOWN = -1  # кількість угод невідома (джерело її не дало)
+# Інші назви тих самих колонок у чужих parquet-файлах.
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "taker_buy_volume": ("taker_buy_base", "taker_buy_base_volume"),
+    "taker_buy_quote": ("taker_buy_quote_volume",),
+    "trades": ("count", "number_of_trades"),
+}
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Bar:
-    """Один бар (kline). Похідні поля, яких немає в записаних даних, можуть бути 0."""
+    """Один бар (kline). Справжні джерела передають усі поля; типові значення `trades` і
+    `taker_buy_volume` (0) лишено для синтетичних барів тестів, `taker_buy_quote` типово невідомий."""
 
     open_time: int
     open: float
@@ -45,6 +60,35 @@ class Bar:
     trades: int = 0
     taker_buy_volume: float = 0.0
     closed: bool = True
+    taker_buy_quote: float = math.nan  # після `closed`, щоб позиційні виклики лишилися чинними
+
+    def _key(self) -> tuple[object, ...]:
+        """Поля для порівняння: NaN («невідомо») як None, щоб два однакові бари з невідомим полем
+        були рівні (NaN != NaN) і мали однаковий хеш."""
+        return tuple(
+            None if v != v else v  # noqa: PLR0124 — саме перевірка на NaN
+            for v in (
+                self.open_time,
+                self.open,
+                self.high,
+                self.low,
+                self.close,
+                self.volume,
+                self.quote_volume,
+                self.trades,
+                self.taker_buy_volume,
+                self.closed,
+                self.taker_buy_quote,
+            )
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not Bar:
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +101,7 @@ class BarEvent:
     recv_ts: float = 0.0  # time.perf_counter() при отриманні; 0 — невідомо (реплей)
 
 
-class BarArrays(NamedTuple):
-    """Стовпці барів як numpy-масиви однакової довжини (для batch-обчислень)."""
-
+class _BarColumns(NamedTuple):
     open_time: IntArray
     open: FloatArray
     high: FloatArray
@@ -69,6 +111,39 @@ class BarArrays(NamedTuple):
     quote_volume: FloatArray
     trades: IntArray
     taker_buy_volume: FloatArray
+    taker_buy_quote: FloatArray
+
+
+class BarArrays(_BarColumns):
+    """Стовпці барів як numpy-масиви однакової довжини (для batch-обчислень).
+
+    `taker_buy_quote` можна не передавати (дев'ять стовпців, як до його появи): тоді він NaN."""
+
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        open_time: IntArray,
+        open: FloatArray,
+        high: FloatArray,
+        low: FloatArray,
+        close: FloatArray,
+        volume: FloatArray,
+        quote_volume: FloatArray,
+        trades: IntArray,
+        taker_buy_volume: FloatArray,
+        taker_buy_quote: FloatArray | None = None,
+    ) -> BarArrays:
+        if taker_buy_quote is None:
+            taker_buy_quote = np.full(np.shape(open_time)[0], np.nan, dtype=np.float64)
+        return super().__new__(
+            cls, open_time, open, high, low, close, volume, quote_volume, trades, taker_buy_volume, taker_buy_quote
+        )
+
+    @property
+    def taker_buy_base(self) -> FloatArray:
+        """Інша назва `taker_buy_volume` (Binance `V`: обсяг купівель тейкера в базовому активі)."""
+        return self.taker_buy_volume
 
     def __len__(self) -> int:
         return int(self.open_time.shape[0])
@@ -89,6 +164,7 @@ class BarArrays(NamedTuple):
             quote_volume=float(self.quote_volume[i]),
             trades=int(self.trades[i]),
             taker_buy_volume=float(self.taker_buy_volume[i]),
+            taker_buy_quote=float(self.taker_buy_quote[i]),
         )
 
 
@@ -118,8 +194,8 @@ def derive_quote_volume(
 
 
 def read_bars_parquet(path: str | Path) -> BarArrays:
-    """Читає parquet з барами (формат ../shared/data). Відсутні колонки виводяться й позначені як похідні:
-    quote_volume — за формулою вище, trades і taker_buy_volume — 0 (невідомо)."""
+    """Читає parquet з барами (формат ../shared/data). quote_volume, якої немає, виводиться за формулою
+    вище (ПОХІДНЕ); колонки тейкера й угод, яких немає, — відсутні: NaN і `TRADES_UNKNOWN`."""
     table = pq.read_table(path)
     names = set(table.column_names)
     missing = {"open_time", "open", "high", "low", "close", "volume"} - names
@@ -129,6 +205,15 @@ def read_bars_parquet(path: str | Path) -> BarArrays:
     def col(name: str, dtype: type) -> npt.NDArray[np.generic]:
         return np.ascontiguousarray(table.column(name).to_numpy(), dtype=dtype)
 
+    def optional(name: str, dtype: type, absent: float) -> npt.NDArray[np.generic]:
+        for candidate in (name, *COLUMN_ALIASES.get(name, ())):
+            if candidate in names:
+                column = table.column(candidate)
+                if column.null_count:  # null у файлі — теж «невідомо»
+                    column = column.fill_null(absent)
+                return np.ascontiguousarray(column.to_numpy(), dtype=dtype)
+        return np.full(n, absent, dtype=dtype)
+
     high, low, close, volume = (col(n, np.float64) for n in ("high", "low", "close", "volume"))
     n = len(close)
     quote = (
@@ -136,10 +221,9 @@ def read_bars_parquet(path: str | Path) -> BarArrays:
         if "quote_volume" in names
         else derive_quote_volume(high, low, close, volume)  # type: ignore[arg-type]
     )
-    trades = col("trades", np.int64) if "trades" in names else np.zeros(n, dtype=np.int64)
-    taker = (
-        col("taker_buy_volume", np.float64) if "taker_buy_volume" in names else np.zeros(n, dtype=np.float64)
-    )
+    trades = optional("trades", np.int64, TRADES_UNKNOWN)
+    taker = optional("taker_buy_volume", np.float64, math.nan)
+    taker_quote = optional("taker_buy_quote", np.float64, math.nan)
     return BarArrays(
         col("open_time", np.int64),  # type: ignore[arg-type]
         col("open", np.float64),  # type: ignore[arg-type]
@@ -150,6 +234,7 @@ def read_bars_parquet(path: str | Path) -> BarArrays:
         quote,  # type: ignore[arg-type]
         trades,  # type: ignore[arg-type]
         taker,  # type: ignore[arg-type]
+        taker_quote,  # type: ignore[arg-type]
     )
 
 
@@ -160,6 +245,8 @@ def list_symbols(data_dir: str | Path) -> list[str]:
 
 __all__ = [
     "BAR_COLUMNS",
+    "COLUMN_ALIASES",
+    "TRADES_UNKNOWN",
     "Bar",
     "BarArrays",
     "BarEvent",

@@ -26,7 +26,7 @@ from aione.data.bar_validation import (
     check_values,
     value_reasons,
 )
-from aione.data.bars import Bar, BarArrays, BarEvent
+from aione.data.bars import BAR_COLUMNS, Bar, BarArrays, BarEvent
 from aione.data.fast_symbols import FastSymbols, Source
 from aione.data.ring_buffer import BarRing
 from aione.data.store_stats import StoreStats
@@ -44,7 +44,9 @@ def columns_to_arrays(cols: Iterable[Any]) -> BarArrays:
     return BarArrays(*list(cols))
 
 
-_EMPTY = columns_to_arrays(np.zeros(0, dtype=np.int64 if i in (0, 7) else np.float64) for i in range(9))
+_EMPTY = columns_to_arrays(
+    np.zeros(0, dtype=np.int64 if i in (0, 7) else np.float64) for i in range(len(BAR_COLUMNS))
+)
 for _col in _EMPTY:
     _col.flags.writeable = False
 

@@ -11,9 +11,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from aione.config.config import TIMEFRAME_MS
-from aione.data.bars import Bar, BarArrays
+from aione.data.bars import TRADES_UNKNOWN, Bar, BarArrays
 
 DAY_MS = TIMEFRAME_MS["1d"]
+
+
+def _add_trades(a: int, b: int) -> int:
+    """Сума кількостей угод; якщо хоч одна невідома — невідома й сума."""
+    return TRADES_UNKNOWN if a < 0 or b < 0 else a + b
 
 
 @dataclass(slots=True)
@@ -27,6 +32,7 @@ class _OpenDay:
     quote_volume: float
     trades: int
     taker_buy_volume: float
+    taker_buy_quote: float
 
     def as_bar(self, closed: bool) -> Bar:
         return Bar(
@@ -40,6 +46,7 @@ class _OpenDay:
             self.trades,
             self.taker_buy_volume,
             closed,
+            self.taker_buy_quote,
         )
 
 
@@ -64,6 +71,7 @@ class DailyAggregator:
             day_bar.quote_volume,
             day_bar.trades,
             day_bar.taker_buy_volume,
+            day_bar.taker_buy_quote,
         )
 
     def push(self, bar: Bar) -> Bar | None:
@@ -83,8 +91,9 @@ class DailyAggregator:
                 day.close = bar.close
                 day.volume += bar.volume
                 day.quote_volume += bar.quote_volume
-                day.trades += bar.trades
-                day.taker_buy_volume += bar.taker_buy_volume
+                day.trades = _add_trades(day.trades, bar.trades)
+                day.taker_buy_volume += bar.taker_buy_volume  # NaN (невідомо) лишається NaN до кінця доби
+                day.taker_buy_quote += bar.taker_buy_quote
                 return None
             if day_open < day.open_time:
                 return None
@@ -98,6 +107,7 @@ class DailyAggregator:
             bar.quote_volume,
             bar.trades,
             bar.taker_buy_volume,
+            bar.taker_buy_quote,
         )
         return None if day is None else day.as_bar(closed=True)
 
@@ -139,6 +149,16 @@ def _segment_accumulate(col: np.ndarray, starts: np.ndarray, ufunc: np.ufunc) ->
     return out
 
 
+def _accumulate_trades(trades: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Накопичена з початку доби кількість угод; від першої невідомої (−1) до кінця доби — невідома."""
+    out = _segment_accumulate(trades, starts, np.add)
+    unknown = trades < 0
+    if unknown.any():
+        seen = _segment_accumulate(unknown.astype(np.int64), starts, np.maximum) > 0
+        out[seen] = TRADES_UNKNOWN
+    return out
+
+
 def accumulate_daily(bars: BarArrays) -> BarArrays:
     """Для кожного 1m бару — відкритий день до нього включно: high — максимум, low — мінімум,
     обсяги й угоди — суми з початку доби (open і close — колонки самих барів; відкриття дня — це
@@ -153,8 +173,9 @@ def accumulate_daily(bars: BarArrays) -> BarArrays:
         bars.close,
         _segment_accumulate(bars.volume, starts, add),
         _segment_accumulate(bars.quote_volume, starts, add),
-        _segment_accumulate(bars.trades, starts, add),
+        _accumulate_trades(bars.trades, starts),
         _segment_accumulate(bars.taker_buy_volume, starts, add),
+        _segment_accumulate(bars.taker_buy_quote, starts, add),
     )
 
 
@@ -176,6 +197,7 @@ def resample_daily(bars: BarArrays, cumulative: BarArrays | None = None) -> BarA
         cum.quote_volume[ends],
         cum.trades[ends],
         cum.taker_buy_volume[ends],
+        cum.taker_buy_quote[ends],
     )
 
 

@@ -5,9 +5,10 @@
 `capacity`, `start` просто зсувається вперед; коли `end` доходить до кінця масиву, останні
 `capacity` барів копіюються на початок («зсув назад»). Запас `slack = rows_max − capacity`
 визначає, як рідко буває зсув: копія `capacity` рядків раз на `slack` додавань, тобто амортизовано
-O(capacity / slack) = O(1) (для запасу 25 % — 4 рядки на додавання). Повна «подвійна» ємність дала б
-1 рядок на додавання, але коштувала б удвічі більше RAM; тут обрано 25 %, щоб доба 1m барів
-вміщувалась у ~130 КБ. Масиви ростуть подвоєнням від невеликого розміру, тож символ з короткою
+O(capacity / slack) = O(1) (для запасу 12.5 % — 8 рядків на додавання). Повна «подвійна» ємність дала б
+1 рядок на додавання, але коштувала б удвічі більше RAM; тут обрано 12.5 %, щоб доба 1m барів з десятьма
+стовпцями (разом із `taker_buy_quote`) вміщувалась у ~130 КБ (виміряно `bench/store.py`: швидкість
+додавання та сама, що з запасом 25 %). Масиви ростуть подвоєнням від невеликого розміру, тож символ з короткою
 історією не тримає повний буфер.
 
 Читання (`view`) повертає зрізи-view тільки для читання: ніхто ззовні не зіпсує збережене.
@@ -19,14 +20,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from aione.data.bars import Bar, BarArrays
+from aione.data.bars import BAR_COLUMNS, Bar, BarArrays
 
 _INT_COLUMNS = (0, 7)  # open_time, trades — int64; решта — float64
 _MIN_ROWS = 64
 
 
 def _alloc(rows: int) -> list[np.ndarray]:
-    return [np.zeros(rows, dtype=np.int64 if i in _INT_COLUMNS else np.float64) for i in range(9)]
+    return [np.zeros(rows, dtype=np.int64 if i in _INT_COLUMNS else np.float64) for i in range(len(BAR_COLUMNS))]
 
 
 def _read_only(cols: list[np.ndarray]) -> list[np.ndarray]:
@@ -48,7 +49,7 @@ class BarRing:
         if capacity < 1:
             raise ValueError("capacity must be >= 1")
         self.capacity = capacity
-        self.rows_max = capacity + max(8, capacity // 4 if slack is None else slack)
+        self.rows_max = capacity + max(8, capacity // 8 if slack is None else slack)
         self.version = 0  # росте на кожній зміні закритих барів (для write-behind)
         self.last_time: int | None = None  # open_time останнього закритого бару (кеш для гарячого шляху)
         self._cols: list[np.ndarray] = _alloc(min(self.rows_max, _MIN_ROWS))
@@ -87,6 +88,7 @@ class BarRing:
             int(c[7][i]),
             float(c[8][i]),
             True,
+            float(c[9][i]),
         )
 
     def nbytes(self) -> int:
@@ -105,6 +107,7 @@ class BarRing:
         c[6][i] = bar.quote_volume
         c[7][i] = bar.trades
         c[8][i] = bar.taker_buy_volume
+        c[9][i] = bar.taker_buy_quote
 
     def _make_room(self) -> None:
         """Гарантує вільний слот за `end`: ріст подвоєнням до `rows_max`, далі — зсув назад."""
@@ -185,6 +188,7 @@ class BarRing:
             ro[6][start:end],
             ro[7][start:end],
             ro[8][start:end],
+            ro[9][start:end],
         )
 
 

@@ -72,11 +72,11 @@ def iter_replay(
     # Колонки як списки Python: індексація списку значно дешевша за numpy-скаляри.
     cols = [tuple(col.tolist() for col in series[name]) for name in names]
     for sym_idx, i in zip(all_sym[order].tolist(), all_row[order].tolist(), strict=True):
-        t, o, h, low, c, v, q, n, tb = cols[sym_idx]
+        t, o, h, low, c, v, q, n, tb, tq = cols[sym_idx]
         yield BarEvent(
             symbol=names[sym_idx],
             timeframe=timeframe,
-            bar=Bar(t[i], o[i], h[i], low[i], c[i], v[i], q[i], n[i], tb[i], True),
+            bar=Bar(t[i], o[i], h[i], low[i], c[i], v[i], q[i], n[i], tb[i], True, tq[i]),
         )
 
 

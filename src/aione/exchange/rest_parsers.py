@@ -178,6 +178,7 @@ def parse_kline_row(row: Any, now_ms: int) -> Bar:
         trades=integer(items[8], "trades"),
         taker_buy_volume=num(items[9], "taker_buy_volume"),
         closed=close_time < now_ms,
+        taker_buy_quote=num(items[10], "taker_buy_quote"),
     )
 
 

@@ -111,8 +111,9 @@ def alias_names(sources: list[str], count: int) -> list[tuple[str, str]]:
 
 
 def _with_quote(bars: BarArrays, quote: np.ndarray) -> BarArrays:
-    t, o, h, low, c, v, _, n, tb = bars
-    return BarArrays(t, o, h, low, c, v, quote, n, tb)
+    cols: list[Any] = list(bars)  # решта стовпців (скільки б їх не було) — ті самі
+    cols[BarArrays._fields.index("quote_volume")] = quote
+    return BarArrays(*cols)
 
 
 def build_series(

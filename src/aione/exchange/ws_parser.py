@@ -128,6 +128,11 @@ def _levels(raw: Any) -> Levels:
     return tuple(out)
 
 
+def _taker_quote(value: Any) -> float:
+    """`Q` (taker buy quote volume); немає поля — NaN (невідомо), а не вигадане значення."""
+    return math.nan if value is None else _nonneg(value)
+
+
 # ── Розбір за типом ──
 def _kline(d: dict[str, Any]) -> KlineUpdate:
     k = d["k"]
@@ -150,6 +155,7 @@ def _kline(d: dict[str, Any]) -> KlineUpdate:
         trades=_i(k["n"]),
         taker_buy_volume=_nonneg(k["V"]),
         closed=closed,
+        taker_buy_quote=_taker_quote(k.get("Q")),
     )
     return KlineUpdate(symbol=_s(k.get("s", d.get("s"))), interval=_s(k["i"]), bar=bar, event_time=_i(d["E"]))
 

@@ -357,6 +357,7 @@ def _canonical(bars: BarArrays) -> BarArrays:
         f64(bars.quote_volume),
         np.asarray(bars.trades, dtype=np.int64),
         f64(bars.taker_buy_volume),
+        f64(bars.taker_buy_quote),
     )
 
 
