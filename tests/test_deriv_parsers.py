@@ -11,9 +11,12 @@ from typing import Any
 
 import orjson
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from aione.exchange.binance_rest import BinanceRestClient
 from aione.exchange.deriv_parsers import (
     AggTradeEvent,
     BookSnapshot,
@@ -34,6 +37,8 @@ from aione.exchange.deriv_parsers import (
     parse_stream_frame,
     stream_kind,
 )
+from aione.exchange.endpoints import SPOT_SPEC, UM_SPEC
+from aione.exchange.errors import BadResponseError
 
 
 # ── Читання записів (формат cryptofeed: `<recv_ts>: <json>`, REST — `<url> -> <recv_ts>: <json>`) ──
@@ -264,3 +269,47 @@ json_values = st.recursive(
 def test_random_json_never_raises(payload: Any) -> None:
     for parse in PARSERS:
         parse(payload)
+
+
+# ── REST-клієнт і назви потоків ──
+async def test_rest_client_open_interest_calls_against_local_stub() -> None:
+    seen: list[tuple[str, dict[str, str]]] = []
+    bodies = {"/fapi/v1/openInterest": OI, "/futures/data/openInterestHist": OI_HIST}
+
+    async def handler(request: web.Request) -> web.Response:
+        seen.append((request.path, dict(request.query)))
+        body = bodies.get(request.path, {"code": -1, "msg": "unknown"})
+        return web.Response(body=orjson.dumps(body), content_type="application/json")
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", handler)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with BinanceRestClient(
+            str(server.make_url("")).rstrip("/"), max_retries=1, timeout=2.0
+        ) as rest:
+            point = await rest.open_interest_point("BTCUSDT")
+            hist = await rest.open_interest_hist("BTCUSDT", period="5m", limit=2, start_time=1)
+            bodies["/futures/data/openInterestHist"] = [{**OI_HIST[0], "sumOpenInterest": "NaN"}]
+            with pytest.raises(BadResponseError):
+                await rest.open_interest_hist("BTCUSDT")
+            with pytest.raises(ValueError):
+                await rest.open_interest_hist("BTCUSDT", period="7m")
+    finally:
+        await server.close()
+    assert point == OpenInterestPoint("BTCUSDT", 1589437530011, 10659.509)
+    assert [p.open_interest for p in hist] == [20401.367, 20403.637]
+    assert seen[1] == ("/futures/data/openInterestHist", {"symbol": "BTCUSDT", "period": "5m", "limit": "2",
+                                                          "startTime": "1"})  # fmt: skip
+
+
+def test_stream_names_per_market() -> None:
+    assert UM_SPEC.stream_name("partial_depth", "BTCUSDT", levels=20) == "btcusdt@depth20@100ms"
+    assert UM_SPEC.stream_name("mark_price", "ETHUSDT") == "ethusdt@markPrice@1s"
+    assert UM_SPEC.stream_name("force_order_all") == "!forceOrder@arr"
+    assert stream_kind(UM_SPEC.stream_name("force_order_all")) == "force_order"
+    assert SPOT_SPEC.stream_name("partial_depth", "BNBBTC", levels=10) == "bnbbtc@depth10@100ms"
+    with pytest.raises(KeyError):
+        SPOT_SPEC.stream_name("mark_price", "BTCUSDT")
+    assert UM_SPEC.weights["open_interest_hist"] == 0 and UM_SPEC.oi_hist_ip_limit_per_5min == 1000

@@ -34,6 +34,7 @@ from aione.config.config import (
     SymbolInfo,
 )
 from aione.data.bars import Bar
+from aione.exchange import deriv_parsers as dp
 from aione.exchange import rest_parsers as rp
 from aione.exchange.endpoints import KLINE_INTERVAL_MS, market_spec
 from aione.exchange.errors import (
@@ -387,6 +388,47 @@ class BinanceRestClient:
         book: OrderBook = self._parse(self.spec.path("depth"), payload, rp.parse_depth, symbol)
         return book
 
+    async def open_interest_point(self, symbol: str) -> dp.OpenInterestPoint:
+        """Відкритий інтерес із часом біржі — подія для `DerivStore` (лише ф'ючерси)."""
+        if not self.spec.has_open_interest:
+            raise NotImplementedError(f"open interest is not available on market {self.market!r}")
+        payload = await self._get(
+            "open_interest", {"symbol": symbol}, self.spec.weights["open_interest"], "open_interest"
+        )
+        point: dp.OpenInterestPoint = self._parse(
+            self.spec.path("open_interest"), payload, _strict(dp.parse_open_interest)
+        )
+        return point
+
+    async def open_interest_hist(
+        self,
+        symbol: str,
+        period: str = "5m",
+        limit: int = 500,
+        start_time: int | None = None,
+        end_time: int | None = None,
+    ) -> tuple[dp.OpenInterestPoint, ...]:
+        """Історія OI (`/futures/data/openInterestHist`, лише останні 30 діб) для preload."""
+        if not self.spec.has_open_interest:
+            raise NotImplementedError(f"open interest is not available on market {self.market!r}")
+        if period not in self.spec.oi_hist_periods or not 1 <= limit <= self.spec.oi_hist_max_limit:
+            raise ValueError(
+                f"period must be one of {self.spec.oi_hist_periods}, limit 1..{self.spec.oi_hist_max_limit}"
+            )
+        params: dict[str, Any] = {"symbol": symbol, "period": period, "limit": limit}
+        if start_time is not None:
+            params["startTime"] = start_time
+        if end_time is not None:
+            params["endTime"] = end_time
+        payload = await self._get(
+            "open_interest_hist", params, self.spec.weights["open_interest_hist"], "open_interest"
+        )
+        path = self.spec.path("open_interest_hist")
+        points: tuple[dp.OpenInterestPoint, ...] = self._parse(
+            path, payload, _strict(dp.parse_open_interest_hist)
+        )
+        return points
+
     async def premium_index(self, symbol: str) -> PremiumIndex:
         """Марк-ціна та фінансування (лише ф'ючерси)."""
         if not self.spec.has_premium_index:
@@ -398,6 +440,18 @@ class BinanceRestClient:
 
 
 # ── Допоміжне ──
+def _strict(parser: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Парсер `deriv_parsers` (подія або `Reject`) → парсер, що кидає `PayloadError` на `Reject`."""
+
+    def run(payload: Any) -> Any:
+        out = parser(payload)
+        if isinstance(out, dp.Reject):
+            raise rp.PayloadError(out.reason)
+        return out
+
+    return run
+
+
 def _retry_after(headers: Mapping[str, str] | None, default: float) -> float:
     raw = headers.get("Retry-After") if headers is not None else None
     try:

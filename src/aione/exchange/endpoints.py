@@ -52,6 +52,13 @@ class MarketSpec:
     depth_has_prev_update_id: bool = True  # spot depthUpdate не має `pu`
     used_weight_header: str = "X-MBX-USED-WEIGHT-1M"
     min_notional_keys: tuple[str, ...] = field(default=("notional", "minNotional"))
+    # Суфікси потоків WS за логічною назвою: повна назва — `{symbol}@{суфікс}` (символ малими
+    # літерами); глобальні потоки (без символу) — у `ws_global_streams`.
+    ws_stream_suffixes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    ws_global_streams: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    oi_hist_periods: tuple[str, ...] = ()  # дозволені `period` для openInterestHist
+    oi_hist_max_limit: int = 0
+    oi_hist_ip_limit_per_5min: int = 0  # окремий ліміт IP на openInterestHist (вага запиту 0)
 
     def path(self, name: str) -> str:
         """Шлях REST для логічної назви або KeyError, якщо ринок її не має."""
@@ -64,6 +71,13 @@ class MarketSpec:
     def depth_weight(self, limit: int) -> int:
         """Вага запиту depth за `limit`."""
         return weight_for_limit(self.depth_weight_steps, limit)
+
+    def stream_name(self, kind: str, symbol: str = "", **params: object) -> str:
+        """Назва потоку WS: `stream_name("partial_depth", "BTCUSDT", levels=20)` →
+        `btcusdt@depth20@100ms`; KeyError, якщо ринок такого потоку не має."""
+        if kind in self.ws_global_streams:
+            return self.ws_global_streams[kind]
+        return f"{symbol.lower()}@{self.ws_stream_suffixes[kind].format(**params)}"
 
 
 # ── USDⓈ-M ф'ючерси ──
@@ -80,6 +94,7 @@ UM_SPEC = MarketSpec(
             "open_interest": "/fapi/v1/openInterest",
             "depth": "/fapi/v1/depth",
             "premium_index": "/fapi/v1/premiumIndex",
+            "open_interest_hist": "/futures/data/openInterestHist",
         }
     ),
     weights=MappingProxyType(
@@ -89,6 +104,7 @@ UM_SPEC = MarketSpec(
             "ticker_24h": 40,  # без symbol — усі символи
             "open_interest": 1,
             "premium_index": 1,  # з symbol
+            "open_interest_hist": 0,  # вага 0, але окремий ліміт IP: oi_hist_ip_limit_per_5min
         }
     ),
     # klines: [1,100) → 1, [100,500) → 2, [500,1000] → 5, > 1000 → 10
@@ -105,6 +121,20 @@ UM_SPEC = MarketSpec(
     ws_server_ping_sec=180,
     has_open_interest=True,
     has_premium_index=True,
+    ws_stream_suffixes=MappingProxyType(
+        {
+            "kline": "kline_{interval}",
+            "partial_depth": "depth{levels}@100ms",  # levels: 5, 10, 20
+            "depth_diff": "depth@100ms",
+            "mark_price": "markPrice@1s",
+            "agg_trade": "aggTrade",
+            "force_order": "forceOrder",
+        }
+    ),
+    ws_global_streams=MappingProxyType({"force_order_all": "!forceOrder@arr"}),
+    oi_hist_periods=("5m", "15m", "30m", "1h", "2h", "4h", "6h", "12h", "1d"),
+    oi_hist_max_limit=500,
+    oi_hist_ip_limit_per_5min=1000,
 )
 
 # ── Spot ──
@@ -141,6 +171,14 @@ SPOT_SPEC = MarketSpec(
     ws_server_ping_sec=20,
     book_ticker_has_event_type=False,
     depth_has_prev_update_id=False,
+    ws_stream_suffixes=MappingProxyType(
+        {
+            "kline": "kline_{interval}",
+            "partial_depth": "depth{levels}@100ms",  # spot: {lastUpdateId, bids, asks} без символу
+            "depth_diff": "depth@100ms",
+            "agg_trade": "aggTrade",
+        }
+    ),
 )
 
 MARKETS: Mapping[str, MarketSpec] = MappingProxyType({"um": UM_SPEC, "spot": SPOT_SPEC})
