@@ -174,7 +174,8 @@ class BinanceSimulator:
             "premium_index": self._h_premium,
         }
         for name, path in self.spec.paths.items():
-            app.router.add_get(path, handlers[name])
+            if name in handlers:  # ендпоінти, яких симулятор не імітує, відповідають 404
+                app.router.add_get(path, handlers[name])
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
