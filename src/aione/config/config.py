@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import Any, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -536,6 +536,52 @@ FRAME_RECENT_TRADES: Final[int] = 20  # закритих угод у кадрі 
 UI_RECONNECT_BACKOFF_SEC: Final = (0.2, 5.0)  # (мін, макс) паузи перепідключення UI до Redis
 UI_REFRESH_PER_SEC: Final[float] = 4.0  # частота перемальовування термінальної таблиці
 
+# ── Сповіщення (notify/) ──
+_Hour = Annotated[int, Field(ge=0, le=23)]
+
+
+class NotifyRules(_FrozenModel):
+    """Правила одного каналу сповіщень: фільтри й контроль шуму (час — час подій, мс UTC)."""
+
+    min_rank: float | None = Field(default=None, ge=0, le=1)  # нижче — не надсилати
+    min_confidence: float | None = Field(default=None, ge=0, le=1)
+    sides: tuple[Literal["BUY", "SELL"], ...] | None = None  # None — обидва боки
+    symbols: tuple[str, ...] | None = None  # None — усі символи
+    recommendations: tuple[str, ...] | None = None  # None — усі рекомендації сигналів
+    kinds: tuple[Literal["signal", "trade_opened", "trade_closed"], ...] | None = None  # None — усі
+    cooldown_min: float = Field(default=15.0, ge=0)  # після повідомлення про символ — пауза
+    episode_gap_min: float = Field(default=30.0, ge=0)  # сигнали того ж символу й боку ближче — той самий епізод
+    quiet_hours: tuple[_Hour, _Hour] | None = None  # (з, до) годин UTC; у тиші — у дайджест
+    digest_minutes: float = Field(default=0.0, ge=0)  # > 0 — одне повідомлення-дайджест на N хвилин
+
+
+NOTIFY_DEFAULT_RULES: Final = NotifyRules()
+# Ліміти каналів у межах опублікованих правил сервісів: токени/с, місткість відра, черга, паралельність.
+# Telegram: ~1 повідомлення/с у чат, 20/хв у групу; Discord webhook: 5 запитів за 2 с.
+NOTIFY_CHANNEL_LIMITS: Final = MappingProxyType(
+    {
+        "telegram": MappingProxyType({"rate": 1.0, "burst": 3.0, "queue": 500, "concurrency": 1}),
+        "telegram_group": MappingProxyType({"rate": 20.0 / 60.0, "burst": 3.0, "queue": 500, "concurrency": 1}),
+        "discord": MappingProxyType({"rate": 2.5, "burst": 5.0, "queue": 500, "concurrency": 1}),
+        "webhook": MappingProxyType({"rate": 200.0, "burst": 400.0, "queue": 5000, "concurrency": 8}),
+    }
+)
+NOTIFY_RETRY_BACKOFF_SEC: Final = (0.5, 30.0)  # (перша, найбільша) пауза повтору доставки
+NOTIFY_HTTP_TIMEOUT_SEC: Final[float] = 10.0
+NOTIFY_MAX_RETRY_AFTER_SEC: Final[float] = 600.0  # довший retry_after від сервісу обрізається
+NOTIFY_SIGNATURE_HEADER: Final[str] = "X-AiOne-Signature"  # "sha256=<hex>" над "<ts>.<тіло>"
+NOTIFY_TIMESTAMP_HEADER: Final[str] = "X-AiOne-Timestamp"  # секунди UTC
+NOTIFY_SIGNATURE_TOLERANCE_SEC: Final[int] = 300  # старіший підпис приймач відкидає (повтор)
+NOTIFY_OUTBOX_FILENAME: Final[str] = "notify_outbox.jsonl"  # у AIONE_DATA_DIR, коли Redis немає
+NOTIFY_MUTE_MAX_HOURS: Final[float] = 7 * 24.0
+NOTIFY_BOT_POLL_TIMEOUT_SEC: Final[int] = 25  # long polling getUpdates
+NOTIFY_BOT_TOP_N: Final[int] = 5
+NOTIFY_CLOSE_TIMEOUT_SEC: Final[float] = 5.0  # на зупинці стільки чекаємо доставки, решта — в outbox
+# Redis Stream сигналів і подій угод для програм-споживачів (XREAD від останнього id).
+NOTIFY_STREAM_KEY: Final[str] = "asset_signals"
+NOTIFY_STREAM_MAXLEN: Final[int] = 100_000  # XADD MAXLEN ~
+NOTIFY_STREAM_QUEUE: Final[int] = 10_000  # записів у черзі видавця, поки Redis недоступний
+
 # Зручна форма для `aione config show`.
 PUBLIC_CONSTANTS: Final[tuple[str, ...]] = (
     "DEFAULT_LOOKBACK",
@@ -555,6 +601,23 @@ Timeframe = Literal["1m", "3m", "5m", "15m", "30m", "1h", "4h", "1d"]
 JSONDict = dict[str, Any]
 
 __all__ = [
+    "NOTIFY_BOT_POLL_TIMEOUT_SEC",
+    "NOTIFY_BOT_TOP_N",
+    "NOTIFY_CHANNEL_LIMITS",
+    "NOTIFY_CLOSE_TIMEOUT_SEC",
+    "NOTIFY_DEFAULT_RULES",
+    "NOTIFY_HTTP_TIMEOUT_SEC",
+    "NOTIFY_MAX_RETRY_AFTER_SEC",
+    "NOTIFY_MUTE_MAX_HOURS",
+    "NOTIFY_OUTBOX_FILENAME",
+    "NOTIFY_RETRY_BACKOFF_SEC",
+    "NOTIFY_SIGNATURE_HEADER",
+    "NOTIFY_SIGNATURE_TOLERANCE_SEC",
+    "NOTIFY_STREAM_KEY",
+    "NOTIFY_STREAM_MAXLEN",
+    "NOTIFY_STREAM_QUEUE",
+    "NOTIFY_TIMESTAMP_HEADER",
+    "NotifyRules",
     "ALERT_BUDGET",
     "ASSET_CLASS_MAPPING",
     "ASSET_STATE",

@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from aione.config.config import NotifyRules
+
 # ── Адреси Binance за ринком ──
 DEFAULT_REST_URLS = {"um": "https://fapi.binance.com", "spot": "https://api.binance.com"}
 DEFAULT_WS_URLS = {"um": "wss://fstream.binance.com", "spot": "wss://stream.binance.com:9443"}
@@ -42,6 +44,18 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8080, ge=0, le=65535)
     api_key: SecretStr | None = None  # не потрібен для ринкових даних; маскується у виводі
+    # ── Сповіщення (notify/): секрети — SecretStr, у `config show` і журналі — `***` ──
+    notify_locale: Literal["uk", "en"] = "uk"
+    notify_telegram_token: SecretStr | None = None  # токен бота від @BotFather
+    notify_telegram_chat_ids: str = ""  # чати через кому (групи — від'ємні id)
+    notify_telegram_allowed_chat_ids: str = ""  # хто може давати команди боту; порожньо — ті самі чати
+    notify_telegram_api_url: str = "https://api.telegram.org"
+    notify_discord_webhook_url: SecretStr | None = None  # URL містить токен вебхука
+    notify_webhook_url: str | None = None  # JSON-вебхук
+    notify_webhook_secret: SecretStr | None = None  # ключ HMAC-SHA256 підпису вебхука
+    notify_dashboard_url: str | None = None  # None — http://WEB_HOST:WEB_PORT
+    notify_rules: dict[str, NotifyRules] = Field(default_factory=dict)  # JSON: {"telegram": {"min_rank": 0.7}}
+    notify_stream: bool = True  # Redis Stream `asset_signals`, коли є Redis
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -129,7 +143,9 @@ def _mask_secret(name: str, raw: str) -> str:
     return "***" if raw else ""
 
 
-_SECRET_FIELDS = frozenset({"redis_url", "api_key"})
+_SECRET_FIELDS = frozenset(
+    {"redis_url", "api_key", "notify_telegram_token", "notify_discord_webhook_url", "notify_webhook_secret"}
+)
 
 
 def format_validation_error(exc: ValidationError) -> str:
