@@ -471,14 +471,14 @@ def _run_and_report(
 
 def _state_outputs(redis_url: str | None, data_dir: Path | None) -> list[tuple[str, str | Path]]:
     """Що пише конвеєр, крім журналу: сховище барів і стан угод (Redis або файл у каталозі даних)."""
-    from aione.data.disk_layer import BARS_DIR
+    from aione.data.disk_layer import BARS_DIR, META_FILE
     from aione.stage3.trade_store import TRADES_FILE_NAME
 
     out: list[tuple[str, str | Path]] = []
     if redis_url:
         out.append(("bar cache, trade state and state frames", "Redis (--redis / AIONE_REDIS_URL)"))
     if data_dir is not None:
-        out.append(("bar store", data_dir / BARS_DIR))
+        out.append(("bar store", f"{data_dir / BARS_DIR} (symbol info: {data_dir / META_FILE})"))
         if not redis_url:
             out.append(("trade state", data_dir / TRADES_FILE_NAME))
     return out
