@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -27,15 +27,18 @@ class FeedAudit:
     duplicate: int = 0
     wrong: int = 0
     holes: int = 0  # барів, яких біржа не має (у вікні звірки)
+    missing_at: list[str] = field(default_factory=list)  # open_time відсутніх (для діагностики)
 
     def add(self, other: FeedAudit) -> None:
         for name in ("expected", "stored", "missing", "duplicate", "wrong", "holes"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.missing_at.extend(other.missing_at)
 
     def line(self) -> str:
         return (
             f"bars expected={self.expected} stored={self.stored} missing={self.missing} "
             f"duplicate={self.duplicate} wrong={self.wrong} (exchange holes excepted: {self.holes})"
+            + (f" missing at {self.missing_at[:10]}" if self.missing_at else "")
         )
 
 
@@ -51,7 +54,8 @@ def audit_bars(
     st_times = stored.open_time[st_in]
     uniq, counts = np.unique(st_times, return_counts=True)
     rec_times = recorded.open_time[want]
-    missing = int(np.count_nonzero(~np.isin(rec_times, uniq)))
+    absent = rec_times[~np.isin(rec_times, uniq)]
+    missing = int(absent.shape[0])
     wrong = int(np.count_nonzero(~np.isin(uniq, rec_times)))  # бар, якого біржа не мала
     idx_st = np.searchsorted(st_times, uniq)
     common = np.isin(uniq, rec_times)
@@ -67,6 +71,7 @@ def audit_bars(
         duplicate=int((counts - 1).sum()),
         wrong=wrong,
         holes=int(np.count_nonzero(holes)),
+        missing_at=[str(t) for t in absent.tolist()],
     )
 
 
@@ -83,7 +88,9 @@ def audit_run(
     for symbol in symbols:
         stored = read_bars_parquet(bars_path(data_dir, symbol, "1m"))
         recorded = read_bars_parquet(recorded_dir / f"{symbol}.parquet")
-        total.add(audit_bars(stored, recorded, removed.get(symbol, []), since, until))
+        one = audit_bars(stored, recorded, removed.get(symbol, []), since, until)
+        one.missing_at = [f"{symbol}@{t}" for t in one.missing_at]
+        total.add(one)
     return total
 
 

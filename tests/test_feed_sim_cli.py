@@ -23,7 +23,7 @@ from aione.exchange.errors import ExchangeError
 SWITCHES = (
     "--all-faults", "--drop-every", "--http429-every", "--http429-count", "--ban-every", "--ban-seconds",
     "--malformed-every", "--malformed-count", "--stall-every", "--stall-seconds", "--stall-rest",
-    "--clock-jump-every", "--clock-jump-minutes", "--missing-every", "--duration",
+    "--clock-jump-every", "--clock-jump-minutes", "--missing-every", "--faults-for", "--duration",
 )  # fmt: skip
 URL_RE = re.compile(r"REST (http://\S+)\s+WS (ws://\S+)/stream")
 

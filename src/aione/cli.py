@@ -286,6 +286,12 @@ def simulate(
     clock_jump_minutes: float | None = typer.Option(
         None, "--clock-jump-minutes", min=0.1, help="Величина стрибка, віртуальних хвилин (3)."
     ),
+    faults_for: float | None = typer.Option(
+        None,
+        "--faults-for",
+        min=0.0,
+        help="Періодичні несправності лише перші N с, далі — тиша (перевірка, що клієнт наздогнав).",
+    ),
     missing_every: int | None = typer.Option(
         None,
         "--missing-every",
@@ -329,6 +335,7 @@ def simulate(
             "clock_jump_every": clock_jump_every,
             "clock_jump_minutes": clock_jump_minutes,
             "missing_every": missing_every,
+            "faults_for": faults_for,
         },
     )
     setup_logging(settings_or_exit().log_level)

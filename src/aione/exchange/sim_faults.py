@@ -35,6 +35,7 @@ class FaultPlan:
     clock_jump_every: float = 0.0  # годинник біржі стрибає вперед; кадри стрибка втрачено
     clock_jump_minutes: float = 3.0
     missing_every: int = 0  # біржа не має кожного N-го бару після старту (0 — немає дірок)
+    faults_for: float = 0.0  # періодичні несправності лише перші N с (0 — весь час), далі — тиша
 
     def periods(self) -> dict[str, float]:
         """Вид → період (с) для ввімкнених періодичних несправностей."""
@@ -80,6 +81,8 @@ def describe(plan: FaultPlan) -> str:
     parts = [f"{kind} every {every:g}s" for kind, every in plan.periods().items()]
     if plan.missing_every:
         parts.append(f"exchange misses every {plan.missing_every}th bar")
+    if parts and plan.faults_for > 0:
+        parts.append(f"periodic faults for the first {plan.faults_for:g}s")
     return "faults: " + (", ".join(parts) if parts else "none")
 
 
@@ -90,12 +93,20 @@ class FaultSchedule:
     def __init__(self, periods: Mapping[str, float], start: float) -> None:
         self.periods = dict(periods)
         self.next_at = {kind: start + p for kind, p in self.periods.items()}
+        self._end = float("inf")
+
+    def stop_after(self, end: float) -> None:
+        """Після моменту `end` несправностей більше немає."""
+        self.next_at = {kind: at for kind, at in self.next_at.items() if at <= end}
+        self._end = end
 
     def due(self, now: float) -> list[str]:
         """Види, час яких настав (кожен — раз; наступний — через свій період)."""
         out = [kind for kind, at in self.next_at.items() if at <= now]
         for kind in out:
             self.next_at[kind] = max(self.next_at[kind] + self.periods[kind], now)
+            if self.next_at[kind] > self._end:
+                del self.next_at[kind]
         return sorted(out, key=FAULT_KINDS.index)
 
     def wait(self, now: float) -> float:

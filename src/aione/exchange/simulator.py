@@ -306,8 +306,11 @@ class BinanceSimulator:
         logger.info("sim fault: %s", kind, extra=log_ctx("sim"))
 
     async def _fault_loop(self) -> None:
-        schedule = FaultSchedule(self.faults.periods(), time.monotonic())
-        while True:
+        started = time.monotonic()
+        schedule = FaultSchedule(self.faults.periods(), started)
+        if self.faults.faults_for > 0:
+            schedule.stop_after(started + self.faults.faults_for)
+        while schedule.next_at:
             await asyncio.sleep(schedule.wait(time.monotonic()))
             for kind in schedule.due(time.monotonic()):
                 self.fire(kind)
