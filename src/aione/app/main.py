@@ -217,7 +217,7 @@ async def _watch_feed(rt: _Runtime, stop: asyncio.Event) -> None:
             if stale.keys() - flagged:
                 logger.warning("stale feed: %s", ", ".join(sorted(stale.keys() - flagged)), extra=_CTX)
             flagged = set(stale)
-            await rt.producer.publish_now()  # бари не йдуть — кадр сам не оновиться
+            rt.producer.request_publish()  # бари не йдуть — кадр сам не оновиться
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=FEED_WATCH_SEC)
 

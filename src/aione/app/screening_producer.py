@@ -143,19 +143,27 @@ class ScreeningProducer:
         await self._maybe_save_trades()  # спершу зберегти, потім показати
         recv = self._recv_pending
         self._recv_pending = []
+        # інтервал — від початку попередньої публікації: її тривалість не подовжує період кадрів
+        self._last_publish = time.monotonic()
         sent = await publish_full_state(
             aggregator, self.publisher, self.clock(), force=True, metrics=self.metrics
         )
-        self._last_publish = time.monotonic()
         if sent:
             self.counters["frames"] += 1
-            now = time.perf_counter()
+            # момент, коли кадр дійшов до адресатів (для Redis — відповідь сервера в потоці видавця)
+            now = self.publisher.published_at or time.perf_counter()
             if self.metrics is not None:
                 for recv_ts in recv:
                     self.metrics.observe_e2e_latency(now - recv_ts)
             if self.latencies is not None:
                 self.latencies.extend(now - recv_ts for recv_ts in recv)
         return sent
+
+    def request_publish(self) -> None:
+        """Просить цикл публікації опублікувати кадр (коли стан змінився без нового бару, як-от
+        застарілий фід); `dirty` агрегатора робить це без очікування інтервалу. Публікує лише цикл,
+        тож кадри не обганяють один одного."""
+        self._changed.set()
 
     async def publish_loop(self) -> None:
         """Публікує кадри, доки не зупинено; зміна сигналу/угоди — без очікування інтервалу."""
