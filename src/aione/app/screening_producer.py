@@ -143,15 +143,13 @@ class ScreeningProducer:
         await self._maybe_save_trades()  # спершу зберегти, потім показати
         recv = self._recv_pending
         self._recv_pending = []
-        # інтервал — від початку попередньої публікації: її тривалість не подовжує період кадрів
-        self._last_publish = time.monotonic()
         sent = await publish_full_state(
             aggregator, self.publisher, self.clock(), force=True, metrics=self.metrics
         )
+        self._last_publish = time.monotonic()
         if sent:
             self.counters["frames"] += 1
-            # момент, коли кадр дійшов до адресатів (для Redis — відповідь сервера в потоці видавця)
-            now = self.publisher.published_at or time.perf_counter()
+            now = time.perf_counter()
             if self.metrics is not None:
                 for recv_ts in recv:
                     self.metrics.observe_e2e_latency(now - recv_ts)
