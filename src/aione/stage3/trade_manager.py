@@ -22,7 +22,7 @@ from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields
 from operator import attrgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aione.config.config import STAGE2_STATUS, STAGE3_TRADE_PARAMS, TRADE_REFRESH_INTERVAL
 from aione.data.bars import Bar
@@ -49,6 +49,9 @@ from aione.stage3.trade_model import (
     TradeEvent,
 )
 
+if TYPE_CHECKING:  # інтерфейс виконання; імпорт лише для типів (execution/ імпортує stage3)
+    from aione.execution.broker import Broker
+
 logger = get_logger(__name__)
 _INFO = logging.INFO
 _COMPLETED = STAGE2_STATUS["COMPLETED"]
@@ -68,6 +71,7 @@ class TradeManager:
         stop_rules: Sequence[rules.StopRule] | None = None,
         *,
         refresh_interval_sec: int = TRADE_REFRESH_INTERVAL,
+        broker: Broker | None = None,
     ) -> None:
         self.params: dict[str, Any] = dict(params)
         self.stop_rules = tuple(stop_rules) if stop_rules is not None else rules.default_stop_rules(params)
@@ -92,6 +96,9 @@ class TradeManager:
         # та сама — перевірку можна пропустити.
         self._quiet: dict[tuple[str, Side], tuple[Trade, float, float]] = {}
         self._symbols: frozenset[str] | None = None  # кеш `active_symbols`
+        # Виконавець рішень (execution/): отримує кожен непорожній список подій угод.
+        # None — лише паперові угоди цього менеджера, як і раніше.
+        self.broker: Broker | None = broker
 
     # ── Читання ──
     def open_trades(self) -> list[Trade]:
@@ -176,7 +183,7 @@ class TradeManager:
                         plan.sl,
                         extra=log_ctx("stage3", symbol),
                     )
-        self._finish(events)
+        self._finish(events, result if created is not None else None)
         return created
 
     # ── Ціни ──
@@ -242,6 +249,8 @@ class TradeManager:
         if events:
             # Як у двох `on_price` і підсумку: +1 за кожен непорожній список подій.
             self.version += 1 + (first > 0) + (len(events) > first)
+            if self.broker is not None:
+                self.broker.on_trade_events(events)
         self.last_events = events
         return events
 
@@ -471,9 +480,13 @@ class TradeManager:
             )
         return price or trade.entry_price or trade.planned_entry
 
-    def _finish(self, events: list[TradeEvent]) -> list[TradeEvent]:
+    def _finish(
+        self, events: list[TradeEvent], decision: Mapping[str, Any] | None = None
+    ) -> list[TradeEvent]:
         if events:
             self.version += 1
+            if self.broker is not None:
+                self.broker.on_trade_events(events, decision)
         self.last_events = events
         return events
 
