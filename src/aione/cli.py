@@ -53,6 +53,8 @@ app = typer.Typer(
 )
 config_app = typer.Typer(cls=_Group, help="Показати конфігурацію.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
+notify_app = typer.Typer(cls=_Group, help="Сповіщення: Telegram, Discord, вебхуки.", no_args_is_help=True)
+app.add_typer(notify_app, name="notify")
 
 
 # ── Спільні помічники ──
@@ -466,6 +468,7 @@ def _run_and_report(
         "open_trades": report.open_trades,
         "closed_trades": report.closed_trades,
         "failures": report.failures,
+        **({"notify": report.notify} if report.notify else {}),
     }
     typer.echo(json.dumps(summary, ensure_ascii=False))
     for line in outputs_lines(command, outputs):
@@ -568,6 +571,7 @@ def run(
     from aione.app.main import run_pipeline
     from aione.logging_setup import LOG_FILENAME
 
+    opts = _with_notify(opts, settings)
     _run_and_report(
         "run",
         lambda: run_pipeline(opts),
@@ -588,6 +592,7 @@ def demo(
     web: WebOpt = False,
     duration: DurationOpt = None,
     params: ParamsOpt = None,
+    notify_webhook: NotifyWebhookOpt = None,
 ) -> None:
     """Офлайн-демо: той самий скринер проти локального симулятора Binance, що програє вбудовані
     записані бари з прискоренням (типово ×300); у шапці — позначка демо і час ринку."""
@@ -609,7 +614,7 @@ def demo(
         max_symbols=None,
         memory_only=True,
     )
-    opts = replace(opts, prefilter_params=DEMO_PREFILTER_PARAMS)
+    opts = _with_notify(replace(opts, prefilter_params=DEMO_PREFILTER_PARAMS), settings, notify_webhook)
     _run_and_report(
         "demo",
         lambda: run_demo(opts, data_dir=data, speed=speed),
@@ -617,6 +622,49 @@ def demo(
         settings.data_dir / LOG_FILENAME,
         _state_outputs(opts.redis_url, None),
     )
+
+
+# ── notify ──
+NotifyWebhookOpt = Annotated[
+    list[str] | None,
+    typer.Option("--notify-webhook", help="URL JSON-вебхука для сигналів і угод (можна кілька; підпис — AIONE_NOTIFY_WEBHOOK_SECRET)."),
+]
+
+
+def _with_notify(opts: Any, settings: Settings, webhooks: list[str] | None = None) -> Any:
+    """RunOptions із налаштуваннями сповіщень (AIONE_NOTIFY_*) і вебхуками з командного рядка."""
+    from dataclasses import replace
+
+    from aione.notify.setup import setup_from_settings
+
+    return replace(opts, notify=setup_from_settings(settings, extra_webhooks=tuple(webhooks or ())))
+
+
+@notify_app.command("test", cls=_Command)
+def notify_test(
+    webhook: NotifyWebhookOpt = None,
+) -> None:
+    """Одне тестове повідомлення в кожен налаштований канал; по рядку на канал: доставлено чи чому ні.
+
+    Коди виходу: 1 — хоча б один канал не прийняв повідомлення; 2 — жодного каналу не налаштовано."""
+    import asyncio
+
+    from aione.notify.setup import send_test, setup_from_settings
+    from aione.utils.utils import wall_clock_ms
+
+    setup = setup_from_settings(settings_or_exit(), extra_webhooks=tuple(webhook or ()))
+    if not setup.has_channels:
+        typer.echo(
+            "aione notify test: no channel configured (set AIONE_NOTIFY_TELEGRAM_TOKEN and "
+            "AIONE_NOTIFY_TELEGRAM_CHAT_IDS, AIONE_NOTIFY_DISCORD_WEBHOOK_URL or AIONE_NOTIFY_WEBHOOK_URL)",
+            err=True,
+        )
+        raise typer.Exit(code=2)
+    results = asyncio.run(send_test(setup, wall_clock_ms()))
+    for name, error in results:
+        typer.echo(f"{name}: delivered" if error is None else f"{name}: failed: {error}")
+    if any(error is not None for _, error in results):
+        raise typer.Exit(code=1)
 
 
 # ── backtest / calibrate ──

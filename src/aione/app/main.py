@@ -98,6 +98,7 @@ class RunOptions:
     keep_latencies: bool = False  # зібрати e2e-затримки в RunReport (бенчмарк)
     mode: str = "live"  # live | demo: позначка в `meta` кадру (UI показує «демо» і час ринку)
     speed: float = 1.0  # швидкість годинника ринку відносно настінного (демо: віртуальний)
+    notify: Any = None  # `notify.setup.NotifySetup`: канали сповіщень і Redis Stream (None — без них)
 
 
 @dataclass(slots=True)
@@ -115,6 +116,7 @@ class RunReport:
     web_url: str | None = None
     failures: list[str] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)  # с, бар отримано → кадр опубліковано
+    notify: dict[str, Any] | None = None  # лічильники сповіщувача (`Notifier.stats`)
 
 
 # ── Складання ──
@@ -131,6 +133,7 @@ class _Runtime:
     trade_store: TradeStore | None
     scheduler: PrefilterScheduler | None = None
     symbols: list[str] = field(default_factory=list)
+    notifier: Any = None  # `notify.Notifier`, слухач агрегатора
 
 
 async def _check_reachable(rest: BinanceRestClient, url: str) -> None:
@@ -355,6 +358,7 @@ async def run_pipeline(
     supervisor = TaskSupervisor()
     web_runner: Any = None
     try:
+        await _start_notifier(rt, opts)
         symbols = _keep_traded(rt, await _choose_symbols(rt, opts))
         if not symbols:
             raise StartupError("no symbol to watch: the prefilter selected none and no --symbols given")
@@ -429,7 +433,20 @@ async def run_pipeline(
             f"(store rejected {sum(report.store_rejected.values())}); nothing was screened"
         )
     report.latencies = list(rt.producer.latencies or [])
+    report.notify = rt.notifier.stats() if rt.notifier is not None else None
     return report
+
+
+async def _start_notifier(rt: _Runtime, opts: RunOptions) -> None:
+    """Сповіщувач слухає сигнали й угоди агрегатора (відновлені угоди вже в ньому — без сповіщень)."""
+    if opts.notify is None or rt.core.aggregator is None:
+        return
+    from aione.notify.setup import build_notifier
+
+    rt.notifier = build_notifier(opts.notify, redis_url=opts.redis_url, data_dir=opts.data_dir)
+    if rt.notifier is not None:
+        await rt.notifier.start()
+        rt.core.aggregator.listener = rt.notifier.listener
 
 
 async def _scheduler_loop(scheduler: PrefilterScheduler, stop: asyncio.Event) -> None:
@@ -458,6 +475,8 @@ async def _shutdown(rt: _Runtime, supervisor: TaskSupervisor, web_runner: Any) -
     """Прийом → Stage2 → останній кадр і угоди → сховище → з'єднання."""
     await rt.ws.stop()
     await rt.producer.drain()
+    if rt.notifier is not None:  # після drain: сигнали останньої хвилини теж ідуть у канали/outbox
+        await rt.notifier.aclose()
     await supervisor.stop()
     if web_runner is not None:
         await web_runner.cleanup()

@@ -190,6 +190,8 @@ class AssetStateAggregator:
         # Необов'язкові джерела живого режиму: оборот 24 год символу і `meta` кадру (режим, час ринку).
         self.turnover_source: Callable[[str], float | None] | None = None
         self.meta_source: Callable[[], dict[str, Any]] | None = None
+        # Слухач подій (сповіщення, notify/): ("signal", рішення-сигнал) і ("trade", TradeEvent); не має кидати.
+        self.listener: Callable[[str, Any], None] | None = None
         self.set_symbols(symbols, tick_sizes)
 
     # ── Вхідні події ──
@@ -279,6 +281,8 @@ class AssetStateAggregator:
         if row.recommendation not in BUY_SET and row.recommendation not in SELL_SET:
             row.state = ASSET_STATE["NO_TRADE"] if row.signal == SIGNAL_ALERT else row.state
         row.touch(_ts(result.get("timestamp")))
+        if self.listener is not None:
+            self.listener("signal", result)
 
     def on_watch(self, result: Mapping[str, Any]) -> None:
         """Кандидат, якого бюджет не пропустив: ранг, тип і причина без рекомендації й пояснення."""
@@ -357,6 +361,8 @@ class AssetStateAggregator:
                 row.tick_size = trade.tick_size
             row.touch(trade.last_ts or trade.decision_ts)
             self.dirty = True
+            if self.listener is not None:
+                self.listener("trade", event)
 
     def set_stale(self, stale: Mapping[str, str]) -> None:
         """Символи із застарілим фідом (символ → причина); решта — свіжі. Зміна прапорця — брудний кадр."""
