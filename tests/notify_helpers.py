@@ -132,6 +132,8 @@ async def fake_telegram() -> Stub:
         return stub.next_response()
 
     async def updates(request: web.Request) -> web.Response:
+        if request.match_info["token"] != TOKEN:
+            return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
         offset = int(request.query.get("offset", "0"))
         fresh = [u for u in stub.updates if u["update_id"] >= offset]
         return web.json_response({"ok": True, "result": fresh})
@@ -161,10 +163,9 @@ async def webhook_receiver(secret: str | None = SECRET) -> Stub:
 
     async def hook(request: web.Request) -> web.Response:
         body = await request.read()
-        if stub.responses and stub.responses[0][0] != 200:
-            return stub.next_response()
-        if stub.responses:
-            stub.responses.pop(0)
+        status, payload = stub.responses.pop(0) if stub.responses else stub.default
+        if status != 200:
+            return web.json_response(payload, status=status)
         verified = verify_signature(secret, body, request.headers) if secret else None
         if secret and not verified:
             return web.json_response({"error": "bad signature"}, status=401)
