@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8080, ge=0, le=65535)
     api_key: SecretStr | None = None  # не потрібен для ринкових даних; маскується у виводі
+    ui_locale: Literal["uk", "en"] = "uk"  # мова веб-панелі, поки користувач не обрав іншу
     # ── Сповіщення (notify/): секрети — SecretStr, у `config show` і журналі — `***` ──
     notify_locale: Literal["uk", "en"] = "uk"
     notify_telegram_token: SecretStr | None = None  # токен бота від @BotFather

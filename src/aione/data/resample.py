@@ -201,4 +201,31 @@ def resample_daily(bars: BarArrays, cumulative: BarArrays | None = None) -> BarA
     )
 
 
-__all__ = ["DAY_MS", "DailyAggregator", "accumulate_daily", "day_starts", "resample_daily"]
+def resample_period(bars: BarArrays, period_ms: int) -> BarArrays:
+    """Бари періоду `period_ms` (5m, 15m, 1h…) з відсортованих 1m барів: межі — кратні періоду від
+    епохи (як у Binance); open — першого бару, close — останнього, high/low — екстремуми, обсяги й
+    угоди — суми (невідомі угоди хоч в одному барі — невідомі для періоду). Неповний останній
+    період лишається (його бар ще формується). Для графіка панелі; денні — `resample_daily`."""
+    if not len(bars) or period_ms <= 0:
+        return bars.slice(0, 0)
+    periods = bars.open_time // period_ms
+    starts = np.flatnonzero(np.r_[True, periods[1:] != periods[:-1]])
+    ends = np.r_[starts[1:], len(bars)] - 1
+    trades = np.add.reduceat(bars.trades, starts)
+    unknown = np.maximum.reduceat((bars.trades < 0).astype(np.int64), starts) > 0
+    trades[unknown] = TRADES_UNKNOWN
+    return BarArrays(
+        periods[starts] * period_ms,
+        bars.open[starts],
+        np.maximum.reduceat(bars.high, starts),
+        np.minimum.reduceat(bars.low, starts),
+        bars.close[ends],
+        np.add.reduceat(bars.volume, starts),
+        np.add.reduceat(bars.quote_volume, starts),
+        trades,
+        np.add.reduceat(bars.taker_buy_volume, starts),
+        np.add.reduceat(bars.taker_buy_quote, starts),
+    )
+
+
+__all__ = ["DAY_MS", "DailyAggregator", "accumulate_daily", "day_starts", "resample_daily", "resample_period"]

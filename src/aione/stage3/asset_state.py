@@ -15,6 +15,10 @@ TP/SL рядка — лише з цілей Stage3 (активна угода); 
 sl, rr_net}, invalidation {rule, level}, reason, text, invalidation_text) незалежно від угоди.
 Впевненість: `confidence_text` — виміряна частота типу сигналу, коли запис є, інакше сире число
 з підписом «оцінка» (це не ймовірність). Рівні рядка — відбір для показу (`select_levels`).
+Тексти для перемикача мови UI: `texts` рядка — {мова: {narrative, confidence_text}} для всіх мов
+(`ui.labels.LOCALES`), `lifecycle.texts` — {мова: {text, invalidation_text}}; основні поля
+(`narrative`, `confidence_text`, `lifecycle.text`) — мовою агрегатора. Друга мова будується лише
+на результаті Stage2 чи зміні життєвого циклу (не на кожен кадр).
 `dirty` = змінився сигнал, рекомендація або угода: кадр треба опублікувати одразу.
 Жодного годинника: час — з результатів і подій.
 """
@@ -35,11 +39,12 @@ from aione.config.config import (
     SIGNAL_ALERT,
     STAGE2_STATUS,
     UI_LOCALE,
+    USER_SETTINGS_DEFAULT,
 )
 from aione.signals.lifecycle import SignalLifecycle
 from aione.signals.records import record_sentence
 from aione.stage2.level_manager import select_levels
-from aione.stage2.narrative import confidence_text, invalidation_sentence, lifecycle_text
+from aione.stage2.narrative import build_narrative, confidence_text, invalidation_sentence, lifecycle_text
 from aione.stage3.trade_model import (
     EVENT_CANCELLED,
     EVENT_CLOSED,
@@ -48,6 +53,7 @@ from aione.stage3.trade_model import (
     Trade,
     TradeEvent,
 )
+from aione.ui.labels import LOCALES
 from aione.ui.publish_full_state import assemble_frame
 from aione.utils.utils import finite_or_none, get_tick_size, normalize_trigger_name
 
@@ -57,6 +63,18 @@ MAX_LEVELS_PER_ROW = 6  # найближчих рівнів у рядку кад
 def _ts(value: Any) -> int | None:
     number = finite_or_none(value)
     return int(number) if number is not None else None
+
+
+def _narrative_in(result: Mapping[str, Any], locale: str, style: str) -> str | None:
+    """Наратив запису Stage2 іншою мовою; неповний запис (тести, старі видавці) — None."""
+    if not isinstance(result.get("market_context"), Mapping) or not isinstance(
+        result.get("risk_parameters"), Mapping
+    ):
+        return None
+    try:
+        return build_narrative(result, locale=locale, style=style)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
 
 
 # ── Рядок ──
@@ -94,6 +112,7 @@ class AssetRow:
     confidence_text: str | None = None  # «TP першим у 31 % з 412 схожих випадків» або «оцінка 0.82»
     lifecycle: dict[str, Any] | None = None  # останній сигнал символу: план і стан (без віку)
     stale_reason: str | None = None  # фід символу застарів (немає закритих барів): чому
+    texts: dict[str, dict[str, str | None]] | None = None  # мова → {narrative, confidence_text}
 
     def touch(self, ts: int | None) -> None:
         if ts is not None and (self.updated_ts is None or ts > self.updated_ts):
@@ -159,6 +178,7 @@ class AssetRow:
             "signal_id": self.signal_id,
             "record": dict(self.record) if self.record else None,
             "confidence_text": self.confidence_text,
+            "texts": self.texts,
             "lifecycle": self.lifecycle_view(now_ms),
             "tick_size": tick,
             "levels": [dict(level) for level in self.levels],
@@ -182,6 +202,7 @@ class AssetStateAggregator:
         locale: str = UI_LOCALE,
     ) -> None:
         self.locale = locale
+        self.narrative_style = str(USER_SETTINGS_DEFAULT["narrative_style"])  # для наративу іншою мовою
         self.rows: dict[str, AssetRow] = {}
         self.seq = start_seq
         self.dirty = False
@@ -273,11 +294,13 @@ class AssetStateAggregator:
             row.tick_size = tick
         self._apply_signal(row, result)
         narrative = result.get("narrative")
+        fresh = isinstance(narrative, str) and bool(narrative)
         row.narrative = narrative if isinstance(narrative, str) and narrative else row.narrative
         row.confidence_text = confidence_text(row.record, confidence, self.locale)
         sentence = record_sentence(row.record, self.locale)
         if sentence and row.narrative:
             row.narrative = f"{row.narrative}\n{sentence}"
+        row.texts = self._texts(row, result, confidence, fresh)
         if row.recommendation not in BUY_SET and row.recommendation not in SELL_SET:
             row.state = ASSET_STATE["NO_TRADE"] if row.signal == SIGNAL_ALERT else row.state
         row.touch(_ts(result.get("timestamp")))
@@ -296,6 +319,7 @@ class AssetStateAggregator:
         row.confidence = None
         row.confidence_text = None
         row.narrative = None
+        row.texts = None
         context = result.get("market_context")
         if isinstance(context, Mapping):
             self._apply_context(row, context)
@@ -303,6 +327,26 @@ class AssetStateAggregator:
         if row.price is not None:
             row.state = ASSET_STATE["WATCH"]
         row.touch(_ts(result.get("timestamp")))
+
+    def _texts(
+        self, row: AssetRow, result: Mapping[str, Any], confidence: float | None, fresh: bool
+    ) -> dict[str, dict[str, str | None]]:
+        """Наратив і впевненість усіма мовами UI: мова агрегатора — готові поля рядка, інші —
+        `build_narrative` з того самого запису Stage2 (без запису — лише впевненість)."""
+        old = row.texts or {}
+        out: dict[str, dict[str, str | None]] = {}
+        for loc in LOCALES:
+            if loc == self.locale:
+                text = row.narrative
+            elif fresh:
+                text = _narrative_in(result, loc, self.narrative_style)
+                sentence = record_sentence(row.record, loc)
+                if sentence and text:
+                    text = f"{text}\n{sentence}"
+            else:
+                text = (old.get(loc) or {}).get("narrative")
+            out[loc] = {"narrative": text, "confidence_text": confidence_text(row.record, confidence, loc)}
+        return out
 
     @staticmethod
     def _apply_signal(row: AssetRow, result: Mapping[str, Any]) -> None:
@@ -384,6 +428,13 @@ class AssetStateAggregator:
             view = life.view()
             view["text"] = lifecycle_text(view, tick, self.locale)
             view["invalidation_text"] = invalidation_sentence(life.plan.side, life.plan.sl, tick, self.locale)
+            view["texts"] = {
+                loc: {
+                    "text": lifecycle_text(view, tick, loc),
+                    "invalidation_text": invalidation_sentence(life.plan.side, life.plan.sl, tick, loc),
+                }
+                for loc in LOCALES
+            }
             row.lifecycle = view
             row.touch(life.final_ts or life.last_bar_ts or life.issued_ts)
             self.dirty = True

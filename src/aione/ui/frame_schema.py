@@ -8,7 +8,9 @@
   від настінного годинника споживача: кадр «з майбутнього» не може заблокувати наступні;
 - `assets` — список рядків; відомі поля рядка мають свої типи (рядок — рядок, число — число або null,
   списки — списки); невідомі поля дозволені (нові версії видавця);
-- `counters`, `trades`, `meta` — об'єкти, якщо є.
+- `counters`, `trades`, `meta` — об'єкти, якщо є;
+- `lifecycle` (план і стан сигналу), `levels` (рівні для графіка), `texts` (тексти рядка за мовами) —
+  типи полів, які малюють сторінка й термінал.
 `frame_problem` повертає один рядок «де й що не так» або None; сам кадр не змінюється.
 """
 
@@ -41,6 +43,54 @@ Text = StrictStr | None
 
 
 # ── Моделі ──
+class PlanModel(BaseModel):
+    """Власний план сигналу: зона входу, TP, SL, R/R нетто."""
+
+    model_config = ConfigDict(extra="allow")
+
+    entry_lo: Num = None
+    entry_hi: Num = None
+    tp: Num = None
+    sl: Num = None
+    rr_net: Num = None
+
+
+class LifecycleModel(BaseModel):
+    """Життєвий цикл сигналу рядка (`signals.lifecycle` → `AssetRow.lifecycle_view`)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: Text = None
+    side: Text = None
+    issued_ts: Num = None
+    state: Text = None
+    final: StrictBool | None = None
+    age_sec: Num = None
+    plan: PlanModel | None = None
+    invalidation: dict[str, Any] | None = None
+    reason: Text = None
+    text: Text = None
+    invalidation_text: Text = None
+    expires_ts: Num = None
+    triggered_ts: Num = None
+    final_ts: Num = None
+    texts: dict[StrictStr, dict[StrictStr, Text]] | None = None
+
+
+class LevelModel(BaseModel):
+    """Рівень для показу (`select_levels`): ціна, вид, відстань, сила; зона — `lo`/`hi`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    price: float = Field(allow_inf_nan=False)
+    kind: Text = None
+    distance_pct: Num = None
+    strength: Num = None
+    merged: StrictInt | None = None
+    lo: Num = None
+    hi: Num = None
+
+
 class AssetRowModel(BaseModel):
     """Рядок таблиці: типи полів, які читають термінал і сторінка."""
 
@@ -74,8 +124,11 @@ class AssetRowModel(BaseModel):
     signal_id: Text = None
     record: dict[str, Any] | None = None
     tick_size: Num = None
-    levels: list[dict[str, Any]] | None = None
+    levels: list[LevelModel] | None = None
     updated_ts: Num = None
+    confidence_text: Text = None
+    lifecycle: LifecycleModel | None = None
+    texts: dict[StrictStr, dict[StrictStr, Text]] | None = None
 
 
 class TradesModel(BaseModel):
@@ -163,6 +216,9 @@ __all__ = [
     "AssetRowModel",
     "FrameGuard",
     "FrameModel",
+    "LevelModel",
+    "LifecycleModel",
+    "PlanModel",
     "TradesModel",
     "frame_problem",
 ]

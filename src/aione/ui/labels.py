@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from aione.stage2.narrative import LIFECYCLE_LABELS
 from aione.utils.utils import finite_or_none as _num
 
 DEFAULT_LOCALE: Final = "uk"
@@ -109,6 +110,109 @@ TERMINAL_LEGEND: Final[Mapping[str, str]] = {
     "en": "Change and turnover: over 24 h (turnover: quote volume of 1m bars, USD) · "
     "Band: nearest support to resistance, % of price · seq: state frame number",
 }
+# ── Рядки сторінки (перемикач uk/en) ──
+# Заголовки колонок, фільтри, підписи деталей; ключі — ті самі, що в `app.js` (`t("...")`).
+PAGE_TEXT: Final[Mapping[str, Mapping[str, str]]] = {
+    "uk": {
+        "title": "AiOne — панель ринку",
+        "col_symbol": "Символ", "col_price": "Ціна", "col_change": "Зміна 24 год %", "col_turnover": "Оборот 24 год, USD",
+        "col_atr": "ATR %", "col_rsi": "RSI", "col_spark": "4 год", "col_triggers": "Тригери", "col_signal": "Сигнал",
+        "col_life": "Стан сигналу", "col_plan": "План сигналу", "col_confidence": "Впевненість", "col_rank": "Ранг",
+        "col_record": "Запис типу", "col_tp_sl": "Угода TP / SL", "col_trade": "Угода / PnL", "col_band": "Смуга %",
+        "f_all": "ALL", "f_active": "АКТИВНІ", "f_alert": "ALERT", "f_buy": "BUY", "f_sell": "SELL",
+        "f_signal": "СИГНАЛИ", "f_watch": "WATCH",
+        "f_active_help": "сигнали, чий план ще чинний: новий, чекає входу або в роботі",
+        "search": "пошук символу", "shown": "показано {n} з {m}", "none_for_filter": "немає активів для фільтра {f}",
+        "waiting": "очікування першого кадру…", "online": "онлайн", "offline": "офлайн",
+        "offline_retry": "офлайн, повтор через {s} с", "data_none": "дані: -", "data_age": "дані: {a} с тому",
+        "data_stale": " — ЗАСТАРІЛІ", "notify_on": "🔔 сповіщення увімкнено", "notify_off": "🔕 сповіщення",
+        "notify_help": "сповіщення браузера і звук про новий сигнал з найвищим рангом",
+        "notify_denied": "браузер заборонив сповіщення",
+        "h_gate": "Сигнал і бюджет алертів", "h_plan": "План сигналу", "h_narrative": "Пояснення", "h_levels": "Рівні",
+        "h_trades": "Угоди символу", "h_open": "Відкриті угоди", "h_closed": "Закриті угоди", "open": "відкриті",
+        "closed": "закриті", "none": "немає", "binance": "на Binance ↗", "close": "закрити",
+        "s_price": "Ціна", "s_change": "Зміна 24 год", "s_turnover": "Оборот 24 год", "s_confidence": "Впевненість",
+        "s_entry": "Вхід", "s_trade": "Угода", "s_band": "Смуга", "s_state": "Стан", "s_scenario": "Сценарій",
+        "s_triggers": "Тригери", "s_rank": "Ранг", "s_unusual": "Незвичність", "s_conviction": "Переконаність",
+        "s_history": "Історія", "s_verdict": "Вердикт", "s_kind": "Тип", "of_one": "з 1.00",
+        "p_entry": "Вхід", "p_rr": "R/R нетто", "p_issued": "Видано", "p_age": "вік {a}", "p_expires": "Чинний до",
+        "t_symbol": "Символ", "t_side": "Сторона", "t_entry": "Вхід", "t_exit": "Вихід", "t_price": "Ціна",
+        "t_status": "Статус", "t_closed": "Закрито", "t_opened": "Відкрито",
+        "bars_n": "{n} барів {tf}", "no_bars": "барів немає", "chart_off": "графік недоступний: {e}",
+        "plotly_wait": "Plotly ще завантажується…", "level": "рівень", "fill_entry": "вхід", "fill_exit": "вихід",
+        "c_assets": "активів", "c_alerts": "алертів", "c_signals": "сигналів", "c_open": "відкритих угод",
+        "c_pending": "очікують входу", "min": "хв", "h": "год", "sec": "с",
+        "record_sentence": "Цей тип сигналу: {cases} випадків, TP першим {rate}, медіанний рух за {h} хв {move}.",
+        "record_none": "Цей тип сигналу: запису ще немає (замало завершених випадків).",
+    },
+    "en": {
+        "title": "AiOne — market dashboard",
+        "col_symbol": "Symbol", "col_price": "Price", "col_change": "24 h change %", "col_turnover": "24 h turnover, USD",
+        "col_atr": "ATR %", "col_rsi": "RSI", "col_spark": "4 h", "col_triggers": "Triggers", "col_signal": "Signal",
+        "col_life": "Signal state", "col_plan": "Signal plan", "col_confidence": "Confidence", "col_rank": "Rank",
+        "col_record": "Type record", "col_tp_sl": "Trade TP / SL", "col_trade": "Trade / PnL", "col_band": "Band %",
+        "f_all": "ALL", "f_active": "ACTIVE", "f_alert": "ALERT", "f_buy": "BUY", "f_sell": "SELL",
+        "f_signal": "SIGNALS", "f_watch": "WATCH",
+        "f_active_help": "signals whose plan still holds: new, awaiting entry or triggered",
+        "search": "search symbol", "shown": "showing {n} of {m}", "none_for_filter": "no assets for filter {f}",
+        "waiting": "waiting for the first frame…", "online": "online", "offline": "offline",
+        "offline_retry": "offline, retry in {s} s", "data_none": "data: -", "data_age": "data: {a} s ago",
+        "data_stale": " — STALE", "notify_on": "🔔 notifications on", "notify_off": "🔕 notifications",
+        "notify_help": "browser notification and sound for a new top-ranked signal",
+        "notify_denied": "the browser denied notifications",
+        "h_gate": "Signal and alert budget", "h_plan": "Signal plan", "h_narrative": "Explanation", "h_levels": "Levels",
+        "h_trades": "Symbol trades", "h_open": "Open trades", "h_closed": "Closed trades", "open": "open",
+        "closed": "closed", "none": "none", "binance": "on Binance ↗", "close": "close",
+        "s_price": "Price", "s_change": "24 h change", "s_turnover": "24 h turnover", "s_confidence": "Confidence",
+        "s_entry": "Entry", "s_trade": "Trade", "s_band": "Band", "s_state": "State", "s_scenario": "Scenario",
+        "s_triggers": "Triggers", "s_rank": "Rank", "s_unusual": "Unusual", "s_conviction": "Conviction",
+        "s_history": "History", "s_verdict": "Verdict", "s_kind": "Kind", "of_one": "of 1.00",
+        "p_entry": "Entry", "p_rr": "R/R net", "p_issued": "Issued", "p_age": "age {a}", "p_expires": "Valid until",
+        "t_symbol": "Symbol", "t_side": "Side", "t_entry": "Entry", "t_exit": "Exit", "t_price": "Price",
+        "t_status": "Status", "t_closed": "Closed", "t_opened": "Opened",
+        "bars_n": "{n} bars {tf}", "no_bars": "no bars", "chart_off": "chart unavailable: {e}",
+        "plotly_wait": "Plotly is still loading…", "level": "level", "fill_entry": "entry", "fill_exit": "exit",
+        "c_assets": "assets", "c_alerts": "alerts", "c_signals": "signals", "c_open": "open trades",
+        "c_pending": "awaiting entry", "min": "min", "h": "h", "sec": "s",
+        "record_sentence": "This kind of signal: {cases} cases, TP first {rate}, median {h}-min move {move}.",
+        "record_none": "This kind of signal: no record yet (too few finished cases).",
+    },
+}  # fmt: skip
+# Вердикт бюджету алертів (ключі — причини `signals.budget`): коротко для рядка, довше для деталей.
+BUDGET_REASON_TEXT: Final[Mapping[str, Mapping[str, str]]] = {
+    "uk": {
+        "promoted": "сигнал", "budget_off": "бюджет вимкнено", "not_actionable": "без BUY/SELL",
+        "below_rank": "низький ранг", "symbol_budget": "ліміт символу", "market_budget": "ліміт ринку",
+    },
+    "en": {
+        "promoted": "signal", "budget_off": "budget off", "not_actionable": "no BUY/SELL",
+        "below_rank": "low rank", "symbol_budget": "symbol limit", "market_budget": "market limit",
+    },
+}  # fmt: skip
+BUDGET_VERDICT_TEXT: Final[Mapping[str, Mapping[str, str]]] = {
+    "uk": {
+        "promoted": "сигнал: бюджет алертів пропустив кандидата",
+        "budget_off": "сигнал: бюджет алертів вимкнено",
+        "not_actionable": "watch: рішення Stage2 без BUY/SELL",
+        "below_rank": "watch: ранг нижчий за поріг",
+        "symbol_budget": "watch: вичерпано бюджет алертів символу",
+        "market_budget": "watch: вичерпано бюджет алертів ринку (інші кандидати мали вищий ранг)",
+        "none": "кандидата ще не було",
+    },
+    "en": {
+        "promoted": "signal: the alert budget let the candidate through",
+        "budget_off": "signal: the alert budget is off",
+        "not_actionable": "watch: Stage2 decision without BUY/SELL",
+        "below_rank": "watch: rank below the threshold",
+        "symbol_budget": "watch: the symbol's alert budget is used up",
+        "market_budget": "watch: the market's alert budget is used up (other candidates ranked higher)",
+        "none": "no candidate yet",
+    },
+}
+LEVEL_KIND_LABELS: Final[Mapping[str, Mapping[str, str]]] = {
+    "uk": {"support": "підтримка", "resistance": "опір"},
+    "en": {"support": "support", "resistance": "resistance"},
+}
 _DEMO_TEXT: Final[Mapping[str, str]] = {
     "uk": "ДЕМО · симуляція ×{speed} над записаними барами · час ринку {clock}",
     "en": "DEMO · simulation ×{speed} over recorded bars · market time {clock}",
@@ -197,11 +301,22 @@ def demo_marker(meta: Any, locale: str = DEFAULT_LOCALE) -> str | None:
     )
 
 
-def ui_labels() -> dict[str, Any]:
-    """Усі таблиці назв для веб-сторінки (одне джерело з терміналом)."""
+def lifecycle_label(state: Any, locale: str = DEFAULT_LOCALE) -> str | None:
+    """Стан сигналу: `invalidated` → «скасований» / «invalidated»."""
+    return _lookup(LIFECYCLE_LABELS, state, locale)
+
+
+def ui_labels(default_locale: str = DEFAULT_LOCALE) -> dict[str, Any]:
+    """Усі таблиці назв для веб-сторінки (одне джерело з терміналом); `default_locale` — мова
+    сторінки, поки користувач не обрав іншу (`AIONE_UI_LOCALE`)."""
     return {
         "locales": list(LOCALES),
-        "default_locale": DEFAULT_LOCALE,
+        "default_locale": norm_locale(default_locale),
+        "page": {k: dict(v) for k, v in PAGE_TEXT.items()},
+        "lifecycle": {k: dict(v) for k, v in LIFECYCLE_LABELS.items()},
+        "level_kind": {k: dict(v) for k, v in LEVEL_KIND_LABELS.items()},
+        "budget_reason": {k: dict(v) for k, v in BUDGET_REASON_TEXT.items()},
+        "budget_verdict": {k: dict(v) for k, v in BUDGET_VERDICT_TEXT.items()},
         "recommendation": {k: dict(v) for k, v in RECOMMENDATION_LABELS.items()},
         "signal": {k: dict(v) for k, v in SIGNAL_LABELS.items()},
         "outcome": {k: dict(v) for k, v in OUTCOME_LABELS.items()},
@@ -214,12 +329,16 @@ def ui_labels() -> dict[str, Any]:
 
 __all__ = [
     "BREAKEVEN_STOP",
+    "BUDGET_REASON_TEXT",
+    "BUDGET_VERDICT_TEXT",
     "COLUMN_HELP",
     "DEFAULT_LOCALE",
+    "LEVEL_KIND_LABELS",
     "LOCALES",
     "MODE_DEMO",
     "MODE_LIVE",
     "OUTCOME_LABELS",
+    "PAGE_TEXT",
     "RECOMMENDATION_LABELS",
     "SIDE_LABELS",
     "SIGNAL_LABELS",
@@ -227,6 +346,7 @@ __all__ = [
     "TRADE_STATUS_LABELS",
     "TRAILING_STOP",
     "demo_marker",
+    "lifecycle_label",
     "market_clock_text",
     "norm_locale",
     "outcome_key",

@@ -1,17 +1,24 @@
-"""Бари для графіка панелі: протокол постачальника і дві реалізації (сховище конвеєра, словник масивів)."""
+"""Бари для графіка панелі: протокол постачальника і реалізації (сховище конвеєра, словник масивів,
+Redis). Таймфрейм графіка (1m/5m/15m/1h) — з 1m барів сховища (`data.resample.resample_period`);
+спарклайни рядків — закриття останніх годин, проріджені до кількох десятків точок."""
 
 from __future__ import annotations
 
 import inspect
 import math
 from collections.abc import Awaitable, Mapping
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
+import numpy as np
+
+from aione.config.config import TIMEFRAME_MS
 from aione.data.bar_codec import BarBlockError, decode_bars
 from aione.data.bars import BarArrays
 from aione.data.redis_keys import bars_key
+from aione.data.resample import resample_period
 
 BarRecord = dict[str, float | int | None]
+CHART_TIMEFRAMES: Final = ("1m", "5m", "15m", "1h")
 
 
 # ── Протоколи ──
@@ -54,12 +61,56 @@ def bars_to_records(arrays: BarArrays | None, n: int | None = None) -> list[BarR
     ]
 
 
+def records_to_arrays(records: list[BarRecord]) -> BarArrays:
+    """Список словників барів (як від `get_recent_bars`) → `BarArrays` (None → NaN; угоди невідомі)."""
+
+    def col(name: str) -> np.ndarray:
+        return np.array([np.nan if r.get(name) is None else r.get(name) for r in records], dtype=np.float64)
+
+    n = len(records)
+    times = np.array([int(r.get("open_time") or 0) for r in records], dtype=np.int64)
+    nan = np.full(n, np.nan)
+    vol = col("volume")
+    return BarArrays(times, col("open"), col("high"), col("low"), col("close"), vol, nan, np.full(n, -1), nan, nan)
+
+
+def timeframe_minutes(timeframe: str) -> int:
+    """Скільки 1m барів у барі таймфрейму графіка (`ValueError` для невідомого)."""
+    if timeframe not in CHART_TIMEFRAMES:
+        raise ValueError(f"timeframe must be one of {', '.join(CHART_TIMEFRAMES)}")
+    return int(TIMEFRAME_MS[timeframe] // TIMEFRAME_MS["1m"])
+
+
+def resample_records(records: list[BarRecord], timeframe: str, n: int) -> list[BarRecord]:
+    """Останні `n` барів таймфрейму з 1m барів-словників (1m — як є)."""
+    k = timeframe_minutes(timeframe)
+    if k == 1:
+        return records[-n:]
+    return bars_to_records(resample_period(records_to_arrays(records), k * TIMEFRAME_MS["1m"]), n)
+
+
+def spark_points(closes: list[float | None], points: int) -> list[float | None]:
+    """Закриття, проріджені до `points` точок (останнє закриття — завжди остання точка)."""
+    if points <= 0 or len(closes) <= points:
+        return list(closes)
+    step = len(closes) / points
+    idx = [min(len(closes) - 1, int(round((i + 1) * step)) - 1) for i in range(points)]
+    return [closes[i] for i in idx]
+
+
 async def fetch_recent_bars(provider: BarsProvider, symbol: str, n: int) -> list[BarRecord]:
     """Викликає постачальника, хай він синхронний чи асинхронний."""
     result = provider.get_recent_bars(symbol, n)
     if inspect.isawaitable(result):
         return await result
     return result
+
+
+async def fetch_chart_bars(provider: BarsProvider, symbol: str, n: int, timeframe: str = "1m") -> list[BarRecord]:
+    """`n` барів таймфрейму графіка: 1m — як є, інші — з `n`·k останніх 1m барів сховища."""
+    k = timeframe_minutes(timeframe)
+    records = await fetch_recent_bars(provider, symbol, n * k + k - 1)
+    return resample_records(records, timeframe, n)
 
 
 # ── Реалізації ──
@@ -120,6 +171,12 @@ __all__ = [
     "MappingBarsProvider",
     "RedisBarsProvider",
     "StoreBarsProvider",
+    "CHART_TIMEFRAMES",
     "bars_to_records",
+    "fetch_chart_bars",
     "fetch_recent_bars",
+    "records_to_arrays",
+    "resample_records",
+    "spark_points",
+    "timeframe_minutes",
 ]

@@ -1,8 +1,11 @@
 """Веб-панель: невеликий aiohttp-сервер лише для читання, що штовхає кадри стану в браузер по WebSocket.
 
 Маршрути: `/` (сторінка), `/static/…` (HTML/JS/CSS без збірки), `/static/vendor/plotly.min.js`
-(з установленого пакета `plotly`), `/ws` (кадри JSON), `/api/frame`, `/api/bars/{symbol}?n=240`,
-`/api/config`, `/healthz`. Усі маршрути — GET; повідомлення від браузера ігноруються.
+(з установленого пакета `plotly`), `/ws` (кадри JSON), `/api/frame`, `/api/bars/{symbol}?n=240&tf=5m`
+(таймфрейм графіка 1m/5m/15m/1h — з 1m барів сховища), `/api/sparklines?minutes=240&points=48`
+(закриття останніх годин для кожного символу останнього кадру: окремий запит раз на хвилину, а не
+поле кадру, що йде 4 рази на секунду), `/api/config` (мова сторінки — `AIONE_UI_LOCALE`, ринок для
+посилань на Binance), `/healthz`. Усі маршрути — GET; повідомлення від браузера ігноруються.
 
 Захист від DNS rebinding: запит із заголовком `Host`, що не є loopback-адресою, `localhost` чи
 адресою, на якій слухає сервер, отримує 421 (чужий сайт, чиє ім'я вказує на 127.0.0.1, не прочитає
@@ -34,9 +37,16 @@ from aione.config.config import (
     UI_COLUMN_VOLUME,
     UI_STALE_AFTER_SEC,
 )
+from aione.config.settings import SettingsError, load_settings
 from aione.logging_setup import get_logger, log_ctx
-from aione.ui.labels import ui_labels
-from aione.ui.web.bars_provider import BarsProvider, fetch_recent_bars
+from aione.ui.labels import DEFAULT_LOCALE, norm_locale, ui_labels
+from aione.ui.web.bars_provider import (
+    CHART_TIMEFRAMES,
+    BarsProvider,
+    fetch_chart_bars,
+    fetch_recent_bars,
+    spark_points,
+)
 from aione.ui.web.hub import FrameHub, FrameSource
 
 logger = get_logger(__name__)
@@ -44,6 +54,9 @@ logger = get_logger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 BARS_DEFAULT_N = 240
 BARS_MAX_N = 1500
+SPARK_MINUTES = 240  # спарклайн рядка — останні 4 години 1m барів
+SPARK_MAX_MINUTES = 1440
+SPARK_POINTS = 48
 SEND_TIMEOUT_SEC = 30.0  # браузер, що не прийняв кадр за цей час, від'єднується
 _SYMBOL_RE = re.compile(r"^[A-Z0-9_]{2,30}$")
 
@@ -70,9 +83,22 @@ def _json(data: Any, status: int = 200) -> web.Response:
     return web.Response(body=body, status=status, content_type="application/json")
 
 
-def ui_config(stale_after_sec: float) -> dict[str, Any]:
-    """Константи, потрібні сторінці: єдине джерело — `config.py`."""
+def default_ui_settings() -> tuple[str, str]:
+    """Мова сторінки (`AIONE_UI_LOCALE`) і ринок (`AIONE_MARKET`) з налаштувань; хибні — типові."""
+    try:
+        settings = load_settings()
+    except SettingsError:
+        return DEFAULT_LOCALE, "um"
+    return settings.ui_locale, settings.market
+
+
+def ui_config(stale_after_sec: float, locale: str = DEFAULT_LOCALE, market: str = "um") -> dict[str, Any]:
+    """Константи, потрібні сторінці: єдине джерело — `config.py` і налаштування."""
     return {
+        "locale": norm_locale(locale),
+        "market": market,
+        "timeframes": list(CHART_TIMEFRAMES),
+        "spark_minutes": SPARK_MINUTES,
         "stale_after_sec": stale_after_sec,
         "volume_column": UI_COLUMN_VOLUME,
         "tick_size_map": dict(TICK_SIZE_MAP),
@@ -81,7 +107,7 @@ def ui_config(stale_after_sec: float) -> dict[str, Any]:
         "buy_set": sorted(BUY_SET),
         "sell_set": sorted(SELL_SET),
         "bars_default_n": BARS_DEFAULT_N,
-        "labels": ui_labels(),  # людські назви й підказки колонок (ті самі, що в терміналі)
+        "labels": ui_labels(locale),  # людські назви й підказки колонок (ті самі, що в терміналі)
     }
 
 
@@ -177,15 +203,45 @@ async def _bars(request: web.Request) -> web.Response:
         return _json({"error": "n must be an integer"}, status=400)
     if not 1 <= n <= BARS_MAX_N:
         return _json({"error": f"n must be within 1..{BARS_MAX_N}"}, status=400)
+    timeframe = request.query.get("tf", "1m")
+    if timeframe not in CHART_TIMEFRAMES:
+        return _json({"error": f"tf must be one of {', '.join(CHART_TIMEFRAMES)}"}, status=400)
     provider = request.app[BARS_KEY]
     if provider is None:
         return _json({"error": "no bars provider in this mode (the chart needs the in-process store)"}, 404)
     try:
-        bars = await fetch_recent_bars(provider, symbol, n)
+        bars = await fetch_chart_bars(provider, symbol, n, timeframe)
     except Exception:
         logger.exception("web_bars_failed", extra=log_ctx("web", symbol))
         return _json({"error": "bars are unavailable right now"}, status=503)
-    return _json({"symbol": symbol, "timeframe": "1m", "bars": bars})
+    return _json({"symbol": symbol, "timeframe": timeframe, "bars": bars})
+
+
+async def _sparklines(request: web.Request) -> web.Response:
+    """Закриття останніх `minutes` хвилин (проріджені до `points`) для символів останнього кадру."""
+    try:
+        minutes = int(request.query.get("minutes", SPARK_MINUTES))
+        points = int(request.query.get("points", SPARK_POINTS))
+    except ValueError:
+        return _json({"error": "minutes and points must be integers"}, status=400)
+    if not (1 <= minutes <= SPARK_MAX_MINUTES and 2 <= points <= minutes):
+        return _json({"error": f"minutes must be within 1..{SPARK_MAX_MINUTES}, points within 2..minutes"}, 400)
+    provider = request.app[BARS_KEY]
+    latest = request.app[HUB_KEY].latest or {}
+    assets = latest.get("assets") if isinstance(latest, dict) else None
+    symbols = [a["symbol"] for a in assets or [] if isinstance(a, dict) and isinstance(a.get("symbol"), str)]
+    out: dict[str, list[float | None]] = {}
+    if provider is not None:
+        for symbol in symbols:
+            try:
+                records = await fetch_recent_bars(provider, symbol, minutes)
+            except Exception:
+                # спарклайн — прикраса: збій одного символу не ламає решту (повідомлення — в журналі)
+                logger.exception("web_sparkline_failed", extra=log_ctx("web", symbol))
+                continue
+            closes = [r.get("close") for r in records]
+            out[symbol] = [float(c) if c is not None else None for c in spark_points(closes, points)]
+    return _json({"minutes": minutes, "points": out})
 
 
 async def _ws(request: web.Request) -> web.StreamResponse:
@@ -265,8 +321,11 @@ def create_web_app(
     *,
     stale_after_sec: float = UI_STALE_AFTER_SEC,
     queue_size: int = 1,
+    locale: str | None = None,
+    market: str | None = None,
 ) -> web.Application:
-    """Застосунок панелі: насос кадрів з `source`, графік з `bars` (None → `/api/bars` дає 404)."""
+    """Застосунок панелі: насос кадрів з `source`, графік з `bars` (None → `/api/bars` дає 404);
+    `locale`/`market` None — з налаштувань (`AIONE_UI_LOCALE`, `AIONE_MARKET`)."""
     if not hasattr(source, "__aiter__"):
         raise TypeError("source must be an async iterable of frames")
     if bars is not None and not hasattr(bars, "get_recent_bars"):
@@ -276,7 +335,10 @@ def create_web_app(
     app[HUB_KEY] = FrameHub(queue_size=queue_size)
     app[SOURCE_KEY] = source
     app[BARS_KEY] = bars
-    app[CONFIG_KEY] = ui_config(stale_after_sec)
+    if locale is None or market is None:
+        env_locale, env_market = default_ui_settings()
+        locale, market = locale or env_locale, market or env_market
+    app[CONFIG_KEY] = ui_config(stale_after_sec, locale, market)
     app[SOCKETS_KEY] = set[web.WebSocketResponse]()
     app.router.add_get("/", _index)
     app.router.add_get("/static/vendor/plotly.min.js", _plotly)  # до add_static: інакше його перехопить
@@ -285,6 +347,7 @@ def create_web_app(
     app.router.add_get("/api/frame", _frame)
     app.router.add_get("/api/config", _config)
     app.router.add_get("/api/bars/{symbol}", _bars)
+    app.router.add_get("/api/sparklines", _sparklines)
     app.router.add_get("/healthz", _healthz)
     app.on_startup.append(_start_pump)
     app.on_shutdown.append(_close_sockets)
@@ -299,6 +362,7 @@ __all__ = [
     "STATIC_DIR",
     "allow_bound_host",
     "create_web_app",
+    "default_ui_settings",
     "host_allowed",
     "plotly_js_path",
     "ui_config",
