@@ -143,13 +143,15 @@ class ScreeningProducer:
         await self._maybe_save_trades()  # спершу зберегти, потім показати
         recv = self._recv_pending
         self._recv_pending = []
+        # інтервал — від початку попередньої публікації: її тривалість не подовжує період кадрів
+        self._last_publish = time.monotonic()
         sent = await publish_full_state(
             aggregator, self.publisher, self.clock(), force=True, metrics=self.metrics
         )
-        self._last_publish = time.monotonic()
         if sent:
             self.counters["frames"] += 1
-            now = time.perf_counter()
+            # момент, коли кадр дійшов до адресатів (для Redis — відповідь сервера в потоці видавця)
+            now = self.publisher.published_at or time.perf_counter()
             if self.metrics is not None:
                 for recv_ts in recv:
                     self.metrics.observe_e2e_latency(now - recv_ts)
@@ -163,6 +165,10 @@ class ScreeningProducer:
         тож кадри не обганяють один одного."""
         self._changed.set()
 
+    def next_frame_in(self) -> float:
+        """Скільки секунд до наступного планового кадру (від початку попередньої публікації)."""
+        return self._last_publish + self.min_interval - time.monotonic()
+
     async def publish_loop(self) -> None:
         """Публікує кадри, доки не зупинено; зміна сигналу/угоди — без очікування інтервалу."""
         while not self._stopping:
@@ -170,7 +176,7 @@ class ScreeningProducer:
             self._changed.clear()
             aggregator = self.core.aggregator
             urgent = aggregator is not None and aggregator.dirty
-            wait = self._last_publish + self.min_interval - time.monotonic()
+            wait = self.next_frame_in()
             if wait > 0 and not urgent:
                 await asyncio.sleep(wait)
             await self.publish_now()

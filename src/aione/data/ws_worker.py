@@ -9,13 +9,19 @@
 Публікатор пише в Redis однією транзакцією SET `asset_state_snapshot` (TTL) + PUBLISH
 `asset_state_update`; без Redis — у `StateBus`. Частоту обмежує `min_interval_ms` часу подій
 (поле `ts` кадру), `force=True` публікує одразу (змінився сигнал чи угода).
+Кодування (orjson + lz4) і запис у Redis виконує один окремий потік видавця (синхронний клієнт
+redis-py): цикл подій не чекає на стискання й мережу, а момент, коли Redis прийняв кадр,
+фіксується в потоці одразу (`published_at`), а не тоді, коли зайнятий цикл до нього дійде.
+Один потік — кадри йдуть у Redis строго в порядку `seq`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
+import time
 from collections.abc import AsyncIterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import lz4.frame
@@ -70,6 +76,23 @@ def make_redis_client(url: str) -> Any:
     from redis.exceptions import TimeoutError as RedisTimeoutError
 
     return aioredis.from_url(
+        url,
+        retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), 3),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError],
+        socket_connect_timeout=2.0,
+    )
+
+
+def make_sync_redis_client(url: str) -> Any:
+    """Синхронний клієнт redis-py для потоку видавця: ті самі повтори після розриву, що й в
+    асинхронного (`make_redis_client`)."""
+    import redis
+    from redis.backoff import ExponentialBackoff
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+    from redis.retry import Retry
+
+    return redis.Redis.from_url(
         url,
         retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), 3),
         retry_on_error=[RedisConnectionError, RedisTimeoutError],
@@ -261,8 +284,11 @@ class StateBus:
 class StatePublisher:
     """Публікує кадри в Redis (SET знімка з TTL + PUBLISH однією транзакцією) і/або в `StateBus`.
 
-    Помилка Redis не зупиняє роботу: рахується, журналюється один раз на серію, шина отримує
-    кадр як звичайно. Повертає True, якщо кадр пішов хоча б в одне місце."""
+    Шина отримує кадр одразу (синхронно); Redis — з потоку видавця (кодування + запис), цикл
+    лише чекає результату. `published_at` — `time.perf_counter()` моменту, коли кадр дійшов до
+    всіх адресатів (для Redis — відповідь сервера в потоці). Помилка Redis не зупиняє роботу:
+    рахується, журналюється один раз на серію, шина отримує кадр як звичайно. Повертає True,
+    якщо кадр пішов хоча б в одне місце."""
 
     def __init__(
         self,
@@ -274,15 +300,20 @@ class StatePublisher:
         metrics: MetricsCollector | None = None,
         snapshot_ttl: int = REDIS_SNAPSHOT_TTL,
     ) -> None:
-        self.client = client if client is not None else (make_redis_client(redis_url) if redis_url else None)
+        # `client` — синхронний клієнт redis-py (викликається лише з потоку видавця)
+        self.client = (
+            client if client is not None else (make_sync_redis_client(redis_url) if redis_url else None)
+        )
         self.bus = bus
         self.min_interval_ms = min_interval_ms
         self.metrics = metrics
         self.snapshot_ttl = snapshot_ttl
         self.last_ts: int | None = None
         self.published = 0
+        self.published_at: float | None = None
         self.redis_failures = 0
         self._redis_failing = False
+        self._executor: ThreadPoolExecutor | None = None
 
     def due(self, ts_ms: int) -> bool:
         """Чи минув мінімальний інтервал з останньої публікації (час подій)."""
@@ -294,32 +325,36 @@ class StatePublisher:
             return False
         rounded = round_frame(frame)
         sent = False
-        if self.client is not None:
-            sent = await self._publish_redis(rounded)
+        done_at = 0.0
         if self.bus is not None:
             self.bus.publish(rounded)
+            done_at = time.perf_counter()
             sent = True
+        if self.client is not None:
+            redis_at = await self._publish_redis(rounded)
+            if redis_at is not None:
+                done_at = max(done_at, redis_at)
+                sent = True
         if sent:
             self.last_ts = ts
             self.published += 1
+            self.published_at = done_at
             if self.metrics is not None:
                 self.metrics.count_frame_published()
         return sent
 
-    async def _publish_redis(self, rounded: dict[str, Any]) -> bool:
-        assert self.client is not None
-        try:
-            payload = encode_frame(rounded, rounded=True)
-        except FrameError:
-            logger.exception("state frame not encodable", extra=log_ctx("publish"))
-            return False
+    async def _publish_redis(self, rounded: dict[str, Any]) -> float | None:
+        """Кадр у Redis з потоку видавця; `perf_counter()` прийняття сервером або None (збій)."""
         from redis.exceptions import RedisError
 
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="state-publisher")
+        loop = asyncio.get_running_loop()
         try:
-            async with self.client.pipeline(transaction=True) as pipe:
-                pipe.set(STATE_SNAPSHOT_KEY, payload, ex=self.snapshot_ttl)
-                pipe.publish(STATE_CHANNEL, payload)
-                await pipe.execute()
+            done_at = await loop.run_in_executor(self._executor, self._write_redis, rounded)
+        except FrameError:
+            logger.exception("state frame not encodable", extra=log_ctx("publish"))
+            return None
         except (RedisError, OSError) as exc:
             self.redis_failures += 1
             if self.metrics is not None:
@@ -327,15 +362,29 @@ class StatePublisher:
             if not self._redis_failing:
                 logger.warning("redis publish failed: %s", exc, extra=log_ctx("publish"))
             self._redis_failing = True
-            return False
+            return None
         if self._redis_failing:
             logger.info("redis publish recovered", extra=log_ctx("publish"))
         self._redis_failing = False
-        return True
+        return float(done_at)
+
+    def _write_redis(self, rounded: dict[str, Any]) -> float:
+        """Потік видавця: кодування і одна транзакція SET + PUBLISH (lz4 відпускає GIL)."""
+        assert self.client is not None
+        payload = encode_frame(rounded, rounded=True)
+        pipe = self.client.pipeline(transaction=True)
+        pipe.set(STATE_SNAPSHOT_KEY, payload, ex=self.snapshot_ttl)
+        pipe.publish(STATE_CHANNEL, payload)
+        pipe.execute()
+        return time.perf_counter()
 
     async def aclose(self) -> None:
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            # дочекатися запису, що вже йде, не блокуючи цикл
+            await asyncio.get_running_loop().run_in_executor(None, executor.shutdown, True)
         if self.client is not None:
-            await self.client.aclose()
+            self.client.close()
 
 
 __all__ = [
@@ -347,6 +396,7 @@ __all__ = [
     "decode_frame",
     "encode_frame",
     "make_redis_client",
+    "make_sync_redis_client",
     "round_frame",
     "validate_frame",
 ]
