@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 import aiohttp
 import orjson
+from yarl import URL
 
 from aione.config.config import (
     DEPTH_SEMAPHORE_LIMIT,
@@ -248,6 +249,32 @@ class BinanceRestClient:
                     await asyncio.sleep(delay)
                     continue
                 raise _rejected(path, status, body)
+
+    async def request_once(
+        self, method: str, path: str, query: str, headers: Mapping[str, str], weight: int, timeout: float
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        """Один запит без повторів для торгового клієнта (execution/): повтор заявки не ідемпотентний,
+        тож повторює лише він. Бюджет ваги й бан — як у `_get`; статус 0 — тайм-аут чи обрив."""
+        self._check_ban(path)
+        await self._wait_budget(weight)
+        self.requests += 1
+        url = URL(f"{self.base_url}{path}?{query}" if query else self.base_url + path, encoded=True)
+        try:
+            request = self._get_session().request(
+                method, url, headers=dict(headers), timeout=aiohttp.ClientTimeout(total=timeout)
+            )
+            async with request as resp:
+                status, resp_headers, body = resp.status, resp.headers, await resp.read()
+        except (aiohttp.ClientError, TimeoutError, OSError):
+            return 0, {}, b""
+        finally:
+            self.budget.release(weight)
+        used = resp_headers.get(self.spec.used_weight_header)
+        if used is not None and used.isdigit():
+            self.budget.observe(int(used))
+        if status == 418:
+            raise self._on_banned(path, resp_headers)
+        return status, resp_headers, body
 
     def _decode(self, path: str, body: bytes) -> Any:
         try:

@@ -39,6 +39,7 @@ from aione.exchange.sim_market import (
     load_market_series,
     without_bars,
 )
+from aione.exchange.sim_trading import SimTrading
 from aione.logging_setup import get_logger, log_ctx
 
 logger = get_logger(__name__)
@@ -144,6 +145,8 @@ class BinanceSimulator:
         self.faults_fired: dict[str, int] = {}
         self.clock_jumped_ms = 0
         self._weights: dict[int, int] = {}  # віртуальна хвилина → вага (останні `_WEIGHT_WINDOWS_KEPT`)
+        # торгові ендпоінти, рушій і потік користувача (execution/ перевіряється проти них)
+        self.trading = SimTrading(self.market, self.clock, speed=speed)
 
     # ── Публічне ──
     @property
@@ -176,6 +179,7 @@ class BinanceSimulator:
         for name, path in self.spec.paths.items():
             if name in handlers:  # ендпоінти, яких симулятор не імітує, відповідають 404
                 app.router.add_get(path, handlers[name])
+        self.trading.install(app)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -185,6 +189,7 @@ class BinanceSimulator:
         self.ws_url = f"ws://{self.host}:{self.port}"
         self._clock.restart()
         self._emitter = asyncio.create_task(self._emit_loop(), name="sim-emitter")
+        self.trading.start()
         if self.faults.periods():
             self._fault_task = asyncio.create_task(self._fault_loop(), name="sim-faults")
         logger.info(
@@ -212,6 +217,7 @@ class BinanceSimulator:
             except asyncio.CancelledError:
                 pass  # очікувана відміна власної задачі
             self._emitter = None
+        await self.trading.stop()
         for conn in list(self._conns):
             await conn.ws.close()
         self._conns.clear()
