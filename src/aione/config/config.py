@@ -558,12 +558,13 @@ class NotifyRules(_FrozenModel):
 NOTIFY_DEFAULT_RULES: Final = NotifyRules()
 # Ліміти каналів у межах опублікованих правил сервісів: токени/с, місткість відра, черга, паралельність.
 # Telegram: ~1 повідомлення/с у чат, 20/хв у групу; Discord webhook: 5 запитів за 2 с.
+# JSON-вебхук публічного ліміту не має: сплеск до 1000 подій іде одразу (8 запитів паралельно), далі 500/с.
 NOTIFY_CHANNEL_LIMITS: Final = MappingProxyType(
     {
         "telegram": MappingProxyType({"rate": 1.0, "burst": 3.0, "queue": 500, "concurrency": 1}),
         "telegram_group": MappingProxyType({"rate": 20.0 / 60.0, "burst": 3.0, "queue": 500, "concurrency": 1}),
         "discord": MappingProxyType({"rate": 2.5, "burst": 5.0, "queue": 500, "concurrency": 1}),
-        "webhook": MappingProxyType({"rate": 200.0, "burst": 400.0, "queue": 5000, "concurrency": 8}),
+        "webhook": MappingProxyType({"rate": 500.0, "burst": 1000.0, "queue": 5000, "concurrency": 8}),
     }
 )
 NOTIFY_RETRY_BACKOFF_SEC: Final = (0.5, 30.0)  # (перша, найбільша) пауза повтору доставки

@@ -8,13 +8,20 @@
 - `ai_one:meta:{symbol}` — метадані символу (JSON `SymbolInfo`), TTL `REDIS_CACHE_TTL`;
 - `ai_one:fast_symbols` — поточний список `fast_symbols` (JSON), TTL за джерелом;
 - `ai_one:trades:open`, `ai_one:trades:recent` — стан угод Stage3;
+- `asset_signals` — Redis Stream сигналів і подій угод (XADD MAXLEN ~; споживач читає з останнього id);
+- `ai_one:notify:outbox:{channel}` — недоставлені сповіщення каналу (хеш id → JSON);
 - канал `asset_state_update` і ключ `asset_state_snapshot` — публікація стану (seed-імена без
   простору імен, бо їх читають зовнішні споживачі).
 """
 
 from __future__ import annotations
 
-from aione.config.config import REDIS_CHANNEL_ASSET_STATE, REDIS_NAMESPACE, REDIS_SNAPSHOT_KEY
+from aione.config.config import (
+    NOTIFY_STREAM_KEY,
+    REDIS_CHANNEL_ASSET_STATE,
+    REDIS_NAMESPACE,
+    REDIS_SNAPSHOT_KEY,
+)
 
 # ── Шаблони ──
 BARS_KEY = REDIS_NAMESPACE + ":bars:{symbol}:{timeframe}"
@@ -26,6 +33,8 @@ TRADES_RECENT_KEY = REDIS_NAMESPACE + ":trades:recent"
 STATE_CHANNEL = REDIS_CHANNEL_ASSET_STATE
 STATE_SNAPSHOT_KEY = REDIS_SNAPSHOT_KEY
 OPTUNA_JOURNAL_KEY = REDIS_NAMESPACE + ":optuna:journal"
+SIGNAL_STREAM_KEY = NOTIFY_STREAM_KEY  # без простору імен: його читають зовнішні програми
+NOTIFY_OUTBOX_KEY = REDIS_NAMESPACE + ":notify:outbox:{channel}"
 
 
 def bars_key(symbol: str, timeframe: str) -> str:
@@ -43,7 +52,9 @@ __all__ = [
     "BARS_KEY",
     "FAST_SYMBOLS_KEY",
     "META_KEY",
+    "NOTIFY_OUTBOX_KEY",
     "OPTUNA_JOURNAL_KEY",
+    "SIGNAL_STREAM_KEY",
     "STATE_CHANNEL",
     "STATE_SNAPSHOT_KEY",
     "TRADES_OPEN_KEY",

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from aione.stage3.trade_model import EVENT_CLOSED, EVENT_OPENED, TradeEvent
@@ -65,12 +65,16 @@ class Alert:
         return self.tick if self.tick and self.tick > 0 else get_tick_size(self.symbol, self.entry)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Поля як словник (без глибокої копії: вкладені словники лише читаються й серіалізуються)."""
+        return {f.name: getattr(self, f.name) for f in _ALERT_FIELDS}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Alert:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+_ALERT_FIELDS = fields(Alert)
 
 
 # ── Побудова з рішень і угод ──

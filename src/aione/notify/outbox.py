@@ -19,10 +19,8 @@ from typing import Any, Protocol
 import orjson
 import redis.asyncio as aioredis
 
-from aione.config.config import REDIS_NAMESPACE
+from aione.data.redis_keys import NOTIFY_OUTBOX_KEY as OUTBOX_KEY
 from aione.notify.model import Message
-
-OUTBOX_KEY = REDIS_NAMESPACE + ":notify:outbox:{channel}"
 
 
 def outbox_key(channel: str) -> str:
@@ -84,12 +82,15 @@ class FileOutbox:
         self.path = path
         self._lock = asyncio.Lock()
 
-    def _append(self, records: Sequence[dict[str, Any]]) -> None:
+    def _append(self, records: Sequence[dict[str, Any]], *, durable: bool) -> None:
+        """Дописує записи; `durable` — fsync (нові повідомлення). Запис про доставку без fsync: після
+        аварії в гіршому разі повідомлення піде вдруге (з тим самим `X-AiOne-Id`), а не загубиться."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("ab") as fh:
             fh.write(b"".join(orjson.dumps(r) + b"\n" for r in records))
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
 
     def _replay(self) -> dict[str, dict[str, Any]]:
         live: dict[str, dict[str, Any]] = {}
@@ -110,12 +111,12 @@ class FileOutbox:
     async def add_many(self, messages: Sequence[Message]) -> None:
         if messages:
             async with self._lock:
-                self._append([{"op": "add", "msg": m.to_dict()} for m in messages])
+                self._append([{"op": "add", "msg": m.to_dict()} for m in messages], durable=True)
 
     async def remove_many(self, channel: str, ids: Sequence[str]) -> None:
         if ids:
             async with self._lock:
-                self._append([{"op": "del", "channel": channel, "id": i} for i in ids])
+                self._append([{"op": "del", "channel": channel, "id": i} for i in ids], durable=False)
 
     async def load(self, channel: str) -> list[Message]:
         async with self._lock:

@@ -1107,6 +1107,9 @@ async function main() {
   if (!(state.config.timeframes || []).includes(state.tf)) state.tf = "1m";
   renderStatic();
   renderAge();
+  // Посилання зі сповіщень: /#BTCUSDT одразу відкриває деталі символу.
+  const fromHash = decodeURIComponent(location.hash.slice(1)).toUpperCase();
+  if (/^[A-Z0-9]{2,30}$/.test(fromHash)) select(fromHash);
   connect();
   setInterval(renderAge, 1000);
 }
