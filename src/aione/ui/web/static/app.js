@@ -511,8 +511,10 @@ function renderTable(frame) {
     body.innerHTML = rows.map((a) => {
       const cls = [rowClass(a), a.symbol === state.selected ? "selected" : ""].join(" ");
       const cells = COLUMNS.map((c) => {
-        const tdCls = [c.num ? "num" : "", c.opt ? "opt" : "", "c-" + c.key].filter(Boolean).join(" ");
-        return `<td class="${tdCls}" data-label="${esc(colLabel(c))}">${c.cell(a)}</td>`;
+        const html = c.cell(a);
+        const empty = html === DASH || html.endsWith(`>${DASH}</span>`);
+        const tdCls = [c.num ? "num" : "", c.opt ? "opt" : "", empty ? "empty" : "", "c-" + c.key].filter(Boolean).join(" ");
+        return `<td class="${tdCls}" data-label="${esc(colLabel(c))}">${html}</td>`;
       }).join("");
       const life = lifecycleOf(a);
       const why = isEnded(a) ? ` title="${esc(lifeText(life, "text") || "")}"` : "";
@@ -884,7 +886,13 @@ function select(symbol) {
   state.barsError = "";
   renderDetail();
   if (state.frame) renderTable(state.frame);
-  if (symbol) fetchBars(symbol);
+  if (symbol) {
+    fetchBars(symbol);
+    // на телефоні деталі — під списком карток: показати їх одразу
+    if (window.matchMedia && window.matchMedia("(max-width: 600px)").matches) {
+      document.getElementById("detail").scrollIntoView({ block: "start" });
+    }
+  }
 }
 
 // ── Сповіщення про новий сигнал з найвищим рангом ──
