@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import secrets as _secrets
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -164,6 +165,7 @@ class SimTrading:
         self._watch: dict[str, _Watch] = {}
         self._task: asyncio.Task[None] | None = None
         self._faults: dict[str, int] = dict.fromkeys(_FAULTS, 0)
+        self._refuse_until = 0.0  # time.monotonic(), до якого потік користувача не приймає з'єднань
         # лічильники
         self.orders_accepted = 0
         self.fills = 0
@@ -219,8 +221,10 @@ class SimTrading:
             return True
         return False
 
-    def drop_user_streams(self) -> int:
-        """Рве всі з'єднання потоку користувача (події до перепідключення втрачено)."""
+    def drop_user_streams(self, hold_seconds: float = 0.0) -> int:
+        """Рве всі з'єднання потоку користувача й `hold_seconds` не приймає нових (події цього
+        часу втрачено, як на біржі)."""
+        self._refuse_until = time.monotonic() + hold_seconds
         dropped = 0
         for ws in list(self._streams):
             transport = getattr(ws, "_req", None)
@@ -447,6 +451,8 @@ class SimTrading:
         return _json({})
 
     async def _h_user_ws(self, request: web.Request) -> web.StreamResponse:
+        if time.monotonic() < self._refuse_until:
+            return _err(-1001, "Service unavailable.", 503)
         if self._listen_key is None or request.match_info["listen_key"] != self._listen_key:
             return _err(-1125, "This listenKey does not exist.")
         ws = web.WebSocketResponse(heartbeat=20.0)

@@ -23,6 +23,7 @@ from pydantic import SecretStr
 from aione.config.config import EXECUTION_ORDER_RETRIES, EXECUTION_ORDER_TIMEOUT_SEC, EXECUTION_RECV_WINDOW_MS
 from aione.exchange.binance_rest import BinanceRestClient
 from aione.exchange.errors import RequestRejectedError, TransientError
+from aione.execution.filters import SymbolFilters, parse_exchange_filters
 from aione.execution.model import OrderIntent, OrderState
 from aione.execution.signing import encode_params, format_number, signed_query
 from aione.logging_setup import get_logger, log_ctx
@@ -40,6 +41,7 @@ UM_TRADING_PATHS: Mapping[str, str] = {
     "leverage": "/fapi/v1/leverage",
     "margin_type": "/fapi/v1/marginType",
     "listen_key": "/fapi/v1/listenKey",
+    "exchange_info": "/fapi/v1/exchangeInfo",
 }
 API_KEY_HEADER = "X-MBX-APIKEY"
 # Коди помилок Binance, які клієнт розуміє.
@@ -293,6 +295,11 @@ class BinanceTradingClient:
             )
             for item in data
         ]
+
+    async def exchange_filters(self) -> dict[str, SymbolFilters]:
+        """Фільтри заявок усіх символів (exchangeInfo, без підпису)."""
+        data = await self._call("GET", "exchange_info", {}, signed=False)
+        return parse_exchange_filters(data)
 
     # ── Рахунок ──
     async def positions(self) -> list[Position]:
