@@ -12,15 +12,20 @@
 показує останній придатний кадр і працює далі.
 UI нічого не рахує: `now_ms` для позначки застарілості = `ts` останнього кадру + час, що
 минув відтоді на монотонному годиннику (працює і для live, і для реплею історичних даних).
+Таблиця підлаштовується під розмір терміналу (колонки за пріоритетом, без переносу); клавіші
+(коли stdin — термінал): `s` — наступне сортування, ↑/↓ (або k/j) — обраний рядок, чий стан
+сигналу й коротке пояснення показує рядок деталей під таблицею.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import sys
 import time
-from collections.abc import AsyncIterator, Mapping
-from typing import Any, Protocol
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any, Final, Protocol
 
 from rich.console import Console, RenderableType
 from rich.live import Live
@@ -30,10 +35,28 @@ from aione.config.config import UI_REFRESH_PER_SEC, UI_STALE_AFTER_SEC, UI_TOP_N
 from aione.data.ws_worker import StateBus
 from aione.logging_setup import get_logger, log_ctx
 from aione.ui.frame_schema import FrameGuard
-from aione.ui.ui_render import render_table
+from aione.ui.ui_render import SORT_KEYS, next_sort, render_table
 
 logger = get_logger(__name__)
 Frame = Mapping[str, Any]
+KEY_UP: Final = "up"
+KEY_DOWN: Final = "down"
+_ESCAPES: Final = {"\x1b[A": KEY_UP, "\x1b[B": KEY_DOWN, "\x1bOA": KEY_UP, "\x1bOB": KEY_DOWN}
+
+
+def parse_keys(data: str) -> list[str]:
+    """Натиснуті клавіші з прочитаних байтів терміналу: стрілки ↑/↓ → `up`/`down`, решта — символи."""
+    keys: list[str] = []
+    i = 0
+    while i < len(data):
+        seq = data[i : i + 3]
+        if seq in _ESCAPES:
+            keys.append(_ESCAPES[seq])
+            i += 3
+            continue
+        keys.append(data[i])
+        i += 1
+    return keys
 
 
 class FrameSource(Protocol):
@@ -105,6 +128,19 @@ class TerminalUI:
         self.frames = 0
         self.guard = FrameGuard(logger, "ui")
         self._received_at = 0.0
+        self.sort_key = SORT_KEYS[0]
+        self.selected = 0
+
+    def on_key(self, key: str) -> None:
+        """Клавіша: `s` — наступне сортування (вибір — на перший рядок), ↑/↓ або k/j — обраний рядок."""
+        rows = len(self.frame.get("assets", [])) if self.frame is not None else 0
+        if key in ("s", "S"):
+            self.sort_key = next_sort(self.sort_key)
+            self.selected = 0
+        elif key in (KEY_DOWN, "j") and rows:
+            self.selected = min(rows - 1, self.selected + 1)
+        elif key in (KEY_UP, "k"):
+            self.selected = max(0, self.selected - 1)
 
     def now_ms(self) -> int:
         """Час для позначки застарілості: `ts` кадру + скільки минуло від його отримання."""
@@ -120,7 +156,41 @@ class TerminalUI:
     def renderable(self) -> RenderableType:
         if self.frame is None:
             return Text("AiOne: очікування першого кадру стану…", style="dim")
-        return render_table(self.frame, self.now_ms(), top_n=self.top_n, stale_after_sec=self.stale_after_sec)
+        size = self.console.size
+        return render_table(
+            self.frame,
+            self.now_ms(),
+            top_n=self.top_n,
+            stale_after_sec=self.stale_after_sec,
+            width=size.width,
+            height=size.height,
+            sort_key=self.sort_key,
+            selected=self.selected,
+        )
+
+    def _attach_keys(self) -> Callable[[], None] | None:
+        """Читання клавіш зі stdin у режимі cbreak (лише коли stdin — термінал); повертає відновлення."""
+        if not sys.stdin.isatty():
+            return None
+        import termios
+        import tty
+
+        fd = sys.stdin.fileno()
+        saved = termios.tcgetattr(fd)
+        tty.setcbreak(fd)
+        loop = asyncio.get_running_loop()
+
+        def on_read() -> None:
+            for key in parse_keys(os.read(fd, 64).decode(errors="ignore")):
+                self.on_key(key)
+
+        loop.add_reader(fd, on_read)
+
+        def restore() -> None:
+            loop.remove_reader(fd)
+            termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+        return restore
 
     @property
     def rejected(self) -> int:
@@ -139,6 +209,7 @@ class TerminalUI:
         stop = stop or asyncio.Event()
         follower = asyncio.create_task(self.follow(), name="ui-follow")
         follower.add_done_callback(lambda _t: stop.set())
+        restore_keys = self._attach_keys()
         try:
             with Live(self.renderable(), console=self.console, auto_refresh=False, transient=False) as live:
                 while not stop.is_set():
@@ -147,6 +218,8 @@ class TerminalUI:
                         await asyncio.wait_for(stop.wait(), timeout=1.0 / self.refresh_per_sec)
                 live.update(self.renderable(), refresh=True)
         finally:
+            if restore_keys is not None:
+                restore_keys()
             follower.cancel()
             (outcome,) = await asyncio.gather(follower, return_exceptions=True)
             if isinstance(outcome, Exception):
@@ -171,4 +244,14 @@ async def run_ui(
     await TerminalUI(source, console=console, top_n=top_n).run(stop)
 
 
-__all__ = ["BusFrameSource", "FrameSource", "TerminalUI", "redis_source", "render_table", "run_ui"]
+__all__ = [
+    "KEY_DOWN",
+    "KEY_UP",
+    "BusFrameSource",
+    "FrameSource",
+    "TerminalUI",
+    "parse_keys",
+    "redis_source",
+    "render_table",
+    "run_ui",
+]

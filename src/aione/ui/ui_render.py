@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final
 
+from rich.cells import cell_len
 from rich.table import Table
 from rich.text import Text
 
@@ -46,6 +48,7 @@ from aione.signals.budget import (
 from aione.ui.labels import (
     TERMINAL_LEGEND,
     demo_marker,
+    lifecycle_label,
     norm_locale,
     outcome_label,
     recommendation_label,
@@ -266,51 +269,333 @@ def legend_text(locale: str = "uk") -> str:
     return TERMINAL_LEGEND[norm_locale(locale)]
 
 
+# ── Колонки під ширину терміналу ──
+@dataclass(frozen=True, slots=True)
+class TermColumn:
+    """Колонка адаптивної таблиці: назва, коротка назва (вузький термінал), пріоритет (0 — завжди)."""
+
+    name: str
+    short: str
+    priority: int
+    numeric: bool = False
+
+
+LIFE_COLUMN = "Стан сигналу"
+PLAN_COLUMN = "План сигналу"
+CONF_COLUMN = "Впевненість"
+STALE_SHORT = "⚠"  # позначка застарілості на вузькому терміналі
+# Порядок — як на екрані; пріоритет — хто лишається на вузькому терміналі (менше — важливіше).
+TERM_COLUMNS: Final = (
+    TermColumn("Символ", "Символ", 0),
+    TermColumn("Ціна", "Ціна", 0, True),
+    TermColumn(CHANGE_COLUMN, "24г %", 2, True),
+    TermColumn(UI_COLUMN_VOLUME, "Оборот", 8, True),
+    TermColumn("ATR %", "ATR", 9, True),
+    TermColumn("RSI", "RSI", 9, True),
+    TermColumn("Сигнал", "Сигнал", 0),
+    TermColumn(LIFE_COLUMN, "Стан", 1),
+    TermColumn(PLAN_COLUMN, "План", 4),
+    TermColumn(CONF_COLUMN, "Впевн.", 3),
+    TermColumn(RANK_COLUMN, "Ранг", 6, True),
+    TermColumn("Угода / PnL", "Угода", 5),
+    TermColumn("TP / SL", "TP / SL", 7, True),
+    TermColumn(RECORD_COLUMN, "Запис", 10),
+    TermColumn(BAND_COLUMN, "Смуга", 11, True),
+    TermColumn("Тригери", "Тригери", 12),
+)
+NARROW_WIDTH = 120  # вужче — короткі назви колонок, без легенди
+SIGNAL_MAX_NARROW = 18  # вузький термінал: довгий сигнал обрізається «…», а не переноситься
+_ENDED = frozenset({"invalidated", "expired"})
+
+
+# ── Сортування й вибір ──
+SORT_KEYS: Final = ("frame", "rank", "change", "confidence", "turnover", "symbol")
+SORT_LABELS: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
+    {
+        "uk": {"frame": "як у кадрі", "rank": "ранг", "change": "зміна 24 год", "confidence": "впевненість",
+               "turnover": "оборот", "symbol": "символ"},
+        "en": {"frame": "frame order", "rank": "rank", "change": "24 h change", "confidence": "confidence",
+               "turnover": "turnover", "symbol": "symbol"},
+    }
+)  # fmt: skip
+_KEYS_HINT: Final[Mapping[str, str]] = MappingProxyType(
+    {"uk": "s — сортування, ↑/↓ — рядок", "en": "s: sort, ↑/↓: row"}
+)
+
+
+def next_sort(key: str) -> str:
+    """Наступний ключ сортування по колу (клавіша `s`)."""
+    return SORT_KEYS[(SORT_KEYS.index(key) + 1) % len(SORT_KEYS)] if key in SORT_KEYS else SORT_KEYS[0]
+
+
+def sort_rows(rows: list[Mapping[str, Any]], key: str) -> list[Mapping[str, Any]]:
+    """Рядки за ключем: `frame` — як видав агрегатор; числа — спаданням, порожні внизу; символ — за абеткою."""
+    if key == "symbol":
+        return sorted(rows, key=lambda r: str(r.get("symbol", "")))
+    getters = {
+        "rank": rank_score,
+        "change": lambda r: _num(r.get("price_change_pct")),
+        "confidence": lambda r: _num(r.get("confidence")),
+        "turnover": lambda r: _num(r.get("turnover_24h_usd")),
+    }
+    getter = getters.get(key)
+    if getter is None:
+        return list(rows)
+    values = [(getter(r), i, r) for i, r in enumerate(rows)]
+    return [r for v, _, r in sorted(values, key=lambda x: (x[0] is None, -(x[0] or 0.0), x[1]))]
+
+
+# ── Нові комірки ──
+def _lifecycle(row: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    life = row.get("lifecycle")
+    return life if isinstance(life, Mapping) and isinstance(life.get("state"), str) else None
+
+
+def _life_text(life: Mapping[str, Any], key: str, locale: str) -> str | None:
+    texts = life.get("texts")
+    local = texts.get(locale) if isinstance(texts, Mapping) else None
+    value = local.get(key) if isinstance(local, Mapping) else None
+    value = value if isinstance(value, str) and value else life.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def fmt_age(sec: Any, locale: str = "uk", compact: bool = False) -> str:
+    """Вік сигналу: «45 с», «12 хв», «3 год 5 хв» (`compact` — без хвилин після години: «3 год»)."""
+    number = _num(sec)
+    if number is None:
+        return ""
+    s, m, h = ("s", "min", "h") if locale == "en" else ("с", "хв", "год")
+    if number < 60:
+        return f"{number:.0f} {s}"
+    if number < 3600:
+        return f"{number // 60:.0f} {m}"
+    if compact:
+        return f"{number // 3600:.0f} {h}"
+    return f"{number // 3600:.0f} {h} {(number % 3600) // 60:.0f} {m}"
+
+
+def life_cell(row: Mapping[str, Any], locale: str = "uk", compact: bool = False) -> str:
+    """Стан сигналу: чинний — назва й вік («у роботі · 12 хв»), завершений — назва."""
+    life = _lifecycle(row)
+    if life is None:
+        return DASH
+    state = str(life["state"])
+    label = lifecycle_label(state, locale) or state
+    if life.get("final") is True:
+        return label
+    age = fmt_age(life.get("age_sec"), locale, compact)
+    return f"{label} · {age}" if age else label
+
+
+def plan_cell(row: Mapping[str, Any], tick: float) -> str:
+    """План сигналу: «0.3726–0.3735 → 0.3623 / 0.3761» (зона входу → TP / SL)."""
+    life = _lifecycle(row)
+    plan = life.get("plan") if life is not None else None
+    if not isinstance(plan, Mapping):
+        return DASH
+    lo, hi = format_price(_num(plan.get("entry_lo")), tick), format_price(_num(plan.get("entry_hi")), tick)
+    entry = lo if lo == hi else f"{lo}–{hi}"
+    return f"{entry} → {format_price(_num(plan.get('tp')), tick)} / {format_price(_num(plan.get('sl')), tick)}"
+
+
+def confidence_cell(row: Mapping[str, Any], locale: str = "uk") -> str:
+    """Впевненість чесно й коротко: виміряний запис «TP 31% з 412» або «оцінка 0.82» (не відсоток)."""
+    record = row.get("record")
+    if isinstance(record, Mapping):
+        cases, rate = _num(record.get("cases")), _num(record.get("tp_first_rate"))
+        if cases and rate is not None:
+            joiner = "of" if locale == "en" else "з"
+            return f"TP {rate * 100:.0f}% {joiner} {int(cases)}"
+    score = _num(row.get("confidence"))
+    if score is None:
+        return DASH
+    return f"{'score' if locale == 'en' else 'оцінка'} {score:.2f}"
+
+
+def _row_text(row: Mapping[str, Any], key: str, locale: str) -> str | None:
+    texts = row.get("texts")
+    local = texts.get(locale) if isinstance(texts, Mapping) else None
+    value = local.get(key) if isinstance(local, Mapping) else None
+    value = value if isinstance(value, str) and value else row.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def short_narrative(row: Mapping[str, Any], locale: str = "uk") -> str:
+    """Перше речення пояснення (мовою UI, з `texts` кадру)."""
+    text = _row_text(row, "narrative", locale)
+    if not text:
+        return ""
+    first = text.split("\n", 1)[0]
+    cut = first.find(". ")
+    return first[: cut + 1] if cut > 0 else first
+
+
+def detail_line(row: Mapping[str, Any], locale: str = "uk") -> str:
+    """Рядок деталей обраного символу: стан сигналу з причиною, правило скасування, впевненість, пояснення."""
+    parts = [f"▶ {row.get('symbol', DASH)}"]
+    life = _lifecycle(row)
+    if life is not None:
+        parts += [t for t in (_life_text(life, "text", locale), _life_text(life, "invalidation_text", locale)) if t]
+    conf = confidence_cell(row, locale)
+    if conf != DASH:
+        parts.append(conf)
+    narrative = short_narrative(row, locale)
+    if narrative:
+        parts.append(narrative)
+    return " · ".join(parts)
+
+
+def _cells(row: Mapping[str, Any], locale: str, tick: float, symbol: str, compact: bool = False) -> dict[str, str]:
+    """Усі комірки рядка за назвами колонок (`COLUMNS` і адаптивні)."""
+    triggers = row.get("triggers") or []
+    rsi, confidence, band = _num(row.get("rsi")), _num(row.get("confidence")), _num(row.get("band_pct"))
+    return {
+        "Символ": symbol,
+        "Ціна": format_price(_num(row.get("price")), tick),
+        CHANGE_COLUMN: fmt_pct(row.get("price_change_pct"), signed=True),
+        UI_COLUMN_VOLUME: fmt_compact(row.get("turnover_24h_usd")),
+        "ATR %": fmt_pct(row.get("atr_pct")),
+        "RSI": f"{rsi:.1f}" if rsi is not None else DASH,
+        "Тригери": ", ".join(str(t) for t in triggers) if isinstance(triggers, list) and triggers else DASH,
+        "Сигнал": signal_text(row, locale),
+        "Впевн.": f"{confidence:.2f}" if confidence is not None else DASH,
+        RANK_COLUMN: fmt_rank(row),
+        RECORD_COLUMN: fmt_record(row.get("record")),
+        "TP / SL": _tp_sl_text(row, tick),
+        "Угода / PnL": trade_text(row, locale),
+        BAND_COLUMN: f"{band:.2f}%" if band is not None else DASH,
+        LIFE_COLUMN: life_cell(row, locale, compact),
+        PLAN_COLUMN: plan_cell(row, tick),
+        CONF_COLUMN: confidence_cell(row, locale),
+    }
+
+
+def choose_columns(widths: Mapping[str, int], width: int) -> list[TermColumn]:
+    """Колонки, що вміщаються в `width` без переносу: відкидаються найменш важливі (за пріоритетом,
+    з кінця). Ширина колонки — її найдовша комірка чи назва + рамка й відступи (3 символи)."""
+    chosen = list(TERM_COLUMNS)
+
+    def total(cols: list[TermColumn]) -> int:
+        return 1 + sum(widths.get(c.name, 1) + 3 for c in cols)
+
+    while total(chosen) > width:
+        droppable = [c for c in chosen if c.priority > 0]
+        if not droppable:
+            break
+        worst = max(droppable, key=lambda c: (c.priority, chosen.index(c)))
+        chosen.remove(worst)
+    return chosen
+
+
+def _row_style(row: Mapping[str, Any], stale: bool) -> str | None:
+    life = _lifecycle(row)
+    ended = life is not None and life.get("state") in _ENDED
+    parts = ("dim" if stale or ended else "", row_style(row))
+    return " ".join(dict.fromkeys(p for p in parts if p)) or None
+
+
 def render_table(
     frame: Mapping[str, Any],
     now_ms: int,
     *,
     top_n: int = UI_TOP_N,
     stale_after_sec: float = UI_STALE_AFTER_SEC,
+    width: int | None = None,
+    height: int | None = None,
+    sort_key: str = "frame",
+    selected: int | None = None,
 ) -> Table:
-    """Rich-таблиця з кадру (порядок рядків — як у кадрі, перші `top_n`)."""
-    assets = [a for a in frame.get("assets", []) if isinstance(a, Mapping)]
+    """Rich-таблиця з кадру (порядок рядків — як у кадрі або за `sort_key`, перші `top_n`).
+
+    Без `width` — повний набір колонок `COLUMNS` (як завжди). З `width` (ширина терміналу) —
+    адаптивний набір `TERM_COLUMNS` зі станом і планом сигналу: колонки, що не вміщаються, відкидаються
+    за пріоритетом, комірки не переносяться; `height` обмежує кількість рядків висотою екрана;
+    під таблицею — сортування і рядок деталей обраного (`selected` — індекс серед показаних)."""
+    assets = sort_rows([a for a in frame.get("assets", []) if isinstance(a, Mapping)], sort_key)
     locale = frame_locale(frame)
-    table = Table(title=header_text(frame, now_ms, stale_after_sec), expand=False, header_style="bold")
-    for name in COLUMNS:
-        table.add_column(name, justify="right" if name in _NUMERIC else "left", no_wrap=name != "Тригери")
-    for row in assets[:top_n]:
-        tick = _tick(row)
+    title = header_text(frame, now_ms, stale_after_sec)
+    narrow = width is not None and width < NARROW_WIDTH
+    limit = top_n
+    if width is not None and height is not None:
+        title_lines = sum(max(1, -(-len(line) // width)) for line in title.plain.split("\n"))
+        caption_lines = 2 if narrow else 4  # широкий: ще легенда й другий рядок деталей
+        limit = max(1, min(top_n, height - title_lines - 4 - caption_lines))
+    shown = assets[:limit]
+    cells = []
+    for row in shown:
         stale = is_stale(row.get("updated_ts"), now_ms, stale_after_sec)
-        symbol = str(row.get("symbol", DASH)) + (f" {STALE_MARK}" if stale else "")
-        triggers = row.get("triggers") or []
-        rsi = _num(row.get("rsi"))
-        confidence = _num(row.get("confidence"))
-        band = _num(row.get("band_pct"))
-        table.add_row(
-            symbol,
-            format_price(_num(row.get("price")), tick),
-            fmt_pct(row.get("price_change_pct"), signed=True),
-            fmt_compact(row.get("turnover_24h_usd")),
-            fmt_pct(row.get("atr_pct")),
-            f"{rsi:.1f}" if rsi is not None else DASH,
-            ", ".join(str(t) for t in triggers) if isinstance(triggers, list) and triggers else DASH,
-            signal_text(row, locale),
-            f"{confidence:.2f}" if confidence is not None else DASH,
-            fmt_rank(row),
-            fmt_record(row.get("record")),
-            _tp_sl_text(row, tick),
-            trade_text(row, locale),
-            f"{band:.2f}%" if band is not None else DASH,
-            style=" ".join(dict.fromkeys(p for p in ("dim" if stale else "", row_style(row)) if p)) or None,
+        mark = STALE_SHORT if narrow else STALE_MARK
+        symbol = str(row.get("symbol", DASH)) + (f" {mark}" if stale else "")
+        cells.append((_cells(row, locale, _tick(row), symbol, narrow), _row_style(row, stale)))
+    if width is None:
+        table = Table(title=title, expand=False, header_style="bold")
+        for name in COLUMNS:
+            table.add_column(name, justify="right" if name in _NUMERIC else "left", no_wrap=name != "Тригери")
+        for values, style in cells:
+            table.add_row(*(values[name] for name in COLUMNS), style=style)
+        table.caption = f"показано {len(shown)} з {len(assets)}\n{legend_text(locale)}"
+        table.caption_justify = "left"
+        return table
+    header = {c.name: c.short if narrow else c.name for c in TERM_COLUMNS}
+    widths = {
+        c.name: max([cell_len(header[c.name]), *(cell_len(v[c.name]) for v, _ in cells)]) for c in TERM_COLUMNS
+    }
+    if narrow:
+        widths["Сигнал"] = min(widths["Сигнал"], SIGNAL_MAX_NARROW)
+    columns = choose_columns(widths, width)
+    table = Table(title=title, expand=True, header_style="bold")
+    for col in columns:
+        table.add_column(
+            header[col.name],
+            justify="right" if col.numeric else "left",
+            no_wrap=True,
+            overflow="ellipsis",
+            min_width=widths[col.name] if col.priority == 0 and col.name != "Сигнал" else None,
         )
-    table.caption = f"показано {min(len(assets), top_n)} з {len(assets)}\n{legend_text(locale)}"
+    for i, (values, style) in enumerate(cells):
+        mark = "reverse" if selected is not None and i == selected % max(1, len(cells)) else ""
+        table.add_row(*(values[c.name] for c in columns), style=" ".join(p for p in (style, mark) if p) or None)
+    sort_name = SORT_LABELS[locale].get(sort_key, sort_key)
+    lines = [f"показано {len(shown)} з {len(assets)} · сортування: {sort_name} · {_KEYS_HINT[locale]}"]
+    if not narrow:
+        lines.append(legend_text(locale))
+    if shown:
+        pick = shown[(selected or 0) % len(shown)]
+        lines.append(detail_line(pick, locale))
+    caption = Text()
+    for k, line in enumerate(lines):
+        part = Text(line)
+        # деталі на широкому терміналі — до двох рядків (пояснення довше за рядок), решта — один
+        room = width * 2 - 2 if not narrow and k == len(lines) - 1 and shown else width
+        part.truncate(room, overflow="ellipsis")
+        if k:
+            caption.append("\n")
+        caption.append_text(part)
+    table.caption = caption
     table.caption_justify = "left"
     return table
 
 
 __all__ = [
     "BAND_COLUMN",
+    "CONF_COLUMN",
+    "LIFE_COLUMN",
+    "NARROW_WIDTH",
+    "PLAN_COLUMN",
+    "SORT_KEYS",
+    "STALE_SHORT",
+    "SORT_LABELS",
+    "TERM_COLUMNS",
+    "TermColumn",
+    "choose_columns",
+    "confidence_cell",
+    "detail_line",
+    "fmt_age",
+    "life_cell",
+    "next_sort",
+    "plan_cell",
+    "short_narrative",
+    "sort_rows",
     "BUDGET_REASON_LABELS",
     "CHANGE_COLUMN",
     "COLUMNS",
