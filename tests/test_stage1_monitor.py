@@ -190,7 +190,18 @@ def test_watched_set_blocks_alerts_and_drops_state() -> None:
 # ── Реєстр тригерів ──
 def test_registry_has_the_five_triggers_each_mapped_and_switchable() -> None:
     tags = [s.tag for s in TRIGGER_REGISTRY]
-    assert tags == ["volume_spike", "rsi", "breakout", "volatility_spike", "vwap_deviation"]
+    # п'ять тригерів барів, далі (за назвою) чотири тригери деривативів (issue 16)
+    assert tags == [
+        "volume_spike",
+        "rsi",
+        "breakout",
+        "volatility_spike",
+        "vwap_deviation",
+        "funding_extreme",
+        "liquidation_cluster",
+        "oi_surge",
+        "taker_imbalance",
+    ]
     switches = STAGE2_CONFIG["switches"]["triggers"]
     for spec in TRIGGER_REGISTRY:
         assert spec.tag in switches
@@ -214,7 +225,7 @@ def test_switches_accept_full_or_trigger_mapping() -> None:
     assert resolve_switches({"use_qde": True, "triggers": {"rsi": False}})["rsi"] is False
     assert resolve_switches({"rsi": False})["rsi"] is False
     assert resolve_switches(None) == dict(STAGE2_CONFIG["switches"]["triggers"])
-    assert [s.tag for s in enabled_specs({"rsi": False, "breakout": False})] == [
+    assert [s.tag for s in enabled_specs({"rsi": False, "breakout": False})][:3] == [
         "volume_spike",
         "volatility_spike",
         "vwap_deviation",

@@ -148,6 +148,18 @@ TRIGGER_TAGS: Final = (
     TRIGGER_TAG_VOLATILITY,
     TRIGGER_TAG_VWAP,
 )
+# Тригери деривативів (issue 16): працюють лише з контекстом деривативів (`DerivContext`); без нього
+# (бари без записаних рядів) не спрацьовують ніколи. У реєстрі стоять після `TRIGGER_TAGS`.
+TRIGGER_TAG_OI_SURGE: Final[str] = "oi_surge"
+TRIGGER_TAG_FUNDING: Final[str] = "funding_extreme"
+TRIGGER_TAG_LIQUIDATIONS: Final[str] = "liquidation_cluster"
+TRIGGER_TAG_TAKER: Final[str] = "taker_imbalance"
+DERIV_TRIGGER_TAGS: Final = (
+    TRIGGER_TAG_OI_SURGE,
+    TRIGGER_TAG_FUNDING,
+    TRIGGER_TAG_LIQUIDATIONS,
+    TRIGGER_TAG_TAKER,
+)
 # Сирі назви причин → нормалізовані (seed). Нормалізована назва сама себе теж відображає.
 TRIGGER_NAME_MAP: Final = MappingProxyType(
     {
@@ -173,6 +185,16 @@ TRIGGER_NAME_MAP: Final = MappingProxyType(
         "vwap_deviation": "vwap_deviation",
         "liquidity_gap": "liquidity_gap",
         "order_imbalance": "order_imbalance",
+        # тригери деривативів: сира назва = нормалізована
+        "oi_surge_up": "oi_surge_up",
+        "oi_surge_down": "oi_surge_down",
+        "oi_surge": "oi_surge",
+        "funding_extreme_high": "funding_extreme_high",
+        "funding_extreme_low": "funding_extreme_low",
+        "liquidation_cluster_long": "liquidation_cluster_long",
+        "liquidation_cluster_short": "liquidation_cluster_short",
+        "taker_buy_imbalance": "taker_buy_imbalance",
+        "taker_sell_imbalance": "taker_sell_imbalance",
     }
 )
 # Теги угод (seed).
@@ -291,6 +313,10 @@ STAGE2_CONFIG: Final = MappingProxyType(
                         TRIGGER_TAG_BREAKOUT: True,
                         TRIGGER_TAG_VOLATILITY: True,
                         TRIGGER_TAG_VWAP: True,
+                        TRIGGER_TAG_OI_SURGE: True,
+                        TRIGGER_TAG_FUNDING: True,
+                        TRIGGER_TAG_LIQUIDATIONS: True,
+                        TRIGGER_TAG_TAKER: True,
                     }
                 ),
             }
@@ -307,6 +333,16 @@ STAGE2_CONFIG: Final = MappingProxyType(
                 "velocity": 0.18,
                 "volume_profile": 0.20,
                 "levels": 0.20,  # не зафіксовано в seed: близькість до рівнів важить як ATR
+            }
+        ),
+        # Фактори деривативів (issue 16): їхні ваги додаються до `weights` лише тоді, коли рішення
+        # має контекст деривативів; рішення на самих барах важать рівно як раніше.
+        "deriv_weights": MappingProxyType({"oi_price": 0.15, "funding": 0.10}),
+        "deriv": MappingProxyType(
+            {
+                "oi_full_pct": 5.0,  # |зміна OI| 5 % за вікно — повна сила фактора oi_price
+                "price_flat_pct": 0.2,  # |зміна ціни| за вікно OI менша — ціна «на місці» (фактор 0)
+                "suppress_on_bad_book": True,  # книга stale/crossed: угоди немає, причина в рішенні
             }
         ),
         "sr_window": 50,  # (seed) барів для мікрорівнів
@@ -446,6 +482,37 @@ STAGE1_MONITOR_PARAMS: Final = MappingProxyType(
         "range_atr_mult": 5.0,  # стан range_bound: ширина Donchian ≤ k × ATR
         "high_vol_ratio": 1.8,  # стан high_volatility: ATR% ≥ k × медіана TR% за volatility_window
         "taker_bull_share": 0.55,  # частка taker-buy ≥ цього → бичачий сплеск обсягу, ≤ 1 − цього → ведмежий
+    }
+)
+# Контекст і тригери деривативів (issue 16). Окрема стала, а не ключі `STAGE1_MONITOR_PARAMS`:
+# пороги старих тригерів і записи Stage1 на самих барах лишаються такими, як були; тригер бере
+# значення з параметрів монітора символу, якщо там є такий ключ (перевизначення), інакше — звідси.
+DERIV_SIGNAL_PARAMS: Final = MappingProxyType(
+    {
+        # контекст: вікна та свіжість
+        "oi_window_min": 15,  # зміна OI за 15 хв
+        "oi_z_points": 60,  # z-скор зміни OI щодо 60 попередніх точок (опитування раз на хвилину)
+        "oi_z_min_std_pct": 0.1,  # нижня межа σ зміни OI, п.п.: рівний OI не дає z від шуму
+        "oi_max_age_ms": 180_000,  # точка OI старша за 3 хв — OI невідомий
+        "funding_rank_points": 1_440,  # перцентиль фінансування щодо доби точок (раз на хвилину)
+        "funding_min_points": 60,  # менше історії — перцентиля немає
+        "mark_max_age_ms": 180_000,  # марк/фінансування старше за 3 хв — невідомі
+        "liq_window_min": 5,  # сума ліквідацій за 5 хв
+        "book_stale_ms": 5_000,  # книга старша за 5 с — stale (як `DerivWindows.book_stale_ms`)
+        "taker_window_bars": 15,  # CVD і частка taker-buy за 15 барів
+        # тригери
+        "oi_z_threshold": 3.0,  # |z| зміни OI
+        "oi_min_change_pct": 1.0,  # і |зміна OI| ≥ 1 % за вікно
+        "oi_price_flat_pct": 0.2,  # |зміна ціни за вікно| < 0.2 % — ціна «на місці», без напряму
+        "funding_pct_high": 95.0,  # перцентиль ≥ 95 і ставка ≥ funding_high_min — перегрів лонгів
+        "funding_pct_low": 5.0,  # перцентиль ≤ 5 і ставка ≤ funding_low_max — перегрів шортів
+        "funding_high_min": 0.0003,  # 0.03 % за період: утричі вище базових 0.01 %
+        "funding_low_max": -0.0001,  # від'ємна ставка: шорти платять лонгам
+        "liq_min_usd": 100_000.0,  # сума ліквідацій за вікно ≥ 100 тис. USDT
+        "liq_volume_share": 0.05,  # і ≥ 5 % обороту тих самих барів
+        "liq_side_share": 0.7,  # і один бік дає ≥ 70 % суми
+        "taker_ratio_min": 0.25,  # |Σ(2·taker_buy − обсяг)| / Σобсяг за вікно
+        "taker_follow_atr": 1.0,  # ціна пройшла в бік потоку менше за 1 ATR — потік поглинуто
     }
 )
 # Дельти порогів за станом ринку (SPEC: state-aware thresholds).
@@ -736,8 +803,14 @@ __all__ = [
     "TRADE_TAG_SIGNAL_GENERATED",
     "TRADE_TAG_SWAPPED_LONG",
     "TRADE_TAG_SWAPPED_SHORT",
+    "DERIV_SIGNAL_PARAMS",
+    "DERIV_TRIGGER_TAGS",
     "TRIGGER_NAME_MAP",
     "TRIGGER_TAGS",
+    "TRIGGER_TAG_FUNDING",
+    "TRIGGER_TAG_LIQUIDATIONS",
+    "TRIGGER_TAG_OI_SURGE",
+    "TRIGGER_TAG_TAKER",
     "TRIGGER_TAG_BREAKOUT",
     "TRIGGER_TAG_RSI",
     "TRIGGER_TAG_VOLATILITY",

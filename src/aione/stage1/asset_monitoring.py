@@ -16,6 +16,10 @@
   скидається (індикатори, тригери, авто-рівні, епізод), і символ прогрівається заново.
 `warmup` проганяє історію через той самий шлях, що й `update`, тому монітор, прогрітий на
 барах [0, t), і монітор, що бачив їх по одному, ухвалюють на барі t однакове рішення.
+Деривативи: з джерелом рядів (`deriv_source`, наприклад `DerivStore.series`) кожен закритий бар
+отримує `TriggerInput.deriv` — знімок на останню мілісекунду бару (`bar_event_time`); відкриті
+бари й прогрів (`warmup`) його не отримують (тригери деривативів там мовчать). Без джерела монітор
+працює рівно як раніше.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import Any
 from aione.config.config import SIGNAL_ALERT, SIGNAL_NORMAL, STAGE1_MONITOR_PARAMS, TIMEFRAME_MS
 from aione.data.bars import Bar, BarArrays, BarEvent
 from aione.logging_setup import get_logger, log_ctx
+from aione.signals.deriv_context import DerivParams, SeriesSource, bar_event_time, deriv_context
 from aione.stage1.asset_triggers.base import DOWN, UP, TriggerInput, TriggerResult, TriggerSpec
 from aione.stage1.asset_triggers.registry import enabled_specs
 from aione.stage1.daily_levels import DAY_MS
@@ -65,9 +70,12 @@ class AssetMonitor:
         switches: Mapping[str, Any] | None = None,
         symbol_overrides: Mapping[str, Mapping[str, Any]] | None = None,
         timeframe: str = "1m",
+        deriv_source: SeriesSource | None = None,
     ) -> None:
         if timeframe not in TIMEFRAME_MS:
             raise ValueError(f"AssetMonitor: unknown timeframe {timeframe!r}")
+        self.deriv_source = deriv_source
+        self._deriv_params: dict[str, DerivParams] = {}
         self.params = params
         self.timeframe = timeframe
         self.timeframe_ms = TIMEFRAME_MS[timeframe]
@@ -96,6 +104,10 @@ class AssetMonitor:
     def drop(self, symbol: str) -> None:
         """Символ покинув список нагляду: стан забувається."""
         self._trackers.pop(symbol, None)
+
+    def set_deriv_source(self, source: SeriesSource | None) -> None:
+        """Джерело рядів деривативів (`DerivStore.series` або `recorded_source(...)`); None — без них."""
+        self.deriv_source = source
 
     def set_watched(self, symbols: Iterable[str] | None) -> list[str]:
         """Список нагляду (наприклад, `fast_symbols` префільтра); None — наглядати за всім.
@@ -238,8 +250,26 @@ class AssetMonitor:
         th = tr.th_cache.get(state)
         if th is None:
             th = tr.thresholds(state)
+        deriv = None
+        source = self.deriv_source
+        if source is not None and closed and build:
+            dp = self._deriv_params.get(tr.symbol)
+            if dp is None:
+                dp = self._deriv_params[tr.symbol] = DerivParams.from_params(tr.params)
+            deriv = deriv_context(source, tr.symbol, bar_event_time(open_time, self.timeframe_ms), dp)
         inp = TriggerInput(
-            tr.symbol, bar, snap, closed, tr.index, prev_close, atr_frac, tr_frac, med, support, resistance
+            tr.symbol,
+            bar,
+            snap,
+            closed,
+            tr.index,
+            prev_close,
+            atr_frac,
+            tr_frac,
+            med,
+            support,
+            resistance,
+            deriv,
         )
         by_name: dict[str, TriggerResult] = {}
         for evaluate in tr.evaluators:

@@ -15,6 +15,9 @@
    Набір причин звіряється з масками кроку 2; розбіжність — помилка двійника (RuntimeError).
 Тригер, якого двійник не знає (новий модуль у реєстрі без batch-форми), вмикає запасний шлях:
 той самий результат через інкрементний `AssetMonitor`.
+Деривативи: `deriv_source` (записані ряди, `recorded_source`) дає поля знімка на кожному барі
+(`deriv_columns` на `bar_event_time`), і тригери деривативів працюють так само, як у моніторі з
+тим самим джерелом; без джерела вони мовчать, і результат — побітово той самий, що до них.
 """
 
 from __future__ import annotations
@@ -31,14 +34,20 @@ from aione.config.config import (
     STAGE1_MONITOR_PARAMS,
     TIMEFRAME_MS,
     TRIGGER_TAG_BREAKOUT,
+    TRIGGER_TAG_FUNDING,
+    TRIGGER_TAG_LIQUIDATIONS,
+    TRIGGER_TAG_OI_SURGE,
     TRIGGER_TAG_RSI,
+    TRIGGER_TAG_TAKER,
     TRIGGER_TAG_VOLATILITY,
     TRIGGER_TAG_VOLUME_SPIKE,
     TRIGGER_TAG_VWAP,
 )
 from aione.data.bars import BarArrays, BarEvent
 from aione.logging_setup import get_logger, log_ctx
+from aione.signals.deriv_context import DerivColumns, DerivParams, SeriesSource, deriv_columns
 from aione.stage1.asset_monitoring import AssetMonitor
+from aione.stage1.asset_triggers import funding_extreme, liquidation_cluster, oi_surge, taker_imbalance
 from aione.stage1.asset_triggers.base import DOWN, UP
 from aione.stage1.asset_triggers.registry import enabled_specs
 from aione.stage1.batch_details import (
@@ -163,12 +172,16 @@ class _Builder:
         ths: Sequence[dict[str, Any]],
         tags: Sequence[str],
         timeframe_ms: int,
+        deriv: DerivColumns | None = None,
+        params: Mapping[str, Any] | None = None,
     ) -> None:
         self.symbol = symbol
         self.bars = bars
         self.s = s
         self.fires = fires
         self.ths = ths
+        self.deriv = deriv
+        self.params: Mapping[str, Any] = params or {}
         # Спрацювання кожного тригера на барі: дзеркала `batch_details`, RSI — з активацій кроку 2.
         table = {
             TRIGGER_TAG_RSI: self._rsi,
@@ -176,6 +189,10 @@ class _Builder:
             TRIGGER_TAG_VOLUME_SPIKE: self._volume,
             TRIGGER_TAG_VOLATILITY: self._volatility,
             TRIGGER_TAG_VWAP: self._vwap,
+            TRIGGER_TAG_OI_SURGE: self._oi,
+            TRIGGER_TAG_FUNDING: self._funding,
+            TRIGGER_TAG_LIQUIDATIONS: self._liq,
+            TRIGGER_TAG_TAKER: self._taker,
         }
         self.calls = [table[tag] for tag in tags]
         self.day_bars = max(1, DAY_MS // timeframe_ms)
@@ -264,6 +281,28 @@ class _Builder:
 
     def _vwap(self, i: int, k: int, col: Mapping[str, list[Any]], th: Mapping[str, Any]) -> list[Fired]:
         return vwap_details(col["bar_close"][k], col["vwap"][k], col["vwap_dev_std"][k], th)
+
+    # Тригери деривативів: без полів знімка не спрацьовують (як монітор без джерела рядів).
+    def _oi(self, i: int, k: int, col: Mapping[str, list[Any]], th: Mapping[str, Any]) -> list[Fired]:
+        if self.deriv is None:
+            return []
+        return [fired_tuple(*h) for h in oi_surge.batch_details(i, self.s, self.deriv, self.params)]
+
+    def _funding(self, i: int, k: int, col: Mapping[str, list[Any]], th: Mapping[str, Any]) -> list[Fired]:
+        if self.deriv is None:
+            return []
+        return [fired_tuple(*h) for h in funding_extreme.batch_details(i, self.s, self.deriv, self.params)]
+
+    def _liq(self, i: int, k: int, col: Mapping[str, list[Any]], th: Mapping[str, Any]) -> list[Fired]:
+        if self.deriv is None:
+            return []
+        hits = liquidation_cluster.batch_details(i, self.bars, self.s, self.deriv, self.params)
+        return [fired_tuple(*h) for h in hits]
+
+    def _taker(self, i: int, k: int, col: Mapping[str, list[Any]], th: Mapping[str, Any]) -> list[Fired]:
+        if self.deriv is None:
+            return []
+        return [fired_tuple(*h) for h in taker_imbalance.batch_details(i, self.bars, self.s, self.params)]
 
     def _one(self, i: int, k: int, col: Mapping[str, list[Any]], expected: set[str]) -> Stage1Result:
         close = col["bar_close"][k]
@@ -367,9 +406,10 @@ def _incremental(
     params: Mapping[str, Any],
     switches: Mapping[str, Any] | None,
     timeframe: str,
+    deriv_source: SeriesSource | None = None,
 ) -> list[Stage1Result]:
     """Запасний шлях: той самий результат через інкрементний монітор."""
-    mon = AssetMonitor(params, switches=switches, timeframe=timeframe)
+    mon = AssetMonitor(params, switches=switches, timeframe=timeframe, deriv_source=deriv_source)
     out: list[Stage1Result] = []
     for i in range(len(bars)):
         r = mon.update(BarEvent(symbol, timeframe, bars.bar(i)))
@@ -385,10 +425,13 @@ def batch_new_alerts(
     *,
     switches: Mapping[str, Any] | None = None,
     timeframe: str = "1m",
+    deriv_source: SeriesSource | None = None,
 ) -> list[Stage1Result]:
-    """Нові алерти свіжого `AssetMonitor(params, switches=..., timeframe=...)` на закритих барах `bars`.
+    """Нові алерти свіжого `AssetMonitor(params, switches=..., timeframe=..., deriv_source=...)` на
+    закритих барах `bars`.
 
-    `bars` — закриті бари одного символу, open_time строго зростає (інакше ValueError)."""
+    `bars` — закриті бари одного символу, open_time строго зростає (інакше ValueError);
+    `deriv_source` — записані ряди деривативів (None — лише бари, тригери деривативів мовчать)."""
     if timeframe not in TIMEFRAME_MS:
         raise ValueError(f"batch_new_alerts: unknown timeframe {timeframe!r}")
     bars = _canonical(bars)
@@ -402,7 +445,7 @@ def batch_new_alerts(
         logger.info(
             "no batch form for triggers %s: incremental path", unknown, extra=log_ctx("stage1", symbol)
         )
-        return _incremental(symbol, bars, params, switches, timeframe)
+        return _incremental(symbol, bars, params, switches, timeframe, deriv_source)
     if n == 0:
         return []
     timeframe_ms = TIMEFRAME_MS[timeframe]
@@ -410,11 +453,14 @@ def batch_new_alerts(
     s = stage1_series(bars, p, timeframe_ms)
     ths = [state_thresholds(p, st) for st in STATE_CODES]
     tags = [spec.tag for spec in specs]
-    fires = trigger_fires(bars, s, ths, p, tags)
+    deriv = None
+    if deriv_source is not None:
+        deriv = deriv_columns(deriv_source, symbol, t + (timeframe_ms - 1), DerivParams.from_params(p))
+    fires = trigger_fires(bars, s, ths, p, tags, deriv)
     count, ups, downs = _tally(fires, s.ready)
     alert = count >= th_arrays(ths, s.state, "min_reasons_for_alert")
     emits = new_alert_bars(count, ups, downs, alert, t, s.seg_start, int(p["cooldown_sec"]) * 1000)
-    return _Builder(symbol, bars, s, fires, ths, tags, timeframe_ms).build(emits)
+    return _Builder(symbol, bars, s, fires, ths, tags, timeframe_ms, deriv, p).build(emits)
 
 
 __all__ = ["batch_new_alerts", "gate_emits", "new_alert_bars"]

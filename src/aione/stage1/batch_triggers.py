@@ -6,6 +6,8 @@
 цикл Python лише над активаціями. Результат — по одній масці на нормалізовану назву і напрям
 кожної (для тригерів, чий напрям залежить від бару, — масив напрямів). Числа для `trigger_details`
 тут не будуються: їх будує монітор-двійник лише на барах нових алертів.
+Тригери деривативів (`DERIV_TRIGGER_TAGS`) мають пакетну форму у власних модулях (`batch_masks`)
+і спрацьовують лише з полями знімка на кожному барі (`DerivColumns`); без них масок немає зовсім.
 """
 
 from __future__ import annotations
@@ -18,14 +20,21 @@ import numpy as np
 import numpy.typing as npt
 
 from aione.config.config import (
+    DERIV_TRIGGER_TAGS,
     TRIGGER_TAG_BREAKOUT,
+    TRIGGER_TAG_FUNDING,
+    TRIGGER_TAG_LIQUIDATIONS,
+    TRIGGER_TAG_OI_SURGE,
     TRIGGER_TAG_RSI,
+    TRIGGER_TAG_TAKER,
     TRIGGER_TAG_VOLATILITY,
     TRIGGER_TAG_VOLUME_SPIKE,
     TRIGGER_TAG_VWAP,
 )
 from aione.data.bars import BarArrays
 from aione.indicators import swing_pivots
+from aione.signals.deriv_context import DerivColumns
+from aione.stage1.asset_triggers import funding_extreme, liquidation_cluster, oi_surge, taker_imbalance
 from aione.stage1.asset_triggers.volume_spike import DEFAULT_TAKER_BULL_SHARE
 from aione.stage1.batch_series import Stage1Series
 
@@ -45,6 +54,7 @@ BATCH_TAGS = frozenset(
         TRIGGER_TAG_BREAKOUT,
         TRIGGER_TAG_VOLATILITY,
         TRIGGER_TAG_VWAP,
+        *DERIV_TRIGGER_TAGS,
     }
 )
 
@@ -251,6 +261,22 @@ def rsi_trigger(bars: BarArrays, s: Stage1Series, th: ThFn, out: Fires, p: Mappi
     m["bullish_div"] = (bull_src >= 0, UP_CODE)
 
 
+# ── Тригери деривативів ──
+def _deriv_masks(
+    tag: str, bars: BarArrays, s: Stage1Series, d: DerivColumns, p: Mapping[str, Any]
+) -> dict[str, tuple[BoolArray, int]]:
+    """Маски тригера деривативів з його модуля (пакетна форма лежить поруч з інкрементною)."""
+    if tag == TRIGGER_TAG_OI_SURGE:
+        return oi_surge.batch_masks(bars, s, d, p)
+    if tag == TRIGGER_TAG_FUNDING:
+        return funding_extreme.batch_masks(bars, s, d, p)
+    if tag == TRIGGER_TAG_LIQUIDATIONS:
+        return liquidation_cluster.batch_masks(bars, s, d, p)
+    if tag == TRIGGER_TAG_TAKER:
+        return taker_imbalance.batch_masks(bars, s, p)
+    raise ValueError(f"batch stage1: unknown derivatives trigger {tag!r}")
+
+
 # ── Усі тригери ──
 def trigger_fires(
     bars: BarArrays,
@@ -258,8 +284,11 @@ def trigger_fires(
     ths: Sequence[Mapping[str, Any]],
     p: Mapping[str, Any],
     tags: Sequence[str],
+    deriv: DerivColumns | None = None,
 ) -> Fires:
-    """Спрацювання увімкнених тригерів (`tags` — у порядку реєстру) на всіх барах."""
+    """Спрацювання увімкнених тригерів (`tags` — у порядку реєстру) на всіх барах.
+
+    `deriv` — поля знімка деривативів на кожному барі; None — тригери деривативів не дають масок."""
     cache: dict[str, FloatArray] = {}
 
     def th(key: str) -> FloatArray:
@@ -284,6 +313,9 @@ def trigger_fires(
             volatility_spike(bars, s, th, out)
         elif tag == TRIGGER_TAG_VWAP:
             vwap_deviation(bars, s, th, out)
+        elif tag in DERIV_TRIGGER_TAGS:
+            if deriv is not None:
+                out.masks.update(_deriv_masks(tag, bars, s, deriv, p))
         else:
             raise ValueError(f"batch stage1: trigger {tag!r} has no batch form")
     return out

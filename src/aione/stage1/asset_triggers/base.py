@@ -15,9 +15,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from aione.config.config import TRIGGER_NAME_MAP
+from aione.config.config import DERIV_SIGNAL_PARAMS, TRIGGER_NAME_MAP
 from aione.data.bars import Bar
 from aione.indicators import IndicatorSnapshot
+from aione.signals.deriv_context import DerivContext
 
 # ── Напрями ──
 UP = "up"
@@ -54,6 +55,11 @@ def finite(x: float | None) -> bool:
     return x is not None and math.isfinite(x)
 
 
+def deriv_param(params: Mapping[str, Any], key: str) -> float:
+    """Параметр тригера деривативів: з параметрів монітора символу, інакше `DERIV_SIGNAL_PARAMS`."""
+    return float(params.get(key, DERIV_SIGNAL_PARAMS[key]))
+
+
 # ── Вхід ──
 @dataclass(slots=True)
 class TriggerInput:
@@ -62,7 +68,9 @@ class TriggerInput:
     Відсотки тут — ЧАСТКИ: `atr_frac` = ATR / close, `tr_frac` = true range / close,
     `tr_median` — медіана `tr_frac` за попередні `volatility_window` закритих барів
     (NaN, поки вікно не заповнене). `index` — порядковий номер бару з початку суцільної
-    історії символу (для відкритого бару — номер, який він отримає після закриття)."""
+    історії символу (для відкритого бару — номер, який він отримає після закриття).
+    `deriv` — знімок деривативів на кінець бару (`DerivContext`), лише коли монітор має джерело
+    рядів і бар закритий; None — деривативів немає, тригери деривативів тоді не спрацьовують."""
 
     symbol: str
     bar: Bar
@@ -75,6 +83,7 @@ class TriggerInput:
     tr_median: float
     daily_support: float | None
     daily_resistance: float | None
+    deriv: DerivContext | None = None
 
 
 # ── Протокол тригера і опис для реєстру ──
@@ -107,6 +116,7 @@ __all__ = [
     "TriggerResult",
     "TriggerSpec",
     "bar_direction",
+    "deriv_param",
     "finite",
     "fired",
 ]
