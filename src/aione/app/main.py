@@ -37,10 +37,13 @@ from aione.config.config import (
     UI_LOCALE,
     FilterParams,
 )
+from aione.data.deriv_store import DerivStore
+from aione.data.deriv_view import deriv_summary
 from aione.data.unified_store import UnifiedDataStore
 from aione.data.ws_worker import StateBus, StatePublisher
 from aione.exchange.binance_rest import BinanceRestClient
 from aione.exchange.binance_ws import BinanceWsClient
+from aione.exchange.deriv_feed import DerivFeed
 from aione.exchange.errors import ExchangeError
 from aione.logging_setup import get_logger, log_ctx
 from aione.metrics import MetricsCollector
@@ -99,6 +102,7 @@ class RunOptions:
     mode: str = "live"  # live | demo: позначка в `meta` кадру (UI показує «демо» і час ринку)
     speed: float = 1.0  # швидкість годинника ринку відносно настінного (демо: віртуальний)
     notify: Any = None  # `notify.setup.NotifySetup`: канали сповіщень і Redis Stream (None — без них)
+    derivs: bool | None = None  # книга, марк-ціна, ліквідації, OI (None — увімкнено на ринку um)
 
 
 @dataclass(slots=True)
@@ -117,6 +121,7 @@ class RunReport:
     failures: list[str] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)  # с, бар отримано → кадр опубліковано
     notify: dict[str, Any] | None = None  # лічильники сповіщувача (`Notifier.stats`)
+    derivs: dict[str, Any] | None = None  # лічильники деривативних потоків (`DerivFeed.stats`)
 
 
 # ── Складання ──
@@ -134,6 +139,8 @@ class _Runtime:
     scheduler: PrefilterScheduler | None = None
     symbols: list[str] = field(default_factory=list)
     notifier: Any = None  # `notify.Notifier`, слухач агрегатора
+    derivs: DerivFeed | None = None  # книга, марк-ціна, ліквідації, OI → `deriv_store`
+    deriv_store: DerivStore | None = None
 
 
 async def _check_reachable(rest: BinanceRestClient, url: str) -> None:
@@ -177,6 +184,8 @@ async def _add_symbols(rt: _Runtime, opts: RunOptions, symbols: Sequence[str]) -
     rt.symbols = list(symbols)
     rt.core.set_symbols(rt.symbols)
     await rt.ws.set_symbols(rt.symbols)
+    if rt.derivs is not None:
+        await rt.derivs.set_symbols(rt.symbols)
     logger.info("watching %d symbols (%d new)", len(rt.symbols), len(new), extra=_CTX)
 
 
@@ -302,7 +311,25 @@ async def _build(opts: RunOptions) -> _Runtime:
         keep_latencies=opts.keep_latencies,
     )
     ws = BinanceWsClient(opts.ws_url, rest, producer.on_bar, market=opts.market)  # type: ignore[arg-type]
-    return _Runtime(rest, store, core, producer, ws, publisher, bus, metrics, trade_store)
+    rt = _Runtime(rest, store, core, producer, ws, publisher, bus, metrics, trade_store)
+    if opts.derivs if opts.derivs is not None else rest.spec.has_open_interest:
+        _attach_derivs(rt, opts)
+    return rt
+
+
+def _attach_derivs(rt: _Runtime, opts: RunOptions) -> None:
+    """Деривативні потоки й опитування OI пишуть у `DerivStore`; кадр показує їх підсумок,
+    монітор Stage1 читає ряди (коли має `set_deriv_source`)."""
+    rest = rt.rest
+    store = DerivStore()
+    rt.deriv_store = store
+    rt.derivs = DerivFeed(opts.ws_url, rest, store, market=opts.market)  # type: ignore[arg-type]
+    aggregator = rt.core.aggregator
+    if aggregator is not None:
+        aggregator.deriv_source = lambda symbol: deriv_summary(store, symbol, rest.server_now())
+    set_source = getattr(rt.core.monitor, "set_deriv_source", None)
+    if callable(set_source):
+        set_source(store.series)
 
 
 async def _choose_symbols(rt: _Runtime, opts: RunOptions) -> list[str]:
@@ -375,6 +402,8 @@ async def run_pipeline(
                     extra=_CTX,
                 )
         supervisor.spawn(rt.ws.run(), "ws")
+        if rt.derivs is not None:
+            supervisor.spawn(rt.derivs.run(), "derivs")
         supervisor.spawn(rt.producer.publish_loop(), "publish")
         supervisor.spawn(_sample_metrics(rt, stop), "metrics-sampler")
         supervisor.spawn(_watch_feed(rt, stop), "feed-watch")
@@ -434,6 +463,7 @@ async def run_pipeline(
         )
     report.latencies = list(rt.producer.latencies or [])
     report.notify = rt.notifier.stats() if rt.notifier is not None else None
+    report.derivs = rt.derivs.stats() if rt.derivs is not None else None
     return report
 
 
@@ -474,6 +504,8 @@ async def _wait(stop: asyncio.Event, duration: float | None, supervisor: TaskSup
 async def _shutdown(rt: _Runtime, supervisor: TaskSupervisor, web_runner: Any) -> None:
     """Прийом → Stage2 → останній кадр і угоди → сховище → з'єднання."""
     await rt.ws.stop()
+    if rt.derivs is not None:
+        await rt.derivs.stop()
     await rt.producer.drain()
     if rt.notifier is not None:  # після drain: сигнали останньої хвилини теж ідуть у канали/outbox
         await rt.notifier.aclose()

@@ -13,7 +13,17 @@ from typing import Any
 
 import numpy as np
 
-FAULT_KINDS = ("drop", "http429", "ban", "malformed", "stall", "clock_jump")
+FAULT_KINDS = (
+    "drop",
+    "http429",
+    "ban",
+    "malformed",
+    "stall",
+    "clock_jump",
+    "book_gap",
+    "book_disorder",
+    "book_crossed",
+)
 
 
 # ── План ──
@@ -36,6 +46,11 @@ class FaultPlan:
     clock_jump_minutes: float = 3.0
     missing_every: int = 0  # біржа не має кожного N-го бару після старту (0 — немає дірок)
     faults_for: float = 0.0  # періодичні несправності лише перші N с (0 — весь час), далі — тиша
+    # деривативні потоки (книга, марк-ціна, ліквідації):
+    book_gap_every: float = 0.0  # кадри цих потоків не надсилаються `book_gap_seconds` с (пропуск `u`)
+    book_gap_seconds: float = 2.0
+    book_disorder_every: float = 0.0  # наступний кадр книги кожного символу має `u` менший за попередній
+    book_crossed_every: float = 0.0  # наступний кадр книги кожного символу схрещений (bid ≥ ask)
 
     def periods(self) -> dict[str, float]:
         """Вид → період (с) для ввімкнених періодичних несправностей."""
@@ -46,6 +61,9 @@ class FaultPlan:
             "malformed": self.malformed_every,
             "stall": self.stall_every,
             "clock_jump": self.clock_jump_every,
+            "book_gap": self.book_gap_every,
+            "book_disorder": self.book_disorder_every,
+            "book_crossed": self.book_crossed_every,
         }
         return {kind: float(p) for kind, p in every.items() if p > 0}
 
@@ -66,6 +84,10 @@ def all_faults(every: float = 5.0, missing_every: int = 20) -> FaultPlan:
         stall_seconds=min(2.0, every / 2),
         clock_jump_every=every * 1.3,
         missing_every=missing_every,
+        book_gap_every=every * 1.7,
+        book_gap_seconds=min(2.0, every / 2),
+        book_disorder_every=every * 1.1,
+        book_crossed_every=every * 0.9,
     )
 
 

@@ -7,8 +7,9 @@
 - проміжні оновлення бару (x=false): ціна йде open → low → high → close для зростаючого
   бару (open → high → low → close для спадного), на частці k/U шляху; high/low — екстремуми
   пройденого шляху, volume — k/U від повного; останнє оновлення (k=U) — рівно записаний бар;
-- open interest ≈ 0.3 × базового обсягу за 24 год; книга — рівні через тік від ціни,
-  кількість ∝ середньому хвилинному обсягу; марк-ціна = індекс = поточна ціна, фінансування 0.01 %.
+- книга, марк-ціна і фінансування, ліквідації, відкритий інтерес — детерміновано з барів або з
+  запису `aione record` (`recorded`), як описано в `aione.exchange.sim_derivs`;
+- записані колонки тейкера й угод (бари з `aione record` чи Binance) беруться як є, не виводяться.
 Коли записи закінчуються, годинник зупиняється на закритті останнього бару (не зациклюється).
 """
 
@@ -26,14 +27,19 @@ from aione.data.bars import BarArrays, derive_quote_volume
 from aione.data.tick_snapshot import load_tick_snapshot
 from aione.exchange.endpoints import MarketSpec
 from aione.exchange.replay import load_series
+from aione.exchange.sim_derivs import (
+    BOOK_LEVELS,
+    DerivArrays,
+    RecordedSeries,
+    derive_arrays,
+    derived_levels,
+    next_funding_time,
+)
 from aione.utils.ticks import resolve_tick
 from aione.utils.utils import tick_decimals
 
 # ── Константи похідних полів ──
 AVG_TRADE_QUOTE = 2_000.0  # USDT на одну угоду (похідне)
-OI_TO_DAILY_VOLUME = 0.3  # OI ≈ 0.3 × обсяг за 24 год (похідне)
-FUNDING_RATE = 0.0001  # 0.01 % за 8 год (похідне)
-FUNDING_PERIOD_MS = 8 * 3600 * 1000
 DAY_MS = 86_400_000
 
 
@@ -128,11 +134,14 @@ def build_series(
         quote = bars.quote_volume
         if not quote.any():
             quote = derive_quote_volume(bars.high, bars.low, bars.close, bars.volume)
-        trades = np.maximum(1, np.rint(quote / AVG_TRADE_QUOTE)).astype(np.int64)
-        rng = bars.high - bars.low
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share = np.where(rng > 0, 0.5 + 0.5 * (bars.close - bars.open) / rng, 0.5)
-        taker = bars.volume * np.clip(share, 0.05, 0.95)
+        if len(bars) and bool((bars.trades >= 0).all()) and bool(np.isfinite(bars.taker_buy_volume).all()):
+            trades, taker = bars.trades, bars.taker_buy_volume  # записані (aione record, Binance)
+        else:
+            trades = np.maximum(1, np.rint(quote / AVG_TRADE_QUOTE)).astype(np.int64)
+            rng = bars.high - bars.low
+            with np.errstate(invalid="ignore", divide="ignore"):
+                share = np.where(rng > 0, 0.5 + 0.5 * (bars.close - bars.open) / rng, 0.5)
+            taker = bars.volume * np.clip(share, 0.05, 0.95)
         tick = resolve_tick(name, bars, snapshot)
         decimals = max(_decimals_of(bars.close), tick_decimals(tick))
         base[name] = Series(name, name, _with_quote(bars, quote), decimals, tick, trades, taker)
@@ -163,8 +172,18 @@ def without_bars(series: Series, open_times: Iterable[int]) -> Series:
 def load_market_series(
     data_dir: str | Path, symbols: Iterable[str] | None = None, aliases: int = 0
 ) -> dict[str, Series]:
-    """Серії з каталогу записаних барів (+ псевдоніми); тіки — зі знімка USDT-M і сітки цін."""
-    return build_series(load_series(data_dir, symbols), aliases, load_tick_snapshot("um").ticks)
+    """Серії з каталогу записаних барів (+ псевдоніми); тіки — зі знімка USDT-M і сітки цін.
+
+    Каталог запису `aione record` без плоских файлів барів читається з денних файлів."""
+    from aione.data.deriv_loader import is_recorded_dir, load_recorded_bars
+
+    if is_recorded_dir(data_dir) and not any(Path(data_dir).glob("*.parquet")):
+        raw = load_recorded_bars(data_dir, symbols)
+        if not raw:
+            raise FileNotFoundError(f"no recorded bars in {data_dir}")
+    else:
+        raw = load_series(data_dir, symbols)
+    return build_series(raw, aliases, load_tick_snapshot("um").ticks)
 
 
 # ── Стан бару в момент часу ──
@@ -179,7 +198,13 @@ class BarState:
 class SimMarket:
     """Ринок над серіями: стан, проміжні бари, REST- і WS-payload-и. Без I/O."""
 
-    def __init__(self, series: Mapping[str, Series], spec: MarketSpec, updates_per_bar: int = 4) -> None:
+    def __init__(
+        self,
+        series: Mapping[str, Series],
+        spec: MarketSpec,
+        updates_per_bar: int = 4,
+        recorded: Mapping[str, RecordedSeries] | None = None,
+    ) -> None:
         if not series:
             raise ValueError("no series to simulate")
         if updates_per_bar < 1:
@@ -191,6 +216,25 @@ class SimMarket:
         self.step_ms = int(np.median(np.diff(first))) if first.shape[0] > 1 else 60_000
         self.first_ms = max(int(s.bars.open_time[0]) for s in self.series.values())
         self.end_ms = max(int(s.bars.open_time[-1]) for s in self.series.values()) + self.step_ms
+        self.recorded: dict[str, RecordedSeries] = dict(recorded or {})  # ряди `aione record`
+        for rec in self.recorded.values():  # запис триває й після останнього закритого бару
+            for kind in ("book", "mark", "oi", "liq"):
+                cols = getattr(rec, kind)
+                if cols is not None and len(cols["ts"]):
+                    self.end_ms = max(self.end_ms, int(cols["ts"][-1]) + 1)
+        self._derivs: dict[str, DerivArrays] = {}
+
+    def derivs(self, symbol: str) -> DerivArrays:
+        """Похідні ряди символу (обчислюються раз; `forget_derivs` після зміни барів)."""
+        found = self._derivs.get(symbol)
+        if found is None:
+            s = self.series[symbol]
+            found = self._derivs[symbol] = derive_arrays(s.bars, s.taker_buy)
+        return found
+
+    def forget_derivs(self, symbol: str) -> None:
+        """Бари символу змінилися (дірки біржі): похідні ряди перераховуються."""
+        self._derivs.pop(symbol, None)
 
     @property
     def interval_name(self) -> str:
@@ -368,37 +412,117 @@ class SimMarket:
             )
         return out
 
+    def _last_closed(self, symbol: str, now: int) -> int | None:
+        """Індекс останнього бару, закритого на `now`."""
+        t = self.series[symbol].bars.open_time
+        i = int(np.searchsorted(t, now - self.step_ms, side="right")) - 1
+        return i if i >= 0 else None
+
     def open_interest(self, symbol: str, now: int) -> dict[str, Any]:
-        """Похідний open interest (контракти)."""
-        w = self.window_stats(symbol, now)
-        oi = OI_TO_DAILY_VOLUME * (w["volume"] if w else 0.0)
+        """OI: записаний рядок на `now` або похідний OI останнього закритого бару (див. `sim_derivs`)."""
+        rec = self.recorded.get(symbol)
+        if rec is not None and rec.oi is not None:
+            j = rec.at_or_before("oi", now)
+            if j is None:
+                return {"openInterest": "0", "symbol": symbol, "time": now}
+            return {
+                "openInterest": repr(float(rec.oi["open_interest"][j])),
+                "symbol": symbol,
+                "time": int(rec.oi["ts"][j]),
+            }
+        i = self._last_closed(symbol, now)
+        oi = float(self.derivs(symbol).oi[i]) if i is not None else 0.0
         return {"openInterest": f"{oi:.3f}", "symbol": symbol, "time": now}
 
-    def depth(self, symbol: str, limit: int, now: int) -> dict[str, Any]:
-        """Похідна книга: `limit` рівнів через тік, кількість ∝ середньому хвилинному обсягу."""
+    def open_interest_hist(
+        self, symbol: str, period_ms: int, now: int, start: int | None, end: int | None, limit: int
+    ) -> list[dict[str, Any]]:
+        """`openInterestHist`: точки на межах `period_ms` до `now` (OI останнього бару, закритого
+        до межі; з запису — останній записаний рядок до межі)."""
+        hi = min(now, end) if end is not None else now
+        last = hi // period_ms * period_ms
+        first = -(-start // period_ms) * period_ms if start is not None else last - (limit - 1) * period_ms
+        if start is not None:
+            last = min(last, first + (limit - 1) * period_ms)
         s = self.series[symbol]
+        rec = self.recorded.get(symbol)
+        out: list[dict[str, Any]] = []
+        for t in range(max(first, 0), last + 1, period_ms):
+            if rec is not None and rec.oi is not None:
+                j = rec.at_or_before("oi", t)
+                if j is None:
+                    continue
+                oi = float(rec.oi["open_interest"][j])
+                value = float(rec.oi["value"][j])
+                if not np.isfinite(value):
+                    value = oi * (self.last_price(symbol, t) or 0.0)
+            else:
+                i = self._last_closed(symbol, t)
+                if i is None:
+                    continue
+                oi = float(self.derivs(symbol).oi[i])
+                value = oi * float(s.bars.close[i])
+            out.append(
+                {
+                    "symbol": symbol,
+                    "sumOpenInterest": f"{oi:.8f}",
+                    "sumOpenInterestValue": f"{value:.8f}",
+                    "timestamp": t,
+                }
+            )
+        return out[-limit:]
+
+    def book_levels(
+        self, symbol: str, st: BarState, levels: int = BOOK_LEVELS, crossed: bool = False
+    ) -> tuple[list[list[str]], list[list[str]]]:
+        """Похідна книга (bids, asks) для стану бару (див. `sim_derivs`)."""
+        s = self.series[symbol]
+        d = self.derivs(symbol)
+        price = self.partial(symbol, st)[3]
+        i = st.index
+        return derived_levels(
+            price, s.tick, s.decimals, float(d.book_qty[i]), float(d.book_tilt[i]), levels, crossed
+        )
+
+    def depth(self, symbol: str, limit: int, now: int) -> dict[str, Any]:
+        """REST depth: похідна книга на `now` (`limit` рівнів)."""
         st = self.state(symbol, now)
         if st is None:
             return {"lastUpdateId": 0, "E": now, "T": now, "bids": [], "asks": []}
-        price = self.partial(symbol, st)[3]
-        lo = max(0, st.index - 60)
-        base_qty = float(np.mean(s.bars.volume[lo : st.index + 1])) / 20.0
-        d = s.decimals
-        bids = [[f"{price - k * s.tick:.{d}f}", f"{base_qty * (1 + k / 10):.3f}"] for k in range(limit)]
-        asks = [[f"{price + (k + 1) * s.tick:.{d}f}", f"{base_qty * (1 + k / 10):.3f}"] for k in range(limit)]
-        bids = [b for b in bids if float(b[0]) > 0]
+        bids, asks = self.book_levels(symbol, st, limit)
         return {"lastUpdateId": now, "E": now, "T": now, "bids": bids, "asks": asks}
 
+    def funding_rate(self, symbol: str, st: BarState) -> float:
+        """Похідна ставка фінансування під час бару стану `st`."""
+        return float(self.derivs(symbol).funding[st.index])
+
     def premium_index(self, symbol: str, now: int) -> dict[str, Any]:
-        """Похідні марк-ціна та фінансування."""
+        """Марк-ціна та фінансування: записаний рядок або похідні (див. `sim_derivs`)."""
+        rec = self.recorded.get(symbol)
+        if rec is not None and rec.mark is not None:
+            j = rec.at_or_before("mark", now)
+            if j is not None:
+                m = rec.mark
+                return {
+                    "symbol": symbol,
+                    "markPrice": repr(float(m["mark_price"][j])),
+                    "indexPrice": repr(float(m["index_price"][j])),
+                    "estimatedSettlePrice": repr(float(m["index_price"][j])),
+                    "lastFundingRate": f"{float(m['funding_rate'][j]):.8f}",
+                    "nextFundingTime": int(m["next_funding_time"][j]),
+                    "interestRate": "0.00010000",
+                    "time": int(m["ts"][j]),
+                }
+        st = self.state(symbol, now)
         price = self.last_price(symbol, now) or 0.0
+        rate = self.funding_rate(symbol, st) if st is not None else 0.0
         return {
             "symbol": symbol,
             "markPrice": fmt(price),
             "indexPrice": fmt(price),
             "estimatedSettlePrice": fmt(price),
-            "lastFundingRate": f"{FUNDING_RATE:.8f}",
-            "nextFundingTime": (now // FUNDING_PERIOD_MS + 1) * FUNDING_PERIOD_MS,
+            "lastFundingRate": f"{rate:.8f}",
+            "nextFundingTime": next_funding_time(now),
             "interestRate": "0.00010000",
             "time": now,
         }
@@ -499,7 +623,7 @@ class SimMarket:
         return out
 
     def mark_payload(self, symbol: str, st: BarState, event_time: int) -> dict[str, Any]:
-        """Похідна подія `markPriceUpdate`."""
+        """Похідна подія `markPriceUpdate` (марк = індекс = поточна ціна; ставка — `sim_derivs`)."""
         price = fmt(self.partial(symbol, st)[3])
         return {
             "e": "markPriceUpdate",
@@ -508,8 +632,8 @@ class SimMarket:
             "p": price,
             "i": price,
             "P": price,
-            "r": f"{FUNDING_RATE:.8f}",
-            "T": (event_time // FUNDING_PERIOD_MS + 1) * FUNDING_PERIOD_MS,
+            "r": f"{self.funding_rate(symbol, st):.8f}",
+            "T": next_funding_time(event_time),
         }
 
     def steps_between(self, symbol: str, prev: BarState | None, cur: BarState) -> list[BarState]:

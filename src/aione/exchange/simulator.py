@@ -13,6 +13,14 @@
 стрибає вперед, кадри стрибка втрачено), `remove_bars(symbol, open_times)` (дірки біржі: цих
 барів немає ні в REST, ні в WS). `faults=FaultPlan(...)` вмикає їх періодично (`aione simulate`
 має для цього перемикачі); що вже сталося — у `faults_fired` і `removed`.
+
+Деривативні потоки (`<symbol>@depth<N>@100ms`, `<symbol>@markPrice@1s`, `!forceOrder@arr`) і REST
+`openInterest`/`openInterestHist`/`premiumIndex`/`depth` узгоджені з барами (`sim_derivs`): книга й
+марк-ціна — раз на `deriv_interval_ms` віртуального часу (але не частіше за `deriv_min_wall` с
+настінного), ліквідації — на закритті бару з великою тінню. Каталог запису `aione record`
+програється точно: кожен записаний рядок — рівно один кадр зі своїм часом. Несправності цих потоків:
+`book_gap` (кадри не надсилаються, пропуск `u`), `book_disorder` (наступний кадр книги кожного символу
+має `u` менший за попередній), `book_crossed` (наступний кадр книги схрещений).
 """
 
 from __future__ import annotations
@@ -26,10 +34,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import orjson
 from aiohttp import WSMsgType, web
 
+from aione.data.deriv_loader import load_recorded_series
+from aione.exchange.deriv_parsers import stream_kind
 from aione.exchange.endpoints import KLINE_INTERVAL_MS, market_spec
+from aione.exchange.sim_derivs import depth_update as depth_frame
+from aione.exchange.sim_derivs import (
+    force_order,
+    recorded_book_frame,
+    recorded_liq_frame,
+    recorded_mark_frame,
+)
 from aione.exchange.sim_faults import FaultPlan, FaultSchedule, hole_plan
 from aione.exchange.sim_market import (
     DAY_MS,
@@ -56,6 +74,17 @@ JUNK_FRAMES: tuple[str, ...] = (
     '{"stream":"btcusdt@bookTicker","data":{"e":"bookTicker","s":"BTCUSDT"}}',
     "[1,2,3]",
     "",
+)
+
+# Зіпсовані кадри деривативних потоків (`inject_deriv_junk`): NaN у книзі, бракує полів, не ті типи.
+DERIV_JUNK_FRAMES: tuple[str, ...] = (
+    '{"stream":"btcusdt@depth20@100ms","data":{"e":"depthUpdate","E":1,"s":"BTCUSDT","u":5,'
+    '"b":[["NaN","1"]],"a":[["1","1"]]}}',
+    '{"stream":"btcusdt@markPrice@1s","data":{"e":"markPriceUpdate","s":"BTCUSDT","p":"1"}}',
+    '{"stream":"!forceOrder@arr","data":{"e":"forceOrder","E":1,"o":"oops"}}',
+    '{"stream":"btcusdt@depth20@100ms","data":{"e":"depthUpdate","E":1,"s":"BTCUSDT","u":"x","b":{},"a":[]}}',
+    '{"stream":"btcusdt@depth20@100ms","data":[1,2,3]}',
+    "\x00\xff not json",
 )
 
 
@@ -100,9 +129,16 @@ class BinanceSimulator:
         weight_limit: int | None = None,
         ws_heartbeat: float | None = 20.0,
         faults: FaultPlan | None = None,
+        deriv_interval_ms: int = 1_000,
+        deriv_min_wall: float = 0.025,
     ) -> None:
         self.spec = market_spec(market)
-        self.market = SimMarket(load_market_series(data_dir, symbols, aliases), self.spec, updates_per_bar)
+        recorded = load_recorded_series(data_dir, symbols) if self.spec.has_open_interest else {}
+        self.market = SimMarket(
+            load_market_series(data_dir, symbols, aliases), self.spec, updates_per_bar, recorded
+        )
+        self.deriv_interval_ms = deriv_interval_ms
+        self.deriv_min_wall = deriv_min_wall
         if start_ms is None:
             # доба історії до старту, щоб preload мав що завантажити
             start_ms = min(self.market.first_ms + DAY_MS, self.market.end_ms)
@@ -121,6 +157,7 @@ class BinanceSimulator:
         self.ws_url = ""
         self._runner: web.AppRunner | None = None
         self._emitter: asyncio.Task[None] | None = None
+        self._deriv_task: asyncio.Task[None] | None = None
         self._fault_task: asyncio.Task[None] | None = None
         self._conns: set[_Conn] = set()
         self._last_state: dict[str, BarState] = {}
@@ -130,10 +167,20 @@ class BinanceSimulator:
         self._pending_429 = 0
         self._retry_after_429 = 1.0
         self._pending_malformed = 0
+        self._pending_deriv_junk = 0
+        self._deriv_junk = itertools.cycle(DERIV_JUNK_FRAMES)
         self._junk = itertools.cycle(JUNK_FRAMES)
         self._ws_stall_until = 0.0
         self._rest_stall_until = 0.0
         self._ban_until = 0.0
+        self._deriv_gap_until = 0.0
+        self._pending_disorder: set[str] = set()
+        self._pending_crossed: set[str] = set()
+        # стан деривативних потоків на символ
+        self._deriv_t: dict[str, int] = {}  # віртуальний час останнього кадру книги/марк-ціни
+        self._mark_t: dict[str, int] = {}
+        self._last_u: dict[str, int] = {}
+        self._liq_t: dict[str, int] = {}  # ліквідації бару/запису до цього часу вже віддано
         # лічильники
         self.rest_requests = 0
         self.ws_connections_total = 0
@@ -144,6 +191,10 @@ class BinanceSimulator:
         self.max_weight_used = 0
         self.faults_fired: dict[str, int] = {}
         self.clock_jumped_ms = 0
+        self.deriv_frames_sent = 0
+        self.deriv_frames_dropped = 0  # втрачено під час `book_gap` чи затримки
+        self.book_frames_crossed = 0
+        self.book_frames_disordered = 0
         self._weights: dict[int, int] = {}  # віртуальна хвилина → вага (останні `_WEIGHT_WINDOWS_KEPT`)
         # торгові ендпоінти, рушій і потік користувача (execution/ перевіряється проти них)
         self.trading = SimTrading(self.market, self.clock, speed=speed)
@@ -175,6 +226,7 @@ class BinanceSimulator:
             "open_interest": self._h_open_interest,
             "depth": self._h_depth,
             "premium_index": self._h_premium,
+            "open_interest_hist": self._h_open_interest_hist,
         }
         for name, path in self.spec.paths.items():
             if name in handlers:  # ендпоінти, яких симулятор не імітує, відповідають 404
@@ -189,6 +241,8 @@ class BinanceSimulator:
         self.ws_url = f"ws://{self.host}:{self.port}"
         self._clock.restart()
         self._emitter = asyncio.create_task(self._emit_loop(), name="sim-emitter")
+        if self.spec.has_premium_index:
+            self._deriv_task = asyncio.create_task(self._deriv_loop(), name="sim-derivs")
         self.trading.start()
         if self.faults.periods():
             self._fault_task = asyncio.create_task(self._fault_loop(), name="sim-faults")
@@ -210,13 +264,14 @@ class BinanceSimulator:
             except asyncio.CancelledError:
                 pass  # очікувана відміна власної задачі
             self._fault_task = None
-        if self._emitter is not None:
-            self._emitter.cancel()
-            try:
-                await self._emitter
-            except asyncio.CancelledError:
-                pass  # очікувана відміна власної задачі
-            self._emitter = None
+        for task in (self._emitter, self._deriv_task):
+            if task is not None:
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass  # очікувана відміна власної задачі
+        self._emitter = self._deriv_task = None
         await self.trading.stop()
         for conn in list(self._conns):
             await conn.ws.close()
@@ -254,6 +309,10 @@ class BinanceSimulator:
         """Наступні `n` разів перед справжнім кадром піде зіпсований."""
         self._pending_malformed += n
 
+    def inject_deriv_junk(self, n: int) -> None:
+        """Наступні `n` разів перед справжнім деривативним кадром піде зіпсований."""
+        self._pending_deriv_junk += n
+
     def stall(self, seconds: float, *, rest: bool = False) -> None:
         """WS мовчить `seconds` с (кадри втрачено); з `rest=True` REST теж відповідає із затримкою."""
         until = time.monotonic() + seconds
@@ -284,6 +343,7 @@ class BinanceSimulator:
         gone = sorted(t for t in set(open_times) if t in have)
         if gone:
             self.market.series[symbol] = without_bars(series, gone)
+            self.market.forget_derivs(symbol)
             self.removed[symbol] = sorted({*self.removed.get(symbol, []), *gone})
         return gone
 
@@ -292,7 +352,8 @@ class BinanceSimulator:
         return dict(self._weights)
 
     def fire(self, kind: str) -> None:
-        """Одна несправність виду `kind` з плану (drop, http429, ban, malformed, stall, clock_jump)."""
+        """Одна несправність виду `kind` з плану (drop, http429, ban, malformed, stall, clock_jump,
+        book_gap, book_disorder, book_crossed)."""
         plan = self.faults
         if kind == "drop":
             self.drop_ws_connections()
@@ -306,6 +367,12 @@ class BinanceSimulator:
             self.stall(plan.stall_seconds, rest=plan.stall_rest)
         elif kind == "clock_jump":
             self.jump_clock(plan.clock_jump_minutes)
+        elif kind == "book_gap":
+            self._deriv_gap_until = max(self._deriv_gap_until, time.monotonic() + plan.book_gap_seconds)
+        elif kind == "book_disorder":
+            self._pending_disorder = set(self.market.series)
+        elif kind == "book_crossed":
+            self._pending_crossed = set(self.market.series)
         else:
             raise ValueError(f"unknown fault {kind!r}")
         self.faults_fired[kind] = self.faults_fired.get(kind, 0) + 1
@@ -434,6 +501,28 @@ class BinanceSimulator:
             raise _ApiError(-1130, "Invalid limit.")
         return _json(self.market.depth(symbol, limit, self.clock()))
 
+    async def _h_open_interest_hist(self, request: web.Request) -> web.Response:
+        symbol = self._symbol(request)
+        assert symbol is not None
+        period = request.query.get("period", "")
+        period_ms = KLINE_INTERVAL_MS.get(period)
+        if period not in self.spec.oi_hist_periods or period_ms is None:
+            raise _ApiError(-1130, "Invalid period.")
+        limit = _int_param(request, "limit", 30)
+        if not 1 <= limit <= self.spec.oi_hist_max_limit:
+            raise _ApiError(-1130, "Invalid limit.")
+        start = request.query.get("startTime")
+        end = request.query.get("endTime")
+        rows = self.market.open_interest_hist(
+            symbol,
+            period_ms,
+            self.clock(),
+            _int_param(request, "startTime", 0) if start is not None else None,
+            _int_param(request, "endTime", 0) if end is not None else None,
+            limit,
+        )
+        return _json(rows)
+
     async def _h_premium(self, request: web.Request) -> web.Response:
         symbol = self._symbol(request, required=False)
         now = self.clock()
@@ -526,9 +615,9 @@ class BinanceSimulator:
             name = lower + "@bookTicker"
             if name in wanted:
                 out.append((name, _combined(name, self.market.book_payload(symbol, last, event_time))))
-            for name in (lower + "@markPrice", lower + "@markPrice@1s"):
-                if name in wanted and self.spec.has_premium_index:
-                    out.append((name, _combined(name, self.market.mark_payload(symbol, last, event_time))))
+            name = lower + "@markPrice"  # markPrice@1s — у деривативному циклі (`deriv_frames`)
+            if name in wanted and self.spec.has_premium_index:
+                out.append((name, _combined(name, self.market.mark_payload(symbol, last, event_time))))
         return out
 
     async def _emit_once(self) -> None:
@@ -552,6 +641,140 @@ class BinanceSimulator:
                 logger.info("sim ws send failed: %s", exc, extra=log_ctx("sim"))
                 self._conns.discard(conn)
 
+    # ── Деривативні потоки ──
+    async def _deriv_loop(self) -> None:
+        pause = max(self.deriv_min_wall, self._clock.wall_seconds(self.deriv_interval_ms))
+        while True:
+            await asyncio.sleep(pause)
+            try:
+                await self._emit_derivs()
+            except Exception:
+                logger.exception("simulator deriv emit failed", extra=log_ctx("sim"))
+
+    async def _emit_derivs(self) -> None:
+        conns = [c for c in self._conns if not c.ws.closed]
+        wanted: set[str] = set().union(*(c.streams for c in conns)) if conns else set()
+        frames = self.deriv_frames(self.clock(), wanted)
+        if not frames:
+            return
+        now = time.monotonic()
+        if now < self._deriv_gap_until or now < self._ws_stall_until:
+            self.deriv_frames_dropped += len(frames)
+            return
+        for conn in conns:
+            try:
+                for stream, frame in frames:
+                    if stream in conn.streams:
+                        if self._pending_deriv_junk > 0:
+                            self._pending_deriv_junk -= 1
+                            self.malformed_sent += 1
+                            await conn.ws.send_str(next(self._deriv_junk))
+                        await conn.ws.send_str(frame)
+                        self.deriv_frames_sent += 1
+            except (ConnectionError, RuntimeError) as exc:
+                logger.info("sim ws send failed: %s", exc, extra=log_ctx("sim"))
+                self._conns.discard(conn)
+
+    def deriv_frames(self, now: int, wanted: set[str]) -> list[tuple[str, str]]:
+        """Кадри деривативних потоків на момент `now` для підписаних назв (стан просувається)."""
+        out: list[tuple[str, str]] = []
+        per_symbol: dict[str, list[tuple[str, str]]] = {}
+        all_liq = ""
+        for name in wanted:
+            kind = stream_kind(name)
+            if kind == "force_order" and name.startswith("!"):
+                all_liq = name
+            elif kind in ("partial_depth", "mark_price", "force_order"):
+                per_symbol.setdefault(name.split("@", 1)[0], []).append((kind, name))
+        for lower, streams in sorted(per_symbol.items()):
+            symbol = self._by_lower.get(lower)
+            if symbol is not None:
+                out.extend(self._symbol_derivs(symbol, now, streams))
+        if all_liq:
+            for symbol in self.market.series:
+                out.extend((all_liq, f) for f in self._liquidations(symbol, now))
+        return out
+
+    def _symbol_derivs(self, symbol: str, now: int, streams: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        rec = self.market.recorded.get(symbol)
+        prev_t = self._deriv_t.get(symbol, now - self.deriv_interval_ms)
+        if now <= prev_t:
+            return out
+        self._deriv_t[symbol] = now
+        st = self.market.state(symbol, now)
+        for kind, name in streams:
+            if kind == "partial_depth":
+                if rec is not None and rec.book is not None:
+                    for i in rec.rows_between("book", prev_t, now):
+                        out.append(
+                            (name, self._book_json(name, symbol, recorded_book_frame(symbol, rec.book, i, 0)))
+                        )
+                elif st is not None:
+                    levels = int(name.split("@")[1][5:] or 20)
+                    bids, asks = self.market.book_levels(symbol, st, levels)
+                    out.append(
+                        (name, self._book_json(name, symbol, depth_frame(symbol, now, now, 0, bids, asks)))
+                    )
+            elif kind == "mark_price":
+                if rec is not None and rec.mark is not None:
+                    for i in rec.rows_between("mark", prev_t, now):
+                        out.append((name, _combined(name, recorded_mark_frame(symbol, rec.mark, i))))
+                elif st is not None and now - self._mark_t.get(symbol, -(10**15)) >= 1_000:
+                    self._mark_t[symbol] = now
+                    out.append((name, _combined(name, self.market.mark_payload(symbol, st, now))))
+            else:  # <symbol>@forceOrder
+                out.extend((name, f) for f in self._liquidations(symbol, now, name))
+        return out
+
+    def _book_json(self, name: str, symbol: str, payload: dict[str, Any]) -> str:
+        """Кадр книги з несправностями, що чекають на символ (схрещення, старий `u`)."""
+        last = self._last_u.get(symbol, 0)
+        payload["pu"] = last
+        if symbol in self._pending_disorder and last > 1:
+            self._pending_disorder.discard(symbol)
+            payload["U"] = payload["u"] = last - 1  # старіший за попередній
+            self.book_frames_disordered += 1
+        else:
+            self._last_u[symbol] = max(last, int(payload["u"]))
+        if symbol in self._pending_crossed and payload["a"]:
+            self._pending_crossed.discard(symbol)
+            payload["b"] = [[payload["a"][0][0], payload["a"][0][1]], *payload["b"]]  # bid = ask
+            self.book_frames_crossed += 1
+        return _combined(name, payload)
+
+    def _liquidations(self, symbol: str, now: int, stream: str = "!forceOrder@arr") -> list[str]:
+        """Кадри ліквідацій, що сталися після попереднього виклику для символу до `now`."""
+        key = f"{symbol}|{stream}"
+        prev = self._liq_t.get(key)
+        self._liq_t[key] = now
+        if prev is None or now <= prev:
+            return []
+        rec = self.market.recorded.get(symbol)
+        frames: list[dict[str, Any]] = []
+        if rec is not None and rec.liq is not None:
+            frames = [recorded_liq_frame(symbol, rec.liq, i) for i in rec.rows_between("liq", prev, now)]
+        else:
+            s = self.market.series[symbol]
+            d = self.market.derivs(symbol)
+            t = s.bars.open_time
+            step = self.market.step_ms
+            # бари, що закрилися в (prev, now]: закриття = open_time + step
+            lo = int(np.searchsorted(t, prev - step, side="right"))
+            hi = int(np.searchsorted(t, now - step, side="right"))
+            for i in range(lo, hi):
+                trade_time = int(t[i]) + step - 1
+                for qty, side, price in (
+                    (float(d.liq_long_qty[i]), "SELL", float(s.bars.low[i])),
+                    (float(d.liq_short_qty[i]), "BUY", float(s.bars.high[i])),
+                ):
+                    if qty > 0:
+                        p = f"{price:.{s.decimals}f}"
+                        frames.append(
+                            force_order(symbol, side, p, p, f"{qty:.3f}", trade_time, trade_time + 1)
+                        )
+        return [_combined(stream, f) for f in frames]
+
 
 def _combined(stream: str, payload: dict[str, Any]) -> str:
     return '{"stream":"' + stream + '","data":' + orjson.dumps(payload).decode() + "}"
@@ -567,4 +790,4 @@ def _int_param(request: web.Request, name: str, default: int) -> int:
         raise _ApiError(-1100, f"Illegal characters found in parameter '{name}'.") from None
 
 
-__all__ = ["JUNK_FRAMES", "BinanceSimulator", "VirtualClock"]
+__all__ = ["DERIV_JUNK_FRAMES", "JUNK_FRAMES", "BinanceSimulator", "VirtualClock"]

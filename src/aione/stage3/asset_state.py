@@ -211,6 +211,8 @@ class AssetStateAggregator:
         # Необов'язкові джерела живого режиму: оборот 24 год символу і `meta` кадру (режим, час ринку).
         self.turnover_source: Callable[[str], float | None] | None = None
         self.meta_source: Callable[[], dict[str, Any]] | None = None
+        # Деривативи символу (книга, OI, фінансування, ліквідації) на час кадру: поле `deriv` рядка.
+        self.deriv_source: Callable[[str], dict[str, Any] | None] | None = None
         # Слухач подій (сповіщення, notify/): ("signal", рішення-сигнал) і ("trade", TradeEvent); не має кидати.
         self.listener: Callable[[str, Any], None] | None = None
         self.set_symbols(symbols, tick_sizes)
@@ -466,6 +468,9 @@ class AssetStateAggregator:
         self.seq += 1
         self.dirty = False
         rows = [row.to_dict(ts_ms) for row in self.rows.values()]
+        if self.deriv_source is not None:
+            for item in rows:
+                item["deriv"] = self.deriv_source(item["symbol"])
         open_views = []
         for trade in self._active_trades():
             price = self._price_of(trade)

@@ -91,6 +91,22 @@ class LevelModel(BaseModel):
     hi: Num = None
 
 
+class DerivModel(BaseModel):
+    """Деривативи рядка (`data.deriv_view.deriv_summary`): книга, OI, фінансування, ліквідації."""
+
+    model_config = ConfigDict(extra="allow")
+
+    book_state: Text = None
+    book_age_sec: Num = None
+    book_imbalance: Num = None
+    depth_usd: Num = None
+    oi: Num = None
+    oi_change_15m_pct: Num = None
+    funding_rate: Num = None
+    funding_pct_rank: Num = None
+    liq_usd_15m: Num = None
+
+
 class AssetRowModel(BaseModel):
     """Рядок таблиці: типи полів, які читають термінал і сторінка."""
 
@@ -129,6 +145,7 @@ class AssetRowModel(BaseModel):
     confidence_text: Text = None
     lifecycle: LifecycleModel | None = None
     texts: dict[StrictStr, dict[StrictStr, Text]] | None = None
+    deriv: DerivModel | None = None
 
 
 class TradesModel(BaseModel):

@@ -1,0 +1,381 @@
+"""Живі деривативні дані в `DerivStore`: книга, марк-ціна/фінансування, ліквідації (WS) і OI (REST).
+
+- `DerivStreamClient` — той самий шардований WS-клієнт, що й для klines (`BinanceWsClient`: шарди в
+  межах ліміту потоків на з'єднання, SUBSCRIBE/UNSUBSCRIBE на льоту з темпом Binance, реконекти з
+  затримкою, перевідкриття до 24-годинного обриву, тиша → перепідключення), але кадри розбирає
+  `deriv_parsers.parse_stream_frame` і кладе в сховище. На символ — `<symbol>@depth<N>@100ms` і
+  `<symbol>@markPrice@1s`; один глобальний `!forceOrder@arr` — на першому шарді. Сміття й відмови
+  сховища (схрещена, інвертована, старіша книга) рахуються за причиною й журналюються раз; жоден
+  кадр не зупиняє читання.
+- `OpenInterestPoller` — OI кожного символу раз на період (`/fapi/v1/openInterest`, вага 1) через
+  REST-клієнт з його бюджетом ваги; період розтягується так, щоб опитування брало не більше
+  `weight_share` хвилинного ліміту (`poll_period_ms`). Новий символ спершу отримує історію
+  (`openInterestHist`, вага 0, але окремий ліміт IP — `oi_hist_ip_limit_per_5min`, який поважає
+  власне вікно). Час — годинник біржі (`clock`, типово `rest.server_now`).
+- `DerivFeed` — обидва разом: `set_symbols`, `run` до `stop`, `stats`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import aiohttp
+
+from aione.data.bars import BarEvent
+from aione.data.deriv_store import DerivStore
+from aione.exchange.binance_rest import BinanceRestClient
+from aione.exchange.binance_ws import BinanceWsClient
+from aione.exchange.deriv_parsers import Reject, parse_stream_frame
+from aione.exchange.errors import BannedError, ExchangeError
+from aione.logging_setup import get_logger, log_ctx
+from aione.utils.utils import wall_clock_ms
+
+logger = get_logger(__name__)
+
+GLOBAL_SLOT = "!ALL"  # псевдосимвол шарда з глобальними потоками (`!forceOrder@arr`)
+DEFAULT_DEPTH_LEVELS = 20
+OI_POLL_SEC = 60.0
+OI_WEIGHT_SHARE = 0.25  # частка хвилинного ліміту ваги, яку може взяти опитування OI
+OI_PRELOAD_PERIOD = "5m"
+OI_PRELOAD_POINTS = 288  # доба історії по 5 хв
+_MINUTE_MS = 60_000
+_WAIT_SLICE_S = 0.05  # годинник біржі може йти швидше за наш (симулятор): чекаємо шматками
+
+
+def _ignore_bar(event: BarEvent) -> None:
+    """Клієнт деривативів барів не отримує (kline-потоків немає)."""
+
+
+# ── WS ──
+class DerivStreamClient(BinanceWsClient):
+    """Шардований WS-клієнт деривативних потоків, що пише в `DerivStore` (див. модуль)."""
+
+    def __init__(
+        self,
+        ws_base_url: str,
+        rest: BinanceRestClient,
+        store: DerivStore,
+        *,
+        market: Literal["um", "spot"] = "um",
+        depth_levels: int = DEFAULT_DEPTH_LEVELS,
+        mark_price: bool = True,
+        liquidations: bool = True,
+        recv_clock: Callable[[], int] | None = None,
+        **ws_options: Any,
+    ) -> None:
+        from aione.exchange.endpoints import market_spec
+
+        spec = market_spec(market)
+        suffixes = [spec.ws_stream_suffixes["partial_depth"].format(levels=depth_levels)]
+        if mark_price and "mark_price" in spec.ws_stream_suffixes:
+            suffixes.append(spec.ws_stream_suffixes["mark_price"])
+        super().__init__(ws_base_url, rest, _ignore_bar, market=market, streams=suffixes, **ws_options)
+        self.store = store
+        self.liquidations = liquidations and "force_order_all" in spec.ws_global_streams
+        self._global_streams = [spec.ws_global_streams["force_order_all"]] if self.liquidations else []
+        self.recv_clock: Callable[[], int] = recv_clock or rest.server_now
+        self._watched: frozenset[str] = frozenset()
+        self.events = 0  # подій, прийнятих сховищем
+        self.rejected: dict[
+            str, int
+        ] = {}  # `<причина>` розбору → кількість (відмови сховища — у store.stats)
+        self._logged_rejects: set[str] = set()
+
+    @property
+    def watched(self) -> frozenset[str]:
+        """Символи з книгою й марк-ціною (без псевдосимвола глобальних потоків)."""
+        return self._watched
+
+    async def set_symbols(self, symbols: Iterable[str]) -> None:
+        """Набір символів; глобальні потоки (ліквідації) — завжди на одному шарді."""
+        watched = frozenset(s.upper() for s in symbols)
+        self._watched = watched
+        slots = sorted(watched) + ([GLOBAL_SLOT] if self.liquidations and watched else [])
+        await super().set_symbols(slots)
+
+    def _stream_names(self, symbol: str) -> list[str]:
+        if symbol == GLOBAL_SLOT:
+            return list(self._global_streams)
+        return super()._stream_names(symbol)
+
+    async def handle_frame(self, raw: str | bytes, recv_ts: float) -> None:
+        """Кадр → подія → сховище. Ніколи не кидає: сміття рахується за причиною."""
+        self.messages += 1
+        event = parse_stream_frame(raw)
+        if event is None:
+            return
+        if isinstance(event, Reject):
+            self.malformed += 1
+            reason = event.reason.split(":", 1)[0]
+            self.rejected[reason] = self.rejected.get(reason, 0) + 1
+            if reason not in self._logged_rejects:
+                self._logged_rejects.add(reason)
+                logger.warning(
+                    "dropping bad deriv frame: %s (logged once per reason)",
+                    event.reason,
+                    extra=log_ctx("deriv"),
+                )
+            return
+        symbol = getattr(event, "symbol", "")
+        if symbol not in self._watched:
+            return  # ліквідації інших символів і запізнілі кадри знятих символів
+        event_time = int(getattr(event, "event_time", 0) or 0)
+        try:
+            if self._observe_time is not None and event_time > 0:
+                self._observe_time(event_time)
+            if self.store.apply(event, self.recv_clock()):
+                self.events += 1
+        except Exception:
+            # Ізоляція: помилка сховища на одному кадрі не зупиняє читання потоку.
+            self.callback_errors += 1
+            logger.exception("deriv store failed on a frame", extra=log_ctx("deriv", symbol))
+
+
+# ── Опитування OI ──
+def poll_period_ms(
+    n_symbols: int, weight_per_request: int, weight_limit: int, share: float, min_period_ms: int
+) -> int:
+    """Період опитування одного символу (мс), за якого опитування всіх бере ≤ `share` ліміту за хвилину."""
+    budget = max(1.0, share * weight_limit)
+    needed = math.ceil(n_symbols * weight_per_request * _MINUTE_MS / budget)
+    return max(min_period_ms, needed)
+
+
+@dataclass(slots=True)
+class PollerStats:
+    """Лічильники опитувача OI."""
+
+    polls: int = 0
+    failures: int = 0
+    preloaded: int = 0  # точок історії, прийнятих сховищем
+    preload_failures: int = 0
+    accepted: int = 0
+
+
+class OpenInterestPoller:
+    """OI символів через REST у межах бюджету ваги (див. модуль)."""
+
+    def __init__(
+        self,
+        rest: BinanceRestClient,
+        store: DerivStore,
+        *,
+        clock: Callable[[], int] | None = None,
+        period_sec: float = OI_POLL_SEC,
+        weight_share: float = OI_WEIGHT_SHARE,
+        preload_period: str = OI_PRELOAD_PERIOD,
+        preload_points: int = OI_PRELOAD_POINTS,
+    ) -> None:
+        self.rest = rest
+        self.store = store
+        self.clock: Callable[[], int] = clock or rest.server_now
+        self.min_period_ms = int(period_sec * 1000)
+        self.weight_share = weight_share
+        self.weight = rest.spec.weights.get("open_interest", 1)
+        self.preload_period = preload_period
+        self.preload_points = min(preload_points, rest.spec.oi_hist_max_limit or preload_points)
+        self.hist_limit = rest.spec.oi_hist_ip_limit_per_5min
+        self.stats = PollerStats()
+        self.weight_by_minute: dict[int, int] = {}  # хвилина біржі → вага опитувань (останні 60)
+        self._due: dict[str, int] = {}
+        self._to_preload: list[str] = []
+        self._hist_times: deque[int] = deque()
+        self._failing = False
+        self._wake = asyncio.Event()
+
+    @property
+    def period_ms(self) -> int:
+        """Поточний період опитування символу (мс часу біржі)."""
+        return poll_period_ms(
+            len(self._due), self.weight, self.rest.weight_limit, self.weight_share, self.min_period_ms
+        )
+
+    def set_symbols(self, symbols: Iterable[str]) -> None:
+        """Набір символів: нові рівномірно розподіляються по періоду й спершу отримують історію."""
+        wanted = [s.upper() for s in symbols]
+        for gone in set(self._due) - set(wanted):
+            del self._due[gone]
+        new = [s for s in wanted if s not in self._due]
+        now = self.clock()
+        for s in new:
+            self._due[s] = now
+        period = self.period_ms
+        for i, s in enumerate(new):
+            self._due[s] = now + i * period // max(1, len(new))
+        self._to_preload.extend(new)
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Працює до `stop`: історія нових символів, далі опитування за розкладом."""
+        while not stop.is_set():
+            if self._to_preload:
+                await self._preload(self._to_preload.pop(0))
+                continue
+            now = self.clock()
+            due = sorted((t, s) for s, t in self._due.items() if t <= now)
+            for _, symbol in due:
+                if stop.is_set() or symbol not in self._due or not self._share_left():
+                    break
+                await self._poll(symbol)
+                self._due[symbol] = max(self._due.get(symbol, now), now) + self.period_ms
+            if due and self._share_left():
+                continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=_WAIT_SLICE_S)
+
+    def _share_left(self) -> bool:
+        """Чи лишилося місце в частці хвилинного ліміту для ще одного опитування (хвилина біржі)."""
+        cap = max(self.weight, int(self.weight_share * self.rest.weight_limit))
+        return self.weight_by_minute.get(self.clock() // _MINUTE_MS, 0) + self.weight <= cap
+
+    def _count_weight(self, now: int) -> None:
+        minute = now // _MINUTE_MS
+        self.weight_by_minute[minute] = self.weight_by_minute.get(minute, 0) + self.weight
+        while len(self.weight_by_minute) > 60:
+            del self.weight_by_minute[min(self.weight_by_minute)]
+
+    async def _poll(self, symbol: str) -> None:
+        self._count_weight(self.clock())
+        self.stats.polls += 1
+        try:
+            point = await self.rest.open_interest_point(symbol)
+        except BannedError as exc:
+            self._failed(symbol, exc)
+            await asyncio.sleep(max(0.0, (exc.until_ms - wall_clock_ms()) / 1000.0))
+            return
+        except ExchangeError as exc:
+            self._failed(symbol, exc)
+            return
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            self._failed(symbol, exc)
+            return
+        if self._failing:
+            logger.info("open interest polling recovered", extra=log_ctx("deriv"))
+            self._failing = False
+        if self.store.apply_open_interest(point):
+            self.stats.accepted += 1
+
+    def _failed(self, symbol: str, exc: BaseException) -> None:
+        self.stats.failures += 1
+        if not self._failing:
+            logger.warning(
+                "open interest poll failed: %s (next attempt on schedule)",
+                exc,
+                extra=log_ctx("deriv", symbol),
+            )
+        self._failing = True
+
+    async def _preload(self, symbol: str) -> None:
+        """Історія OI для нового символу; власне вікно ліміту IP `openInterestHist`."""
+        if symbol not in self._due or not self.rest.spec.paths.get("open_interest_hist"):
+            return
+        if self.hist_limit:
+            while len(self._hist_times) >= self.hist_limit:
+                horizon = self.clock() - 5 * _MINUTE_MS
+                while self._hist_times and self._hist_times[0] <= horizon:
+                    self._hist_times.popleft()
+                if len(self._hist_times) >= self.hist_limit:
+                    await asyncio.sleep(_WAIT_SLICE_S)
+            self._hist_times.append(self.clock())
+        try:
+            points = await self.rest.open_interest_hist(symbol, self.preload_period, self.preload_points)
+        except (ExchangeError, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            self.stats.preload_failures += 1
+            logger.info("open interest history unavailable: %s", exc, extra=log_ctx("deriv", symbol))
+            return
+        self.stats.preloaded += self.store.put_open_interest(points)
+
+
+# ── Разом ──
+class DerivFeed:
+    """WS-потоки деривативів і опитування OI для одного набору символів."""
+
+    def __init__(
+        self,
+        ws_base_url: str,
+        rest: BinanceRestClient,
+        store: DerivStore,
+        *,
+        market: Literal["um", "spot"] = "um",
+        clock: Callable[[], int] | None = None,
+        depth_levels: int = DEFAULT_DEPTH_LEVELS,
+        oi_poll_sec: float = OI_POLL_SEC,
+        oi_weight_share: float = OI_WEIGHT_SHARE,
+        **ws_options: Any,
+    ) -> None:
+        self.store = store
+        self.streams = DerivStreamClient(
+            ws_base_url, rest, store, market=market, depth_levels=depth_levels, recv_clock=clock, **ws_options
+        )
+        self.poller: OpenInterestPoller | None = (
+            OpenInterestPoller(rest, store, clock=clock, period_sec=oi_poll_sec, weight_share=oi_weight_share)
+            if rest.spec.has_open_interest
+            else None
+        )
+        self._stop = asyncio.Event()
+
+    async def set_symbols(self, symbols: Iterable[str]) -> None:
+        """Символи під наглядом (книга, марк-ціна, ліквідації, OI)."""
+        wanted = list(symbols)
+        if self.poller is not None:
+            self.poller.set_symbols(wanted)
+        await self.streams.set_symbols(wanted)
+
+    async def run(self) -> None:
+        """Працює до `stop()`."""
+        self._stop.clear()
+        tasks = [asyncio.create_task(self.streams.run(), name="deriv-ws")]
+        if self.poller is not None:
+            tasks.append(asyncio.create_task(self.poller.run(self._stop), name="deriv-oi"))
+        try:
+            await self._stop.wait()
+        finally:
+            await self.streams.stop()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def stop(self) -> None:
+        """Зупиняє `run()`."""
+        self._stop.set()
+        await self.streams.stop()
+
+    def stats(self) -> dict[str, Any]:
+        """Лічильники для звіту запуску."""
+        ws = self.streams
+        out: dict[str, Any] = {
+            "messages": ws.messages,
+            "events": ws.events,
+            "malformed": ws.malformed,
+            "reconnects": ws.reconnects,
+            "callback_errors": ws.callback_errors,
+            "store_rejected": dict(self.store.stats.rejected),
+        }
+        if self.poller is not None:
+            p = self.poller.stats
+            out["oi"] = {
+                "polls": p.polls,
+                "failures": p.failures,
+                "preloaded": p.preloaded,
+                "max_weight_per_minute": max(self.poller.weight_by_minute.values(), default=0),
+                "period_ms": self.poller.period_ms,
+            }
+        return out
+
+
+__all__ = [
+    "DEFAULT_DEPTH_LEVELS",
+    "GLOBAL_SLOT",
+    "DerivFeed",
+    "DerivStreamClient",
+    "OpenInterestPoller",
+    "PollerStats",
+    "poll_period_ms",
+]
