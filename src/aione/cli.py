@@ -552,6 +552,14 @@ def run(
     duration: DurationOpt = None,
     params: ParamsOpt = None,
     max_symbols: int = typer.Option(None, "--max-symbols", help="Не більше N символів з префільтра."),
+    execution: str = typer.Option(
+        None,
+        "--execution",
+        help="paper (типово) або live: справжні заявки (AIONE_EXECUTION=live і ключі API).",
+    ),
+    real_money: bool = typer.Option(
+        False, "--i-understand-real-money", metavar=FLAG, help="Дозволити mainnet: заявки за справжні гроші."
+    ),
 ) -> None:
     """Живий Binance: відбір ліквідних символів, історія за добу, потік барів; пошук незвичних рухів
     (Stage1) → порада входу з TP/SL (Stage2) → паперові угоди (Stage3) → таблиця й веб-панель."""
@@ -572,6 +580,7 @@ def run(
     from aione.logging_setup import LOG_FILENAME
 
     opts = _with_notify(opts, settings)
+    opts = _with_execution(opts, settings, execution, real_money)
     _run_and_report(
         "run",
         lambda: run_pipeline(opts),
@@ -979,6 +988,76 @@ def _calibrate_report(
             f"({pct(meta['validation_score'])} vs {pct(meta['default_validation_score'])}); {tail}"
         )
     return lines
+
+
+# ── Живе виконання ──
+def _with_execution(opts: Any, settings: Settings, requested: str | None, real_money: bool) -> Any:
+    """RunOptions з живим брокером, якщо ворота безпеки пропускають; інакше паперові угоди."""
+    from dataclasses import replace
+
+    from aione.execution.gates import execution_gate
+    from aione.execution.runtime import ExecutionSetup
+
+    gate = execution_gate(settings, requested, real_money_ack=real_money)
+    if gate.error is not None:
+        typer.echo(f"aione run: {gate.error}", err=True)
+        raise typer.Exit(2)
+    if gate.mode != "live" or settings.api_key is None or settings.api_secret is None:
+        return opts
+    typer.echo(
+        f"aione run: LIVE EXECUTION on {gate.env} at {gate.rest_url}: real orders; stop them with `aione kill`",
+        err=True,
+    )
+    setup = ExecutionSetup(
+        gate.rest_url,
+        gate.ws_url,
+        gate.env,
+        settings.api_key,
+        settings.api_secret,
+        settings.execution_limits,
+        settings.data_dir,
+        settings.redis_dsn,
+    )
+    return replace(opts, execution=setup)
+
+
+@app.command("kill", cls=_Command)
+def kill(
+    flatten: bool = typer.Option(False, "--flatten", metavar=FLAG, help="Також закрити всі позиції ринком."),
+    clear: bool = typer.Option(
+        False, "--clear", metavar=FLAG, help="Зняти прапорець: нові заявки знову дозволено."
+    ),
+) -> None:
+    """Аварійна зупинка живого виконання: прапорець у AIONE_DATA_DIR (і в Redis) блокує нові заявки;
+    з ключами API — одразу скасовує всі відкриті заявки (з --flatten — закриває позиції)."""
+    import asyncio
+
+    import aiohttp
+
+    from aione.exchange.errors import ExchangeError
+    from aione.execution.gates import execution_urls
+    from aione.execution.runtime import kill_command
+
+    settings = settings_or_exit()
+    rest_url, _ = execution_urls(settings)
+    try:
+        result = asyncio.run(
+            kill_command(
+                settings.data_dir,
+                settings.redis_dsn,
+                rest_url=rest_url,
+                api_key=settings.api_key,
+                api_secret=settings.api_secret,
+                flatten=flatten,
+                clear=clear,
+            )
+        )
+    except (ExchangeError, aiohttp.ClientError, OSError, TimeoutError) as exc:  # прапорець уже стоїть
+        typer.echo(
+            f"aione kill: flag set, but the exchange call failed: {type(exc).__name__}: {exc}", err=True
+        )
+        raise typer.Exit(1) from None
+    typer.echo(json.dumps(result, ensure_ascii=False))
 
 
 def main() -> None:

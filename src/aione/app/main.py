@@ -102,6 +102,7 @@ class RunOptions:
     mode: str = "live"  # live | demo: позначка в `meta` кадру (UI показує «демо» і час ринку)
     speed: float = 1.0  # швидкість годинника ринку відносно настінного (демо: віртуальний)
     notify: Any = None  # `notify.setup.NotifySetup`: канали сповіщень і Redis Stream (None — без них)
+    execution: Any = None  # `execution.runtime.ExecutionSetup`: живі заявки (None — лише паперові угоди)
     derivs: bool | None = None  # книга, марк-ціна, ліквідації, OI (None — увімкнено на ринку um)
 
 
@@ -384,7 +385,10 @@ async def run_pipeline(
     rt = await _build(opts)
     supervisor = TaskSupervisor()
     web_runner: Any = None
+    broker: Any = None  # живий брокер (execution/), коли opts.execution задано
     try:
+        if opts.execution is not None:
+            broker = rt.core.trades.broker = await opts.execution.start(opts.clock)
         await _start_notifier(rt, opts)
         symbols = _keep_traded(rt, await _choose_symbols(rt, opts))
         if not symbols:
@@ -434,9 +438,14 @@ async def run_pipeline(
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
+        if broker is not None:
+            await broker.wait_idle()
+            await broker.stop()
         await _shutdown(rt, supervisor, web_runner)
     report.symbols = list(rt.symbols)
     report.counters = dict(rt.producer.counters)
+    if broker is not None:
+        report.counters.update(broker.counters())
     report.ws = {
         "messages": rt.ws.messages,
         "malformed": rt.ws.malformed,

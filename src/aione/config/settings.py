@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from aione.config.config import NotifyRules
+from aione.config.config import ExecutionLimits, NotifyRules
 
 # ── Адреси Binance за ринком ──
 DEFAULT_REST_URLS = {"um": "https://fapi.binance.com", "spot": "https://api.binance.com"}
@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8080, ge=0, le=65535)
     api_key: SecretStr | None = None  # не потрібен для ринкових даних; маскується у виводі
+    # ── Живе виконання (execution/): вимкнене, доки AIONE_EXECUTION=live і є ключ із секретом ──
+    api_secret: SecretStr | None = None  # секрет API; у `config show` і журналі — `***`
+    execution: Literal["paper", "live"] = "paper"
+    execution_env: Literal["testnet", "mainnet"] = "testnet"  # mainnet — ще й --i-understand-real-money
+    execution_rest_url: str | None = None  # None — адреса мережі env (або AIONE_REST_BASE_URL)
+    execution_ws_url: str | None = None
+    execution_limits: ExecutionLimits = Field(default_factory=ExecutionLimits)  # JSON: {"max_daily_loss": 10}
     ui_locale: Literal["uk", "en"] = "uk"  # мова веб-панелі, поки користувач не обрав іншу
     # ── Сповіщення (notify/): секрети — SecretStr, у `config show` і журналі — `***` ──
     notify_locale: Literal["uk", "en"] = "uk"
@@ -145,7 +152,14 @@ def _mask_secret(name: str, raw: str) -> str:
 
 
 _SECRET_FIELDS = frozenset(
-    {"redis_url", "api_key", "notify_telegram_token", "notify_discord_webhook_url", "notify_webhook_secret"}
+    {
+        "redis_url",
+        "api_key",
+        "api_secret",
+        "notify_telegram_token",
+        "notify_discord_webhook_url",
+        "notify_webhook_secret",
+    }
 )
 
 

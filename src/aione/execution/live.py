@@ -18,7 +18,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Mapping, Sequence
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from aione.config.config import EXECUTION_DEFAULT_LIMITS, EXECUTION_PROTECT_RETRIES, ExecutionLimits
@@ -91,12 +92,13 @@ class BinanceBroker:
         self.kill_poll_sec = kill_poll_sec
         self.state = jr.JournalState()
         self._queue: asyncio.Queue[tuple[list[TradeEvent], Mapping[str, Any] | None, float]] = asyncio.Queue()
-        self._events: list[ExecEvent] = []
+        self._events: deque[ExecEvent] = deque(maxlen=10_000)  # без споживача старі витісняються
         self._ranks: dict[str, float | None] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._killed = False
         self._touched: set[str] = set()  # угоди цієї сесії (їхні виконання звіряються завжди)
         self.stream: UserStream | None = None
+        self.on_stop: list[Callable[[], Awaitable[None]]] = []  # що закрити разом із брокером
         self.idle = asyncio.Event()
         self.idle.set()
         # Лічильники.
@@ -131,6 +133,8 @@ class BinanceBroker:
         self._tasks.clear()
         self.journal.close()
         await self.kill.close()
+        for closer in self.on_stop:
+            await closer()
 
     async def wait_idle(self, timeout: float = 10.0) -> None:
         """Чекає, поки черга подій спорожніє (для тестів і зупинки)."""
@@ -146,8 +150,22 @@ class BinanceBroker:
         self._queue.put_nowait((list(events), decision, time.perf_counter()))
 
     def drain_events(self) -> list[ExecEvent]:
-        events, self._events = self._events, []
+        events = list(self._events)
+        self._events.clear()
         return events
+
+    def counters(self) -> dict[str, int]:
+        """Підсумок для звіту запуску."""
+        trades = self.state.trades.values()
+        return {
+            "exec_trades": len(trades),
+            "exec_open": sum(1 for t in trades if not t.closed),
+            "exec_fills": len(self.state.fill_ids),
+            "exec_blocked": sum(self.blocked.values()),
+            "exec_duplicate_fills": self.duplicate_fills,
+            "exec_recovered_fills": self.recovered_fills,
+            "exec_emergency_closes": self.emergency_closes,
+        }
 
     # ── Журнал ──
     def _record(self, kind: str, **fields: Any) -> None:
