@@ -106,6 +106,26 @@ async def fetch_recent_bars(provider: BarsProvider, symbol: str, n: int) -> list
     return result
 
 
+def _float(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and math.isfinite(value) else None
+
+
+def _closes(arrays: BarArrays | None, n: int) -> list[float | None]:
+    if arrays is None or len(arrays) == 0:
+        return []
+    return [c if math.isfinite(c) else None for c in arrays.close[max(0, len(arrays) - n) :].tolist()]
+
+
+async def fetch_recent_closes(provider: BarsProvider, symbol: str, n: int) -> list[float | None]:
+    """Закриття останніх `n` барів (для спарклайна): без словників на бар, коли постачальник має
+    `get_recent_closes`; інакше — з `get_recent_bars`."""
+    getter = getattr(provider, "get_recent_closes", None)
+    if getter is not None:
+        result = getter(symbol, n)
+        return await result if inspect.isawaitable(result) else result
+    return [_float(r.get("close")) for r in await fetch_recent_bars(provider, symbol, n)]
+
+
 async def fetch_chart_bars(provider: BarsProvider, symbol: str, n: int, timeframe: str = "1m") -> list[BarRecord]:
     """`n` барів таймфрейму графіка: 1m — як є, інші — з `n`·k останніх 1m барів сховища."""
     k = timeframe_minutes(timeframe)
@@ -127,6 +147,12 @@ class StoreBarsProvider:
             arrays = await arrays
         return bars_to_records(arrays, n)
 
+    async def get_recent_closes(self, symbol: str, n: int) -> list[float | None]:
+        arrays = self._store.get_bars(symbol, self._timeframe, n)
+        if inspect.isawaitable(arrays):
+            arrays = await arrays
+        return _closes(arrays, n)
+
 
 class MappingBarsProvider:
     """Бари з готового словника `symbol → BarArrays` (демо, реплей, тести); `cursor` обмежує «зараз»."""
@@ -141,6 +167,12 @@ class MappingBarsProvider:
             return []
         stop = self.cursor.get(symbol, len(arrays))
         return bars_to_records(arrays.slice(0, stop), n)
+
+    def get_recent_closes(self, symbol: str, n: int) -> list[float | None]:
+        arrays = self._bars.get(symbol)
+        if arrays is None:
+            return []
+        return _closes(arrays.slice(0, self.cursor.get(symbol, len(arrays))), n)
 
 
 class RedisBarsProvider:
@@ -174,6 +206,7 @@ __all__ = [
     "CHART_TIMEFRAMES",
     "bars_to_records",
     "fetch_chart_bars",
+    "fetch_recent_closes",
     "fetch_recent_bars",
     "records_to_arrays",
     "resample_records",

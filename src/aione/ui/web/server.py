@@ -40,11 +40,12 @@ from aione.config.config import (
 from aione.config.settings import SettingsError, load_settings
 from aione.logging_setup import get_logger, log_ctx
 from aione.ui.labels import DEFAULT_LOCALE, norm_locale, ui_labels
+from aione.ui.web.api_routes import add_api_routes
 from aione.ui.web.bars_provider import (
     CHART_TIMEFRAMES,
     BarsProvider,
     fetch_chart_bars,
-    fetch_recent_bars,
+    fetch_recent_closes,
     spark_points,
 )
 from aione.ui.web.hub import FrameHub, FrameSource
@@ -57,6 +58,7 @@ BARS_MAX_N = 1500
 SPARK_MINUTES = 240  # спарклайн рядка — останні 4 години 1m барів
 SPARK_MAX_MINUTES = 1440
 SPARK_POINTS = 48
+SPARK_YIELD_EVERY = 100
 SEND_TIMEOUT_SEC = 30.0  # браузер, що не прийняв кадр за цей час, від'єднується
 _SYMBOL_RE = re.compile(r"^[A-Z0-9_]{2,30}$")
 
@@ -232,15 +234,16 @@ async def _sparklines(request: web.Request) -> web.Response:
     symbols = [a["symbol"] for a in assets or [] if isinstance(a, dict) and isinstance(a.get("symbol"), str)]
     out: dict[str, list[float | None]] = {}
     if provider is not None:
-        for symbol in symbols:
+        for k, symbol in enumerate(symbols):
+            if k and k % SPARK_YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # тисяча символів не тримає цикл подій конвеєра одним шматком
             try:
-                records = await fetch_recent_bars(provider, symbol, minutes)
+                closes = await fetch_recent_closes(provider, symbol, minutes)
             except Exception:
                 # спарклайн — прикраса: збій одного символу не ламає решту (повідомлення — в журналі)
                 logger.exception("web_sparkline_failed", extra=log_ctx("web", symbol))
                 continue
-            closes = [r.get("close") for r in records]
-            out[symbol] = [float(c) if c is not None else None for c in spark_points(closes, points)]
+            out[symbol] = spark_points(closes, points)
     return _json({"minutes": minutes, "points": out})
 
 
@@ -349,6 +352,7 @@ def create_web_app(
     app.router.add_get("/api/bars/{symbol}", _bars)
     app.router.add_get("/api/sparklines", _sparklines)
     app.router.add_get("/healthz", _healthz)
+    app[SOURCE_KEY] = add_api_routes(app, app[HUB_KEY], source)  # /api/signals, /api/trades, /api/openapi.json
     app.on_startup.append(_start_pump)
     app.on_shutdown.append(_close_sockets)
     app.on_cleanup.append(_stop_pump)
