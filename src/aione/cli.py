@@ -241,8 +241,8 @@ def simulate(
         "--all-faults",
         metavar=FLAG,
         help="Усі несправності разом (обриви 5 с, 429 3.5 с, 418 11.5 с на 2 с, сміття 2.5 с, "
-        "затримки 9.5 с на 2 с, стрибки годинника 6.5 с на 3 хв, дірка кожні 20 барів); "
-        "окремі перемикачі нижче їх перекривають.",
+        "затримки 9.5 с на 2 с, стрибки годинника 6.5 с на 3 хв, дірка кожні 20 барів; книга: пропуск "
+        "8.5 с на 2 с, старий u 5.5 с, схрещення 4.5 с); окремі перемикачі нижче їх перекривають.",
     ),
     drop_every: float | None = typer.Option(
         None, "--drop-every", min=0.0, help="Рвати всі WS-з'єднання кожні N с (TCP-обрив)."
@@ -300,6 +300,27 @@ def simulate(
         min=0,
         help="Дірки біржі: кожного N-го бару після старту немає ні в REST, ні в WS (N >= 2; 0 — без дірок).",
     ),
+    book_gap_every: float | None = typer.Option(
+        None,
+        "--book-gap-every",
+        min=0.0,
+        help="Кожні N с кадри книги, марк-ціни й ліквідацій не надсилаються --book-gap-seconds с (пропуск u).",
+    ),
+    book_gap_seconds: float | None = typer.Option(
+        None, "--book-gap-seconds", min=0.1, help="Тривалість пропуску деривативних кадрів, с (2)."
+    ),
+    book_disorder_every: float | None = typer.Option(
+        None,
+        "--book-disorder-every",
+        min=0.0,
+        help="Кожні N с наступний кадр книги кожного символу має u, менший за попередній.",
+    ),
+    book_crossed_every: float | None = typer.Option(
+        None,
+        "--book-crossed-every",
+        min=0.0,
+        help="Кожні N с наступний кадр книги кожного символу схрещений (найкращий bid = найкращий ask).",
+    ),
 ) -> None:
     """Локальний Binance-сумісний REST+WS сервер над записаними барами (до Ctrl-C або --duration).
 
@@ -338,6 +359,10 @@ def simulate(
             "clock_jump_minutes": clock_jump_minutes,
             "missing_every": missing_every,
             "faults_for": faults_for,
+            "book_gap_every": book_gap_every,
+            "book_gap_seconds": book_gap_seconds,
+            "book_disorder_every": book_disorder_every,
+            "book_crossed_every": book_crossed_every,
         },
     )
     setup_logging(settings_or_exit().log_level)
@@ -370,6 +395,9 @@ def simulate(
                 "rest_requests": sim.rest_requests,
                 "ws_connections": sim.ws_connections_total,
                 "clock_jumped_ms": sim.clock_jumped_ms,
+                "deriv_frames": sim.deriv_frames_sent,
+                "book_frames_crossed": sim.book_frames_crossed,
+                "book_frames_disordered": sim.book_frames_disordered,
             }
             await sim.stop()
             typer.echo(json.dumps(summary))
@@ -381,6 +409,84 @@ def simulate(
     except (OSError, ValueError) as exc:
         typer.echo(f"aione simulate: {exc}", err=True)
         raise typer.Exit(code=1) from None
+
+
+@app.command("record", cls=_Command)
+def record(
+    symbols: str | None = typer.Option(
+        None, "--symbols", help="Символи через кому (типово — 20 найліквідніших USDT за 24 год)."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", help="Каталог запису (типово AIONE_DATA_DIR/record); дописується, не стирається."
+    ),
+    duration: float | None = typer.Option(
+        None, "--duration", min=1.0, help="Зупинитися через N секунд (типово — до Ctrl-C)."
+    ),
+    flush_every: float = typer.Option(60.0, "--flush-every", min=1.0, help="Скидати на диск кожні N с."),
+    health_every: float = typer.Option(30.0, "--health-every", min=1.0, help="Рядок стану кожні N с."),
+    market: str = typer.Option(None, "--market", help="um (типово; з книгою, OI, фінансуванням) або spot."),
+) -> None:
+    """Записати живі потоки для бектесту: 1m бари з колонками тейкера, книга раз на секунду, OI,
+    фінансування, ліквідації — у parquet, розбитий за добою (атомарний запис, обмежена пам'ять).
+
+    Потім: aione backtest <каталог>; aione simulate <каталог> програє запис точно."""
+    import asyncio
+    import contextlib
+    import signal
+    import sys
+
+    import aiohttp
+
+    from aione.app.record import RecordOptions, run_record
+    from aione.exchange.errors import ExchangeError
+    from aione.logging_setup import setup_logging
+
+    overrides: dict[str, object] = {"market": market} if market else {}
+    settings = settings_or_exit(**overrides)
+    target = out if out is not None else settings.data_dir / "record"
+    if target.exists() and not target.is_dir():
+        typer.echo(f"aione record: --out {target} exists and is not a folder", err=True)
+        raise typer.Exit(code=2)
+    wanted = _parse_symbols(symbols)
+    setup_logging(settings.log_level)
+    opts = RecordOptions(
+        rest_url=settings.effective_rest_url,
+        ws_url=settings.effective_ws_url,
+        out=target,
+        market=settings.market,
+        symbols=wanted,
+        duration=duration,
+        flush_sec=flush_every,
+        health_sec=health_every,
+    )
+
+    async def go() -> Any:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, stop.set)
+        return await run_record(opts, stop, on_line=lambda line: print(line, file=sys.stderr, flush=True))
+
+    try:
+        summary = asyncio.run(go())
+    except (OSError, ValueError, TimeoutError, ExchangeError, aiohttp.ClientError) as exc:
+        typer.echo(f"aione record: {exc}", err=True)
+        raise typer.Exit(code=1) from None
+    for line in summary.lines():
+        typer.echo(line, err=True)
+    typer.echo(
+        json.dumps(
+            {
+                "out": str(summary.out),
+                "symbols": summary.symbols,
+                "rows": summary.rows,
+                "first_ms": summary.first_ms,
+                "last_ms": summary.last_ms,
+                "rejected": summary.rejected,
+            }
+        )
+    )
 
 
 # ── run / demo ──

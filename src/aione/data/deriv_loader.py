@@ -8,10 +8,12 @@
 - `record.json` — маніфест (ринок, символи, початок і кінець запису).
 Чого в каталозі немає, того немає: з лише барами деривативні ряди відсутні, нічого не вигадується.
 
-`DerivReplay` віддає записані ряди в сховище подіями в порядку часу (`advance(store, until_ms)`) —
-так бектест бачить на момент бару рівно те, що живий клієнт мав би з біржі, а не весь запис одразу
-(ємність рядів `DerivStore` обмежена). Книга відтворюється з метрик двома рівнями (як у симуляторі,
-`exchange.sim_derivs.levels_from_metrics`). Функції синхронні (блокувальний I/O).
+`DerivReplay` віддає записані рядки в ряди сховища в порядку часу (`advance(store, until_ms)`) —
+так бектест бачить на момент бару рівно ті числа, що мав живий клієнт, і лише до цього моменту
+(ємність рядів `DerivStore` обмежена). Рядки кладуться як є (`restore_series`): метрики книги — ті
+самі до біта, але знімка рівнів книги (`store.book`) у бектесті немає — стан книги читається з ряду
+`book`. `row_events` дає ті самі рядки як події (двома рівнями книги, як симулятор з запису).
+Функції синхронні (блокувальний I/O).
 """
 
 from __future__ import annotations
@@ -175,7 +177,6 @@ class DerivReplay:
         self.series = {sym: dict(kinds) for sym, kinds in series.items()}
         self._pos: dict[tuple[str, str], int] = {}
         self.applied = 0
-        self.rejected = 0
 
     @classmethod
     def from_dir(
@@ -202,13 +203,13 @@ class DerivReplay:
                 start = self._pos.get(key, 0)
                 ts = np.asarray(cols["ts"])
                 stop = int(np.searchsorted(ts, until_ms, side="right"))
-                for i in range(start, stop):
-                    if store.apply(row_events(symbol, kind, cols, i), int(ts[i])):
-                        self.applied += 1
-                    else:
-                        self.rejected += 1
-                    fed += 1
-                self._pos[key] = max(start, stop)
+                if stop <= start:
+                    continue
+                part = {name: col[start:stop] for name, col in cols.items()}
+                accepted = store.restore_series(symbol, kind, part)  # type: ignore[arg-type]
+                self.applied += accepted  # відмови (старіший час тощо) — у store.stats.rejected
+                fed += stop - start
+                self._pos[key] = stop
         return fed
 
 
