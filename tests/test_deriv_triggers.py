@@ -315,3 +315,26 @@ def _upto(store: DerivStore, kind: str, t: int) -> dict[str, Any]:
     cols = ring.to_columns()
     keep = cols["ts"] <= t
     return {k: v[keep] for k, v in cols.items()}
+
+
+# ── Префільтр на живих значеннях ──
+async def test_prefilter_uses_fresh_live_depth_and_oi_and_falls_back_to_rest() -> None:
+    from aione.stage1.prefilter import run_prefilter
+    from tests.test_stage1_prefilter import StubRest
+
+    now = T0 + 3_600_000
+    store = DerivStore()
+    deep = np.array([[9.999, 9_000.0], [9.95, 1_000.0]]), np.array([[10.001, 9_000.0], [10.05, 1_000.0]])
+    # S03: REST дала б 40 тис. (low_depth), жива свіжа книга — ~200 тис.; S06: книга застаріла — REST
+    assert store.apply_book(BookSnapshot("S03USDT", deep[0], deep[1], 1, now - 2_000))
+    assert store.apply_book(BookSnapshot("S06USDT", deep[0], deep[1], 1, now - 60_000))
+    # S05: свіжий OI 1000 контрактів × 10 = 10 тис. USDT — нижче межі; S07: OI застарів — REST
+    assert store.apply_open_interest(OpenInterestPoint("S05USDT", now - 30_000, 1_000.0))
+    assert store.apply_open_interest(OpenInterestPoint("S07USDT", now - 600_000, 1_000.0))
+    rest = StubRest()
+    res = await run_prefilter(rest, now_ms=now, deriv_source=store.series)  # type: ignore[arg-type]
+    assert rest.calls["depth"] == 5 and rest.calls["open_interest"] == 5  # S02..S07 без живих S03 / S05
+    assert "S03USDT" in res.selected and res.rejected["S05USDT"] == "low_open_interest"
+    assert "S06USDT" in res.selected and "S07USDT" in res.selected
+    plain = await run_prefilter(StubRest(), now_ms=now)  # type: ignore[arg-type]
+    assert plain.rejected["S03USDT"] == "low_depth" and "S05USDT" in plain.selected

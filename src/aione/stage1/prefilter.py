@@ -7,7 +7,9 @@
 3. лише для короткого списку — openInterest (ф'ючерси) і depth, з обмеженою паралельністю
    (`OI_SEMAPHORE_LIMIT`, `DEPTH_SEMAPHORE_LIMIT`; семафори створюються під час запуску).
    OI у контрактах множиться на останню ціну тікера, а не на марк-ціну з premiumIndex:
-   це економить запит на символ, а різниця між ними на порядки менша за поріг;
+   це економить запит на символ, а різниця між ними на порядки менша за поріг. Зі сховищем
+   деривативів (`deriv_source`) свіжі живі OI і глибина ±1 % беруться з нього, і запит за
+   символом не робиться (`live_deriv_values`; смуга книги сховища має збігатися з `depth_band_pct`);
 4. остаточний відбір з усіма даними, запис у сховище: автоматичний список з `source="auto"`,
    ручний seed з `source="manual"` (кожен зі своїм TTL у сховищі).
 Якщо не вдалися запити для більш ніж половини короткого списку, оновлення вважається
@@ -33,11 +35,14 @@ from aione.config.config import (
     FilterParams,
     SymbolInfo,
 )
+from aione.data.deriv_store import DEFAULT_WINDOWS
 from aione.logging_setup import get_logger, log_ctx
+from aione.signals.deriv_context import SeriesSource
 from aione.stage1.prefilter_select import (
     REJECT_REASONS,
     PrefilterResult,
     TickerLike,
+    live_deriv_values,
     proxy_atr_pct,
     select_symbols,
 )
@@ -115,11 +120,15 @@ async def run_prefilter(
     atr_pct: Mapping[str, float] | None = None,
     depth_limit: int = PREFILTER_DEPTH_LIMIT,
     short_list_max: int | None = None,
+    deriv_source: SeriesSource | None = None,
+    deriv_band_pct: float = DEFAULT_WINDOWS.book_band_pct,
 ) -> PrefilterResult:
     """Один прохід префільтра (кроки в docstring модуля); `elapsed_seconds` — тривалість проходу.
 
     `short_list_max` обмежує кількість символів, для яких робляться запити за символом
-    (за замовчуванням 2 × `max_symbols`: запас на відмови за OI/глибиною)."""
+    (за замовчуванням 2 × `max_symbols`: запас на відмови за OI/глибиною). `deriv_source` —
+    сховище деривативів (`DerivStore.series`), `deriv_band_pct` — його смуга глибини, %;
+    `now_ms` тоді — час біржі, на який перевіряється свіжість."""
     started = time.perf_counter()
     symbols, tickers = await asyncio.gather(rest.exchange_info(), rest.ticker_24h())
     tickers = list(tickers)
@@ -133,24 +142,43 @@ async def run_prefilter(
     cap = short_list_max if short_list_max is not None else 2 * params.max_symbols
     short = first.selected[:cap]
     last_price = {t.symbol: float(t.last_price) for t in tickers}
+    live_oi: dict[str, float] = {}
+    live_depth: dict[str, float] = {}
+    if deriv_source is not None:
+        live_oi, live_depth = live_deriv_values(
+            deriv_source,
+            short,
+            now_ms,
+            last_price,
+            with_oi=market == "um",
+            with_depth=abs(deriv_band_pct - params.depth_band_pct) < 1e-9,
+        )
 
     oi_usd: dict[str, float] | None = None
     failures = 0
+    calls = 0
     if market == "um":
 
         async def fetch_oi(sym: str) -> float:
             return float(await rest.open_interest(sym)) * last_price[sym]
 
-        oi_usd, f = await _bounded_map(short, OI_SEMAPHORE_LIMIT, fetch_oi)
+        need_oi = [s for s in short if s not in live_oi]
+        oi_usd, f = await _bounded_map(need_oi, OI_SEMAPHORE_LIMIT, fetch_oi)
+        oi_usd.update(live_oi)
         failures += f
+        calls += len(need_oi)
 
     async def fetch_depth(sym: str) -> float:
         book = await rest.depth(sym, limit=depth_limit)
         return float(book.depth_usd_within(params.depth_band_pct))
 
-    depth_usd, f = await _bounded_map(short, DEPTH_SEMAPHORE_LIMIT, fetch_depth)
+    need_depth = [s for s in short if s not in live_depth]
+    depth_usd, f = await _bounded_map(need_depth, DEPTH_SEMAPHORE_LIMIT, fetch_depth)
+    depth_usd.update(live_depth)
     failures += f
-    calls = len(short) * (2 if market == "um" else 1)
+    calls += len(need_depth)
+    if live_oi or live_depth:
+        logger.info("prefilter: live values used: OI %d, depth %d", len(live_oi), len(live_depth), extra=_CTX)
     if calls and failures * 2 > calls:
         raise PrefilterError(f"{failures} of {calls} per-symbol requests failed")
 
@@ -204,8 +232,10 @@ class PrefilterScheduler:
         clock: Callable[[], int] = wall_clock_ms,
         manual_symbols: Sequence[str] = MANUAL_FAST_SYMBOLS_SEED,
         on_update: Callable[[PrefilterResult], object] | None = None,
+        deriv_source: SeriesSource | None = None,
     ) -> None:
         self._rest = rest
+        self.deriv_source = deriv_source  # сховище деривативів: свіжі OI і глибина без запитів
         self._params = params
         self._market = market
         self._store = store
@@ -236,6 +266,7 @@ class PrefilterScheduler:
                 store=self._store,
                 now_ms=self._clock(),
                 manual_symbols=self._manual,
+                deriv_source=self.deriv_source,
             )
         except asyncio.CancelledError:
             raise

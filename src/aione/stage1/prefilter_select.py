@@ -27,6 +27,10 @@
 Ранг: зважена сума перцентильних рангів ознак серед тих, хто пройшов (`PREFILTER_SCORE_WEIGHTS`);
 ознаки без значення (OI на spot) відкидаються, а ваги перенормовуються. Рівні скори
 впорядковуються за назвою символу, тож результат детермінований.
+
+Живі значення (`live_deriv_values`): коли є сховище деривативів, OI (× остання ціна тікера) і
+глибина ±1 % беруться з нього, якщо вони свіжі на момент проходу (OI — не старший за
+`oi_max_age_ms`, книга — `fresh`); решту префільтр питає в REST, як і без сховища.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from aione.config.config import (
     MetricResults,
     SymbolInfo,
 )
+from aione.signals.deriv_context import SeriesSource, deriv_context
 
 # ── Причини відмови ──
 REASON_NO_TICKER = "no_ticker"
@@ -295,10 +300,34 @@ def select_symbols(
     return PrefilterResult(selected, rejected, counts, metrics, thresholds)
 
 
+# ── Живі значення деривативів ──
+def live_deriv_values(
+    source: SeriesSource,
+    symbols: Sequence[str],
+    now_ms: int,
+    last_price: Mapping[str, float],
+    *,
+    with_oi: bool = True,
+    with_depth: bool = True,
+) -> tuple[dict[str, float], dict[str, float]]:
+    """(OI у USDT, глибина ±1 % у USDT) символів, для яких сховище має свіжі значення на `now_ms`."""
+    oi: dict[str, float] = {}
+    depth: dict[str, float] = {}
+    for sym in symbols:
+        ctx = deriv_context(source, sym, now_ms)
+        price = last_price.get(sym, 0.0)
+        if with_oi and ctx.oi is not None and price > 0:
+            oi[sym] = ctx.oi * price
+        if with_depth and ctx.book_fresh and ctx.depth_usd is not None:
+            depth[sym] = ctx.depth_usd
+    return oi, depth
+
+
 __all__ = [
     "REJECT_REASONS",
     "PrefilterResult",
     "TickerLike",
+    "live_deriv_values",
     "proxy_atr_pct",
     "select_symbols",
 ]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from aione.config.config import SymbolInfo
 from aione.data.bars import BarArrays
+from aione.signals.deriv_context import DerivContext
 
 
 # ── Стакан ──
@@ -42,12 +43,16 @@ class Stage2Inputs:
     `bars_1m` — недавнє вікно ЗАКРИТИХ 1m барів (останній бар — оцінений Stage1);
     `bars_1d` — денні бари (може містити відкритий поточний день), None — немає;
     `symbol_info` — біржові параметри (тік), None — тік за ціною;
-    `orderbook` — глибина стакана, None — фактор стакана відкидається."""
+    `orderbook` — глибина стакана, None — фактор стакана відкидається (або береться з `deriv`);
+    `deriv` — знімок деривативів на час бару (`DerivContext`), None — рішення лише з барів, рівно
+    як до деривативів. Зі знімком свіжа книга живить фактор стакана і аномалію тонкої книги,
+    застаріла чи схрещена — відкидається з причиною, а OI і фінансування дають свої фактори."""
 
     bars_1m: BarArrays
     bars_1d: BarArrays | None = None
     symbol_info: SymbolInfo | None = None
     orderbook: OrderBookDepth | None = None
+    deriv: DerivContext | None = None
 
 
 __all__ = ["OrderBookDepth", "Stage2Inputs"]

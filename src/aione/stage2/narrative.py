@@ -12,6 +12,10 @@
 жодної підтримки нижче ціни. Число Stage2 `composite_confidence` — оцінка, не ймовірність: воно
 так і підписане («оцінка 0.82»); виміряну частоту («TP першим у 31 % з 412 схожих випадків»)
 дає запис типу сигналу (`confidence_text`), коли випадків досить.
+
+Деривативи (розділ `derivatives` запису, лише коли рішення мало знімок): окреме речення з числами —
+«OI +6.2 % за 15 хв, а ціна на місці; фінансування 0.0500 %, 97-й перцентиль; …» (у стилі short —
+продовження першого речення); книгу, якої не взято, названо з причиною («книгу не взято: book: stale 7.2 s»).
 """
 
 from __future__ import annotations
@@ -64,6 +68,15 @@ TRIGGER_LABELS: Mapping[str, Mapping[str, str]] = {
         "vwap_deviation": "відхилення від VWAP",
         "liquidity_gap": "розрив ліквідності",
         "order_imbalance": "дисбаланс стакана",
+        "oi_surge_up": "сплеск OI з ростом ціни",
+        "oi_surge_down": "сплеск OI з падінням ціни",
+        "oi_surge": "сплеск OI при ціні на місці",
+        "funding_extreme_high": "крайнє додатне фінансування",
+        "funding_extreme_low": "крайнє від'ємне фінансування",
+        "liquidation_cluster_long": "скупчення ліквідацій лонгів",
+        "liquidation_cluster_short": "скупчення ліквідацій шортів",
+        "taker_buy_imbalance": "перевага купівель тейкерів",
+        "taker_sell_imbalance": "перевага продажів тейкерів",
     },
     "en": {
         "volume_spike": "volume spike",
@@ -83,6 +96,15 @@ TRIGGER_LABELS: Mapping[str, Mapping[str, str]] = {
         "vwap_deviation": "VWAP deviation",
         "liquidity_gap": "liquidity gap",
         "order_imbalance": "order-book imbalance",
+        "oi_surge_up": "OI surge with price up",
+        "oi_surge_down": "OI surge with price down",
+        "oi_surge": "OI surge with price flat",
+        "funding_extreme_high": "extreme positive funding",
+        "funding_extreme_low": "extreme negative funding",
+        "liquidation_cluster_long": "long liquidation cluster",
+        "liquidation_cluster_short": "short liquidation cluster",
+        "taker_buy_imbalance": "taker buying dominance",
+        "taker_sell_imbalance": "taker selling dominance",
     },
 }
 RECOMMENDATION_LABELS: Mapping[str, Mapping[str, str]] = {
@@ -166,6 +188,36 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
     },
 }
 STYLES = ("pro", "explain", "short")
+_DERIV_TEXT: Mapping[str, Mapping[str, str]] = {
+    "uk": {
+        "head": "Деривативи: {x}",
+        "oi_flat": "OI {chg} за {n} хв, а ціна на місці",
+        "oi_move": "OI {chg} за {n} хв, ціна {pc}",
+        "oi": "OI {chg} за {n} хв",
+        "funding": "фінансування {rate}, {rank}-й перцентиль",
+        "funding_rate": "фінансування {rate}",
+        "liq": "ліквідації за {n} хв: лонги {lo}, шорти {sh} USDT",
+        "book": "книга ±1 %: дисбаланс {imb}, глибина {d} USDT",
+        "book_bad": "книгу не взято: {r}",
+        "taker": "частка купівель тейкерів {r}",
+        "million": "{x} млн",
+        "thousand": "{x} тис.",
+    },
+    "en": {
+        "head": "Derivatives: {x}",
+        "oi_flat": "OI {chg} in {n} min while price flat",
+        "oi_move": "OI {chg} in {n} min with price {pc}",
+        "oi": "OI {chg} in {n} min",
+        "funding": "funding {rate}, {rank} percentile",
+        "funding_rate": "funding {rate}",
+        "liq": "liquidations in {n} min: longs {lo}, shorts {sh} USDT",
+        "book": "book ±1 %: imbalance {imb}, depth {d} USDT",
+        "book_bad": "book not used: {r}",
+        "taker": "taker buy share {r}",
+        "million": "{x}M",
+        "thousand": "{x}k",
+    },
+}
 
 
 def trigger_label(name: str, locale: str = "uk") -> str:
@@ -204,7 +256,12 @@ def _levels_part(mc: Mapping[str, Any], rp: Mapping[str, Any], tick: float, t: M
     drawn = drawn_levels(mc)
     parts = [
         _side_text(
-            [z for z in drawn if z["kind"] == "support"], sup, tick, t["support"], t["supports"], t["no_support"]
+            [z for z in drawn if z["kind"] == "support"],
+            sup,
+            tick,
+            t["support"],
+            t["supports"],
+            t["no_support"],
         ),
         _side_text(
             [z for z in drawn if z["kind"] == "resistance"],
@@ -388,6 +445,64 @@ def _short_plan(rec: Mapping[str, Any], tick: float, t: Mapping[str, str], rec_l
     return t["no_trade"].format(rec=rec_label)
 
 
+def _usd(x: float, t: Mapping[str, str]) -> str:
+    """Сума USDT коротко: 1.2 млн / 420 тис. (uk), 1.2M / 420k (en)."""
+    if abs(x) >= 1e6:
+        return t["million"].format(x=f"{x / 1e6:.1f}")
+    if abs(x) >= 1e3:
+        return t["thousand"].format(x=f"{x / 1e3:.0f}")
+    return f"{x:.0f}"
+
+
+def _ordinal(n: int, loc: str) -> str:
+    """97 → 97th (en); uk — число, суфікс «-й» дає шаблон."""
+    if loc != "en":
+        return str(n)
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def deriv_sentence(d: Mapping[str, Any], locale: str = "uk") -> str:
+    """Речення про деривативи з розділу `derivatives` запису; порожнє — чисел немає."""
+    loc = locale if locale in _DERIV_TEXT else "uk"
+    t = _DERIV_TEXT[loc]
+    parts: list[str] = []
+    chg, pc = d.get("oi_change_pct"), d.get("price_change_pct")
+    if isinstance(chg, int | float):
+        c = f"{chg:+.1f} %"
+        n = d.get("oi_window_min")
+        if not isinstance(pc, int | float):
+            parts.append(t["oi"].format(chg=c, n=n))
+        elif d.get("price_flat"):
+            parts.append(t["oi_flat"].format(chg=c, n=n))
+        else:
+            parts.append(t["oi_move"].format(chg=c, n=n, pc=f"{pc:+.2f} %"))
+    rate, rank = d.get("funding_rate"), d.get("funding_pct_rank")
+    if isinstance(rate, int | float):
+        r = f"{rate * 100:.4f} %"
+        if isinstance(rank, int | float):
+            parts.append(t["funding"].format(rate=r, rank=_ordinal(round(rank), loc)))
+        else:
+            parts.append(t["funding_rate"].format(rate=r))
+    lo, sh = d.get("liq_long_usd"), d.get("liq_short_usd")
+    if isinstance(lo, int | float) and isinstance(sh, int | float) and lo + sh > 0:
+        parts.append(t["liq"].format(n=d.get("liq_window_min"), lo=_usd(lo, t), sh=_usd(sh, t)))
+    dropped = (d.get("dropped") or {}).get("orderbook")
+    if dropped:
+        parts.append(t["book_bad"].format(r=dropped))
+    elif d.get("book_state") == "fresh" and isinstance(d.get("book_imbalance"), int | float):
+        depth = d.get("depth_usd")
+        parts.append(
+            t["book"].format(
+                imb=f"{d['book_imbalance']:+.2f}", d=_usd(depth, t) if isinstance(depth, int | float) else "—"
+            )
+        )
+    ratio = d.get("taker_buy_ratio")
+    if isinstance(ratio, int | float):
+        parts.append(t["taker"].format(r=f"{ratio * 100:.0f} %"))
+    return t["head"].format(x="; ".join(parts)) if parts else ""
+
+
 def _join(sentences: Sequence[str]) -> str:
     """Речення з великої літери, кожне з крапкою."""
     return " ".join(s[:1].upper() + s[1:].rstrip(".") + "." for s in sentences if s)
@@ -408,11 +523,16 @@ def build_narrative(record: Mapping[str, Any], *, locale: str = "uk", style: str
     levels = _levels_part(mc, {**rp, "side": record.get("side")}, tick, t)
     plan = _plan_part(record, tick, t, rec_label)
     inval = _invalidation(record, tick, t)
+    deriv = record.get("derivatives")
+    dtext = deriv_sentence(deriv, loc) if isinstance(deriv, Mapping) else ""
     if style == "short":
-        return _join([head + "; " + _short_levels(mc, tick, t), _short_plan(record, tick, t, rec_label)])
+        first = (
+            head + "; " + _short_levels(mc, tick, t) + ("; " + dtext[:1].lower() + dtext[1:] if dtext else "")
+        )
+        return _join([first, _short_plan(record, tick, t, rec_label)])
     if style == "pro":
-        return _join([head, t["levels"].format(x=levels), plan + "; " + inval[0].lower() + inval[1:]])
-    return _join([head, t["levels"].format(x=levels), plan, inval])
+        return _join([head, dtext, t["levels"].format(x=levels), plan + "; " + inval[0].lower() + inval[1:]])
+    return _join([head, dtext, t["levels"].format(x=levels), plan, inval])
 
 
 __all__ = [
@@ -423,6 +543,7 @@ __all__ = [
     "TRIGGER_LABELS",
     "build_narrative",
     "confidence_text",
+    "deriv_sentence",
     "drawn_levels",
     "invalidation_sentence",
     "lifecycle_text",

@@ -13,6 +13,11 @@ Stage3 міряє беззбиток і трейлінг), ATR(1m) і ATR ста
 Після плану — перевірка витрат (`aione.stage2.risk.cost_verdict`): стоп усередині комісій дає
 WAIT_FOR_CONFIRMATION з тегом `stop_inside_costs`; чистий R/R нижче мінімуму — WAIT, якщо він
 не менший за половину мінімуму, інакше AVOID (тег `rr_below_min`).
+Деривативи (`Stage2Inputs.deriv`): свіжа книга живить фактор `orderbook` і аномалію `thin_book`;
+застаріла чи схрещена відкидається, причина (`book: stale 7.2 s`) лягає в `derivatives.dropped`,
+а угода, що спиралась би на неї, стає WAIT_FOR_CONFIRMATION з тегом `book_unusable` і тією ж
+причиною в `reason`. OI/ціна і фінансування додають фактори `oi_price`, `funding` (ваги
+`deriv_weights`); запис отримує розділ `derivatives` з числами знімка. Без знімка — нічого з цього.
 """
 
 from __future__ import annotations
@@ -30,7 +35,9 @@ from aione.config.config import (
     UI_LOCALE,
     USER_SETTINGS_DEFAULT,
 )
+from aione.data.bars import BarArrays
 from aione.indicators import IndicatorInputError
+from aione.signals.deriv_context import DerivContext, with_taker
 from aione.stage2.anomaly import detect_anomalies
 from aione.stage2.context import MarketContext, build_context
 from aione.stage2.inputs import OrderBookDepth, Stage2Inputs
@@ -46,11 +53,18 @@ from aione.stage2.risk import (
 )
 from aione.stage2.rounding import fast_round
 from aione.stage2.scenario import classify_scenario, recommend
-from aione.stage2.scoring import composite_confidence, composite_score, factor_agreement, factor_scores
+from aione.stage2.scoring import (
+    composite_confidence,
+    composite_score,
+    deriv_factor_scores,
+    factor_agreement,
+    factor_scores,
+)
 from aione.stage2.volatility import volatility_basis
 from aione.utils.utils import deep_merge, get_tick_size, normalize_trigger_name, round_to_tick, tick_decimals
 
 TAG_AGAINST_HTF_TREND = "against_htf_trend"
+TAG_BOOK_UNUSABLE = "book_unusable"
 # Сценарії, що йдуть за рухом (пробій, контроль): їм потрібен тренд старшого ТФ. Розворот
 # (BEARISH_REVERSAL) за визначенням проти попереднього руху, тож фільтр тренду його не стосується.
 TREND_SCENARIOS = frozenset({"BULLISH_BREAKOUT", "BULLISH_CONTROL", "BEARISH_CONTROL"})
@@ -312,9 +326,69 @@ def decide(
         return empty_result(symbol, timestamp, STAGE2_STATUS["ERROR"], "invalid_bars", triggers)
     if not ctx.atr > 0:
         return empty_result(symbol, timestamp, STAGE2_STATUS["SKIPPED"], "no_atr", triggers)
+    deriv = None
+    if inputs.deriv is not None:
+        deriv = _DerivView.build(inputs.deriv, bars, cfg)
     return _decide_with_context(
-        symbol, timestamp, triggers, ctx, tick, inputs.orderbook, cfg, locale, style, explain
+        symbol, timestamp, triggers, ctx, tick, inputs.orderbook, cfg, locale, style, explain, deriv
     )
+
+
+# ── Деривативи ──
+class _DerivView(NamedTuple):
+    """Знімок деривативів рішення: сам знімок (з потоком тейкерів з вікна барів), зміна ціни за
+    вікно OI (і чи вона «на місці»), фактори деривативів і причина, чому книгу не взято (None —
+    свіжа або її немає)."""
+
+    ctx: DerivContext
+    price_change_pct: float | None
+    price_flat: bool
+    scores: dict[str, float]
+    book_problem: str | None
+    suppress: bool
+
+    @classmethod
+    def build(cls, raw: DerivContext, bars: BarArrays, cfg: Mapping[str, Any]) -> _DerivView:
+        dcfg = cfg.get("deriv") or {}
+        ctx = with_taker(raw, bars)
+        n = max(1, int(ctx.oi_window_min))
+        price_change: float | None = None
+        if len(bars) > n:
+            ref = float(bars.close[-1 - n])
+            if ref > 0:
+                price_change = (float(bars.close[-1]) / ref - 1.0) * 100.0
+        flat_pct = float(dcfg.get("price_flat_pct", 0.2))
+        scores = deriv_factor_scores(
+            ctx.oi_change_pct,
+            price_change,
+            ctx.funding_pct_rank,
+            oi_full_pct=float(dcfg.get("oi_full_pct", 5.0)),
+            price_flat_pct=flat_pct,
+        )
+        flat = price_change is not None and abs(price_change) < flat_pct
+        suppress = bool(dcfg.get("suppress_on_bad_book", True))
+        return cls(ctx, price_change, flat, scores, ctx.book_problem(), suppress)
+
+    def orderbook(self, given: OrderBookDepth | None) -> OrderBookDepth | None:
+        """Книга для фактора й аномалії: застаріла/схрещена — жодної; свіжа — зі знімка."""
+        if self.book_problem is not None:
+            return None
+        if given is not None:
+            return given
+        c = self.ctx
+        if c.book_fresh and c.bid_usd is not None and c.ask_usd is not None:
+            return OrderBookDepth(c.bid_usd, c.ask_usd)
+        return None
+
+    def record(self) -> dict[str, Any]:
+        """Розділ `derivatives` запису: числа знімка, зміна ціни, відкинуті фактори з причиною."""
+        out: dict[str, Any] = {
+            k: (_num(v, 6) if isinstance(v, float) else v) for k, v in self.ctx.as_dict().items()
+        }
+        out["price_change_pct"] = _num(self.price_change_pct, 4)
+        out["price_flat"] = self.price_flat
+        out["dropped"] = {"orderbook": self.book_problem} if self.book_problem is not None else {}
+        return out
 
 
 def _decide_with_context(
@@ -328,8 +402,11 @@ def _decide_with_context(
     locale: str,
     style: str,
     explain: bool = True,
+    deriv: _DerivView | None = None,
 ) -> dict[str, Any]:
     trig = frozenset(triggers)
+    if deriv is not None:
+        orderbook = deriv.orderbook(orderbook)
     anomalies = detect_anomalies(
         ctx.open,
         ctx.high,
@@ -343,7 +420,11 @@ def _decide_with_context(
     knobs = _knobs_for(cfg)
     ob, os_ = knobs.rsi_overbought, knobs.rsi_oversold
     scores = factor_scores(ctx, trig, orderbook, rsi_overbought=ob, rsi_oversold=os_)
-    comp = composite_score(scores, cfg["weights"])
+    weights = cfg["weights"]
+    if deriv is not None:
+        scores.update(deriv.scores)
+        weights = {**weights, **(cfg.get("deriv_weights") or {})}
+    comp = composite_score(scores, weights)
     scen = classify_scenario(
         ctx, trig, anomalies.flags, rsi_overbought=ob, rsi_oversold=os_, min_evidence=cfg["min_evidence"]
     )
@@ -367,6 +448,11 @@ def _decide_with_context(
         and not _with_htf_trend(side, ctx.htf_trend, float(cfg["htf_trend_min"]))
     ):
         tags.append(TAG_AGAINST_HTF_TREND)
+        recommendation, side = "WAIT_FOR_CONFIRMATION", None
+    suppressed: str | None = None
+    if side is not None and deriv is not None and deriv.book_problem is not None and deriv.suppress:
+        tags.append(TAG_BOOK_UNUSABLE)  # угода спиралась би на книгу, якій не можна вірити
+        suppressed = deriv.book_problem
         recommendation, side = "WAIT_FOR_CONFIRMATION", None
     entry_zone: list[float] | None = None
     rr: float | None = None
@@ -450,8 +536,10 @@ def _decide_with_context(
         },
         "narrative": "",
         "anomaly_detection": anomalies.as_dict(),
-        "reason": None,
+        "reason": suppressed,
     }
+    if deriv is not None:
+        record["derivatives"] = deriv.record()
     if explain:
         record["narrative"] = build_narrative(record, locale=locale, style=style)
     return record
@@ -459,6 +547,7 @@ def _decide_with_context(
 
 __all__ = [
     "TAG_AGAINST_HTF_TREND",
+    "TAG_BOOK_UNUSABLE",
     "TAG_RR_BELOW_MIN",
     "TREND_SCENARIOS",
     "decide",

@@ -16,6 +16,12 @@
 - levels: пробій угору/вниз — ±1; інакше (0.5 − позиція в смузі)·2 (біля підтримки — купівля),
   поправка ±0.3 за near_*-тригери;
 - orderbook: дисбаланс стакана (bid − ask)/(bid + ask).
+Фактори деривативів (`deriv_factor_scores`, лише коли рішення має знімок деривативів; їхні ваги —
+`deriv_weights`, додаються до `weights` тільки тоді):
+- oi_price: зміна OI за вікно / `oi_full_pct` (обрізана до ±1) × знак зміни ціни за те саме вікно;
+  ціна «на місці» (|зміна| < `price_flat_pct` %) — 0: OI росте, а бік невідомий. OI росте з ціною —
+  за рух, OI падає на русі (закриття позицій, шорт-сквіз) — проти руху;
+- funding: нахил фінансування проти натовпу, −(перцентиль − 50) / 50: перегріті лонги — за продаж.
 """
 
 from __future__ import annotations
@@ -151,6 +157,42 @@ def factor_scores(
     }
 
 
+def oi_price_score(
+    oi_change_pct: float | None, price_change_pct: float | None, full_pct: float, flat_pct: float
+) -> float | None:
+    """Фактор OI/ціна (правило — у docstring модуля); None — OI чи ціна невідомі."""
+    if oi_change_pct is None or price_change_pct is None or not full_pct > 0:
+        return None
+    if not (math.isfinite(oi_change_pct) and math.isfinite(price_change_pct)):
+        return None
+    if abs(price_change_pct) < flat_pct:
+        return 0.0
+    return _clip(oi_change_pct / full_pct) * (1.0 if price_change_pct > 0 else -1.0)
+
+
+def funding_score(pct_rank: float | None) -> float | None:
+    """Фактор фінансування: −(перцентиль − 50) / 50; None — перцентиля немає."""
+    if pct_rank is None or not math.isfinite(pct_rank):
+        return None
+    return _clip(-(pct_rank - 50.0) / 50.0)
+
+
+def deriv_factor_scores(
+    oi_change_pct: float | None,
+    price_change_pct: float | None,
+    funding_pct_rank: float | None,
+    *,
+    oi_full_pct: float,
+    price_flat_pct: float,
+) -> dict[str, float]:
+    """Пораховані фактори деривативів (округлені до 4 знаків, як `factor_scores`)."""
+    raw = (
+        ("oi_price", oi_price_score(oi_change_pct, price_change_pct, oi_full_pct, price_flat_pct)),
+        ("funding", funding_score(funding_pct_rank)),
+    )
+    return {k: 0.0 if v == 0.0 else fast_round(v, 4) + 0.0 for k, v in raw if v is not None}
+
+
 # ── Композит ──
 @dataclass(frozen=True, slots=True)
 class Composite:
@@ -242,6 +284,9 @@ __all__ = [
     "Composite",
     "composite_confidence",
     "composite_score",
+    "deriv_factor_scores",
     "factor_agreement",
     "factor_scores",
+    "funding_score",
+    "oi_price_score",
 ]
