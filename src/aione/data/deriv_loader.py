@@ -126,6 +126,21 @@ def load_deriv_columns(
     return out
 
 
+def load_recorded_columns(
+    root: str | Path,
+    symbols: Iterable[str] | None = None,
+    start_ms: int | None = None,
+    end_ms: int | None = None,
+) -> dict[str, dict[str, Columns]]:
+    """`{символ: {вид: стовпці}}` запису — вхід `signals.deriv_context.recorded_source` для бектесту;
+    каталог лише з барами — порожній словник (рядів немає, нічого не вигадується)."""
+    if not is_recorded_dir(root):
+        return {}
+    names = sorted(symbols) if symbols is not None else recorded_symbols(root)
+    out = {s: load_deriv_columns(root, s, start_ms, end_ms) for s in names}
+    return {s: kinds for s, kinds in out.items() if kinds}
+
+
 def load_recorded_series(root: str | Path, symbols: Iterable[str] | None = None) -> dict[str, RecordedSeries]:
     """Записані ряди символів для симулятора (символ без жодного ряду пропущено)."""
     if not is_recorded_dir(root):
@@ -235,6 +250,7 @@ __all__ = [
     "bars_to_columns",
     "is_recorded_dir",
     "load_deriv_columns",
+    "load_recorded_columns",
     "load_recorded_bars",
     "load_recorded_series",
     "load_store",
