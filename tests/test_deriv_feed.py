@@ -9,10 +9,12 @@ import random
 import socket
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import orjson
+import pytest
 
 from aione.app.demo import sample_data_dir
 from aione.app.main import RunOptions, run_pipeline
@@ -22,6 +24,7 @@ from aione.exchange.binance_rest import BinanceRestClient
 from aione.exchange.deriv_feed import DerivFeed, DerivStreamClient, OpenInterestPoller, poll_period_ms
 from aione.exchange.simulator import BinanceSimulator
 from aione.ui.frame_schema import frame_problem
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, needs_chromium
 
 SYMBOLS = ["BTCUSDT", "ETHUSDT"]
 
@@ -244,3 +247,62 @@ async def test_oi_polling_for_200_symbols_holds_the_weight_budget() -> None:
     assert poller.stats.polls >= 200  # кожен символ опитано
     assert sum(1 for s in symbols if store.series(s, "oi") is not None) == 200
     assert poller.stats.preload_failures == 0
+
+
+# ── Термінал і веб-панель показують деривативи ──
+DERIV_ROW = {
+    "book_state": "fresh", "book_age_sec": 0.4, "book_imbalance": 0.21, "depth_usd": 1.5e6, "oi": 5.0e4,
+    "oi_change_15m_pct": 1.23, "funding_rate": 0.0001, "funding_pct_rank": 97.0, "liq_usd_15m": 0.0,
+}  # fmt: skip
+
+
+def test_terminal_table_has_the_deriv_cell() -> None:
+    import io
+
+    from rich.console import Console
+
+    from aione.ui.ui_render import DERIV_COLUMN, deriv_cell, render_table
+
+    row = {"symbol": "BTCUSDT", "price": 100.0, "deriv": DERIV_ROW}
+    assert deriv_cell(row) == "кн +0.21 · OI +1.2% · ф 0.010%"
+    assert deriv_cell({"deriv": {**DERIV_ROW, "book_state": "stale"}}).startswith("кн +0.21⚠")
+    assert deriv_cell({"symbol": "X"}) == "-"
+    frame = {"seq": 1, "ts": 1_000, "assets": [row]}
+    for width in (None, 260):
+        console = Console(record=True, width=260, file=io.StringIO(), color_system=None)
+        console.print(render_table(frame, 1_000, width=width))
+        text = console.export_text()
+        assert DERIV_COLUMN in text and "OI +1.2%" in text, width
+
+
+@pytest.mark.browser
+@needs_chromium
+async def test_dashboard_shows_the_deriv_column(data_1m: Path) -> None:
+    from playwright.async_api import async_playwright
+
+    from aione.ui.web import MappingBarsProvider, create_web_app, start_web_server
+    from tests.web_helpers import QueueFrameSource, build_frame, load_recorded
+
+    bars = load_recorded(data_1m)
+    frame = build_frame(bars, int(bars["ADAUSDT"].open_time[4000]) + 60_000, seq=1)
+    for asset in frame["assets"]:
+        asset["deriv"] = DERIV_ROW
+    frame["ts"] = int(time.time() * 1000)
+    assert frame_problem(frame) is None
+    source = QueueFrameSource()
+    runner = await start_web_server(create_web_app(source, MappingBarsProvider(bars)), "127.0.0.1", 0)
+    source.put(frame)
+    try:
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            try:
+                page = await browser.new_page(viewport={"width": 1800, "height": 1000})
+                await page.goto(runner.url + "/")
+                await page.wait_for_selector("#assets-body tr[data-symbol] .deriv", timeout=15_000)
+                assert "Книга · OI · фін." in await page.inner_text("#assets-head")
+                cells = await page.eval_on_selector_all(".deriv", "els => els.map(e => e.textContent)")
+                assert cells and all(c == "+0.21 · OI +1.2% · 0.010%" for c in cells), cells
+            finally:
+                await browser.close()
+    finally:
+        await runner.cleanup()

@@ -93,6 +93,7 @@ COLUMN_HELP: Final[Mapping[str, Mapping[str, str]]] = {
         "rank": "Ранг кандидата в сигнали, 0.00–1.00: незвичність руху + переконаність рішення",
         "record": "Запис типу сигналу: випадків · TP першим · медіанний рух за 60 хв",
         "seq": "Номер кадру стану: зростає з кожним оновленням; стрибок — пропущені кадри",
+        "deriv": "Дисбаланс книги в смузі ±1 % (⚠ — книга застаріла) · зміна OI за 15 хв · ставка фінансування",
     },
     "en": {
         "price_change_pct": "Price change over 24 h (from the close one day ago; shorter history: from the first bar)",
@@ -100,6 +101,7 @@ COLUMN_HELP: Final[Mapping[str, Mapping[str, str]]] = {
         "band_pct": "Band: distance between the nearest support and the nearest resistance, % of price",
         "rank": "Candidate rank, 0.00–1.00: how unusual the move is + how convinced the decision is",
         "record": "Record of the signal type: cases · TP first · median move over 60 min",
+        "deriv": "Book imbalance within ±1 % (⚠ stale book) · OI change over 15 min · funding rate",
         "seq": "State frame number: grows with every update; a jump means missed frames",
     },
 }
@@ -119,6 +121,7 @@ PAGE_TEXT: Final[Mapping[str, Mapping[str, str]]] = {
         "col_atr": "ATR %", "col_rsi": "RSI", "col_spark": "4 год", "col_triggers": "Тригери", "col_signal": "Сигнал",
         "col_life": "Стан сигналу", "col_plan": "План сигналу", "col_confidence": "Впевненість", "col_rank": "Ранг",
         "col_record": "Запис типу", "col_tp_sl": "Угода TP / SL", "col_trade": "Угода / PnL", "col_band": "Смуга %",
+        "col_deriv": "Книга · OI · фін.",
         "f_all": "ALL", "f_active": "АКТИВНІ", "f_alert": "ALERT", "f_buy": "BUY", "f_sell": "SELL",
         "f_signal": "СИГНАЛИ", "f_watch": "WATCH",
         "f_active_help": "сигнали, чий план ще чинний: новий, чекає входу або в роботі",
@@ -151,6 +154,7 @@ PAGE_TEXT: Final[Mapping[str, Mapping[str, str]]] = {
         "col_atr": "ATR %", "col_rsi": "RSI", "col_spark": "4 h", "col_triggers": "Triggers", "col_signal": "Signal",
         "col_life": "Signal state", "col_plan": "Signal plan", "col_confidence": "Confidence", "col_rank": "Rank",
         "col_record": "Type record", "col_tp_sl": "Trade TP / SL", "col_trade": "Trade / PnL", "col_band": "Band %",
+        "col_deriv": "Book · OI · funding",
         "f_all": "ALL", "f_active": "ACTIVE", "f_alert": "ALERT", "f_buy": "BUY", "f_sell": "SELL",
         "f_signal": "SIGNALS", "f_watch": "WATCH",
         "f_active_help": "signals whose plan still holds: new, awaiting entry or triggered",

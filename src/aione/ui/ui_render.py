@@ -76,6 +76,7 @@ BUDGET_REASON_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         REASON_MARKET_BUDGET: "ліміт ринку",
     }
 )
+DERIV_COLUMN = "Книга · OI · фін."  # дисбаланс книги, зміна OI за 15 хв, ставка фінансування
 COLUMNS = (
     "Символ",
     "Ціна",
@@ -91,6 +92,7 @@ COLUMNS = (
     "TP / SL",
     "Угода / PnL",
     BAND_COLUMN,
+    DERIV_COLUMN,
 )
 _NUMERIC = frozenset(
     {"Ціна", CHANGE_COLUMN, UI_COLUMN_VOLUME, "ATR %", "RSI", "Впевн.", RANK_COLUMN, "TP / SL", BAND_COLUMN}
@@ -302,6 +304,7 @@ TERM_COLUMNS: Final = (
     TermColumn(RECORD_COLUMN, "Запис", 10),
     TermColumn(BAND_COLUMN, "Смуга", 11, True),
     TermColumn("Тригери", "Тригери", 12),
+    TermColumn(DERIV_COLUMN, "Дер.", 8),
 )
 NARROW_WIDTH = 120  # вужче — короткі назви колонок, без легенди
 SIGNAL_MAX_NARROW = 18  # вузький термінал: довгий сигнал обрізається «…», а не переноситься
@@ -445,6 +448,25 @@ def detail_line(row: Mapping[str, Any], locale: str = "uk") -> str:
     return " · ".join(parts)
 
 
+def deriv_cell(row: Mapping[str, Any]) -> str:
+    """Деривативи рядка коротко: дисбаланс книги (⚠ — книга застаріла), зміна OI за 15 хв, ставка
+    фінансування: «кн +0.21 · OI +1.2% · ф 0.010%»; чого немає — не показується."""
+    d = row.get("deriv")
+    if not isinstance(d, Mapping):
+        return DASH
+    parts = []
+    imb = _num(d.get("book_imbalance"))
+    if imb is not None:
+        parts.append(f"кн {imb:+.2f}" + ("⚠" if d.get("book_state") == "stale" else ""))
+    oi = _num(d.get("oi_change_15m_pct"))
+    if oi is not None:
+        parts.append(f"OI {oi:+.1f}%")
+    rate = _num(d.get("funding_rate"))
+    if rate is not None:
+        parts.append(f"ф {rate * 100:.3f}%")
+    return " · ".join(parts) or DASH
+
+
 def _cells(row: Mapping[str, Any], locale: str, tick: float, symbol: str, compact: bool = False) -> dict[str, str]:
     """Усі комірки рядка за назвами колонок (`COLUMNS` і адаптивні)."""
     triggers = row.get("triggers") or []
@@ -467,6 +489,7 @@ def _cells(row: Mapping[str, Any], locale: str, tick: float, symbol: str, compac
         LIFE_COLUMN: life_cell(row, locale, compact),
         PLAN_COLUMN: plan_cell(row, tick),
         CONF_COLUMN: confidence_cell(row, locale),
+        DERIV_COLUMN: deriv_cell(row),
     }
 
 
@@ -579,6 +602,7 @@ def render_table(
 __all__ = [
     "BAND_COLUMN",
     "CONF_COLUMN",
+    "DERIV_COLUMN",
     "LIFE_COLUMN",
     "NARROW_WIDTH",
     "PLAN_COLUMN",
@@ -589,6 +613,7 @@ __all__ = [
     "TermColumn",
     "choose_columns",
     "confidence_cell",
+    "deriv_cell",
     "detail_line",
     "fmt_age",
     "life_cell",

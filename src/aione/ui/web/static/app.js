@@ -461,7 +461,23 @@ const COLUMNS = [
     cell: (a) => `<span class="${(num(a.pnl_pct) || 0) >= 0 ? "up" : "down"}">${esc(tradeText(a))}</span>`,
   },
   { key: "band_pct", label: "col_band", help: "band_pct", num: true, opt: true, sort: (a) => num(a.band_pct), cell: (a) => fmtPct(a.band_pct) },
+  {
+    key: "deriv", label: "col_deriv", help: "deriv", opt: true, sort: (a) => (a.deriv ? num(a.deriv.oi_change_15m_pct) : null),
+    cell: (a) => `<span class="deriv">${esc(derivText(a))}</span>`,
+  },
 ];
+
+// Деривативи рядка: дисбаланс книги (⚠ — застаріла), зміна OI за 15 хв, ставка фінансування.
+function derivText(a) {
+  const d = a.deriv;
+  if (!d) return DASH;
+  const parts = [];
+  const imb = num(d.book_imbalance), oi = num(d.oi_change_15m_pct), rate = num(d.funding_rate);
+  if (imb !== null) parts.push(`${imb >= 0 ? "+" : ""}${imb.toFixed(2)}${d.book_state === "stale" ? "⚠" : ""}`);
+  if (oi !== null) parts.push(`OI ${oi >= 0 ? "+" : ""}${oi.toFixed(1)}%`);
+  if (rate !== null) parts.push(`${(rate * 100).toFixed(3)}%`);
+  return parts.length ? parts.join(" · ") : DASH;
+}
 
 function colLabel(c) {
   return c.key === "turnover_24h_usd" && locale() === "uk" ? state.config.volume_column || t(c.label) : t(c.label);
