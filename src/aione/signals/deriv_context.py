@@ -372,12 +372,75 @@ def row(cols: DerivColumns, i: int, params: DerivParams = DEFAULT_DERIV_PARAMS) 
     )
 
 
+def _last_at(view: SeriesView | None, t: int) -> tuple[IntArray, int]:
+    """(час точок ряду, позиція останньої точки з часом ≤ t або −1)."""
+    if view is None:
+        return np.empty(0, dtype=np.int64), -1
+    ts = view.times()
+    return ts, int(np.searchsorted(ts, t, side="right")) - 1
+
+
 def deriv_context(
     source: SeriesSource, symbol: str, t: int, params: DerivParams = DEFAULT_DERIV_PARAMS
 ) -> DerivContext:
-    """Знімок деривативів символу на момент `t` (лише точки з часом ≤ t)."""
-    cols = deriv_columns(source, symbol, np.array([t], dtype=np.int64), params)
-    return row(cols, 0, params)
+    """Знімок деривативів символу на момент `t` (лише точки з часом ≤ t).
+
+    Скалярна форма для живого процесу (одна точка — без масивів на всі t): ті самі вибірки й ті
+    самі функції `deriv_math`, що в `deriv_columns`, тож числа однакові до біта (це перевіряє тест)."""
+    out: dict[str, Any] = {}
+    view = source(symbol, "oi")
+    ts, pos = _last_at(view, t)
+    if view is not None and pos >= 0 and t - int(ts[pos]) <= params.oi_max_age_ms:
+        vals = view.column("open_interest")
+        out["oi"] = float(vals[pos])
+        chg, z = oi_stats(
+            ts,
+            vals,
+            np.array([pos], dtype=np.int64),
+            params.oi_window_ms,
+            params.oi_z_points,
+            params.oi_z_min_std_pct,
+        )
+        out["oi_change_pct"] = _opt(float(chg[0]))
+        out["oi_z"] = _opt(float(z[0]))
+    view = source(symbol, "mark")
+    ts, pos = _last_at(view, t)
+    if view is not None and pos >= 0 and t - int(ts[pos]) <= params.mark_max_age_ms:
+        rates = view.column("funding_rate")
+        out["funding_rate"] = float(rates[pos])
+        out["mark_price"] = float(view.column("mark_price")[pos])
+        rank = trailing_rank(rates[: pos + 1], params.funding_rank_points, params.funding_min_points, pos)
+        out["funding_pct_rank"] = _opt(float(rank[0]))
+    view = source(symbol, "liq")
+    ts, hi = _last_at(view, t)
+    if view is not None and hi >= 0:
+        hi += 1
+        if int(np.searchsorted(ts, t - params.liq_known_ms, side="right")) < hi:
+            lo = int(np.searchsorted(ts, t - params.liq_window_ms, side="right"))
+            side = view.column("side")[lo:hi]
+            c = cents(view.column("notional")[lo:hi])
+            out["liq_long_usd"] = int(c[side < 0].sum()) / 100.0
+            out["liq_short_usd"] = int(c[side > 0].sum()) / 100.0
+    view = source(symbol, "book")
+    ts, pos = _last_at(view, t)
+    if view is not None and pos >= 0:
+        spread = float(view.column("spread_bps")[pos])
+        age = t - int(ts[pos])
+        state = BOOK_CROSSED if not spread > 0 else BOOK_STALE if age > params.book_stale_ms else BOOK_FRESH
+        out.update(
+            book_state=state,
+            book_age_ms=age,
+            book_imbalance=_opt(float(view.column("imbalance")[pos])),
+            bid_usd=_opt(float(view.column("bid_usd")[pos])),
+            ask_usd=_opt(float(view.column("ask_usd")[pos])),
+            spread_bps=_opt(spread),
+        )
+    return DerivContext(
+        t,
+        oi_window_min=params.oi_window_ms // MINUTE_MS,
+        liq_window_min=params.liq_window_ms // MINUTE_MS,
+        **out,
+    )
 
 
 # ── Потік тейкерів з барів ──

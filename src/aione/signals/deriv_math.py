@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import numpy.typing as npt
 
@@ -51,6 +53,8 @@ def trailing_z(x: FloatArray, m: int, min_std: float) -> FloatArray:
     k = x.shape[0] - m
     if m < 1 or k <= 0:
         return np.empty(0, dtype=np.float64)
+    if k <= _FEW:  # живий шлях: ті самі додавання в тому самому порядку, але на float Python
+        return np.array([_z_one(x[p : p + m + 1].tolist(), m, min_std) for p in range(k)], dtype=np.float64)
     s = np.array(x[0:k], dtype=np.float64)
     for j in range(1, m):
         s += x[j : j + k]
@@ -61,8 +65,30 @@ def trailing_z(x: FloatArray, m: int, min_std: float) -> FloatArray:
         d = x[j : j + k] - mean
         v += d * d
     std = np.maximum(np.sqrt(v / m), min_std)
-    out: FloatArray = (x[m:] - mean) / std
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out: FloatArray = (x[m:] - mean) / std
     return out
+
+
+def _z_one(w: list[float], m: int, min_std: float) -> float:
+    """z останнього з `m + 1` значень `w` — покроково ті самі операції, що векторна гілка `trailing_z`
+    (додавання float64 і корінь однаково округлюються в numpy і в Python)."""
+    s = w[0]
+    for j in range(1, m):
+        s += w[j]
+    mean = s / m
+    d = w[0] - mean
+    v = d * d
+    for j in range(1, m):
+        d = w[j] - mean
+        v += d * d
+    std = math.sqrt(v / m)
+    if not std >= min_std and std == std:  # noqa: PLR0124 — як np.maximum: NaN лишається NaN
+        std = min_std
+    num = w[m] - mean
+    if std == 0.0:  # як ділення numpy на +0.0: ±inf, а 0/0 і NaN — NaN
+        return math.copysign(math.inf, num) if num != 0.0 and num == num else math.nan  # noqa: PLR0124
+    return num / std
 
 
 def trailing_rank(x: FloatArray, window: int, min_points: int, start: int) -> FloatArray:
