@@ -321,6 +321,12 @@ def simulate(
         min=0.0,
         help="Кожні N с наступний кадр книги кожного символу схрещений (найкращий bid = найкращий ask).",
     ),
+    deriv_every: float = typer.Option(
+        0.025,
+        "--deriv-every",
+        min=0.001,
+        help="Кадри книги й марк-ціни не частіше ніж раз на N с настінного часу (Binance depth@100ms — 0.1).",
+    ),
 ) -> None:
     """Локальний Binance-сумісний REST+WS сервер над записаними барами (до Ctrl-C або --duration).
 
@@ -377,6 +383,7 @@ def simulate(
             port=port,
             aliases=aliases,
             faults=plan,
+            deriv_min_wall=deriv_every,
         )
         await sim.start()
         typer.echo(

@@ -17,7 +17,8 @@
 Деривативні потоки (`<symbol>@depth<N>@100ms`, `<symbol>@markPrice@1s`, `!forceOrder@arr`) і REST
 `openInterest`/`openInterestHist`/`premiumIndex`/`depth` узгоджені з барами (`sim_derivs`): книга й
 марк-ціна — раз на `deriv_interval_ms` віртуального часу (але не частіше за `deriv_min_wall` с
-настінного), ліквідації — на закритті бару з великою тінню. Каталог запису `aione record`
+настінного; похідна марк-ціна — ще й не частіше `mark_interval_ms`: сховище однаково тримає одну
+точку за хвилину), ліквідації — на закритті бару з великою тінню. Каталог запису `aione record`
 програється точно: кожен записаний рядок — рівно один кадр зі своїм часом. Несправності цих потоків:
 `book_gap` (кадри не надсилаються, пропуск `u`), `book_disorder` (наступний кадр книги кожного символу
 має `u` менший за попередній), `book_crossed` (наступний кадр книги схрещений).
@@ -131,6 +132,7 @@ class BinanceSimulator:
         faults: FaultPlan | None = None,
         deriv_interval_ms: int = 1_000,
         deriv_min_wall: float = 0.025,
+        mark_interval_ms: int = 15_000,
     ) -> None:
         self.spec = market_spec(market)
         recorded = load_recorded_series(data_dir, symbols) if self.spec.has_open_interest else {}
@@ -139,6 +141,7 @@ class BinanceSimulator:
         )
         self.deriv_interval_ms = deriv_interval_ms
         self.deriv_min_wall = deriv_min_wall
+        self.mark_interval_ms = mark_interval_ms  # похідна марк-ціна: не частіше (віртуальний час)
         if start_ms is None:
             # доба історії до старту, щоб preload мав що завантажити
             start_ms = min(self.market.first_ms + DAY_MS, self.market.end_ms)
@@ -720,7 +723,7 @@ class BinanceSimulator:
                 if rec is not None and rec.mark is not None:
                     for i in rec.rows_between("mark", prev_t, now):
                         out.append((name, _combined(name, recorded_mark_frame(symbol, rec.mark, i))))
-                elif st is not None and now - self._mark_t.get(symbol, -(10**15)) >= 1_000:
+                elif st is not None and now - self._mark_t.get(symbol, -(10**15)) >= self.mark_interval_ms:
                     self._mark_t[symbol] = now
                     out.append((name, _combined(name, self.market.mark_payload(symbol, st, now))))
             else:  # <symbol>@forceOrder
