@@ -193,3 +193,27 @@ async def test_record_command_against_simulate_writes_and_says_where(tmp_path: P
     err = stderr.decode()
     assert f"→ {out}" in err and "wrote" in err
     assert (out / "BTCUSDT.parquet").is_file() and list((out / "book").glob("*/BTCUSDT.parquet"))
+
+
+# ── Запис → бектест: ті самі знімки деривативів, що бачив живий монітор ──
+def test_recorded_series_give_the_same_deriv_context_as_the_live_store(
+    recording: tuple[Path, Recorder, list[str]],
+) -> None:
+    from dataclasses import astuple
+
+    from aione.data.deriv_loader import load_recorded_columns
+    from aione.signals.deriv_context import bar_event_time, deriv_context, recorded_source
+
+    out, rec, _ = recording
+    recorded = recorded_source(load_recorded_columns(out, SYMBOLS))
+    checked = 0
+    for symbol in SYMBOLS:
+        bars = load_recorded_bars(out, [symbol])[symbol]
+        for open_time in bars.open_time.tolist():
+            t = bar_event_time(int(open_time), 60_000)
+            live = deriv_context(rec.store.series, symbol, t)  # type: ignore[arg-type]
+            back = deriv_context(recorded, symbol, t)
+            assert [repr(x) for x in astuple(live)] == [repr(x) for x in astuple(back)], (symbol, t)
+            assert live.oi is not None and live.book_imbalance is not None and live.funding_rate is not None
+            checked += 1
+    assert checked >= 6
