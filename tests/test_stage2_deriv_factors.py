@@ -199,3 +199,32 @@ def test_store_with_oi_and_funding_feeds_the_decision() -> None:
     res = decide(s1(bars), Stage2Inputs(bars, deriv=ctx))
     assert res["confidence_metrics"]["factor_scores"]["funding"] < -0.9
     assert "th percentile" in build_narrative(res, locale="en")
+
+
+def test_pipeline_core_feeds_stage2_the_book_of_the_monitor_source() -> None:
+    """Живе ядро: монітор із джерелом рядів → Stage2 бачить книгу на кінець бару алерту (фактор є)."""
+    from aione.app.pipeline import PipelineCore
+    from aione.data.bars import BarEvent
+    from aione.data.unified_store import UnifiedDataStore
+    from aione.stage1.asset_monitoring import AssetMonitor
+    from aione.stage3.trade_manager import TradeManager
+
+    bars = calm_bars()
+    store = DerivStore()
+    t = t_end(bars)
+    bids = np.array([[99.99, 3_000.0], [99.5, 1_000.0]])
+    asks = np.array([[100.01, 1_000.0], [100.5, 1_000.0]])
+    assert store.apply_book(BookSnapshot(SYM, bids, asks, 1, t - 800))
+    core = PipelineCore(UnifiedDataStore(), AssetMonitor(deriv_source=store.series), TradeManager(), None)
+    for i in range(len(bars)):
+        core.on_bar(BarEvent(SYM, "1m", bars.bar(i)))
+    res = core.decide(s1(bars))
+    assert res["status"] == "completed"
+    imb = deriv_context(store.series, SYM, t).book_imbalance
+    assert imb is not None and imb > 0.3
+    assert res["confidence_metrics"]["factor_scores"]["orderbook"] == pytest.approx(imb, abs=1e-4)
+    assert res["derivatives"]["book_state"] == "fresh"
+    plain = PipelineCore(UnifiedDataStore(), AssetMonitor(), TradeManager(), None)
+    for i in range(len(bars)):
+        plain.on_bar(BarEvent(SYM, "1m", bars.bar(i)))
+    assert "orderbook" not in plain.decide(s1(bars))["confidence_metrics"]["factor_scores"]

@@ -26,7 +26,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -43,6 +43,7 @@ from aione.data.bars import Bar, BarArrays, BarEvent, copy_upto
 from aione.data.resample import DAY_MS, DailyAggregator
 from aione.data.unified_store import UnifiedDataStore
 from aione.signals.budget import Verdict
+from aione.signals.deriv_context import bar_event_time, deriv_context
 from aione.signals.gate import SignalGate
 from aione.stage1.asset_monitoring import AssetMonitor
 from aione.stage2.inputs import Stage2Inputs
@@ -237,12 +238,17 @@ class PipelineCore:
         """Вхід Stage2 зі сховища, обрізаний по бару алерту (без погляду вперед)."""
         symbol = str(stage1_result.get("symbol", ""))
         ts = int(stage1_result.get("timestamp") or 0)
-        return build_stage2_inputs(
+        inputs = build_stage2_inputs(
             self.store.get_bars(symbol, "1m", self.context_bars),
             self.daily_bars(symbol, self.daily_days + 1),
             ts,
             self.store.get_symbol_info(symbol),
         )
+        source = self.monitor.deriv_source  # деривативи (issue 16): знімок на кінець бару алерту
+        if inputs is not None and source is not None:
+            t = bar_event_time(ts, self.monitor.timeframe_ms)
+            inputs = replace(inputs, deriv=deriv_context(source, symbol, t))
+        return inputs
 
     def decide(self, stage1_result: Mapping[str, Any]) -> dict[str, Any]:
         """Синхронне рішення Stage2 тим самим чистим ядром, що й у процесорі."""
