@@ -45,6 +45,7 @@ from typing import Any
 import optuna
 
 from aione.app.params_check import check_overrides
+from aione.backtest.engines import Engine
 from aione.backtest.runner import RunSpec, budget_params, stage_params
 from aione.backtest.walkforward import (
     DEFAULT_MIN_TRADES,
@@ -424,6 +425,80 @@ def make_objective(
     return objective
 
 
+# ── Спроби паралельно ──
+@dataclass(frozen=True, slots=True)
+class TrialTask:
+    """Одна спроба для воркера: номер trial і все, що потрібно цілі (прості дані)."""
+
+    number: int
+    spec: RunSpec
+    folds: tuple[Fold, ...]
+    overrides: dict[str, dict[str, Any]]
+    min_trades: int
+    missing_loss_pct: float
+
+
+def evaluate_trial(task: TrialTask, shared: Any = None) -> tuple[float, list[float], list[int]]:
+    """Ціль спроби у воркері: (середній бал, бали відрізків, угоди відрізків)."""
+    score = fit_score(task.spec, list(task.folds), task.overrides, task.min_trades, task.missing_loss_pct)
+    return score.mean, list(score.fold_scores), list(score.fold_trades)
+
+
+def run_trials_parallel(
+    study: optuna.Study,
+    engine: Engine,
+    spec: RunSpec,
+    folds: list[Fold],
+    space: Ranges,
+    trials: int,
+    *,
+    min_trades: int = DEFAULT_MIN_TRADES,
+    missing_loss_pct: float = OPTUNA_MISSING_TRADE_LOSS_PCT,
+    on_trial: TrialProgressFn | None = None,
+) -> None:
+    """`trials` спроб на рушії: параметри просить і результат повідомляє цей процес (ask/tell),
+    тож дослідження живе лише в його сховищі, а воркерам потрібні тільки дані. Спроби йдуть
+    партіями по `engine.slots`; кожна завершена одразу записується в дослідження (і в прогрес).
+    Збій спроби (`PartitionFailed`) позначає незавершені спроби партії як FAIL і йде далі вгору."""
+    done = 0
+    by_number: dict[int, optuna.Trial] = {}
+    told: set[int] = set()
+
+    def tell(task: TrialTask, res: tuple[float, list[float], list[int]]) -> None:
+        nonlocal done
+        trial = by_number[task.number]
+        trial.set_user_attr("fold_scores", res[1])
+        trial.set_user_attr("fold_trades", res[2])
+        study.tell(trial, res[0])
+        told.add(task.number)
+        done += 1
+        if on_trial is not None:
+            on_trial(done, best_so_far(study))
+
+    while done < trials:
+        batch = min(engine.slots, trials - done)
+        asked = [study.ask() for _ in range(batch)]
+        tasks = [
+            TrialTask(
+                t.number,
+                spec,
+                tuple(folds),
+                params_to_overrides(suggest(t, space)),
+                min_trades,
+                missing_loss_pct,
+            )
+            for t in asked
+        ]
+        by_number.update((t.number, t) for t in asked)
+        try:
+            engine.map(evaluate_trial, tasks, key=lambda t: f"trial-{t.number}", on_done=tell)
+        except Exception:  # незавершені спроби партії — FAIL у сховищі, помилка йде далі
+            for number, trial in by_number.items():
+                if number not in told:
+                    study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            raise
+
+
 def best_so_far(study: optuna.Study) -> float | None:
     """Найкращий бал дослідження або None, доки немає жодної завершеної спроби."""
     try:
@@ -466,12 +541,14 @@ def calibrate(
     min_trades: int = DEFAULT_MIN_TRADES,
     missing_loss_pct: float = OPTUNA_MISSING_TRADE_LOSS_PCT,
     on_trial: TrialProgressFn | None = None,
+    engine: Engine | None = None,
 ) -> CalibrationResult:
     """Запускає `trials` спроб цього процесу над дослідженням цих даних і рахує перевірку.
 
     `study_name=None` — типова назва з відбитка. Наявне дослідження з іншим відбитком —
     `StudyMismatchError` ще до першого trial. `on_trial(done, best)` — після кожної спроби цього
-    процесу: скільки зроблено і найкращий бал дослідження досі (None — ще жодної завершеної)."""
+    процесу: скільки зроблено і найкращий бал дослідження досі (None — ще жодної завершеної).
+    `engine` — спроби паралельно на рушії (`--workers`/`--cluster`, див. `run_trials_parallel`)."""
     space = search_space(ranges)
     window = data_window(spec)
     folds = make_folds(window.first_ms, window.last_ms, n_folds)
@@ -481,10 +558,23 @@ def calibrate(
     sampler, sampler_info = make_sampler(seed)
     study = open_study(name, make_storage(storage), parts, sampler)
     study.set_user_attr("folds", [[f.start_ms, f.end_ms] for f in folds])
-    callbacks = [_progress_callback(on_trial)] if on_trial is not None else None
-    study.optimize(
-        make_objective(spec, folds, space, min_trades, missing_loss_pct), n_trials=trials, callbacks=callbacks
-    )
+    if engine is not None:
+        run_trials_parallel(
+            study,
+            engine,
+            spec,
+            folds,
+            space,
+            trials,
+            min_trades=min_trades,
+            missing_loss_pct=missing_loss_pct,
+            on_trial=on_trial,
+        )
+    else:
+        callbacks = [_progress_callback(on_trial)] if on_trial is not None else None
+        study.optimize(
+            make_objective(spec, folds, space, min_trades, missing_loss_pct), n_trials=trials, callbacks=callbacks
+        )
     best = study.best_trial
     overrides = params_to_overrides(best.params)
     nan = float("nan")
@@ -559,11 +649,13 @@ __all__ = [
     "STAGES",
     "CalibrationResult",
     "StudyMismatchError",
+    "TrialTask",
     "TrialProgressFn",
     "best_so_far",
     "calibrate",
     "default_study_name",
     "describe_difference",
+    "evaluate_trial",
     "fingerprint_id",
     "load_overrides",
     "load_space",
@@ -574,6 +666,7 @@ __all__ = [
     "open_study",
     "params_to_overrides",
     "result_meta",
+    "run_trials_parallel",
     "search_space",
     "study_fingerprint",
     "suggest",

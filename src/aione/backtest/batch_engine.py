@@ -75,10 +75,28 @@ def default_alerts_fn() -> AlertsFn:
 
 
 # ── Підготовка прогону ──
-def _symbol_rows(t: np.ndarray, spec: RunSpec) -> tuple[int, int]:
-    lo = 0 if spec.start_ms is None else int(np.searchsorted(t, spec.start_ms, side="left"))
-    hi = t.shape[0] if spec.end_ms is None else int(np.searchsorted(t, spec.end_ms, side="right"))
+def _symbol_rows(t: np.ndarray, start_ms: int | None, end_ms: int | None) -> tuple[int, int]:
+    lo = 0 if start_ms is None else int(np.searchsorted(t, start_ms, side="left"))
+    hi = t.shape[0] if end_ms is None else int(np.searchsorted(t, end_ms, side="right"))
     return lo, max(lo, hi)
+
+
+def window_part(
+    raw: BarArrays, start_ms: int | None, end_ms: int | None
+) -> tuple[BarArrays, np.ndarray, BarArrays]:
+    """Бари символу у вікні прогону: (усі бари вікна за часом, маска прийнятих, прийняті бари).
+
+    Спільне для пакетного рушія і розбитого по символах (`partition`): ті самі бари, той самий порядок."""
+    lo, hi = _symbol_rows(raw.open_time, start_ms, end_ms)
+    part = raw.slice(lo, hi)
+    t = part.open_time
+    if t.shape[0] > 1 and not bool((t[1:] >= t[:-1]).all()):  # записи зазвичай уже впорядковані
+        order = np.argsort(t, kind="stable")
+        part = BarArrays(*(np.ascontiguousarray(col[order]) for col in part))  # type: ignore[arg-type]
+    ok = accepted_mask(part)
+    # Без копії, коли прийнято все (звичайний випадок): менше пам'яті й першого дотику до неї.
+    accepted = part if bool(ok.all()) else BarArrays(*(col[ok] for col in part))  # type: ignore[arg-type]
+    return part, ok, accepted
 
 
 class _Prepared:
@@ -91,15 +109,7 @@ class _Prepared:
         self.series: list[SymbolSeries] = []
         parts_t, parts_sym, parts_row, parts_ok = [], [], [], []
         for idx, name in enumerate(self.names):
-            lo, hi = _symbol_rows(raw[name].open_time, spec)
-            part = raw[name].slice(lo, hi)
-            t = part.open_time
-            if t.shape[0] > 1 and not bool((t[1:] >= t[:-1]).all()):  # записи зазвичай уже впорядковані
-                order = np.argsort(t, kind="stable")
-                part = BarArrays(*(np.ascontiguousarray(col[order]) for col in part))  # type: ignore[arg-type]
-            ok = accepted_mask(part)
-            # Без копії, коли прийнято все (звичайний випадок): менше пам'яті й першого дотику до неї.
-            accepted = part if bool(ok.all()) else BarArrays(*(col[ok] for col in part))  # type: ignore[arg-type]
+            part, ok, accepted = window_part(raw[name], spec.start_ms, spec.end_ms)
             self.series.append(SymbolSeries.build(name, accepted))
             parts_t.append(part.open_time)
             parts_sym.append(np.full(len(part), idx, dtype=np.int64))
@@ -309,4 +319,4 @@ def _run(
     return result
 
 
-__all__ = ["AlertsFn", "default_alerts_fn", "monitor_alerts", "run_batch_backtest"]
+__all__ = ["AlertsFn", "default_alerts_fn", "monitor_alerts", "run_batch_backtest", "window_part"]

@@ -178,7 +178,8 @@ class BacktestResult:
     counters: dict[str, int] = field(default_factory=dict)
 
 
-def _signal_record(alert: Mapping[str, Any], result: Mapping[str, Any]) -> dict[str, Any]:
+def signal_record(alert: Mapping[str, Any], result: Mapping[str, Any]) -> dict[str, Any]:
+    """Плаский запис сигналу для звіту з алерту Stage1 і рішення Stage2 (з метою воріт `signal`)."""
     risk = result.get("risk_parameters") or {}
     conf = result.get("confidence_metrics") or {}
     ctx = result.get("market_context") or {}
@@ -270,11 +271,15 @@ class Recorder:
                 res.cancelled.append(rec)
 
     def signal(self, alert: Mapping[str, Any], result: Mapping[str, Any], events: Sequence[Any]) -> None:
-        rec = _signal_record(alert, result)
+        rec = signal_record(alert, result)
         for ev in events:
             if ev.kind == EVENT_PENDING:
                 rec["trade_id"] = ev.trade.trade_id
                 self.triggers_by_trade[ev.trade.trade_id] = rec["triggers"]
+        self.add_signal(rec)
+
+    def add_signal(self, rec: dict[str, Any]) -> None:
+        """Готовий запис сигналу → список сигналів і журнал рішень."""
         self.result.signals.append(rec)
         self.result.decisions.append(
             (
@@ -295,15 +300,19 @@ class Recorder:
 def record_released(rec: Recorder, released: Sequence[Released]) -> None:
     """Вердикти воріт сигналів → записи сигналів і подій угод (у порядку вердиктів)."""
     for rel in released:
-        events = rel.events
-        rec.signal(rel.alert, rel.decision, events)
-        if events:
-            rec.trade_events([ev for ev in events if ev.kind != EVENT_PENDING])
-            for ev in events:
-                if ev.kind == EVENT_PENDING:
-                    rec.result.decisions.append(
-                        ("trade", ev.trade.decision_ts, ev.trade.symbol, ev.kind, ev.trade.trade_id, None)
-                    )
+        rec.signal(rel.alert, rel.decision, rel.events)
+        record_decision_events(rec, rel.events)
+
+
+def record_decision_events(rec: Recorder, events: Sequence[Any]) -> None:
+    """Події угод одного вердикту (після запису сигналу): закриття/скасування, потім нові угоди."""
+    if events:
+        rec.trade_events([ev for ev in events if ev.kind != EVENT_PENDING])
+        for ev in events:
+            if ev.kind == EVENT_PENDING:
+                rec.result.decisions.append(
+                    ("trade", ev.trade.decision_ts, ev.trade.symbol, ev.kind, ev.trade.trade_id, None)
+                )
 
 
 def handle_alert(
@@ -408,9 +417,11 @@ __all__ = [
     "file_problem",
     "handle_alert",
     "make_core",
+    "record_decision_events",
     "record_released",
     "run_backtest",
     "run_event_backtest",
+    "signal_record",
     "stage_params",
     "trade_record",
     "usable_spec",

@@ -15,7 +15,9 @@ import numpy as np
 
 from aione.backtest.baseline import DEFAULT_SEED, accepted_series
 from aione.backtest.baselines_multi import DEFAULT_SEEDS, run_baselines
+from aione.backtest.engines import Engine
 from aione.backtest.html_report import write_html
+from aione.backtest.parallel import run_partitioned
 from aione.backtest.report import REPORT_HTML, build_report, write_report
 from aione.backtest.runner import (
     ENGINE_BATCH,
@@ -70,18 +72,23 @@ def run_session(
     html: bool = True,
     on_progress: ProgressFn | None = None,
     engine: str = ENGINE_BATCH,
+    executor: Engine | None = None,
 ) -> SessionOutput:
     """Проганяє бектест і пише `report.json`, `report.html` і `timing.json` у `out_dir`.
 
     Випадкова базова лінія — `seeds` seed-ів від `seed` (див. `baselines_multi`). Непридатний
     файл барів називається одним рядком журналу й пропускається (`skipped` у виводі й у звіті),
-    жодного придатного — `ValueError`."""
+    жодного придатного — `ValueError`. `executor` — прогін по символах на рушії (`engines`: процеси
+    чи Dask) замість однопроцесного; записи й звіт ті самі."""
     spec, skipped = usable_spec(spec)
     for problem in skipped:
         logger.warning("backtest: skipping %s", problem)
     total = count_bars(spec) if on_progress is not None else None
     started = time.perf_counter()
-    result = run_backtest(spec, overrides, engine=engine, on_progress=on_progress, total=total)
+    if executor is not None:
+        result = run_partitioned(spec, overrides, executor, on_progress=on_progress, total=total)
+    else:
+        result = run_backtest(spec, overrides, engine=engine, on_progress=on_progress, total=total)
     run_sec = time.perf_counter() - started
     base_started = time.perf_counter()
     runs = run_baselines(result, overrides, seed=seed, seeds=seeds)
