@@ -80,7 +80,7 @@ async def settle(rt: Any, min_s: float, max_s: float) -> float:
 
 
 async def measure(
-    symbols: int, seconds: float, speed: float, redis_url: str | None = None
+    symbols: int, seconds: float, speed: float, redis_url: str | None = None, derivs: bool | None = None
 ) -> dict[str, float]:
     recorded = len(list(DATA.glob("*.parquet")))
     port = free_port()
@@ -115,6 +115,7 @@ async def measure(
             progress=False,
             install_signal_handlers=False,
             keep_latencies=True,
+            derivs=derivs,
         )
         stop, ready = asyncio.Event(), asyncio.Event()
         t_start = time.perf_counter()
@@ -137,6 +138,8 @@ async def measure(
         window = np.array(latencies[n0:n1]) * 1000.0
         stop.set()
         report = await task
+        for failure in report.failures:
+            print(f"task failure: {failure}", file=sys.stderr)
         return {
             "symbols": float(len(report.symbols)),
             "p50": float(np.percentile(window, 50)) if window.size else float("nan"),
@@ -185,10 +188,16 @@ def main() -> None:
     parser.add_argument(
         "--speed", type=float, default=60.0, help="x60 + 4 оновлення на бар = 4 оновлення/с/символ"
     )
+    parser.add_argument(
+        "--no-derivs",
+        action="store_true",
+        help="без деривативних потоків (книга, марк-ціна, ліквідації, OI): лише шлях kline → кадр",
+    )
     args = parser.parse_args()
+    derivs = False if args.no_derivs else None
     plain = []
     for n in args.symbols:
-        r = asyncio.run(measure(n, args.seconds, args.speed))
+        r = asyncio.run(measure(n, args.seconds, args.speed, derivs=derivs))
         plain.append(r)
         print(describe(r, "without Redis"), flush=True)
     with_redis = []
@@ -200,7 +209,7 @@ def main() -> None:
             server = RedisServer(binary)  # свіжий сервер на прогін: без барів і угод попереднього
             server.start()
             try:
-                r = asyncio.run(measure(n, args.seconds, args.speed, server.url))
+                r = asyncio.run(measure(n, args.seconds, args.speed, server.url, derivs))
             finally:
                 server.stop()
             with_redis.append(r)
