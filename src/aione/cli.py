@@ -849,6 +849,12 @@ def backtest(
     engine: str = typer.Option(
         "batch", "--engine", help="batch — швидкий пакетний рушій; event — кожен бар через ядро (еталон)."
     ),
+    workers: int = typer.Option(
+        None, "--workers", min=1, help="Розбити по символах на N локальних процесів (звіт той самий)."
+    ),
+    cluster: str = typer.Option(
+        None, "--cluster", help="Розбити по символах на кластері Dask: tcp://ПЛАНУВАЛЬНИК:8786."
+    ),
 ) -> None:
     """Бектест над записаними 1m барами: ті самі сигнали й паперові угоди, що наживо; звіт JSON і
     HTML, вердикт проти випадкових входів і підсумок з наступною командою."""
@@ -864,6 +870,12 @@ def backtest(
     if engine not in ENGINES:
         typer.echo(f"aione backtest: --engine must be one of {', '.join(ENGINES)}, got {engine!r}", err=True)
         raise typer.Exit(code=2)
+    if (workers is not None or cluster) and engine != "batch":
+        typer.echo("aione backtest: --workers/--cluster run the batch engine only", err=True)
+        raise typer.Exit(code=2)
+    if workers is not None and cluster:
+        typer.echo("aione backtest: use either --workers or --cluster, not both", err=True)
+        raise typer.Exit(code=2)
     spec = _run_spec("backtest", data_dir, symbols, start, end)
     overrides = _load_params(params)
     if out is None:
@@ -876,13 +888,24 @@ def backtest(
             from rich.progress import Progress
 
             # Прогрес — у stderr: stdout лишається під підсумковий JSON.
-            bar = stack.enter_context(Progress(console=Console(stderr=True), transient=True))
-            task = bar.add_task("backtest", total=None)
+            bar = stack.enter_context(
+                Progress(*_bars_columns("backtest"), console=Console(stderr=True), transient=True)
+            )
+            task = bar.add_task("backtest", total=None, rate="")
+            import time
+
+            began = time.monotonic()
 
             def progress_cb(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
+                # Швидкість — symbol-bars/s від початку (по завершеному символу, коли прогін розбито).
+                elapsed = time.monotonic() - began
+                rate = f"{done / elapsed:,.0f} bars/s" if elapsed > 0 and done else ""
+                bar.update(task, completed=done, total=total, rate=rate)
 
         try:
+            executor = _make_executor("backtest", workers, cluster)
+            if executor is not None:
+                stack.callback(executor.close)
             output = run_session(
                 spec,
                 out,
@@ -892,8 +915,10 @@ def backtest(
                 html=not no_html,
                 on_progress=progress_cb,
                 engine=engine,
+                executor=executor,
             )
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RuntimeError) as exc:
+            # RuntimeError: збій завдання символу (`PartitionFailed`) чи недоступний кластер.
             typer.echo(f"aione backtest: {exc}", err=True)
             raise typer.Exit(code=1) from None
     overall = output.report["overall"]
@@ -932,6 +957,31 @@ def backtest(
         typer.echo(line, err=True)
 
 
+def _bars_columns(label: str) -> tuple[Any, ...]:
+    """Колонки прогрес-бару бектесту: шкала, частка, symbol-bars/s і час до кінця."""
+    from rich.progress import BarColumn, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+    return (
+        TextColumn(label),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("[progress.data.speed]{task.fields[rate]}"),
+        TimeRemainingColumn(),
+    )
+
+
+def _make_executor(command: str, workers: int | None, cluster: str | None) -> Any:
+    """Рушій `--workers`/`--cluster` (None — звичайний однопроцесний прогін)."""
+    if workers is None and not cluster:
+        return None
+    from aione.backtest.engines import make_engine
+
+    try:
+        return make_engine(workers, cluster)
+    except OSError as exc:  # планувальник недоступний (таймаут, відмова з'єднання)
+        raise RuntimeError(f"cannot reach the Dask scheduler {cluster}: {exc}") from None
+
+
 @app.command("calibrate", cls=_Command)
 def calibrate(
     data_dir: Path = typer.Argument(..., help="Каталог записаних барів (*.parquet)."),
@@ -967,6 +1017,12 @@ def calibrate(
     space: Path = typer.Option(
         None, "--space", hidden=True, help="JSON/TOML {назва: [min, max]} замість OPTUNA_PARAM_RANGES."
     ),
+    workers: int = typer.Option(
+        None, "--workers", min=1, help="Спроби паралельно на N локальних процесах (дослідження — у --storage)."
+    ),
+    cluster: str = typer.Option(
+        None, "--cluster", help="Спроби паралельно на кластері Dask: tcp://ПЛАНУВАЛЬНИК:8786."
+    ),
 ) -> None:
     """Калібрування Optuna з walk-forward ціллю; найкращі параметри — у файл для --params.
 
@@ -992,8 +1048,13 @@ def calibrate(
 
     # Власні рядки Optuna («Trial 3 finished with value…») замінює прогрес-бар з найкращим балом.
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    if workers is not None and cluster:
+        typer.echo("aione calibrate: use either --workers or --cluster, not both", err=True)
+        raise typer.Exit(code=2)
     with _trial_progress(trials) as on_trial:
+        executor = None
         try:
+            executor = _make_executor("calibrate", workers, cluster)
             res = run_calibration(
                 spec,
                 trials=trials,
@@ -1005,13 +1066,18 @@ def calibrate(
                 validate=not no_validate,
                 min_trades=min_trades,
                 on_trial=on_trial,
+                engine=executor,
             )
         except StudyMismatchError as exc:
             typer.echo(f"aione calibrate: {exc}", err=True)
             raise typer.Exit(code=2) from None
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RuntimeError) as exc:
+            # RuntimeError: збій спроби у воркері (`PartitionFailed`) чи недоступний кластер.
             typer.echo(f"aione calibrate: {exc}", err=True)
             raise typer.Exit(code=1) from None
+        finally:
+            if executor is not None:
+                executor.close()
     meta = result_meta(res)
     worse = validation_worse(res)
     path = write_overrides(out_path, res.overrides, meta) if force or not worse else None
