@@ -13,13 +13,23 @@ Stage1); головна цифра — медіана: один прогін н�
   рушій замінює; обидва дають ті самі записи (звіряється тут же і в tests/test_backtest_batch.py).
 Для пакетного рушія друкується розклад часу: Stage1 (двійник монітора на символ), рішення Stage2,
 решта (підготовка барів, Stage3, цикл подій).
+
+Масштабування (issue 19): той самий прогін, розбитий по символах (`--workers N`), на 1, 2 і (якщо
+є стільки ядер) 4 процесах, з перевіркою, що записи ті самі; останній рядок — відношення часу
+2 воркерів до 1 воркера. Машина спільна: відношення шумне, тож друкується й навантаження (loadavg).
+`--synthetic-year`: СИНТЕТИЧНИЙ рік — 12 копій місяця, кожна зсунута в часі на довжину місяця
+(ціни ті самі, на стиках — стрибки), 16 символів × 12 місяців; друкує пікову RSS головного процесу
+й найбільшого воркера (ціль: < 2 ГБ разом).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
+import resource
 import statistics
+import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -27,6 +37,8 @@ from typing import Any
 
 from aione.app.pipeline import PipelineCore
 from aione.backtest import batch_engine
+from aione.backtest.engines import ProcessEngine
+from aione.backtest.parallel import run_partitioned
 from aione.backtest.runner import BacktestResult, RunSpec, run_backtest
 from aione.data.bars import BarArrays
 from aione.exchange.replay import iter_replay
@@ -35,6 +47,8 @@ from aione.stage2.inputs import Stage2Inputs
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "binance-um-1m-2025-05"
 TARGET = 100_000
+SCALING_TARGET = 1.7
+RSS_TARGET_MB = 2048
 
 
 class _Timers:
@@ -89,13 +103,86 @@ def _records(result: BacktestResult) -> tuple[Any, ...]:
     return (result.signals, result.trades, result.decisions, result.counters)
 
 
+def _partitioned(spec: RunSpec, workers: int) -> tuple[BacktestResult, float]:
+    """Розбитий прогін на `workers` процесах; час — разом зі стартом процесів."""
+    engine = ProcessEngine(workers)
+    try:
+        t = time.perf_counter()
+        res = run_partitioned(spec, None, engine)
+        return res, time.perf_counter() - t
+    finally:
+        engine.close()
+
+
+def _scaling(spec: RunSpec, reference: BacktestResult, single_sec: float) -> None:
+    """1, 2 і (де є ядра) 4 воркери на тих самих даних; останній рядок — відношення 2 до 1."""
+    load = os.getloadavg()[0]
+    counts = [1, 2] + ([4] if (os.cpu_count() or 1) >= 4 else [])
+    secs: dict[int, float] = {}
+    for n in counts:
+        res, secs[n] = _partitioned(spec, n)
+        same = _records(res) == _records(reference)
+        print(
+            f"partitioned, {n} worker(s): {secs[n]:.2f} s = {res.symbol_bars / secs[n]:,.0f} symbol-bars/s, "
+            f"identical records: {same}"
+        )
+    print(
+        f"single process (no --workers): {single_sec:.2f} s; 2 workers vs it: {single_sec / secs[2]:.2f}x; "
+        f"cores {os.cpu_count()}, load average at start {load:.2f}"
+    )
+    ratio = secs[1] / secs[2]
+    verdict = "met" if ratio >= SCALING_TARGET else "NOT met"
+    print(f"backtest scaling 2 workers: {ratio:.2f}x of 1 worker (target >= {SCALING_TARGET}x): {verdict}")
+
+
+def _synthetic_year(src: Path, months: int = 12) -> None:
+    """СИНТЕТИЧНИЙ рік з копій місяця (див. опис модуля) → пікова RSS розбитого прогону на 2 воркерах."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    with tempfile.TemporaryDirectory(prefix="aione-synthetic-year-") as tmp:
+        for path in sorted(src.glob("*.parquet")):
+            table = pq.read_table(path)
+            t = table.column("open_time").to_numpy()
+            span = int(t[-1] - t[0]) + 60_000
+            parts = []
+            for k in range(months):
+                shifted = pa.array(t + k * span, type=pa.int64())
+                parts.append(table.set_column(table.schema.get_field_index("open_time"), "open_time", shifted))
+            pq.write_table(pa.concat_tables(parts), Path(tmp) / path.name)
+        spec = RunSpec(Path(tmp))
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        res, sec = _partitioned(spec, 2)
+        main_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        worker_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    total = main_mb + 2 * worker_mb
+    print(
+        f"synthetic year (SYNTHETIC: {months} time-shifted copies of the month): {len(spec.resolved_symbols())} "
+        f"symbols, {res.symbol_bars} symbol-bars, {len(res.signals)} signals, {len(res.trades)} trades in "
+        f"{sec:.1f} s on 2 workers"
+    )
+    verdict = "met" if total < RSS_TARGET_MB else "NOT met"
+    print(
+        f"synthetic year peak RSS: main {main_mb:.0f} MB (before run {before:.0f} MB), largest worker "
+        f"{worker_mb:.0f} MB, main + 2 workers <= {total:.0f} MB (target < {RSS_TARGET_MB} MB): {verdict}"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("data_dir", nargs="?", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--hours", type=float, default=None, help="лише перші N годин запису")
     ap.add_argument("--runs", type=int, default=3, help="прогонів пакетного рушія (головна цифра — медіана)")
     ap.add_argument("--no-event", action="store_true", help="без еталонного подієвого рушія (довгий)")
+    ap.add_argument("--no-scaling", action="store_true", help="без прогонів на 1/2/4 воркерах")
+    ap.add_argument(
+        "--synthetic-year", action="store_true", help="лише пікова RSS на синтетичному році (12 копій місяця)"
+    )
     args = ap.parse_args()
+    if args.synthetic_year:
+        logging.disable(logging.INFO)
+        _synthetic_year(args.data_dir)
+        return
     if args.runs < 1:
         ap.error("--runs must be >= 1")
     logging.disable(logging.INFO)  # журнал угод не входить у вимір
@@ -106,6 +193,7 @@ def main() -> None:
 
     # Пакетний рушій — першим (до еталонів, що лише розігріли б або засмітили пам'ять процесу).
     rates: list[float] = []
+    secs: list[float] = []
     result: BacktestResult | None = None
     same_each_run = True
     for i in range(args.runs):
@@ -114,6 +202,7 @@ def main() -> None:
             same_each_run = same_each_run and _records(run) == _records(result)
         result = run
         rates.append(run.symbol_bars / sec)
+        secs.append(sec)
         n = max(1, run.symbol_bars)
         per_decision = timers.decide_sec / timers.decisions * 1e6 if timers.decisions else 0.0
         rest = sec - timers.stage1_sec - timers.decide_sec
@@ -155,6 +244,8 @@ def main() -> None:
         f"backtest throughput: {rate:,.0f} symbol-bars/s, median of {args.runs} runs "
         f"(target >= {TARGET}): {verdict}".replace(",", "")
     )
+    if not args.no_scaling:
+        _scaling(spec, result, statistics.median(secs))
 
 
 if __name__ == "__main__":
