@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -32,7 +34,7 @@ from aione.execution.model import OrderIntent
 from aione.execution.runtime import ExecutionSetup, kill_command
 from aione.stage3.trade_model import Trade, TradeEvent
 
-# Відомий сигнал зразка: XRPUSDT SELL о 1748453040000 (рішення на закритті бару); старт за 10 хв до нього.
+# Відомий сигнал зразка: XRPUSDT SELL о 1748453040000 (рішення на закритті бару); старт за 15 хв до нього.
 SIGNAL_MS = 1_748_453_040_000
 SPEED = 300.0
 SLIPPAGE = 2.0 / 10_000  # SimTrading за замовчуванням: 2 bps проти трейдера
@@ -59,6 +61,10 @@ class _Recorder:
 class _Setup(ExecutionSetup):
     recorder: _Recorder | None = None
 
+    @classmethod
+    def paper(cls) -> list[Trade]:
+        return list(cls.recorder.paper.values()) if cls.recorder is not None else []
+
     async def start(self, clock: Any = None) -> Any:
         rec = _Recorder(await super().start(clock))
         type(self).recorder = rec
@@ -66,7 +72,7 @@ class _Setup(ExecutionSetup):
 
 
 async def test_run_with_live_execution_matches_paper_trades(tmp_path: Path) -> None:
-    sim = BinanceSimulator(sample_data_dir(), speed=SPEED, market="um", start_ms=SIGNAL_MS - 10 * 60_000)
+    sim = BinanceSimulator(sample_data_dir(), speed=SPEED, market="um", start_ms=SIGNAL_MS - 15 * 60_000)
     await sim.start()
     limits = ExecutionLimits(
         max_notional_per_trade=100, max_open_positions=6, max_total_exposure=600, max_daily_loss=100,
@@ -83,11 +89,19 @@ async def test_run_with_live_execution_matches_paper_trades(tmp_path: Path) -> N
     )
     opts = RunOptions(
         rest_url=sim.rest_url, ws_url=sim.ws_url, clock=sim.clock, mode="demo", speed=SPEED,
-        prefilter_params=DEMO_PREFILTER_PARAMS, duration=12.0, progress=False, install_signal_handlers=False,
-        execution=setup,
+        prefilter_params=DEMO_PREFILTER_PARAMS, progress=False, install_signal_handlers=False, execution=setup,
     )  # fmt: skip
+    stop, ready = asyncio.Event(), asyncio.Event()
     try:
-        report = await run_pipeline(opts)
+        task = asyncio.create_task(run_pipeline(opts, stop, ready))
+        await asyncio.wait_for(ready.wait(), 60)
+        # до першої угоди, що пройшла повне коло (вхід і вихід), але не довше за 25 с (~2 год ринку)
+        deadline = time.monotonic() + 25.0
+        while time.monotonic() < deadline and not any(t.status == "closed" for t in _Setup.paper()):
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)  # вихід на біржі й його виконання з потоку
+        stop.set()
+        report = await task
         positions = {s: p.amount for s, p in sim.trading.account.positions.items() if p.amount}
     finally:
         await sim.stop()
@@ -97,6 +111,7 @@ async def test_run_with_live_execution_matches_paper_trades(tmp_path: Path) -> N
     assert rec is not None
     records = jr.Journal(tmp_path / EXECUTION_JOURNAL_FILENAME).records()
     state = jr.fold(records)
+    closed = 0
     for jt in state.trades.values():
         paper = rec.paper[jt.trade_id]
         assert paper.entry_price is not None
@@ -112,14 +127,15 @@ async def test_run_with_live_execution_matches_paper_trades(tmp_path: Path) -> N
             assert qty == pytest.approx(jt.entry_qty) and jt.symbol not in positions
             exit_px = sum(r["qty"] * r["price"] for r in exits) / qty
             assert paper.exit_price is not None and abs(exit_px / paper.exit_price - 1) <= SLIPPAGE + 1e-9
-            live_move = paper.direction * (exit_px - jt.avg_entry) / jt.avg_entry * 100
-            assert (
-                abs(live_move - paper.move_pct(paper.exit_price))
-                <= 2 * SLIPPAGE / (1 - SLIPPAGE) * 100 + 1e-6
-            )
+            # PnL на одиницю: кожна сторона відрізняється не більше ніж на прослизання від своєї ціни
+            live_pnl = paper.direction * (exit_px - jt.avg_entry)
+            paper_pnl = paper.direction * (paper.exit_price - paper.entry_price)
+            assert abs(live_pnl - paper_pnl) <= SLIPPAGE * (paper.entry_price + paper.exit_price) * (1 + 1e-9)
+            closed += 1
         else:  # ще відкрита: позиція на біржі того самого боку й розміру
             assert positions[jt.symbol] == pytest.approx(jt.entry_qty * paper.direction)
     assert len(state.fill_ids) == len(sim.trading.account.trades)  # жодного втраченого виконання
+    assert closed >= 1  # хоча б одна угода пройшла повне коло: вхід і вихід
 
 
 # ── Ворота безпеки ──

@@ -32,7 +32,7 @@ import orjson
 from aiohttp import web
 from pydantic import SecretStr
 
-from aione.execution.signing import verify
+from aione.execution.signing import format_number, verify
 from aione.logging_setup import get_logger, log_ctx
 
 if TYPE_CHECKING:
@@ -44,6 +44,11 @@ SIM_API_KEY = "sim-api-key"
 SIM_API_SECRET = "sim-api-secret"
 _OPEN = ("NEW", "PARTIALLY_FILLED")
 _FAULTS = ("timeout", "http5xx", "timestamp", "margin", "duplicate_fills", "reject_stops")
+
+
+def _num(value: float) -> str:
+    """Число в рядок без втрати точності й без експоненти (`:g` обрізав би до 6 цифр)."""
+    return format_number(round(value, 12))
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -86,11 +91,11 @@ class SimOrder:
             "type": self.order_type,
             "origType": self.order_type,
             "status": self.status,
-            "origQty": f"{self.quantity:g}",
-            "executedQty": f"{self.executed_qty:g}",
+            "origQty": _num(self.quantity),
+            "executedQty": _num(self.executed_qty),
             "avgPrice": f"{self.avg_price:.8f}",
-            "price": f"{self.price:g}",
-            "stopPrice": f"{self.stop_price:g}",
+            "price": _num(self.price),
+            "stopPrice": _num(self.stop_price),
             "reduceOnly": self.reduce_only,
             "closePosition": self.close_position,
             "positionSide": "BOTH",
@@ -394,7 +399,7 @@ class SimTrading:
             rows.append(
                 {
                     "symbol": symbol,
-                    "positionAmt": f"{pos.amount:g}",
+                    "positionAmt": _num(pos.amount),
                     "entryPrice": f"{pos.entry_price:.8f}",
                     "markPrice": f"{mark:.8f}",
                     "unRealizedProfit": f"{(mark - pos.entry_price) * pos.amount:.8f}",
@@ -473,9 +478,9 @@ class SimTrading:
         now = self.clock()
         body: dict[str, Any] = {
             "s": order.symbol, "c": order.client_id, "S": order.side, "o": order.order_type,
-            "ot": order.order_type, "f": "GTC", "q": f"{order.quantity:g}", "p": f"{order.price:g}",
-            "ap": f"{order.avg_price:.8f}", "sp": f"{order.stop_price:g}", "x": execution,
-            "X": order.status, "i": order.order_id, "l": "0", "z": f"{order.executed_qty:g}",
+            "ot": order.order_type, "f": "GTC", "q": _num(order.quantity), "p": _num(order.price),
+            "ap": f"{order.avg_price:.8f}", "sp": _num(order.stop_price), "x": execution,
+            "X": order.status, "i": order.order_id, "l": "0", "z": _num(order.executed_qty),
             "L": "0", "N": "USDT", "n": "0", "T": now, "t": 0, "R": order.reduce_only,
             "cp": order.close_position, "ps": "BOTH",
         }  # fmt: skip
@@ -531,7 +536,7 @@ class SimTrading:
         order.update_ms = self.clock()
         trade = {
             "symbol": order.symbol, "id": next(self._trade_ids), "orderId": order.order_id,
-            "side": order.side, "price": f"{price:.8f}", "qty": f"{qty:g}",
+            "side": order.side, "price": f"{price:.8f}", "qty": _num(qty),
             "commission": f"{fee:.8f}", "commissionAsset": "USDT", "time": order.update_ms,
             "realizedPnl": "0", "maker": not taker, "buyer": order.side == "BUY",
         }  # fmt: skip

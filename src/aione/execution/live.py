@@ -96,6 +96,9 @@ class BinanceBroker:
         self._ranks: dict[str, float | None] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._killed = False
+        # Робітник, звірка й kill switch не перетинаються: звірка посеред входу вважала б
+        # позицію без стопа сирітською, а угоду без позиції — закритою.
+        self._lock = asyncio.Lock()
         self._touched: set[str] = set()  # угоди цієї сесії (їхні виконання звіряються завжди)
         self.stream: UserStream | None = None
         self.on_stop: list[Callable[[], Awaitable[None]]] = []  # що закрити разом із брокером
@@ -191,8 +194,9 @@ class BinanceBroker:
         while True:
             events, decision, t0 = await self._queue.get()
             try:
-                for event in events:
-                    await self._handle(event, decision, t0)
+                async with self._lock:
+                    for event in events:
+                        await self._handle(event, decision, t0)
             except Exception:
                 logger.exception("execution step failed", extra=log_ctx("exec"))  # робітник не має вмирати
             finally:
@@ -304,7 +308,7 @@ class BinanceBroker:
                 intent.client_id,
                 extra=log_ctx("exec", intent.symbol),
             )
-            await self.reconcile("unknown order")
+            await self._reconcile("unknown order")
             return None
         self._record(jr.J_ACK, trade_id=intent.trade_id, leg=intent.leg, client_id=intent.client_id,
                      order_id=ack.order_id, status=ack.status, executed_qty=ack.executed_qty, avg_price=ack.avg_price)  # fmt: skip
@@ -498,7 +502,7 @@ class BinanceBroker:
                             t.time_ms,
                         )
                         found += 1
-        self.recovered_fills += found
+                        self.recovered_fills += 1
         if found:
             logger.warning("recovered %d fills missed by the user stream", found, extra=log_ctx("exec"))
         return found
@@ -506,6 +510,10 @@ class BinanceBroker:
     # ── Звірка ──
     async def reconcile(self, why: str) -> None:
         """Відкриті заявки й позиції біржі проти журналу (див. `reconcile.plan`)."""
+        async with self._lock:
+            await self._reconcile(why)
+
+    async def _reconcile(self, why: str) -> None:
         self.reconciliations += 1
         await self.recover_fills()
         orders = await self.client.open_orders()
@@ -579,7 +587,8 @@ class BinanceBroker:
     async def kill_all(self) -> dict[str, int]:
         """Скасувати всі відкриті заявки; з `flatten_on_kill` — закрити позиції. Нові входи заблоковано."""
         self._killed = True
-        result = await kill_now(self.client, flatten=self.limits.flatten_on_kill)
+        async with self._lock:  # поточний крок робітника завершиться, наступні входи вже заблоковано
+            result = await kill_now(self.client, flatten=self.limits.flatten_on_kill)
         for jt in self.state.open_trades():
             if self.limits.flatten_on_kill:
                 self._record(jr.J_CLOSED, trade_id=jt.trade_id, reason="kill switch")
