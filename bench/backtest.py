@@ -151,13 +151,14 @@ def _synthetic_year(src: Path, months: int = 12) -> None:
                 parts.append(table.set_column(table.schema.get_field_index("open_time"), "open_time", shifted))
             pq.write_table(pa.concat_tables(parts), Path(tmp) / path.name)
         spec = RunSpec(Path(tmp))
+        n_symbols = len(spec.resolved_symbols())
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         res, sec = _partitioned(spec, 2)
         main_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         worker_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     total = main_mb + 2 * worker_mb
     print(
-        f"synthetic year (SYNTHETIC: {months} time-shifted copies of the month): {len(spec.resolved_symbols())} "
+        f"synthetic year (SYNTHETIC: {months} time-shifted copies of the month): {n_symbols} "
         f"symbols, {res.symbol_bars} symbol-bars, {len(res.signals)} signals, {len(res.trades)} trades in "
         f"{sec:.1f} s on 2 workers"
     )
