@@ -135,3 +135,19 @@ def _copy(ui: TerminalUI, frame: dict[str, Any], width: int = 180, height: int =
     fresh = _ui(frame, width, height)
     fresh.sort_key, fresh.selected = ui.sort_key, ui.selected
     return fresh
+
+
+def test_english_locale_changes_headers_header_line_and_states(scene: Ui20Scene) -> None:
+    """`meta.locale = en`: заголовки колонок, шапка й стани — англійською (issue 20: мова терміналу)."""
+    frame = scene.frame()
+    frame["meta"] = {**(frame.get("meta") or {}), "locale": "en"}
+    lines = _screen(_ui(frame, 180, 45))
+    head = next(line for line in lines if "Symbol" in line)
+    header = [c.strip() for c in head.replace("┃", "│").split("│")[1:-1]]
+    for name in ("Symbol", "Price", "24 h change %", "Signal", "Signal state", "Signal plan", "Confidence"):
+        assert name in header, name
+    text = "\n".join(lines)
+    assert "Символ" not in text and "показано" not in text and "угод" not in text
+    assert "assets" in text and "showing" in text
+    narrow = _screen(_ui(frame, 80, 24))
+    assert any("Symbol" in line and "State" in line for line in narrow)

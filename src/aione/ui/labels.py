@@ -112,6 +112,49 @@ TERMINAL_LEGEND: Final[Mapping[str, str]] = {
     "en": "Change and turnover: over 24 h (turnover: quote volume of 1m bars, USD) · "
     "Band: nearest support to resistance, % of price · seq: state frame number",
 }
+# Англійські назви колонок термінальної таблиці: українська назва → (повна, коротка).
+# Українські назви — ключі колонок у `ui_render` (вони ж заголовки для uk).
+TERMINAL_COLUMNS_EN: Final[Mapping[str, tuple[str, str]]] = {
+    "Символ": ("Symbol", "Symbol"),
+    "Ціна": ("Price", "Price"),
+    "Зміна 24 год %": ("24 h change %", "24h %"),
+    "Оборот 24 год, USD": ("24 h turnover, USD", "Turnover"),
+    "ATR %": ("ATR %", "ATR"),
+    "RSI": ("RSI", "RSI"),
+    "Тригери": ("Triggers", "Triggers"),
+    "Сигнал": ("Signal", "Signal"),
+    "Стан сигналу": ("Signal state", "State"),
+    "План сигналу": ("Signal plan", "Plan"),
+    "Впевненість": ("Confidence", "Conf."),
+    "Впевн.": ("Conf.", "Conf."),
+    "Ранг": ("Rank", "Rank"),
+    "Запис типу": ("Type record", "Record"),
+    "TP / SL": ("TP / SL", "TP / SL"),
+    "Угода / PnL": ("Trade / PnL", "Trade"),
+    "Смуга %": ("Band %", "Band"),
+    "Книга · OI · фін.": ("Book · OI · funding", "Deriv."),
+}
+# Підписи шапки й підпису термінальної таблиці.
+TERMINAL_TEXT: Final[Mapping[str, Mapping[str, str]]] = {
+    "uk": {
+        "assets": "активів", "alerts": "алертів", "signals": "сигналів", "trades": "угод", "data": "дані",
+        "sec": "с", "stale": "⚠ застаріло", "shown": "показано {n} з {m}", "sort": "сортування",
+    },
+    "en": {
+        "assets": "assets", "alerts": "alerts", "signals": "signals", "trades": "trades", "data": "data",
+        "sec": "s", "stale": "⚠ stale", "shown": "showing {n} of {m}", "sort": "sort",
+    },
+}  # fmt: skip
+
+
+def terminal_column(name: str, short: str, narrow: bool, locale: str = DEFAULT_LOCALE) -> str:
+    """Заголовок колонки терміналу мовою UI (uk — як є, en — з `TERMINAL_COLUMNS_EN`)."""
+    if norm_locale(locale) == "en" and name in TERMINAL_COLUMNS_EN:
+        full, brief = TERMINAL_COLUMNS_EN[name]
+        return brief if narrow else full
+    return short if narrow else name
+
+
 # ── Рядки сторінки (перемикач uk/en) ──
 # Заголовки колонок, фільтри, підписи деталей; ключі — ті самі, що в `app.js` (`t("...")`).
 PAGE_TEXT: Final[Mapping[str, Mapping[str, str]]] = {
@@ -346,7 +389,9 @@ __all__ = [
     "RECOMMENDATION_LABELS",
     "SIDE_LABELS",
     "SIGNAL_LABELS",
+    "TERMINAL_COLUMNS_EN",
     "TERMINAL_LEGEND",
+    "TERMINAL_TEXT",
     "TRADE_STATUS_LABELS",
     "TRAILING_STOP",
     "demo_marker",
@@ -359,5 +404,6 @@ __all__ = [
     "side_label",
     "signal_label",
     "status_label",
+    "terminal_column",
     "ui_labels",
 ]

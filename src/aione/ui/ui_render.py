@@ -47,6 +47,7 @@ from aione.signals.budget import (
 )
 from aione.ui.labels import (
     TERMINAL_LEGEND,
+    TERMINAL_TEXT,
     demo_marker,
     lifecycle_label,
     norm_locale,
@@ -55,11 +56,12 @@ from aione.ui.labels import (
     side_label,
     signal_label,
     status_label,
+    terminal_column,
 )
 from aione.utils.utils import format_price, get_tick_size
 
 DASH = "-"
-STALE_MARK = "⚠ застаріло"
+STALE_MARK = TERMINAL_TEXT["uk"]["stale"]
 WATCH_MARK = "watch"
 RANK_COLUMN = "Ранг"
 RECORD_COLUMN = "Запис типу"
@@ -252,17 +254,18 @@ def header_text(frame: Mapping[str, Any], now_ms: int, stale_after_sec: float = 
     if marker:
         text.append(marker, style="bold magenta")
         text.append("\n")
+    words = TERMINAL_TEXT[frame_locale(frame)]
     text.append("AiOne")
-    for key, label in (("assets", "активів"), ("alerts", "алертів"), ("buy", "buy"), ("sell", "sell")):
-        text.append(f" · {label} {counters.get(key, DASH)}")
-    for key, label in (("signals", "сигналів"), ("watch", WATCH_MARK)):
+    for key in ("assets", "alerts", "buy", "sell"):
+        text.append(f" · {words.get(key, key)} {counters.get(key, DASH)}")
+    for key, label in (("signals", words["signals"]), ("watch", WATCH_MARK)):
         if key in counters:  # лічильники шлюзу — лише коли видавець їх дає
             text.append(f" · {label} {counters[key]}")
-    text.append(f" · угод {counters.get('open_trades', DASH)}")
+    text.append(f" · {words['trades']} {counters.get('open_trades', DASH)}")
     freshness = max(v for v in (age_ms, lag_ms, 0.0) if v is not None)
-    text.append(f" · дані {freshness / 1000.0:.1f} с · seq {frame.get('seq', DASH)}")
+    text.append(f" · {words['data']} {freshness / 1000.0:.1f} {words['sec']} · seq {frame.get('seq', DASH)}")
     if frame_ts is None or freshness > stale_after_sec * 1000.0:
-        text.append(f"  {STALE_MARK}", style="bold red")
+        text.append(f"  {words['stale']}", style="bold red")
     return text
 
 
@@ -547,7 +550,7 @@ def render_table(
     cells = []
     for row in shown:
         stale = is_stale(row.get("updated_ts"), now_ms, stale_after_sec)
-        mark = STALE_SHORT if narrow else STALE_MARK
+        mark = STALE_SHORT if narrow else TERMINAL_TEXT[locale]["stale"]
         symbol = str(row.get("symbol", DASH)) + (f" {mark}" if stale else "")
         cells.append((_cells(row, locale, _tick(row), symbol, narrow), _row_style(row, stale)))
     if width is None:
@@ -559,7 +562,7 @@ def render_table(
         table.caption = f"показано {len(shown)} з {len(assets)}\n{legend_text(locale)}"
         table.caption_justify = "left"
         return table
-    header = {c.name: c.short if narrow else c.name for c in TERM_COLUMNS}
+    header = {c.name: terminal_column(c.name, c.short, narrow, locale) for c in TERM_COLUMNS}
     widths = {
         c.name: max([cell_len(header[c.name]), *(cell_len(v[c.name]) for v, _ in cells)]) for c in TERM_COLUMNS
     }
@@ -579,7 +582,9 @@ def render_table(
         mark = "reverse" if selected is not None and i == selected % max(1, len(cells)) else ""
         table.add_row(*(values[c.name] for c in columns), style=" ".join(p for p in (style, mark) if p) or None)
     sort_name = SORT_LABELS[locale].get(sort_key, sort_key)
-    lines = [f"показано {len(shown)} з {len(assets)} · сортування: {sort_name} · {_KEYS_HINT[locale]}"]
+    words = TERMINAL_TEXT[locale]
+    shown_text = words["shown"].format(n=len(shown), m=len(assets))
+    lines = [f"{shown_text} · {words['sort']}: {sort_name} · {_KEYS_HINT[locale]}"]
     if not narrow:
         lines.append(legend_text(locale))
     if shown:
