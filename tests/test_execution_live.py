@@ -295,8 +295,11 @@ async def test_kill_switch_cancels_all_and_blocks(env: Env, flatten: bool) -> No
         )
         assert len(env.open_orders()) == 2 and len(env.open_orders("ETHUSDT")) == 2
         await broker.kill.set("test")
-        await until(lambda: env.open_orders() == [] and env.open_orders("ETHUSDT") == [])
-        assert (env.position() == 0 and env.position("ETHUSDT") == 0) is flatten
+        flat = lambda: env.position() == 0 and env.position("ETHUSDT") == 0  # noqa: E731
+        await until(
+            lambda: env.open_orders() == [] and env.open_orders("ETHUSDT") == [] and flat() is flatten
+        )
+        assert flat() is flatten
         before = len(env.engine.account.orders)
         await send(broker, "opened", trade(env, "BTCUSDT-BUY-9"))
         assert len(env.engine.account.orders) == before and broker.blocked.get("kill_switch") == 1

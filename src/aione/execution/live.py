@@ -99,7 +99,10 @@ class BinanceBroker:
         # Робітник, звірка й kill switch не перетинаються: звірка посеред входу вважала б
         # позицію без стопа сирітською, а угоду без позиції — закритою.
         self._lock = asyncio.Lock()
-        self._touched: set[str] = set()  # угоди цієї сесії (їхні виконання звіряються завжди)
+        self._touched: set[str] = set()
+        self._configured: set[str] = (
+            set()
+        )  # символи з уже виставленими плечем і типом маржі  # угоди цієї сесії (їхні виконання звіряються завжди)
         self.stream: UserStream | None = None
         self.on_stop: list[Callable[[], Awaitable[None]]] = []  # що закрити разом із брокером
         self.idle = asyncio.Event()
@@ -246,6 +249,7 @@ class BinanceBroker:
         except OrderFilterError as exc:
             self._reject(trade, str(exc))
             return
+        await self._configure(symbol)
         sl, tp = flt.round_price(trade.sl), flt.round_price(trade.tp)
         self._record(
             jr.J_OPEN,
@@ -269,6 +273,18 @@ class BinanceBroker:
         self.latencies_ms.append((time.perf_counter() - t0) * 1000.0)
         if ack.executed_qty > 0:
             await self._protect(self.state.trades[tid])
+
+    async def _configure(self, symbol: str) -> None:
+        """Тип маржі й плече з лімітів — раз на символ за сесію (до першого входу)."""
+        if symbol in self._configured:
+            return
+        try:
+            await self.client.set_margin_type(symbol, self.limits.margin_type)
+            await self.client.set_leverage(symbol, self.limits.leverage)
+            self._configured.add(symbol)
+        except ExchangeError as exc:
+            # не причина пропускати вхід: розмір позиції задає ліміт вартості, а не плече
+            logger.warning("leverage/margin type not set: %s", exc, extra=log_ctx("exec", symbol))
 
     def _reject(self, trade: Trade, reason: str) -> None:
         self.journal.append(
