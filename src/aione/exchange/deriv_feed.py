@@ -6,7 +6,10 @@
   `deriv_parsers.parse_stream_frame` і кладе в сховище. На символ — `<symbol>@depth<N>@100ms` і
   `<symbol>@markPrice@1s`; один глобальний `!forceOrder@arr` — на першому шарді. Сміття й відмови
   сховища (схрещена, інвертована, старіша книга) рахуються за причиною й журналюються раз; жоден
-  кадр не зупиняє читання.
+  кадр не зупиняє читання. Сховище тримає одну точку книги на кошик часу (`book_bucket_ms`, 1 с):
+  кадр книги, чий час біржі `E` (дешево прочитаний з початку кадру) потрапляє в кошик уже прийнятої
+  книги символу, не розбирається (`coalesced`) — depth@100ms дає 10 кадрів на кошик, розбір коштує
+  ~100 мкс; книга в сховищі від цього старша щонайбільше на кошик.
 - `OpenInterestPoller` — OI кожного символу раз на період (`/fapi/v1/openInterest`, вага 1) через
   REST-клієнт з його бюджетом ваги; період розтягується так, щоб опитування брало не більше
   `weight_share` хвилинного ліміту (`poll_period_ms`). Новий символ спершу отримує історію
@@ -31,7 +34,7 @@ from aione.data.bars import BarEvent
 from aione.data.deriv_store import DerivStore
 from aione.exchange.binance_rest import BinanceRestClient
 from aione.exchange.binance_ws import BinanceWsClient
-from aione.exchange.deriv_parsers import Reject, parse_stream_frame
+from aione.exchange.deriv_parsers import BookSnapshot, Reject, parse_stream_frame
 from aione.exchange.errors import BannedError, ExchangeError
 from aione.logging_setup import get_logger, log_ctx
 from aione.utils.utils import wall_clock_ms
@@ -82,6 +85,9 @@ class DerivStreamClient(BinanceWsClient):
         self.recv_clock: Callable[[], int] = recv_clock or rest.server_now
         self._watched: frozenset[str] = frozenset()
         self.events = 0  # подій, прийнятих сховищем
+        self.coalesced = 0  # кадрів книги, пропущених без розбору (кошик уже має книгу)
+        self._book_bucket: dict[str, int] = {}  # символ → кошик часу останньої прийнятої книги
+        self._bucket_ms = max(1, store.windows.book_bucket_ms)
         self.rejected: dict[
             str, int
         ] = {}  # `<причина>` розбору → кількість (відмови сховища — у store.stats)
@@ -107,6 +113,10 @@ class DerivStreamClient(BinanceWsClient):
     async def handle_frame(self, raw: str | bytes, recv_ts: float) -> None:
         """Кадр → подія → сховище. Ніколи не кидає: сміття рахується за причиною."""
         self.messages += 1
+        key = _book_key(raw)
+        if key is not None and self._book_bucket.get(key[0]) == key[1] // self._bucket_ms:
+            self.coalesced += 1
+            return
         event = parse_stream_frame(raw)
         if event is None:
             return
@@ -131,10 +141,34 @@ class DerivStreamClient(BinanceWsClient):
                 self._observe_time(event_time)
             if self.store.apply(event, self.recv_clock()):
                 self.events += 1
+                if isinstance(event, BookSnapshot) and event.event_time > 0:
+                    self._book_bucket[symbol] = event.event_time // self._bucket_ms
         except Exception:
             # Ізоляція: помилка сховища на одному кадрі не зупиняє читання потоку.
             self.callback_errors += 1
             logger.exception("deriv store failed on a frame", extra=log_ctx("deriv", symbol))
+
+
+def _book_key(raw: str | bytes) -> tuple[str, int] | None:
+    """(СИМВОЛ, E) кадру часткової книги з початку combined-кадру без розбору JSON; None — не книга
+    або форма інша (тоді кадр іде повним розбором)."""
+    text = raw if isinstance(raw, str) else raw[:200].decode("utf-8", "replace")
+    if not text.startswith('{"stream":"'):
+        return None
+    end = text.find('"', 11)
+    stream = text[11:end]
+    at = stream.find("@depth")
+    if end < 0 or at <= 0 or not stream[at + 6 : at + 7].isdigit():
+        return None
+    pos = text.find('"E":', end, end + 80)
+    if pos < 0:
+        return None
+    stop = pos + 4
+    while stop < len(text) and text[stop].isdigit():
+        stop += 1
+    if stop == pos + 4:
+        return None
+    return stream[:at].upper(), int(text[pos + 4 : stop])
 
 
 # ── Опитування OI ──
@@ -353,6 +387,7 @@ class DerivFeed:
         out: dict[str, Any] = {
             "messages": ws.messages,
             "events": ws.events,
+            "coalesced": ws.coalesced,
             "malformed": ws.malformed,
             "reconnects": ws.reconnects,
             "callback_errors": ws.callback_errors,
