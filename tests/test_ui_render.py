@@ -151,6 +151,16 @@ def test_stale_marker(frame: dict[str, Any]) -> None:
     assert sum(STALE_MARK in line for line in later.splitlines()) == 1 + 4  # шапка + усі рядки
 
 
+def test_feed_stale_flag_marks_the_row_even_when_the_frame_is_fresh(frame: dict[str, Any]) -> None:
+    """Символ без закритих барів (`stale` від конвеєра, issue 22) позначено, хоч кадр свіжий."""
+    frame = {**frame, "assets": [dict(a) for a in frame["assets"]]}
+    btc = next(a for a in frame["assets"] if a["symbol"] == "BTCUSDT")
+    btc.update(stale=True, stale_reason="no closed bar for 3 intervals")
+    text = rendered_text(frame, frame["ts"])
+    marked = [line for line in text.splitlines() if STALE_MARK in line]
+    assert any("BTCUSDT" in line for line in marked) and any("ETHUSDT" in line for line in marked)
+
+
 # ── Сигнальний шлюз: ранг, запис типу, watch ──
 GATE_SYMBOLS = ("BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT")
 

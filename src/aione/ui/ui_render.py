@@ -549,7 +549,7 @@ def render_table(
     shown = assets[:limit]
     cells = []
     for row in shown:
-        stale = is_stale(row.get("updated_ts"), now_ms, stale_after_sec)
+        stale = row.get("stale") is True or is_stale(row.get("updated_ts"), now_ms, stale_after_sec)
         mark = STALE_SHORT if narrow else TERMINAL_TEXT[locale]["stale"]
         symbol = str(row.get("symbol", DASH)) + (f" {mark}" if stale else "")
         cells.append((_cells(row, locale, _tick(row), symbol, narrow), _row_style(row, stale)))

@@ -351,7 +351,8 @@ function passesSearch(asset) {
 function rowClass(asset) {
   const s = side(asset);
   const base = s === "BUY" ? "buy" : s === "SELL" ? "sell" : isWatch(asset) ? "watch" : isAlert(asset) ? "alert" : "";
-  return [base, isEnded(asset) ? "ended" : "", lifecycleOf(asset) && lifecycleOf(asset).final === true ? "final" : ""]
+  return [base, isEnded(asset) ? "ended" : "", lifecycleOf(asset) && lifecycleOf(asset).final === true ? "final" : "",
+    asset.stale === true ? "feed-stale-row" : ""]
     .filter(Boolean).join(" ");
 }
 
@@ -418,7 +419,9 @@ function sparkSvg(symbol) {
 
 // `opt` — колонка, яку картка на вузькому екрані ховає (лишаються символ, ціна, зміна, сигнал, стан, план, впевненість, угода).
 const COLUMNS = [
-  { key: "symbol", label: "col_symbol", sort: (a) => a.symbol || "", cell: (a) => esc(a.symbol || DASH) },
+  { key: "symbol", label: "col_symbol", sort: (a) => a.symbol || "",
+    cell: (a) => esc(a.symbol || DASH) + (a.stale === true
+      ? ` <span class="feed-stale" title="${esc(a.stale_reason || "")}">⚠</span>` : "") },
   { key: "price", label: "col_price", num: true, sort: (a) => num(a.price), cell: (a) => fmtPrice(a.price, tickFor(a)) },
   {
     key: "price_change_pct", label: "col_change", help: "price_change_pct", num: true, sort: (a) => num(a.price_change_pct),
