@@ -23,6 +23,7 @@ REQUIRED = {
     "redis_errors": "counter",
     "open_trades": "gauge",
     "signals": "counter",
+    "feed_hole_bars": "counter",
 }
 
 
@@ -43,6 +44,8 @@ def exercise(m: MetricsCollector) -> None:
     m.set_open_trades(2)
     m.count_signal("STRONG_BUY")
     m.count_signal("STRONG_BUY")
+    m.count_feed_hole_bars(3)
+    m.count_feed_hole_bars(0)
 
 
 async def test_metrics_endpoint_serves_valid_exposition() -> None:
@@ -67,6 +70,7 @@ async def test_metrics_endpoint_serves_valid_exposition() -> None:
     assert samples[("symbols_filtered_total", (("reason", "low_volume"),))] == 3
     assert samples[("signals_total", (("recommendation", "STRONG_BUY"),))] == 2
     assert samples[("open_trades", ())] == 2
+    assert samples[("feed_hole_bars_total", ())] == 3
     assert samples[("e2e_latency_seconds_count", ())] == 4
     buckets = [s for s in families["e2e_latency_seconds"].samples if s.name.endswith("_bucket")]
     assert len(buckets) == len(E2E_LATENCY_BUCKETS) + 1  # +Inf

@@ -96,6 +96,12 @@ class MetricsCollector:
         self._redis_errors = Counter(
             "redis_errors_total", "Redis command failures", namespace=ns, registry=reg
         )
+        self._feed_holes = Counter(
+            "feed_hole_bars_total",
+            "Bars the exchange confirmed missing (recorded as holes, not retried)",
+            namespace=ns,
+            registry=reg,
+        )
         self._open_trades = Gauge("open_trades", "Open Stage3 paper trades", namespace=ns, registry=reg)
         self._signals = Counter(
             "signals_total", "Stage2 recommendations produced", ["recommendation"], namespace=ns, registry=reg
@@ -143,6 +149,10 @@ class MetricsCollector:
     def count_rest_429(self) -> None:
         if self.enabled:
             self._rest_429.inc()
+
+    def count_feed_hole_bars(self, count: int) -> None:
+        if self.enabled and count > 0:
+            self._feed_holes.inc(count)
 
     def count_rejected_input(self, reason: str) -> None:
         if self.enabled:

@@ -238,6 +238,7 @@ async def _watch_feed(rt: _Runtime, stop: asyncio.Event) -> None:
 async def _sample_metrics(rt: _Runtime, stop: asyncio.Event) -> None:
     """Раз на секунду переносить лічильники адаптерів у Prometheus (дельти)."""
     seen = {"reconnects": 0, "http_429": 0, "redis_errors": 0}
+    seen_holes = 0
     while not stop.is_set():
         m = rt.metrics
         m.set_rest_weight_used(float(rt.rest.used_weight))
@@ -249,6 +250,9 @@ async def _sample_metrics(rt: _Runtime, stop: asyncio.Event) -> None:
             for _ in range(max(0, value - seen[key])):
                 bump()
             seen[key] = value
+        hole_bars = rt.ws.holes.hole_bars
+        m.count_feed_hole_bars(hole_bars - seen_holes)
+        seen_holes = hole_bars
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=1.0)
 
