@@ -43,13 +43,13 @@ def test_settings_from_dotenv(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     for var in ("AIONE_MARKET", "AIONE_REDIS_URL", "AIONE_REST_BASE_URL"):
         monkeypatch.delenv(var, raising=False)
     (tmp_path / ".env").write_text(
-        "AIONE_REDIS_URL=redis://user:secret@127.0.0.1:6390/1\nAIONE_REST_BASE_URL=http://127.0.0.1:9999/\n"
+        "AIONE_REDIS_URL=redis://user:pw-k9x2@127.0.0.1:6390/1\nAIONE_REST_BASE_URL=http://127.0.0.1:9999/\n"
     )
     s = load_settings()
-    assert s.redis_dsn == "redis://user:secret@127.0.0.1:6390/1"
+    assert s.redis_dsn == "redis://user:pw-k9x2@127.0.0.1:6390/1"
     assert s.effective_rest_url == "http://127.0.0.1:9999"
     shown = s.masked()
-    assert "secret" not in str(shown)
+    assert "pw-k9x2" not in str(shown)  # значення пароля, не назви полів (`*_secret`)
     assert shown["redis_url"] == "redis://***@127.0.0.1:6390/1"
 
 
