@@ -223,6 +223,10 @@ class SimMarket:
                 if cols is not None and len(cols["ts"]):
                     self.end_ms = max(self.end_ms, int(cols["ts"][-1]) + 1)
         self._derivs: dict[str, DerivArrays] = {}
+        # остання книга символу: (index, k, рівні, схрещена) → (bids, asks); ціна стоїть між оновленнями бару
+        self._book_cache: dict[
+            str, tuple[tuple[int, int, int, bool], tuple[list[list[str]], list[list[str]]]]
+        ] = {}
 
     def derivs(self, symbol: str) -> DerivArrays:
         """Похідні ряди символу (обчислюються раз; `forget_derivs` після зміни барів)."""
@@ -235,6 +239,7 @@ class SimMarket:
     def forget_derivs(self, symbol: str) -> None:
         """Бари символу змінилися (дірки біржі): похідні ряди перераховуються."""
         self._derivs.pop(symbol, None)
+        self._book_cache.pop(symbol, None)
 
     @property
     def interval_name(self) -> str:
@@ -475,14 +480,21 @@ class SimMarket:
     def book_levels(
         self, symbol: str, st: BarState, levels: int = BOOK_LEVELS, crossed: bool = False
     ) -> tuple[list[list[str]], list[list[str]]]:
-        """Похідна книга (bids, asks) для стану бару (див. `sim_derivs`)."""
+        """Похідна книга (bids, asks) для стану бару (див. `sim_derivs`); ті самі списки, поки стан
+        бару не змінився (викликач їх не змінює)."""
+        key = (st.index, st.k, levels, crossed)
+        cached = self._book_cache.get(symbol)
+        if cached is not None and cached[0] == key:
+            return cached[1]
         s = self.series[symbol]
         d = self.derivs(symbol)
         price = self.partial(symbol, st)[3]
         i = st.index
-        return derived_levels(
+        book = derived_levels(
             price, s.tick, s.decimals, float(d.book_qty[i]), float(d.book_tilt[i]), levels, crossed
         )
+        self._book_cache[symbol] = (key, book)
+        return book
 
     def depth(self, symbol: str, limit: int, now: int) -> dict[str, Any]:
         """REST depth: похідна книга на `now` (`limit` рівнів)."""
