@@ -16,7 +16,6 @@ from typing import cast
 
 from aione.config.config import STAGE2_CONFIG
 from aione.stage2.inputs import OrderBookDepth
-from aione.stage2.rounding import fast_round
 
 # Пороги за замовчуванням; перевизначаються `STAGE2_CONFIG['anomaly']`.
 ANOMALY_DEFAULTS: Mapping[str, float] = {
@@ -101,10 +100,10 @@ def detect_anomalies(
             flags.append("thin_book")
     return AnomalyReport(
         flags=tuple(flags),
-        upper_wick_atr=fast_round(upper / scale, 3) if atr_ok else float("nan"),
-        lower_wick_atr=fast_round(lower / scale, 3) if atr_ok else float("nan"),
-        body_atr=fast_round(body / scale, 3) if atr_ok else float("nan"),
-        range_atr=fast_round(rng / scale, 3) if atr_ok else float("nan"),
+        upper_wick_atr=round(upper / scale, 3) if atr_ok else float("nan"),
+        lower_wick_atr=round(lower / scale, 3) if atr_ok else float("nan"),
+        body_atr=round(body / scale, 3) if atr_ok else float("nan"),
+        range_atr=round(rng / scale, 3) if atr_ok else float("nan"),
         volume_z=volume_z,
         book_usd=book_usd,
     )

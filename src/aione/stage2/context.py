@@ -66,8 +66,8 @@ class MarketContext:
 # ── Допоміжне ──
 def _finite(x: Any) -> float:
     """Число зі stats або NaN (None, рядок, нескінченність → NaN)."""
-    if type(x) is float:  # звичайний випадок: float(x) — те саме число; x − x ≠ 0 лише для NaN/±inf
-        return x if x - x == 0.0 else NAN
+    if type(x) is float:  # звичайний випадок: float(x) — те саме число
+        return x if math.isfinite(x) else NAN
     try:
         v = float(x)
     except (TypeError, ValueError):

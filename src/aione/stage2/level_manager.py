@@ -34,7 +34,6 @@ from aione.config.config import (
 )
 from aione.data.bars import BarArrays, FloatArray, IntArray
 from aione.indicators.errors import check_array
-from aione.stage2.rounding import ROUND_SHIFT, fast_round
 from aione.utils.utils import tick_decimals
 
 MINUTE_MS = TIMEFRAME_MS["1m"]
@@ -96,23 +95,11 @@ _HORIZON_BY_RANK = {rank: _RECENCY_HORIZON_MIN[name] for name, rank in SCALE_RAN
 
 
 # ── Ряди масштабів ──
-# Початки годин у вікні без пропусків залежать лише від двох цілих (зсув першої повної години і
-# довжина вікна) і повторюються: кешовані масиви лише для читання (reduceat їх не змінює).
-_HOUR_STARTS: dict[tuple[int, int], IntArray] = {}
-
-
 def _hour_starts(first_full: int, n: int) -> IntArray:
-    """Перші бари годин: 0, далі first_full, first_full + 60, … < n (незмінний, з кешу)."""
-    key = (first_full, n)
-    starts = _HOUR_STARTS.get(key)
-    if starts is None:
-        per_hour = HOUR_MS // MINUTE_MS
-        starts = np.arange(first_full - per_hour if first_full else 0, n, per_hour)
-        starts[0] = 0  # перша (можливо, неповна) година — з першого бару вікна
-        starts.flags.writeable = False
-        if len(_HOUR_STARTS) >= 4096:
-            _HOUR_STARTS.clear()
-        _HOUR_STARTS[key] = starts
+    """Перші бари годин вікна без пропусків: 0, далі first_full, first_full + 60, … < n."""
+    per_hour = HOUR_MS // MINUTE_MS
+    starts = np.arange(first_full - per_hour if first_full else 0, n, per_hour)
+    starts[0] = 0  # перша (можливо, неповна) година — з першого бару вікна
     return starts
 
 
@@ -205,28 +192,6 @@ def series_pivots(
     return out
 
 
-# Денний ряд (закриті дні) однаковий для всіх рішень символу протягом доби: його півоти
-# кешуються за точним вмістом ряду (байти й типи масивів, ранг, порядок). Той самий вміст —
-# той самий результат `series_pivots`; ряд з нескінченним значенням не кешується (виняток
-# виникає щоразу, як і без кешу).
-_SeriesKey = tuple[bytes, bytes, bytes, str, str, str, int, int]
-_DAILY_PIVOTS: dict[_SeriesKey, list[tuple[int, float, int]]] = {}
-_DAILY_PIVOTS_MAX = 4096
-
-
-def _daily_pivots(s: tuple[IntArray, FloatArray, FloatArray, int, int]) -> list[tuple[int, float, int]]:
-    """`series_pivots([s])` з кешем за вмістом ряду (див. вище)."""
-    ot, hi, lo, rank, order = s
-    key = (ot.tobytes(), hi.tobytes(), lo.tobytes(), ot.dtype.str, hi.dtype.str, lo.dtype.str, rank, order)
-    found = _DAILY_PIVOTS.get(key)
-    if found is None:
-        found = series_pivots([s])
-        if len(_DAILY_PIVOTS) >= _DAILY_PIVOTS_MAX:
-            _DAILY_PIVOTS.clear()
-        _DAILY_PIVOTS[key] = found
-    return found
-
-
 # ── Злиття ──
 def merge_levels(cands: list[tuple[float, int, int, int]], tol: float) -> list[tuple[float, int, int, int]]:
     """Зливає кандидатів `(ціна, ранг, дотики, вік)`, сусідніх за ціною ближче ніж `tol`
@@ -272,40 +237,10 @@ def count_touches(prices: list[float], high_low: FloatArray, tol: float) -> list
     return [x if x > 1 else 1 for x in np.add.reduce(either, axis=1).tolist()]
 
 
-# ── Ціни на сітці тіку ──
-# Ціна рівня на сітці тіку залежить лише від сирої ціни й тіку, а ті самі ціни (півоти, денні
-# екстремуми) повторюються з рішення в рішення: кеш на тік. Рівні ключі — ті самі double
-# (±0.0 дають однаковий 0.0, int k і float k — той самий результат ділення), тож і значення ті самі.
-_GRID_CACHE: dict[float, dict[float, float]] = {}
-_GRID_CACHE_MAX = 20_000  # цін на тік; повний кеш просто скидається
-
-
-def _grid_cache(tick: float) -> dict[float, float]:
-    """Кеш «сира ціна → ціна на сітці `tick`» (як round_to_tick(p, tick))."""
-    cache = _GRID_CACHE.get(tick)
-    if cache is None or len(cache) > _GRID_CACHE_MAX:
-        if len(_GRID_CACHE) > 256:
-            _GRID_CACHE.clear()
-        cache = _GRID_CACHE[tick] = {}
-    return cache
-
-
-# Сила рівня — функція лише цілих (ранг, дотики, вік), а ці трійки повторюються з рішення в
-# рішення: кеш значень (той самий вираз і те саме округлення, що й без кешу).
-_STRENGTHS: dict[tuple[int, int, int], float] = {}
-_STRENGTHS_MAX = 50_000
-
-
+# ── Сила рівня ──
 def _strength(rank: int, touches: int, age: int) -> float:
     """Сила: масштаб × (1 + ln дотиків) × свіжість 1/(1 + вік/горизонт масштабу), 3 знаки."""
-    return fast_round(rank * (1.0 + math.log(touches)) / (1.0 + age / _HORIZON_BY_RANK[rank]), 3)
-
-
-def _strength_cache() -> dict[tuple[int, int, int], float]:
-    """Кеш сил (повний — скидається)."""
-    if len(_STRENGTHS) > _STRENGTHS_MAX:
-        _STRENGTHS.clear()
-    return _STRENGTHS
+    return round(rank * (1.0 + math.log(touches)) / (1.0 + age / _HORIZON_BY_RANK[rank]), 3)
 
 
 # ── Головна функція ──
@@ -353,9 +288,7 @@ def build_levels(
         if not math.isfinite(last_h + last_l):
             _check_finite(d_hi[-1:], d_lo[-1:])
         raw += [(macro, last_h, last_t), (macro, last_l, last_t)]  # попередній день
-    raw += series_pivots(series[:2])
-    if len(series) > 2:
-        raw += _daily_pivots(series[2])
+    raw += series_pivots(series)
     raw += [(macro, p, now_ms) for p in extra_macro if math.isfinite(p) and p > 0]
     if not raw:
         return LevelSet((), None, None, None, None)
@@ -372,19 +305,11 @@ def build_levels(
     gaps = [abs(c[0] - price) for c in merged]
     nearest = [merged[i] for i in sorted(range(len(merged)), key=gaps.__getitem__)[:max_levels]]
     dec = tick_decimals(tick)  # ціна як round_to_tick(p, tick), без повторного tick_decimals
-    on_grid = _grid_cache(tick)
-    # Рівнів ≤ max_levels: кортеж Level — напряму (без Python-конструктора). Округлення відстаней
-    # до 4/3 знаків — тіло `fast_round` (`aione.stage2.rounding`, там і доведення) прямо в циклі:
-    # два виклики на рівень коштували б ~1–2 % усього бектесту; рівність з round — у тестах.
-    make, strengths, shift = tuple.__new__, _strength_cache(), ROUND_SHIFT
     levels: list[Level] = []
     sup: float | None = None
     res: float | None = None
     for p_raw, r, t, a in nearest:
-        p = on_grid.get(p_raw)
-        if p is None:
-            p = on_grid[p_raw] = fast_round(round(p_raw / tick) * tick, dec)
-        dist = abs(p - price)
+        p = round(round(p_raw / tick) * tick, dec)
         if p <= price:
             kind = "support"
             if sup is None or p > sup:
@@ -393,21 +318,10 @@ def build_levels(
             kind = "resistance"
             if res is None or p < res:
                 res = p
-        # = fast_round(x, 4) і fast_round(x, 3): k — найближче ціле до y, майже-половини — через round.
-        x = dist / price * 100.0
-        y = x * 1e4
-        k = (y + shift) - shift if -1e12 < y < 1e12 else 0.0
-        dist_pct = k / 1e4 if k and -0.499 < y - k < 0.499 else round(x, 4)
-        dist_atr = math.nan
-        if atr_ok:
-            x = dist / atr
-            y = x * 1e3
-            k = (y + shift) - shift if -1e12 < y < 1e12 else 0.0
-            dist_atr = k / 1e3 if k and -0.499 < y - k < 0.499 else round(x, 3)
-        strength = strengths.get((r, t, a))
-        if strength is None:
-            strength = strengths[r, t, a] = _strength(r, t, a)
-        levels.append(make(Level, (p, kind, SCALE_BY_RANK[r], t, a, dist_pct, dist_atr, strength)))
+        dist = abs(p - price)
+        dist_pct = round(dist / price * 100.0, 4)
+        dist_atr = round(dist / atr, 3) if atr_ok else math.nan
+        levels.append(Level(p, kind, SCALE_BY_RANK[r], t, a, dist_pct, dist_atr, _strength(r, t, a)))
     return _band(tuple(levels), sup, res, price)
 
 

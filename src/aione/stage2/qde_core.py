@@ -51,7 +51,6 @@ from aione.stage2.risk import (
     plan_trade,
     risk_class,
 )
-from aione.stage2.rounding import fast_round
 from aione.stage2.scenario import classify_scenario, recommend
 from aione.stage2.scoring import (
     composite_confidence,
@@ -72,17 +71,17 @@ TREND_SCENARIOS = frozenset({"BULLISH_BREAKOUT", "BULLISH_CONTROL", "BEARISH_CON
 
 # ── Допоміжне ──
 def _num(x: float | None, digits: int) -> float | None:
-    """Округлене скінченне число або None (x − x ≠ 0 — саме NaN і ±inf, як `not isfinite`)."""
-    if x is None or x - x != 0.0:
+    """Округлене скінченне число або None."""
+    if x is None or not math.isfinite(x):
         return None
-    return fast_round(x, digits)
+    return round(x, digits)
 
 
 def _price(x: float | None, tick: float, dec: int) -> float | None:
     """Ціна на сітці тіку (як `round_to_tick(x, tick)`; `dec` = `tick_decimals(tick)`)."""
-    if x is None or x - x != 0.0:
+    if x is None or not math.isfinite(x):
         return None
-    return fast_round(round(x / tick) * tick, dec)
+    return round(round(x / tick) * tick, dec)
 
 
 def resolve_params(params: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -434,7 +433,7 @@ def _decide_with_context(
     completeness = (
         0.5 * min(1.0, ctx.bars / max(knobs.context_bars, 1)) + 0.25 * has_daily + 0.25 * comp.coverage
     )
-    confidence = fast_round(
+    confidence = round(
         composite_confidence(agreement, conviction, scen.clarity, completeness, cfg["confidence_weights"]), 2
     )
     recommendation = recommend(scen.scenario, comp.score, confidence, ctx.regime, cfg)
@@ -473,8 +472,8 @@ def _decide_with_context(
             sl_max_atr=float(cfg["sl_max_atr"]),
         )
     if plan is not None:
-        rr = fast_round(plan.rr, 2)
-        rr_net = fast_round(max(0.0, net_rr(plan, fee_rate)), 2)  # 0: TP не покриває навіть комісій
+        rr = round(plan.rr, 2)
+        rr_net = round(max(0.0, net_rr(plan, fee_rate)), 2)  # 0: TP не покриває навіть комісій
         tags.extend(plan.tags)
         entry_zone = _entry_zone(plan, basis, float(cfg["entry_zone_atr"]))
         min_rr = knobs.min_risk_reward
@@ -503,11 +502,11 @@ def _decide_with_context(
         "market_context": market,
         "confidence_metrics": {
             "composite_confidence": confidence,
-            "factor_agreement": fast_round(agreement, 4),
-            "conviction": fast_round(conviction, 4),
+            "factor_agreement": round(agreement, 4),
+            "conviction": round(conviction, 4),
             "scenario_clarity": scen.clarity,
-            "data_completeness": fast_round(completeness, 4),
-            "score": fast_round(comp.score, 4),
+            "data_completeness": round(completeness, 4),
+            "score": round(comp.score, 4),
             "factor_scores": scores,
             "weights_used": comp.weights_used,
             "scenario_evidence": scen.evidence,

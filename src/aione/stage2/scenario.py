@@ -14,7 +14,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from aione.stage2.context import MarketContext
-from aione.stage2.rounding import fast_round
 
 DIRECTION = {
     "BULLISH_BREAKOUT": 1,
@@ -137,28 +136,8 @@ def classify_scenario(
     if best < min_evidence or (d and rival >= 0.85 * best):
         scenario = "UNCERTAIN"
         clarity = min(clarity, 0.3)
-    # Нуль (±0.0 чи 0) round(v, 3) повертає як є; кеш має лише додатні ключі з їхнім round(v, 3);
-    # промах (чи збережений 0.0) — через функцію.
-    cached = _EVIDENCE_ROUNDED.get
-    rounded = {k: v if v == 0.0 else cached(v) or _round_evidence(v) for k, v in ev.items()}
-    return ScenarioResult(scenario, fast_round(clarity, 4), rounded)
-
-
-# Бали доказів — суми кількох сталих ваг, тож значень небагато: округлення кешується. Лише для
-# додатних float (ключі словника не розрізняють 0.0 і −0.0, а round зберігає знак нуля).
-_EVIDENCE_ROUNDED: dict[float, float] = {}
-
-
-def _round_evidence(v: float) -> float:
-    """`round(v, 3)` з кешем для додатних float (див. вище)."""
-    if type(v) is not float or not v > 0:
-        return fast_round(v, 3)
-    r = _EVIDENCE_ROUNDED.get(v)
-    if r is None:
-        if len(_EVIDENCE_ROUNDED) >= 4096:
-            _EVIDENCE_ROUNDED.clear()
-        r = _EVIDENCE_ROUNDED[v] = fast_round(v, 3)
-    return r
+    rounded = {k: round(v, 3) for k, v in ev.items()}
+    return ScenarioResult(scenario, round(clarity, 4), rounded)
 
 
 # ── Рекомендація ──

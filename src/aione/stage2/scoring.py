@@ -29,12 +29,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import cast
 
-from aione.config.config import STAGE2_CONFIG
 from aione.stage2.context import MarketContext
 from aione.stage2.inputs import OrderBookDepth
-from aione.stage2.rounding import fast_round
 
 BULL_TRIGGERS = frozenset({"breakout_up", "bull_vol_spike", "bullish_div", "rsi_oversold", "near_low"})
 BEAR_TRIGGERS = frozenset({"breakout_down", "bear_vol_spike", "bearish_div", "rsi_overbought", "near_high"})
@@ -148,12 +145,9 @@ def factor_scores(
         _profile(ctx, triggers),
         _levels(ctx, triggers),
     )
-    # Кортеж значень з ключами-сталими замість проміжного словника: ті самі пари в тому самому порядку.
-    # Нуль (0, ±0.0) після round(v, 4) + 0.0 — завжди 0.0: його видно без округлення.
+    # + 0.0 робить з −0.0 звичайний нуль.
     return {
-        k: 0.0 if v == 0.0 else fast_round(v, 4) + 0.0
-        for k, v in zip(_FACTOR_NAMES, raw, strict=True)
-        if v is not None and math.isfinite(v)
+        k: round(v, 4) + 0.0 for k, v in zip(_FACTOR_NAMES, raw, strict=True) if v is not None and math.isfinite(v)
     }
 
 
@@ -190,7 +184,7 @@ def deriv_factor_scores(
         ("oi_price", oi_price_score(oi_change_pct, price_change_pct, oi_full_pct, price_flat_pct)),
         ("funding", funding_score(funding_pct_rank)),
     )
-    return {k: 0.0 if v == 0.0 else fast_round(v, 4) + 0.0 for k, v in raw if v is not None}
+    return {k: round(v, 4) + 0.0 for k, v in raw if v is not None}
 
 
 # ── Композит ──
@@ -203,44 +197,16 @@ class Composite:
     coverage: float  # частка сумарної ваги, що припала на пораховані фактори
 
 
-# Перенормовані ваги залежать лише від ваг і набору порахованих факторів (майже завжди того
-# самого): кеш за точним вмістом обох; обмежений, бо ключ — дані, а не об'єкти.
-_NormWeights = tuple[tuple[tuple[str, float], ...], dict[str, float], float] | None
-_NORM_CACHE: dict[tuple[tuple[tuple[str, float], ...], tuple[str, ...]], _NormWeights] = {}
-_NORM_CACHE_MAX = 256
-_DEFAULT_WEIGHTS = cast(Mapping[str, float], STAGE2_CONFIG["weights"])
-_DEFAULT_WEIGHT_ITEMS = tuple(_DEFAULT_WEIGHTS.items())
-
-
-def _norm_weights(weights: Mapping[str, float], names: tuple[str, ...]) -> _NormWeights:
-    """(нормовані ваги, вони ж округлені до 4 знаків, покриття) або None — ваг немає."""
-    total_all = sum(w for w in weights.values() if w > 0)
-    used = {k: float(weights[k]) for k in names if weights.get(k, 0.0) > 0}
-    total = sum(used.values())
-    if total <= 0 or total_all <= 0:
-        return None
-    norm = {k: w / total for k, w in used.items()}
-    return tuple(norm.items()), {k: round(v, 4) for k, v in norm.items()}, total / total_all
-
-
 def composite_score(scores: Mapping[str, float], weights: Mapping[str, float]) -> Composite:
     """Зважена сума факторів з перенормуванням ваг на пораховані фактори."""
-    # Ваги `STAGE2_CONFIG` незмінні (MappingProxyType над літералом): їхній кортеж — готовий.
-    items_key = _DEFAULT_WEIGHT_ITEMS if weights is _DEFAULT_WEIGHTS else tuple(weights.items())
-    key = (items_key, tuple(scores))
-    try:
-        norm = _NORM_CACHE[key]
-    except KeyError:
-        if len(_NORM_CACHE) >= _NORM_CACHE_MAX:
-            _NORM_CACHE.clear()
-        norm = _NORM_CACHE[key] = _norm_weights(weights, key[1])
-    except TypeError:  # нехешовані ваги (не числа): без кешу
-        norm = _norm_weights(weights, tuple(scores))
-    if norm is None:
+    total_all = sum(w for w in weights.values() if w > 0)
+    used = {k: float(weights[k]) for k in scores if weights.get(k, 0.0) > 0}
+    total = sum(used.values())
+    if total <= 0 or total_all <= 0:
         return Composite(0.0, {}, 0.0)
-    items, rounded, coverage = norm
-    score = sum([w * scores[k] for k, w in items])  # список замість генератора: той самий порядок
-    return Composite(_clip(score), dict(rounded), coverage)
+    norm = {k: w / total for k, w in used.items()}
+    score = sum(w * scores[k] for k, w in norm.items())
+    return Composite(_clip(score), {k: round(v, 4) for k, v in norm.items()}, total / total_all)
 
 
 def factor_agreement(scores: Mapping[str, float], weights_used: Mapping[str, float], score: float) -> float:

@@ -52,23 +52,6 @@ def htf_true_ranges(bars: BarArrays, minutes: int) -> np.ndarray:
     return tr
 
 
-# Зсуви кошиків у зрізі вікна без пропусків залежать лише від трьох цілих і майже завжди ті
-# самі: кешовані масиви лише для читання (reduceat їх не змінює).
-_OFFSETS: dict[tuple[int, int, int], np.ndarray] = {}
-
-
-def _bucket_offsets(first: int, stop: int, step: int) -> np.ndarray:
-    """[0, first, first + step, …) до `stop` як int64 (незмінний, з кешу)."""
-    key = (first, stop, step)
-    offs = _OFFSETS.get(key)
-    if offs is None:
-        if len(_OFFSETS) >= 1024:
-            _OFFSETS.clear()
-        offs = _OFFSETS[key] = np.array([0, *range(first, stop, step)], dtype=np.int64)
-        offs.flags.writeable = False
-    return offs
-
-
 def htf_atr(bars: BarArrays, minutes: int, period: int) -> float:
     """Середній true range останніх `period` завершених барів старшого ТФ; NaN, якщо їх замало.
 
@@ -94,7 +77,7 @@ def htf_atr(bars: BarArrays, minutes: int, period: int) -> float:
         s0 = max(0, ((last - period) * span - ot0) // _MINUTE_MS)  # перший кошик може бути неповним
         base = ((last - period + 1) * span - ot0) // _MINUTE_MS
         end = base + period * minutes
-        offs = _bucket_offsets(base - s0, end - s0, minutes)
+        offs = np.array([0, *range(base - s0, end - s0, minutes)], dtype=np.int64)
         high = np.maximum.reduceat(bars.high[s0:end], offs)
         low = np.minimum.reduceat(bars.low[s0:end], offs)
         prev = bars.close[base - 1 : end : minutes][:-1]  # закриття кошиків перед кожним із period
