@@ -154,7 +154,9 @@ def _write_bars(root: Path, symbol: str, closes: list[float], highs: list[float]
 def test_baseline_trades_use_stage3_rules_on_known_bars(tmp_path: Path) -> None:
     # Ціна 100 три бари, потім 101, 102, 103 (high +0.5): TP BUY 102 з SL 99 → tp_hit на 5-му барі.
     closes = [100.0, 100.0, 100.0, 101.0, 102.0, 103.0]
-    _write_bars(tmp_path, "AAAUSDT", closes, [c + 0.5 for c in closes], [c - 0.1 for c in closes])
+    opens = [closes[0], *closes[:-1]]  # як у `_write_bars`: low не вище open, інакше бар невалідний
+    lows = [min(o, c) - 0.1 for o, c in zip(opens, closes, strict=True)]
+    _write_bars(tmp_path, "AAAUSDT", closes, [c + 0.5 for c in closes], lows)
     t0 = int(pq.read_table(tmp_path / "AAAUSDT.parquet").column("open_time")[0].as_py())
     decision = {
         "symbol": "AAAUSDT",
