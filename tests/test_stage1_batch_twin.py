@@ -21,7 +21,6 @@ from hypothesis import strategies as st
 
 from aione.config.config import STAGE1_MONITOR_PARAMS
 from aione.data.bars import BarArrays, BarEvent, list_symbols, read_bars_parquet
-from aione.stage1 import batch_monitor
 from aione.stage1.asset_monitoring import AssetMonitor
 from aione.stage1.batch_monitor import batch_new_alerts
 from aione.stage1.result import Stage1Result
@@ -215,15 +214,6 @@ def test_switched_off_triggers(month: dict[str, BarArrays], switches: dict[str, 
     for tag, name in off.items():
         if flat.get(tag) is False:
             assert name not in reasons(twin)
-
-
-def test_fallback_path_for_trigger_without_batch_form(
-    month: dict[str, BarArrays], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Тригер без batch-форми (тут — вдаємо, що двійник не знає vwap_deviation): той самий результат
-    # інкрементним шляхом.
-    monkeypatch.setattr(batch_monitor, "BATCH_TAGS", frozenset({"volume_spike", "rsi", "breakout"}))
-    assert_twin("LINKUSDT", month["LINKUSDT"].slice(0, 3_000), LOOSE, min_alerts=30)
 
 
 # ── Інший таймфрейм ──

@@ -219,6 +219,12 @@ def test_registry_rejects_incomplete_trigger() -> None:
         validate_specs([TriggerSpec("order_flow", ("order_imbalance",), factory)])  # type: ignore[arg-type]
     with pytest.raises(TriggerRegistryError, match="duplicate"):
         validate_specs([TRIGGER_REGISTRY[0], TRIGGER_REGISTRY[0]])
+    # Кожен тригер — обидві форми: без пакетної чи без інкрементної реєстр його не пропускає.
+    spec = TRIGGER_REGISTRY[0]
+    with pytest.raises(TriggerRegistryError, match="no batch form"):
+        validate_specs([TriggerSpec(spec.tag, spec.raw_names, spec.factory)])
+    with pytest.raises(TriggerRegistryError, match="no incremental form"):
+        validate_specs([TriggerSpec(spec.tag, spec.raw_names, None, spec.batch)])
 
 
 def test_switches_accept_full_or_trigger_mapping() -> None:

@@ -1,4 +1,4 @@
-"""Batch-двійник монітора Stage1 для бектестів: нові алерти символу за один векторний прохід.
+"""Пакетний Stage1 для бектестів: нові алерти символу за один векторний прохід (спільний драйвер).
 
 `batch_new_alerts(symbol, bars, ...)` повертає РІВНО ті `Stage1Result` з `new_alert=True`, які
 свіжий `AssetMonitor` видав би на `update` кожного з цих закритих барів по черзі — побітово ті
@@ -6,15 +6,15 @@
 замість ланцюжка викликів Python на кожному барі. Кроки:
 1. `batch_series.stage1_series` — числа монітора на всіх барах (індикатори, TR%, медіана,
    денні рівні, стан ринку; сегменти між розривами — з нуля, як після скидання стану);
-2. `batch_triggers.trigger_fires` — маски спрацювань кожної нормалізованої назви і їх напрями;
-   звідси на кожному барі кількість причин (після `ready`), ALERT і напрям більшості;
+2. пакетна форма кожного увімкненого тригера (`SPEC.batch`, у модулі тригера поруч з його
+   інкрементною формою) — маски спрацювань кожної нормалізованої назви і їх напрями; звідси на
+   кожному барі кількість причин (після `ready`), ALERT і напрям більшості;
 3. ворота алертів (`AlertGate`: епізоди й охолодження) — цикл лише над барами ALERT: чи
    пережив епізод проміжні бари, видно з префіксних сум «бар без тиску в бік епізоду»;
-4. на барах нових алертів запис будується тими самими виразами, що в моніторі: числа тригерів
-   без стану — дзеркала їхніх `evaluate` над скалярами (`batch_details`), RSI — з активацій кроку 2.
-   Набір причин звіряється з масками кроку 2; розбіжність — помилка двійника (RuntimeError).
-Тригер, якого двійник не знає (новий модуль у реєстрі без batch-форми), вмикає запасний шлях:
-той самий результат через інкрементний `AssetMonitor`.
+4. на барах нових алертів запис будується тими самими виразами, що в моніторі: спрацювання
+   кожного тригера дає його `details` (те саме правило на скалярах, що й `evaluate`).
+   Набір причин звіряється з масками кроку 2; розбіжність — помилка тригера (RuntimeError).
+Реєстр не пропускає тригер без пакетної форми, тож запасного шляху через монітор немає.
 Деривативи: `deriv_source` (записані ряди, `recorded_source`) дає поля знімка на кожному барі
 (`deriv_columns` на `bar_event_time`), і тригери деривативів працюють так само, як у моніторі з
 тим самим джерелом; без джерела вони мовчать, і результат — побітово той самий, що до них.
@@ -29,55 +29,39 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from aione.config.config import (
-    SIGNAL_ALERT,
-    STAGE1_MONITOR_PARAMS,
-    TIMEFRAME_MS,
-    TRIGGER_TAG_BREAKOUT,
-    TRIGGER_TAG_FUNDING,
-    TRIGGER_TAG_LIQUIDATIONS,
-    TRIGGER_TAG_OI_SURGE,
-    TRIGGER_TAG_RSI,
-    TRIGGER_TAG_TAKER,
-    TRIGGER_TAG_VOLATILITY,
-    TRIGGER_TAG_VOLUME_SPIKE,
-    TRIGGER_TAG_VWAP,
-)
-from aione.data.bars import BarArrays, BarEvent
-from aione.logging_setup import get_logger, log_ctx
-from aione.signals.deriv_context import DerivColumns, DerivParams, SeriesSource, deriv_columns
-from aione.stage1.asset_monitoring import AssetMonitor
-from aione.stage1.asset_triggers import funding_extreme, liquidation_cluster, oi_surge, taker_imbalance
-from aione.stage1.asset_triggers.base import DOWN, UP
-from aione.stage1.asset_triggers.registry import enabled_specs
-from aione.stage1.batch_details import (
+from aione.config.config import SIGNAL_ALERT, STAGE1_MONITOR_PARAMS, TIMEFRAME_MS
+from aione.data.bars import BarArrays
+from aione.signals.deriv_context import DerivParams, SeriesSource, deriv_columns
+from aione.stage1.asset_triggers.base import (
+    DOWN,
+    DOWN_CODE,
+    UP,
+    UP_CODE,
+    BatchInput,
+    Details,
     Fired,
-    breakout_details,
-    fired_tuple,
-    volatility_details,
-    volume_details,
-    vwap_details,
+    Mask,
+    th_arrays,
 )
+from aione.stage1.asset_triggers.registry import enabled_specs
 from aione.stage1.batch_series import STATE_CODES, Stage1Series, stage1_series
-from aione.stage1.batch_triggers import BATCH_TAGS, DOWN_CODE, UP_CODE, Fires, th_arrays, trigger_fires
 from aione.stage1.daily_levels import DAY_MS
 from aione.stage1.result import Stage1Result
 from aione.stage1.thresholds import state_thresholds, symbol_params
 
-logger = get_logger(__name__)
 _NAN = math.nan
 # Стовпці `BarArrays` з плаваючою комою, які запис алерту бере як `bar_<назва>`.
 _BAR_FLOATS = ("open", "high", "low", "close", "volume", "quote_volume")
 
 
 # ── Причини на барах ──
-def _tally(fires: Fires, ready: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.int16], ...]:
+def _tally(masks: Mapping[str, Mask], ready: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.int16], ...]:
     """(кількість причин, скільки з них up, скільки down) на кожному барі; неготовий бар — нуль."""
     n = ready.shape[0]
     count = np.zeros(n, dtype=np.int16)
     ups = np.zeros(n, dtype=np.int16)
     downs = np.zeros(n, dtype=np.int16)
-    for mask, d in fires.masks.values():
+    for mask, d in masks.values():
         m = mask & ready
         count += m
         if isinstance(d, int):
@@ -160,6 +144,20 @@ def new_alert_bars(
 
 
 # ── Записи нових алертів ──
+def rows(bars: BarArrays, s: Stage1Series, sel: npt.NDArray[np.int64], day_bars: int) -> dict[str, list[Any]]:
+    """Рядки барів `sel` для `details` тригерів і запису алерту (див. `asset_triggers.base.Rows`):
+    поля `Stage1Series`, `bar_<поле>` бару, `taker`, `open_time` і `ref_close` — close за добу
+    (`day_bars` барів) до бару в межах його сегмента."""
+    col = {name: getattr(s, name)[sel].tolist() for name in s._fields if name != "starts"}
+    ref_i = np.maximum(s.seg_start[sel], sel - day_bars)
+    col["ref_close"] = s.close[ref_i].tolist()
+    for name in _BAR_FLOATS:
+        col["bar_" + name] = getattr(bars, name)[sel].tolist()
+    col["open_time"] = bars.open_time[sel].tolist()
+    col["taker"] = bars.taker_buy_volume[sel].tolist()
+    return col
+
+
 class _Builder:
     """Будує `Stage1Result` на барі нового алерту тими самими виразами, що й монітор."""
 
@@ -168,68 +166,30 @@ class _Builder:
         symbol: str,
         bars: BarArrays,
         s: Stage1Series,
-        fires: Fires,
+        masks: Mapping[str, Mask],
+        details: Sequence[Details],
         ths: Sequence[dict[str, Any]],
-        tags: Sequence[str],
         timeframe_ms: int,
-        deriv: DerivColumns | None = None,
-        params: Mapping[str, Any] | None = None,
     ) -> None:
         self.symbol = symbol
         self.bars = bars
         self.s = s
-        self.fires = fires
+        self.masks = masks
         self.ths = ths
-        self.deriv = deriv
-        self.params: Mapping[str, Any] = params or {}
-        # Спрацювання кожного тригера на барі: дзеркала `batch_details`, RSI — з активацій кроку 2.
-        table = {
-            TRIGGER_TAG_RSI: self._rsi,
-            TRIGGER_TAG_BREAKOUT: self._breakout,
-            TRIGGER_TAG_VOLUME_SPIKE: self._volume,
-            TRIGGER_TAG_VOLATILITY: self._volatility,
-            TRIGGER_TAG_VWAP: self._vwap,
-            TRIGGER_TAG_OI_SURGE: self._oi,
-            TRIGGER_TAG_FUNDING: self._funding,
-            TRIGGER_TAG_LIQUIDATIONS: self._liq,
-            TRIGGER_TAG_TAKER: self._taker,
-        }
-        self.calls = [table[tag] for tag in tags]
+        self.calls = details  # спрацювання тригерів на барі, у порядку реєстру
         self.day_bars = max(1, DAY_MS // timeframe_ms)
-
-    def _rsi(self, i: int, k: int, col: Mapping[str, list[Any]], th: Mapping[str, Any]) -> list[Fired]:
-        rsi = col["rsi"][k]
-        out: list[Fired] = []
-        if rsi >= th["rsi_overbought"]:
-            out.append(fired_tuple("rsi_overbought", UP, {"rsi": rsi, "threshold": th["rsi_overbought"]}))
-        elif rsi <= th["rsi_oversold"]:
-            out.append(fired_tuple("rsi_oversold", DOWN, {"rsi": rsi, "threshold": th["rsi_oversold"]}))
-        f = self.fires
-        if f.bear_src is not None and f.bear_src[i] >= 0:
-            out.append(fired_tuple("bearish_divergence", DOWN, dict(f.bearish[int(f.bear_src[i])].values)))
-        if f.bull_src is not None and f.bull_src[i] >= 0:
-            out.append(fired_tuple("bullish_divergence", UP, dict(f.bullish[int(f.bull_src[i])].values)))
-        return out
 
     def build(self, idx: list[int]) -> list[Stage1Result]:
         """Записи на барах `idx` (по порядку)."""
         if not idx:
             return []
-        s = self.s
         sel = np.asarray(idx, dtype=np.int64)
-        col = {name: getattr(s, name)[sel].tolist() for name in s._fields if name != "starts"}
-        ref_i = np.maximum(s.seg_start[sel], sel - self.day_bars)
-        col["ref_close"] = s.close[ref_i].tolist()
-        b = self.bars
-        for name in _BAR_FLOATS:
-            col["bar_" + name] = getattr(b, name)[sel].tolist()
-        col["open_time"] = b.open_time[sel].tolist()
-        col["taker"] = b.taker_buy_volume[sel].tolist()
-        masks = self.fires.masks
+        col = rows(self.bars, self.s, sel, self.day_bars)
+        masks = self.masks
         names = list(masks)
         # набір спрацювань бару як бітовий код; набори назв будуються раз на код
         if len(names) > 62:
-            raise RuntimeError(f"batch stage1 twin: {len(names)} trigger names do not fit an int64 code")
+            raise RuntimeError(f"batch stage1: {len(names)} trigger names do not fit an int64 code")
         codes = np.zeros(sel.shape[0], dtype=np.int64)
         for bit, (mask, _) in enumerate(masks.values()):
             codes |= mask[sel].astype(np.int64) << bit
@@ -241,68 +201,6 @@ class _Builder:
                 expected = sets[code] = {name for bit, name in enumerate(names) if code >> bit & 1}
             out.append(self._one(i, k, col, expected))
         return out
-
-    def _breakout(self, i: int, k: int, col: Mapping[str, list[Any]], th: Mapping[str, Any]) -> list[Fired]:
-        sup = col["support"][k]
-        res = col["resistance"][k]
-        return breakout_details(
-            col["bar_close"][k],
-            col["prev_close"][k],
-            col["prev_high_n"][k],
-            col["prev_low_n"][k],
-            col["atr_frac"][k],
-            None if sup != sup else sup,
-            None if res != res else res,
-            th,
-        )
-
-    def _volume(self, i: int, k: int, col: Mapping[str, list[Any]], th: Mapping[str, Any]) -> list[Fired]:
-        return volume_details(
-            col["bar_open"][k],
-            col["bar_high"][k],
-            col["bar_low"][k],
-            col["bar_close"][k],
-            col["bar_volume"][k],
-            col["taker"][k],
-            col["volume_z"][k],
-            col["atr"][k],
-            th,
-        )
-
-    def _volatility(self, i: int, k: int, col: Mapping[str, list[Any]], th: Mapping[str, Any]) -> list[Fired]:
-        return volatility_details(
-            col["bar_open"][k],
-            col["bar_close"][k],
-            col["tr_frac"][k],
-            col["tr_median"][k],
-            col["atr_frac"][k],
-            th,
-        )
-
-    def _vwap(self, i: int, k: int, col: Mapping[str, list[Any]], th: Mapping[str, Any]) -> list[Fired]:
-        return vwap_details(col["bar_close"][k], col["vwap"][k], col["vwap_dev_std"][k], th)
-
-    # Тригери деривативів: без полів знімка не спрацьовують (як монітор без джерела рядів).
-    def _oi(self, i: int, k: int, col: Mapping[str, list[Any]], th: Mapping[str, Any]) -> list[Fired]:
-        if self.deriv is None:
-            return []
-        return [fired_tuple(*h) for h in oi_surge.batch_details(i, self.s, self.deriv, self.params)]
-
-    def _funding(self, i: int, k: int, col: Mapping[str, list[Any]], th: Mapping[str, Any]) -> list[Fired]:
-        if self.deriv is None:
-            return []
-        return [fired_tuple(*h) for h in funding_extreme.batch_details(i, self.s, self.deriv, self.params)]
-
-    def _liq(self, i: int, k: int, col: Mapping[str, list[Any]], th: Mapping[str, Any]) -> list[Fired]:
-        if self.deriv is None:
-            return []
-        hits = liquidation_cluster.batch_details(i, self.bars, self.s, self.deriv, self.params)
-        return [fired_tuple(*h) for h in hits]
-
-    def _taker(self, i: int, k: int, col: Mapping[str, list[Any]], th: Mapping[str, Any]) -> list[Fired]:
-        if self.deriv is None:
-            return []
-        return [fired_tuple(*h) for h in taker_imbalance.batch_details(i, self.bars, self.s, self.params)]
 
     def _one(self, i: int, k: int, col: Mapping[str, list[Any]], expected: set[str]) -> Stage1Result:
         close = col["bar_close"][k]
@@ -330,7 +228,7 @@ class _Builder:
             expected = set()
         if set(by_name) != expected:
             raise RuntimeError(
-                f"batch stage1 twin diverged on {self.symbol} bar {open_time}: "
+                f"batch stage1 diverged from the trigger masks on {self.symbol} bar {open_time}: "
                 f"built {sorted(by_name)}, masks {sorted(expected)}"
             )
         pressure = [r[2] for r in by_name.values()]
@@ -379,7 +277,7 @@ class _Builder:
 
 
 # ── Публічна функція ──
-def _canonical(bars: BarArrays) -> BarArrays:
+def canonical_bars(bars: BarArrays) -> BarArrays:
     """Стовпці як int64/float64 (без копії, якщо вже такі): монітор бачить кожне число як Python
     float (`BarArrays.bar`), тож і арифметика двійника має йти в float64, а не, скажімо, float32."""
 
@@ -400,24 +298,6 @@ def _canonical(bars: BarArrays) -> BarArrays:
     )
 
 
-def _incremental(
-    symbol: str,
-    bars: BarArrays,
-    params: Mapping[str, Any],
-    switches: Mapping[str, Any] | None,
-    timeframe: str,
-    deriv_source: SeriesSource | None = None,
-) -> list[Stage1Result]:
-    """Запасний шлях: той самий результат через інкрементний монітор."""
-    mon = AssetMonitor(params, switches=switches, timeframe=timeframe, deriv_source=deriv_source)
-    out: list[Stage1Result] = []
-    for i in range(len(bars)):
-        r = mon.update(BarEvent(symbol, timeframe, bars.bar(i)))
-        if r.new_alert:
-            out.append(r)
-    return out
-
-
 def batch_new_alerts(
     symbol: str,
     bars: BarArrays,
@@ -434,33 +314,32 @@ def batch_new_alerts(
     `deriv_source` — записані ряди деривативів (None — лише бари, тригери деривативів мовчать)."""
     if timeframe not in TIMEFRAME_MS:
         raise ValueError(f"batch_new_alerts: unknown timeframe {timeframe!r}")
-    bars = _canonical(bars)
+    bars = canonical_bars(bars)
     t = bars.open_time
     n = t.shape[0]
     if n > 1 and not bool(np.all(t[1:] > t[:-1])):
         raise ValueError(f"batch_new_alerts: open_time of {symbol} is not strictly increasing")
     specs = enabled_specs(switches)
-    unknown = [spec.tag for spec in specs if spec.tag not in BATCH_TAGS]
-    if unknown:
-        logger.info(
-            "no batch form for triggers %s: incremental path", unknown, extra=log_ctx("stage1", symbol)
-        )
-        return _incremental(symbol, bars, params, switches, timeframe, deriv_source)
     if n == 0:
         return []
     timeframe_ms = TIMEFRAME_MS[timeframe]
     p = symbol_params(params, None, symbol)
     s = stage1_series(bars, p, timeframe_ms)
     ths = [state_thresholds(p, st) for st in STATE_CODES]
-    tags = [spec.tag for spec in specs]
     deriv = None
     if deriv_source is not None:
         deriv = deriv_columns(deriv_source, symbol, t + (timeframe_ms - 1), DerivParams.from_params(p))
-    fires = trigger_fires(bars, s, ths, p, tags, deriv)
-    count, ups, downs = _tally(fires, s.ready)
+    inp = BatchInput(bars, s, ths, p, deriv)
+    masks: dict[str, Mask] = {}
+    details: list[Details] = []
+    for spec in specs:
+        fires = spec.run_batch(inp)
+        masks.update(fires.masks)
+        details.append(fires.details)
+    count, ups, downs = _tally(masks, s.ready)
     alert = count >= th_arrays(ths, s.state, "min_reasons_for_alert")
     emits = new_alert_bars(count, ups, downs, alert, t, s.seg_start, int(p["cooldown_sec"]) * 1000)
-    return _Builder(symbol, bars, s, fires, ths, tags, timeframe_ms, deriv, p).build(emits)
+    return _Builder(symbol, bars, s, masks, details, ths, timeframe_ms).build(emits)
 
 
-__all__ = ["batch_new_alerts", "gate_emits", "new_alert_bars"]
+__all__ = ["batch_new_alerts", "canonical_bars", "gate_emits", "new_alert_bars", "rows"]

@@ -50,7 +50,7 @@ class SymbolTracker:
             volume_window=int(p["volume_window"]),
             hl_window=int(p["breakout_window"]),
         )
-        self.triggers: list[Trigger] = [spec.factory(p) for spec in self.specs]
+        self.triggers: list[Trigger] = [spec.incremental(p) for spec in self.specs]
         self.evaluators = [t.evaluate for t in self.triggers]
         self.tr_median = RollingMedian(int(p["volatility_window"]))
         self.closes: deque[float] = deque(maxlen=max(1, DAY_MS // self.timeframe_ms))

@@ -24,89 +24,109 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from aione.config.config import TRIGGER_TAG_BREAKOUT
-from aione.stage1.asset_triggers.base import DOWN, UP, TriggerInput, TriggerResult, TriggerSpec, fired
+from aione.stage1.asset_triggers.base import (
+    DOWN,
+    DOWN_CODE,
+    UP,
+    UP_CODE,
+    BatchFires,
+    BatchInput,
+    Fired,
+    Rows,
+    TriggerInput,
+    TriggerResult,
+    TriggerSpec,
+    fired_tuple,
+)
 
 _INF = math.inf
 
 
-# ── Тригер ──
+# ── Правило на скалярах (спільне для обох форм) ──
+def _merge(out: dict[str, Fired], raw: str, direction: str, values: dict[str, float]) -> None:
+    """Другий пробій у той самий бік доповнює числа першого."""
+    prev = out.get(raw)
+    if prev is None:
+        out[raw] = fired_tuple(raw, direction, values)
+    else:
+        prev[3].update(values)
+
+
+def details(
+    close: float,
+    pc: float,
+    hi: float,
+    lo: float,
+    atr_frac: float,
+    sup: float | None,
+    res: float | None,
+    th: Mapping[str, Any],
+) -> list[Fired]:
+    """Спрацювання на одному барі: `hi`/`lo` — попередні high_n/low_n, `pc` — попередній close
+    (NaN — перший бар), `sup`/`res` — денні рівні (None — невідомі)."""
+    buf = th["breakout_buffer_pct"]
+    band = th["near_level_band_pct"]
+    atr_band = th["near_level_atr_mult"] * atr_frac
+    if atr_band < band:  # NaN-ATR лишає відсоткову смугу
+        band = atr_band
+    out: dict[str, Fired] = {}
+    if lo > 0 and hi < _INF:  # NaN під час прогріву не проходить жодне порівняння
+        if close > hi * (1.0 + buf):
+            out["breakout_up"] = fired_tuple(
+                "breakout_up", UP, {"close": close, "level": hi, "excess": close / hi - 1.0}
+            )
+        elif close < lo * (1.0 - buf):
+            out["breakout_down"] = fired_tuple(
+                "breakout_down", DOWN, {"close": close, "level": lo, "excess": 1.0 - close / lo}
+            )
+        elif hi - lo > 2.0 * band * close:
+            if close >= hi * (1.0 - band):
+                out["near_high"] = fired_tuple(
+                    "near_high", UP, {"close": close, "level": hi, "distance": (hi - close) / close}
+                )
+            elif close <= lo * (1.0 + band):
+                out["near_low"] = fired_tuple(
+                    "near_low", DOWN, {"close": close, "level": lo, "distance": (close - lo) / close}
+                )
+    if res is not None and _INF > res > 0:
+        edge = res * (1.0 + buf)
+        if close > edge and pc <= edge:  # pc = NaN (перший бар) — не перетин
+            _merge(out, "breakout_up", UP, {"close": close, "daily_resistance": res})
+        elif res * (1.0 - band) <= close <= edge:
+            out["near_daily_resistance"] = fired_tuple(
+                "near_daily_resistance", UP, {"close": close, "level": res, "distance": (res - close) / close}
+            )
+    if sup is not None and _INF > sup > 0:
+        edge = sup * (1.0 - buf)
+        if close < edge and pc >= edge:
+            _merge(out, "breakout_down", DOWN, {"close": close, "daily_support": sup})
+        elif edge <= close <= sup * (1.0 + band):
+            out["near_daily_support"] = fired_tuple(
+                "near_daily_support", DOWN, {"close": close, "level": sup, "distance": (close - sup) / close}
+            )
+    return list(out.values())
+
+
+# ── Інкрементна форма ──
 class BreakoutTrigger:
     """Без стану: попередній close і денні рівні приходять у вході."""
 
     def evaluate(self, inp: TriggerInput, th: Mapping[str, Any]) -> Sequence[TriggerResult]:
-        close = inp.bar.close
-        buf = th["breakout_buffer_pct"]
-        band = th["near_level_band_pct"]
-        atr_band = th["near_level_atr_mult"] * inp.atr_frac
-        if atr_band < band:  # NaN-ATR лишає відсоткову смугу
-            band = atr_band
-        out: dict[str, TriggerResult] | None = None
         snap = inp.snap
-        hi = snap.prev_high_n
-        lo = snap.prev_low_n
-        if lo > 0 and hi < _INF:  # NaN під час прогріву не проходить жодне порівняння
-            if close > hi * (1.0 + buf):
-                out = {
-                    "breakout_up": fired(
-                        "breakout_up", UP, {"close": close, "level": hi, "excess": close / hi - 1.0}
-                    )
-                }
-            elif close < lo * (1.0 - buf):
-                out = {
-                    "breakout_down": fired(
-                        "breakout_down", DOWN, {"close": close, "level": lo, "excess": 1.0 - close / lo}
-                    )
-                }
-            elif hi - lo > 2.0 * band * close:
-                if close >= hi * (1.0 - band):
-                    out = {
-                        "near_high": fired(
-                            "near_high", UP, {"close": close, "level": hi, "distance": (hi - close) / close}
-                        )
-                    }
-                elif close <= lo * (1.0 + band):
-                    out = {
-                        "near_low": fired(
-                            "near_low", DOWN, {"close": close, "level": lo, "distance": (close - lo) / close}
-                        )
-                    }
-        res = inp.daily_resistance
-        sup = inp.daily_support
-        if res is None and sup is None:
-            return tuple(out.values()) if out else ()
-        if out is None:
-            out = {}
-        pc = inp.prev_close
-        if res is not None and _INF > res > 0:
-            edge = res * (1.0 + buf)
-            if close > edge and pc <= edge:  # pc = NaN (перший бар) — не перетин
-                self._merge(out, "breakout_up", UP, {"close": close, "daily_resistance": res})
-            elif res * (1.0 - band) <= close <= edge:
-                out["near_daily_resistance"] = fired(
-                    "near_daily_resistance",
-                    UP,
-                    {"close": close, "level": res, "distance": (res - close) / close},
-                )
-        if sup is not None and _INF > sup > 0:
-            edge = sup * (1.0 - buf)
-            if close < edge and pc >= edge:
-                self._merge(out, "breakout_down", DOWN, {"close": close, "daily_support": sup})
-            elif edge <= close <= sup * (1.0 + band):
-                out["near_daily_support"] = fired(
-                    "near_daily_support",
-                    DOWN,
-                    {"close": close, "level": sup, "distance": (close - sup) / close},
-                )
-        return tuple(out.values())
-
-    @staticmethod
-    def _merge(out: dict[str, TriggerResult], raw: str, direction: str, values: dict[str, float]) -> None:
-        prev = out.get(raw)
-        if prev is None:
-            out[raw] = fired(raw, direction, values)
-        else:
-            prev.values.update(values)
+        hits = details(
+            inp.bar.close,
+            inp.prev_close,
+            snap.prev_high_n,
+            snap.prev_low_n,
+            inp.atr_frac,
+            inp.daily_support,
+            inp.daily_resistance,
+            th,
+        )
+        return [TriggerResult(*h) for h in hits]
 
     def reset(self) -> None:
         """Стану немає."""
@@ -114,6 +134,63 @@ class BreakoutTrigger:
 
 def _factory(params: Mapping[str, Any]) -> BreakoutTrigger:
     return BreakoutTrigger()
+
+
+# ── Пакетна форма ──
+def _row_details(i: int, k: int, col: Rows, th: Mapping[str, Any]) -> list[Fired]:
+    sup = col["support"][k]
+    res = col["resistance"][k]
+    return details(
+        col["bar_close"][k],
+        col["prev_close"][k],
+        col["prev_high_n"][k],
+        col["prev_low_n"][k],
+        col["atr_frac"][k],
+        None if sup != sup else sup,  # NaN — рівня немає
+        None if res != res else res,
+        th,
+    )
+
+
+def batch(inp: BatchInput) -> BatchFires:
+    """Маски на всіх барах: локальні пробої/близькість і денні рівні."""
+    s = inp.s
+    close = s.close
+    buf = inp.th("breakout_buffer_pct")
+    band = inp.th("near_level_band_pct")
+    with np.errstate(invalid="ignore"):
+        atr_band = inp.th("near_level_atr_mult") * s.atr_frac
+        band = np.where(atr_band < band, atr_band, band)
+        hi = s.prev_high_n
+        lo = s.prev_low_n
+        okl = (lo > 0) & (hi < np.inf)
+        up_l = okl & (close > hi * (1.0 + buf))
+        rest = okl & ~up_l
+        down_l = rest & (close < lo * (1.0 - buf))
+        rest &= ~down_l
+        rest &= hi - lo > 2.0 * band * close
+        near_hi = rest & (close >= hi * (1.0 - band))
+        near_lo = rest & ~near_hi & (close <= lo * (1.0 + band))
+        pc = s.prev_close
+        res = s.resistance
+        has_res = (res < np.inf) & (res > 0)
+        edge = res * (1.0 + buf)
+        up_d = has_res & (close > edge) & (pc <= edge)
+        near_res = has_res & ~up_d & (res * (1.0 - band) <= close) & (close <= edge)
+        sup = s.support
+        has_sup = (sup < np.inf) & (sup > 0)
+        edge = sup * (1.0 - buf)
+        down_d = has_sup & (close < edge) & (pc >= edge)
+        near_sup = has_sup & ~down_d & (edge <= close) & (close <= sup * (1.0 + band))
+    masks = {
+        "breakout_up": (up_l | up_d, UP_CODE),
+        "breakout_down": (down_l | down_d, DOWN_CODE),
+        "near_high": (near_hi, UP_CODE),
+        "near_low": (near_lo, DOWN_CODE),
+        "near_daily_resistance": (near_res, UP_CODE),
+        "near_daily_support": (near_sup, DOWN_CODE),
+    }
+    return BatchFires(masks, _row_details)
 
 
 SPEC = TriggerSpec(
@@ -127,6 +204,7 @@ SPEC = TriggerSpec(
         "near_daily_resistance",
     ),
     factory=_factory,
+    batch=batch,
 )
 
-__all__ = ["SPEC", "BreakoutTrigger"]
+__all__ = ["SPEC", "BreakoutTrigger", "batch", "details"]

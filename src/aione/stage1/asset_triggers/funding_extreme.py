@@ -21,11 +21,16 @@ from aione.signals.deriv_context import DerivColumns
 from aione.stage1.asset_triggers.base import (
     DOWN,
     UP,
+    BatchFires,
+    BatchInput,
+    Fired,
+    Rows,
     TriggerInput,
     TriggerResult,
     TriggerSpec,
     deriv_param,
     fired,
+    fired_tuple,
 )
 from aione.stage1.batch_series import Stage1Series
 
@@ -66,11 +71,6 @@ def _factory(params: Mapping[str, Any]) -> FundingExtremeTrigger:
     return FundingExtremeTrigger(params)
 
 
-SPEC = TriggerSpec(
-    tag=TRIGGER_TAG_FUNDING, raw_names=("funding_extreme_high", "funding_extreme_low"), factory=_factory
-)
-
-
 # ── Пакетна форма ──
 def batch_masks(
     bars: BarArrays, s: Stage1Series, d: DerivColumns, p: Mapping[str, Any]
@@ -94,4 +94,25 @@ def batch_details(i: int, s: Stage1Series, d: DerivColumns, p: Mapping[str, Any]
     return [] if hit is None else [hit]
 
 
-__all__ = ["SPEC", "FundingExtremeTrigger", "batch_details", "batch_masks", "check"]
+def batch(inp: BatchInput) -> BatchFires:
+    """Пакетна форма: без полів знімка деривативів масок немає (як монітор без джерела рядів)."""
+    d = inp.deriv
+    if d is None:
+        return BatchFires({})
+    p = inp.p
+
+    def details(i: int, k: int, col: Rows, th: Mapping[str, Any]) -> list[Fired]:
+        return [fired_tuple(*h) for h in batch_details(i, inp.s, d, p)]
+
+    return BatchFires(batch_masks(inp.bars, inp.s, d, p), details)
+
+
+SPEC = TriggerSpec(
+    tag=TRIGGER_TAG_FUNDING,
+    raw_names=("funding_extreme_high", "funding_extreme_low"),
+    factory=_factory,
+    batch=batch,
+)
+
+
+__all__ = ["SPEC", "batch", "FundingExtremeTrigger", "batch_details", "batch_masks", "check"]

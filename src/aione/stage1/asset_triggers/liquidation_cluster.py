@@ -24,11 +24,16 @@ from aione.signals.deriv_math import seq_sum, shift_sums
 from aione.stage1.asset_triggers.base import (
     DOWN,
     UP,
+    BatchFires,
+    BatchInput,
+    Fired,
+    Rows,
     TriggerInput,
     TriggerResult,
     TriggerSpec,
     deriv_param,
     fired,
+    fired_tuple,
 )
 from aione.stage1.batch_series import Stage1Series
 
@@ -94,13 +99,6 @@ def _factory(params: Mapping[str, Any]) -> LiquidationClusterTrigger:
     return LiquidationClusterTrigger(params)
 
 
-SPEC = TriggerSpec(
-    tag=TRIGGER_TAG_LIQUIDATIONS,
-    raw_names=("liquidation_cluster_long", "liquidation_cluster_short"),
-    factory=_factory,
-)
-
-
 # ── Пакетна форма ──
 def _turnover(bars: BarArrays) -> npt.NDArray[np.float64]:
     q = np.asarray(bars.quote_volume, dtype=np.float64)
@@ -164,8 +162,30 @@ def batch_details(
     return [] if hit is None else [hit]
 
 
+def batch(inp: BatchInput) -> BatchFires:
+    """Пакетна форма: без полів знімка деривативів масок немає (як монітор без джерела рядів)."""
+    d = inp.deriv
+    if d is None:
+        return BatchFires({})
+    p = inp.p
+
+    def details(i: int, k: int, col: Rows, th: Mapping[str, Any]) -> list[Fired]:
+        return [fired_tuple(*h) for h in batch_details(i, inp.bars, inp.s, d, p)]
+
+    return BatchFires(batch_masks(inp.bars, inp.s, d, p), details)
+
+
+SPEC = TriggerSpec(
+    tag=TRIGGER_TAG_LIQUIDATIONS,
+    raw_names=("liquidation_cluster_long", "liquidation_cluster_short"),
+    factory=_factory,
+    batch=batch,
+)
+
+
 __all__ = [
     "SPEC",
+    "batch",
     "LiquidationClusterTrigger",
     "bar_turnover",
     "batch_details",

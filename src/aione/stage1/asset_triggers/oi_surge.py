@@ -23,11 +23,16 @@ from aione.signals.deriv_context import DerivColumns
 from aione.stage1.asset_triggers.base import (
     DOWN,
     UP,
+    BatchFires,
+    BatchInput,
+    Fired,
+    Rows,
     TriggerInput,
     TriggerResult,
     TriggerSpec,
     deriv_param,
     fired,
+    fired_tuple,
 )
 from aione.stage1.batch_series import Stage1Series
 
@@ -88,11 +93,6 @@ def _factory(params: Mapping[str, Any]) -> OiSurgeTrigger:
     return OiSurgeTrigger(params)
 
 
-SPEC = TriggerSpec(
-    tag=TRIGGER_TAG_OI_SURGE, raw_names=("oi_surge_up", "oi_surge_down", "oi_surge"), factory=_factory
-)
-
-
 # ── Пакетна форма ──
 def _ref(s: Stage1Series, n: int) -> npt.NDArray[np.float64]:
     ref = np.full(s.close.shape[0], _NAN)
@@ -133,4 +133,25 @@ def batch_details(i: int, s: Stage1Series, d: DerivColumns, p: Mapping[str, Any]
     return [] if hit is None else [hit]
 
 
-__all__ = ["SPEC", "OiSurgeTrigger", "batch_details", "batch_masks", "check", "window_bars"]
+def batch(inp: BatchInput) -> BatchFires:
+    """Пакетна форма: без полів знімка деривативів масок немає (як монітор без джерела рядів)."""
+    d = inp.deriv
+    if d is None:
+        return BatchFires({})
+    p = inp.p
+
+    def details(i: int, k: int, col: Rows, th: Mapping[str, Any]) -> list[Fired]:
+        return [fired_tuple(*h) for h in batch_details(i, inp.s, d, p)]
+
+    return BatchFires(batch_masks(inp.bars, inp.s, d, p), details)
+
+
+SPEC = TriggerSpec(
+    tag=TRIGGER_TAG_OI_SURGE,
+    raw_names=("oi_surge_up", "oi_surge_down", "oi_surge"),
+    factory=_factory,
+    batch=batch,
+)
+
+
+__all__ = ["SPEC", "batch", "OiSurgeTrigger", "batch_details", "batch_masks", "check", "window_bars"]

@@ -1,11 +1,13 @@
 """Реєстр тригерів Stage1: знаходить модулі пакета `asset_triggers` з атрибутом `SPEC`.
 
 Як додати тригер (рівно три кроки, четвертого немає):
-1. модуль у `stage1/asset_triggers/` з класом тригера і `SPEC = TriggerSpec(tag, raw_names, factory)`;
+1. модуль у `stage1/asset_triggers/` з обома формами тригера (інкрементний клас і пакетна функція,
+   див. `base`) і `SPEC = TriggerSpec(tag, raw_names, factory, batch)`;
 2. кожна сира назва з `raw_names` — рядок у `TRIGGER_NAME_MAP` (config);
 3. перемикач `tag` у `STAGE2_CONFIG['switches']['triggers']` (config; за бажання — тег у `TRIGGER_TAGS`).
-Реєстр перевіряє 2 і 3 під час імпорту і падає з `TriggerRegistryError`, якщо чогось бракує:
-тригер без назви в мапі чи без перемикача не може тихо працювати «наполовину».
+Реєстр перевіряє обидві форми, 2 і 3 під час імпорту і падає з `TriggerRegistryError`, якщо
+чогось бракує: тригер без однієї з форм, без назви в мапі чи без перемикача не може тихо працювати
+«наполовину» (зокрема бектест і live не можуть рахувати його по-різному).
 Порядок тригерів — як у `TRIGGER_TAGS`, далі решта за назвою тегу (детерміновано).
 """
 
@@ -24,7 +26,7 @@ _SKIP = frozenset({"base", "registry"})
 
 
 class TriggerRegistryError(ValueError):
-    """Тригер оголошено не повністю (немає назви в мапі, перемикача або тег повторюється)."""
+    """Тригер оголошено не повністю (немає однієї з форм, назви в мапі, перемикача або тег повторюється)."""
 
 
 # ── Пошук і перевірка ──
@@ -33,7 +35,8 @@ def _default_switches() -> Mapping[str, bool]:
 
 
 def validate_specs(specs: Iterable[TriggerSpec], switches: Mapping[str, bool] | None = None) -> None:
-    """Кожна сира назва є в `TRIGGER_NAME_MAP`, кожен тег має перемикач, теги не повторюються."""
+    """Кожен тригер має обидві форми, кожна сира назва є в `TRIGGER_NAME_MAP`, кожен тег має
+    перемикач, теги не повторюються."""
     known = _default_switches() if switches is None else switches
     seen: set[str] = set()
     for spec in specs:
@@ -47,6 +50,10 @@ def validate_specs(specs: Iterable[TriggerSpec], switches: Mapping[str, bool] | 
         missing = [n for n in spec.raw_names if n not in TRIGGER_NAME_MAP]
         if missing:
             raise TriggerRegistryError(f"trigger {spec.tag!r}: names {missing} missing from TRIGGER_NAME_MAP")
+        if not callable(spec.factory):
+            raise TriggerRegistryError(f"trigger {spec.tag!r} has no incremental form (SPEC.factory)")
+        if not callable(spec.batch):
+            raise TriggerRegistryError(f"trigger {spec.tag!r} has no batch form (SPEC.batch)")
 
 
 def _order(spec: TriggerSpec) -> tuple[int, str]:

@@ -26,11 +26,16 @@ from aione.signals.deriv_math import seq_sum, shift_sums
 from aione.stage1.asset_triggers.base import (
     DOWN,
     UP,
+    BatchFires,
+    BatchInput,
+    Fired,
+    Rows,
     TriggerInput,
     TriggerResult,
     TriggerSpec,
     deriv_param,
     fired,
+    fired_tuple,
 )
 from aione.stage1.batch_series import Stage1Series
 
@@ -105,11 +110,6 @@ def _factory(params: Mapping[str, Any]) -> TakerImbalanceTrigger:
     return TakerImbalanceTrigger(params)
 
 
-SPEC = TriggerSpec(
-    tag=TRIGGER_TAG_TAKER, raw_names=("taker_buy_imbalance", "taker_sell_imbalance"), factory=_factory
-)
-
-
 # ── Пакетна форма ──
 def bar_deltas(bars: BarArrays) -> FloatArray:
     """Дельти всіх барів (NaN — taker-buy невідомий), як `delta`."""
@@ -165,4 +165,34 @@ def batch_details(i: int, bars: BarArrays, s: Stage1Series, p: Mapping[str, Any]
     return [] if hit is None else [hit]
 
 
-__all__ = ["SPEC", "TakerImbalanceTrigger", "bar_deltas", "batch_details", "batch_masks", "check", "delta"]
+def batch(inp: BatchInput) -> BatchFires:
+    """Пакетна форма: без полів знімка деривативів масок немає (як монітор без джерела рядів)."""
+    d = inp.deriv
+    if d is None:
+        return BatchFires({})
+    p = inp.p
+
+    def details(i: int, k: int, col: Rows, th: Mapping[str, Any]) -> list[Fired]:
+        return [fired_tuple(*h) for h in batch_details(i, inp.bars, inp.s, p)]
+
+    return BatchFires(batch_masks(inp.bars, inp.s, p), details)
+
+
+SPEC = TriggerSpec(
+    tag=TRIGGER_TAG_TAKER,
+    raw_names=("taker_buy_imbalance", "taker_sell_imbalance"),
+    factory=_factory,
+    batch=batch,
+)
+
+
+__all__ = [
+    "SPEC",
+    "batch",
+    "TakerImbalanceTrigger",
+    "bar_deltas",
+    "batch_details",
+    "batch_masks",
+    "check",
+    "delta",
+]
