@@ -12,6 +12,9 @@ DESIGN дозволяє бектесту пакетну форму обчисл�
   угодою та бари алертів: для решти `TradeManager.on_bar` лише запам'ятав би ціну, яку ніхто
   не прочитає до наступного алерту цього символу (а на ньому ціна оновлюється).
 Рівність з подієвим рушієм — байт у байт у JSON звіту — перевіряє `tests/test_backtest_batch.py`.
+Деривативи: у каталозі запису `aione record` ядро (`make_core`) отримує записані ряди; тоді Stage1
+(`default_alerts_fn(deriv_source)`) і вхід Stage2 (`stage2_window`) бачать ті самі знімки, що
+подієвий рушій і живий процес. З лише барами джерела немає — і все як раніше.
 """
 
 from __future__ import annotations
@@ -37,8 +40,10 @@ from aione.backtest.runner import (
     stage_params,
     trade_record,
 )
+from aione.config.config import TIMEFRAME_MS
 from aione.data.bars import BarArrays, BarEvent
 from aione.exchange.replay import detect_timeframe, load_series
+from aione.signals.deriv_context import SeriesSource
 from aione.stage1.asset_monitoring import AssetMonitor
 from aione.stage1.result import Stage1Result
 from aione.utils.gc_pause import gc_paused
@@ -48,10 +53,14 @@ AlertsFn = Callable[[str, BarArrays, Mapping[str, Any], str], list[Stage1Result]
 
 # ── Stage1 по символу ──
 def monitor_alerts(
-    symbol: str, bars: BarArrays, params: Mapping[str, Any], timeframe: str
+    symbol: str,
+    bars: BarArrays,
+    params: Mapping[str, Any],
+    timeframe: str,
+    deriv_source: SeriesSource | None = None,
 ) -> list[Stage1Result]:
     """Нові алерти справжнього `AssetMonitor`, що бачить бари символу по одному (еталон двійника)."""
-    monitor = AssetMonitor(params, timeframe=timeframe)
+    monitor = AssetMonitor(params, timeframe=timeframe, deriv_source=deriv_source)
     out: list[Stage1Result] = []
     update = monitor.update
     for i in range(len(bars)):
@@ -61,15 +70,25 @@ def monitor_alerts(
     return out
 
 
-def default_alerts_fn() -> AlertsFn:
-    """Пакетний двійник монітора, якщо він є в цій збірці; інакше — сам монітор."""
+def default_alerts_fn(deriv_source: SeriesSource | None = None) -> AlertsFn:
+    """Пакетний двійник монітора, якщо він є в цій збірці; інакше — сам монітор.
+
+    `deriv_source` — записані ряди деривативів (None — лише бари, тригери деривативів мовчать)."""
     try:
         from aione.stage1.batch_monitor import batch_new_alerts
     except ImportError:  # двійник ще не зібрано — той самий результат повільніше
-        return monitor_alerts
+        if deriv_source is None:
+            return monitor_alerts
+
+        def slow(
+            symbol: str, bars: BarArrays, params: Mapping[str, Any], timeframe: str
+        ) -> list[Stage1Result]:
+            return monitor_alerts(symbol, bars, params, timeframe, deriv_source)
+
+        return slow
 
     def twin(symbol: str, bars: BarArrays, params: Mapping[str, Any], timeframe: str) -> list[Stage1Result]:
-        return batch_new_alerts(symbol, bars, params, timeframe=timeframe)
+        return batch_new_alerts(symbol, bars, params, timeframe=timeframe, deriv_source=deriv_source)
 
     return twin
 
@@ -172,6 +191,8 @@ class _EventReplay:
         self.lazy_refresh = spacing is not None and self.trades.refresh_interval_ms <= spacing
         self.context_bars = core.context_bars
         self.n_closed = core.daily_days + 1
+        self.deriv_source: SeriesSource | None = getattr(core.monitor, "deriv_source", None)
+        self.timeframe_ms = TIMEFRAME_MS.get(prep.timeframe, 60_000)
         self.done = -1  # останній відвіданий номер події
         self.reported = 0
 
@@ -244,7 +265,9 @@ class _EventReplay:
             alert = found.to_dict()
             self.core.counters["alerts"] += 1
             info = self.core.store.get_symbol_info(name)  # тік символу, як у подієвому рушії
-            inputs = prep.series[s].stage2_window(row, self.context_bars, self.n_closed, info)
+            inputs = prep.series[s].stage2_window(
+                row, self.context_bars, self.n_closed, info, self.deriv_source, self.timeframe_ms
+            )
             handle_alert(self.core, self.rec, alert, self.core.decide_with(alert, inputs))
             self.busy = trades.active_symbols()
 
@@ -283,7 +306,7 @@ def _run(
     rec = Recorder(result)
     n_total = total or prep.events
     # Фаза 1 — Stage1 по символах (половина шкали прогресу), фаза 2 — події в часі.
-    find_alerts = alerts_fn or default_alerts_fn()
+    find_alerts = alerts_fn or default_alerts_fn(getattr(core.monitor, "deriv_source", None))
     alerts: list[dict[int, Stage1Result]] = []
     done = 0
     for series in prep.series:

@@ -9,6 +9,8 @@
    планові оновлення угод у тому самому порядку, що й у пакетному рушії. Рішення Stage2 для
    сигналів, що пройшли бюджет, рахуються вдруге (ті самі входи — те саме рішення): так воркер
    не тримає й не пересилає рішення всіх кандидатів.
+Записані деривативні ряди (каталог `aione record`) воркер теж читає сам — лише свого символу
+(`recorded_deriv_source`): Stage1 і вхід Stage2 бачать ті самі знімки, що й однопроцесний прогін.
 Кожна подія угоди несе ключ порядку `(час, символ, фаза, вердикт, №)` (див. `merge`), за яким
 злиття відновлює глобальний порядок записів однопроцесного прогону.
 
@@ -36,12 +38,15 @@ from aione.backtest.runner import (
     budget_params,
     make_core,
     record_decision_events,
+    recorded_deriv_source,
     signal_record,
     stage_params,
     trade_record,
 )
+from aione.config.config import TIMEFRAME_MS
 from aione.data.bars import BarArrays
 from aione.exchange.replay import load_series
+from aione.signals.deriv_context import SeriesSource
 from aione.signals.gate import SignalGate
 from aione.stage1.result import Stage1Result
 from aione.stage3.trade_model import EVENT_CANCELLED, EVENT_CLOSED, EVENT_PENDING
@@ -173,9 +178,11 @@ def _load(run: RunPart, symbol: str) -> tuple[BarArrays, np.ndarray, SymbolSerie
     return part, ok, SymbolSeries.build(symbol, accepted)
 
 
-def _alerts(run: RunPart, series: SymbolSeries) -> tuple[list[Stage1Result], list[int]]:
+def _alerts(
+    run: RunPart, series: SymbolSeries, deriv_source: SeriesSource | None
+) -> tuple[list[Stage1Result], list[int]]:
     p1 = stage_params(run.overrides)[0]
-    found = default_alerts_fn()(series.name, series.bars, p1, run.timeframe)
+    found = default_alerts_fn(deriv_source)(series.name, series.bars, p1, run.timeframe)
     rows = np.searchsorted(series.bars.open_time, [a.timestamp for a in found]).tolist()
     return found, rows
 
@@ -205,18 +212,21 @@ def find_candidates(task: SymbolTask, shared: Any = None) -> SymbolCandidates:
             np.ascontiguousarray(series.bars.open_time, dtype=np.int64),
             0,
         )
-        found, rows = _alerts(run, series)
+        spec = run.spec(task.symbol)
+        source = recorded_deriv_source(spec)
+        found, rows = _alerts(run, series, source)
         out.alerts = len(found)
         if not found:
             return out
-        core = make_core(run.spec(task.symbol), run.overrides)
+        core = make_core(spec, run.overrides, deriv_source=source)
         core.explain = False
         gate = SignalGate(_no_budget(run.overrides), track=False)
         info = core.store.get_symbol_info(task.symbol)
         n_closed = core.daily_days + 1
+        tf_ms = TIMEFRAME_MS.get(run.timeframe, 60_000)
         for res, row in zip(found, rows, strict=True):
             alert = res.to_dict()
-            inputs = series.stage2_window(row, core.context_bars, n_closed, info)
+            inputs = series.stage2_window(row, core.context_bars, n_closed, info, source, tf_ms)
             decision = core.decide_with(alert, inputs)
             verdict = gate.offer(alert, decision)[0]
             out.rows.append(CandidateRow(int(res.timestamp), verdict.candidate.rank.score, signal_record(alert, decision)))
@@ -261,12 +271,15 @@ def _replay(task: TradeTask, timeline: Timeline) -> SymbolTrades:
     _, _, series = _load(run, task.symbol)
     bars = series.bars
     out = SymbolTrades(task.symbol, len(bars))
-    core = make_core(run.spec(task.symbol), run.overrides)
+    spec = run.spec(task.symbol)
+    source = recorded_deriv_source(spec)
+    core = make_core(spec, run.overrides, deriv_source=source)
     core.explain = False
     trades = core.trades
     keyed = _KeyedRecorder(out)
     rec = keyed.rec
-    found, rows = _alerts(run, series)
+    found, rows = _alerts(run, series, source)
+    tf_ms = TIMEFRAME_MS.get(run.timeframe, 60_000)
     by_ts = {int(a.timestamp): (a, r) for a, r in zip(found, rows, strict=True)}
     info = core.store.get_symbol_info(task.symbol)
     n_closed = core.daily_days + 1
@@ -275,7 +288,8 @@ def _replay(task: TradeTask, timeline: Timeline) -> SymbolTrades:
     def apply(app: Application) -> None:
         res, row = by_ts[app.alert_ts]
         alert = res.to_dict()
-        decision = core.decide_with(alert, series.stage2_window(row, core.context_bars, n_closed, info))
+        inputs = series.stage2_window(row, core.context_bars, n_closed, info, source, tf_ms)
+        decision = core.decide_with(alert, inputs)
         trades.on_decision(decision)
         events = list(trades.last_events)
         triggers = sorted(str(t) for t in alert.get("trigger_reasons") or ())

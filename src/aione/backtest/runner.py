@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -29,9 +29,11 @@ from aione.config.config import (
     SymbolInfo,
 )
 from aione.data.bars import list_symbols
+from aione.data.deriv_loader import load_recorded_columns
 from aione.data.tick_snapshot import recorded_ticks
 from aione.data.unified_store import UnifiedDataStore
 from aione.exchange.replay import iter_replay
+from aione.signals.deriv_context import SeriesSource, recorded_source
 from aione.signals.gate import outcome_plan
 from aione.stage1.asset_monitoring import AssetMonitor
 from aione.stage3.trade_manager import TradeManager
@@ -89,19 +91,38 @@ def budget_params(overrides: Overrides | None) -> Mapping[str, Any]:
     return deep_merge(ALERT_BUDGET, part) if part else ALERT_BUDGET
 
 
-def make_core(spec: RunSpec, overrides: Overrides | None = None) -> PipelineCore:
+def recorded_deriv_source(spec: RunSpec) -> SeriesSource | None:
+    """Записані деривативні ряди символів прогону (каталог `aione record`) як джерело рядів для
+    Stage1 і Stage2; None — у каталозі лише бари (тоді рядів немає і нічого не вигадується).
+
+    Ряди читаються цілком, без обрізання за `start_ms`/`end_ms`: знімок на час бару бере лише точки
+    з часом ≤ цього часу (`deriv_context`), а історія до початку вікна потрібна для z OI і
+    перцентиля фінансування, як живому сховищу."""
+    series = load_recorded_columns(spec.data_dir, spec.resolved_symbols())
+    return recorded_source(series) if series else None
+
+
+def make_core(
+    spec: RunSpec,
+    overrides: Overrides | None = None,
+    *,
+    deriv_source: SeriesSource | None | Literal["auto"] = "auto",
+) -> PipelineCore:
     """Справжнє ядро для бектесту: RAM-сховище, монітор, менеджер угод, без агрегатора.
 
-    Зі `spec` береться лише тік кожного символу (`recorded_ticks`: знімок exchangeInfo, звірений
+    Зі `spec` береться тік кожного символу (`recorded_ticks`: знімок exchangeInfo, звірений
     із сіткою цін барів): сховище отримує `SymbolInfo` символу, як живе — з exchangeInfo, тож
-    Stage2 прив'язує TP/SL до справжнього тіку в обох рушіях."""
+    Stage2 прив'язує TP/SL до справжнього тіку в обох рушіях. Монітор отримує записані
+    деривативні ряди (`recorded_deriv_source`, "auto") або задане джерело; з ним ядро подає
+    знімок деривативів і в Stage2 (`PipelineCore.stage2_inputs`), як живе."""
     p1, p2, p3 = stage_params(overrides)
     store = UnifiedDataStore()
     for name, tick in recorded_ticks(spec.data_dir, spec.resolved_symbols()).items():
         store.set_symbol_info(SymbolInfo(symbol=name, tick_size=tick))
+    source = recorded_deriv_source(spec) if isinstance(deriv_source, str) else deriv_source
     return PipelineCore(
         store,
-        AssetMonitor(p1),
+        AssetMonitor(p1, deriv_source=source),
         TradeManager(p3),
         None,
         stage2_params=p2,
@@ -419,6 +440,7 @@ __all__ = [
     "make_core",
     "record_decision_events",
     "record_released",
+    "recorded_deriv_source",
     "run_backtest",
     "run_event_backtest",
     "signal_record",
