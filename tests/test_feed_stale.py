@@ -14,7 +14,12 @@ import aiohttp
 from aione.app.demo import sample_data_dir
 from aione.app.main import RunOptions, run_pipeline
 from aione.config.config import ALERT_BUDGET
-from aione.exchange.feed_health import STALE_AFTER_INTERVALS, stale_reason
+from aione.exchange.feed_health import (
+    STALE_AFTER_INTERVALS,
+    STALE_MIN_SILENT_SEC,
+    stale_reason,
+    stale_symbols,
+)
 from aione.exchange.simulator import BinanceSimulator
 from aione.signals.gate import STALE_FEED_REASON, SignalGate
 from aione.stage3.asset_state import AssetStateAggregator
@@ -131,3 +136,14 @@ async def test_stalled_feed_is_flagged_stale_in_the_frame_then_cleared(tmp_path:
     finally:
         await sim.stop()
     assert report.failures == []
+
+
+def test_a_symbol_with_a_recent_closed_bar_in_wall_time_is_not_stale() -> None:
+    """Прискорений ринок (×1000): три інтервали біржі минають за 0.18 с, затримка обробки — не застарілість.
+    Застарілий лише той, хто ще й `STALE_MIN_SILENT_SEC` секунд настінного часу мовчить."""
+    last = 1_700_000_000_000
+    now = last + MIN + 10 * MIN
+    recent = {"BTCUSDT": 0.2, "ETHUSDT": STALE_MIN_SILENT_SEC + 1.0}
+    flagged = stale_symbols({"BTCUSDT": last, "ETHUSDT": last, "SOLUSDT": last}, now, MIN, silent_sec=recent)
+    assert set(flagged) == {"ETHUSDT", "SOLUSDT"}  # SOLUSDT: закритого бару з WS ще не було
+    assert set(stale_symbols({"BTCUSDT": last}, now, MIN)) == {"BTCUSDT"}  # без настінного часу — як раніше

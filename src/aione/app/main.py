@@ -47,6 +47,7 @@ from aione.exchange.deriv_feed import DerivFeed
 from aione.exchange.errors import ExchangeError
 from aione.logging_setup import get_logger, log_ctx
 from aione.metrics import MetricsCollector
+from aione.signals.deriv_context import DerivParams, paced
 from aione.stage1.asset_monitoring import AssetMonitor
 from aione.stage1.prefilter import PrefilterScheduler
 from aione.stage1.prefilter_select import PrefilterResult
@@ -283,6 +284,14 @@ async def _build(opts: RunOptions) -> _Runtime:
     for info in await rest.exchange_info():
         store.set_symbol_info(info)
     stage1 = deep_merge(STAGE1_MONITOR_PARAMS, opts.overrides.get("stage1", {}))
+    # Прискорений ринок (демо ×300): межі свіжості книги/OI/марк-ціни — у настінному часі.
+    deriv_params = paced(DerivParams.from_params(stage1), opts.speed)
+    stage1 = {
+        **stage1,
+        "book_stale_ms": deriv_params.book_stale_ms,
+        "oi_max_age_ms": deriv_params.oi_max_age_ms,
+        "mark_max_age_ms": deriv_params.mark_max_age_ms,
+    }
     stage2 = deep_merge(STAGE2_CONFIG, opts.overrides.get("stage2", {}))
     stage3 = deep_merge(STAGE3_TRADE_PARAMS, opts.overrides.get("stage3", {}))
     switches = stage2.get("switches", {}).get("triggers")
@@ -292,6 +301,7 @@ async def _build(opts: RunOptions) -> _Runtime:
     aggregator.turnover_source = Turnover24h(store)
     aggregator.meta_source = frame_meta_source(opts.mode, opts.speed, rest.server_now, opts.locale)
     core = PipelineCore(store, monitor, trades, aggregator, stage2_params=stage2, locale=opts.locale)
+    core.deriv_params = deriv_params
     metrics = MetricsCollector()
     bus = StateBus()
     publisher = StatePublisher(opts.redis_url, bus, metrics=metrics)
@@ -331,7 +341,8 @@ def _attach_derivs(rt: _Runtime, opts: RunOptions) -> None:
     rt.derivs = DerivFeed(opts.ws_url, rest, store, market=opts.market)  # type: ignore[arg-type]
     aggregator = rt.core.aggregator
     if aggregator is not None:
-        aggregator.deriv_source = lambda symbol: deriv_summary(store, symbol, rest.server_now())
+        stale_ms = rt.core.deriv_params.book_stale_ms
+        aggregator.deriv_source = lambda symbol: deriv_summary(store, symbol, rest.server_now(), stale_ms)
     set_source = getattr(rt.core.monitor, "set_deriv_source", None)
     if callable(set_source):
         set_source(store.series)

@@ -43,7 +43,7 @@ from aione.data.bars import Bar, BarArrays, BarEvent, copy_upto
 from aione.data.resample import DAY_MS, DailyAggregator
 from aione.data.unified_store import UnifiedDataStore
 from aione.signals.budget import Verdict
-from aione.signals.deriv_context import bar_event_time, deriv_context
+from aione.signals.deriv_context import DEFAULT_DERIV_PARAMS, DerivParams, bar_event_time, deriv_context
 from aione.signals.gate import SignalGate
 from aione.stage1.asset_monitoring import AssetMonitor
 from aione.stage2.inputs import Stage2Inputs
@@ -144,6 +144,7 @@ class PipelineCore:
         # нового алерту — решта барів його нікому не віддає, а `to_dict` коштує як пів Stage1.
         self.records = records or aggregator is not None
         self.explain = True  # False — Stage2 без тексту пояснення (бектест його не читає)
+        self.deriv_params: DerivParams = DEFAULT_DERIV_PARAMS  # вікна й свіжість знімка деривативів для Stage2
         self.store = store
         self.monitor = monitor
         self.trades = trades
@@ -247,7 +248,7 @@ class PipelineCore:
         source = self.monitor.deriv_source  # деривативи (issue 16): знімок на кінець бару алерту
         if inputs is not None and source is not None:
             t = bar_event_time(ts, self.monitor.timeframe_ms)
-            inputs = replace(inputs, deriv=deriv_context(source, symbol, t))
+            inputs = replace(inputs, deriv=deriv_context(source, symbol, t, self.deriv_params))
         return inputs
 
     def decide(self, stage1_result: Mapping[str, Any]) -> dict[str, Any]:

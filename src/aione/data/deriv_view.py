@@ -27,8 +27,11 @@ def _finite(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def deriv_summary(store: DerivStore, symbol: str, now_ms: int) -> dict[str, Any] | None:
-    """Підсумок символу на `now_ms` (час біржі) або None, якщо сховище про символ нічого не має."""
+def deriv_summary(
+    store: DerivStore, symbol: str, now_ms: int, book_stale_ms: int | None = None
+) -> dict[str, Any] | None:
+    """Підсумок символу на `now_ms` (час біржі) або None, якщо сховище про символ нічого не має.
+    `book_stale_ms` — межа свіжості книги, з якою її бачить Stage2 (None — межа сховища)."""
     book = store.series(symbol, "book")
     if book is None:
         return None
@@ -36,8 +39,11 @@ def deriv_summary(store: DerivStore, symbol: str, now_ms: int) -> dict[str, Any]
     mark = store.series(symbol, "mark")
     liq = store.series(symbol, "liq")
     status = store.book_status(symbol, now_ms)
+    state = status.state
+    if book_stale_ms is not None and state in ("fresh", "stale") and status.age_ms is not None:
+        state = "stale" if status.age_ms > book_stale_ms else "fresh"
     out: dict[str, Any] = {
-        "book_state": status.state,
+        "book_state": state,
         "book_age_sec": None if status.age_ms is None else round(max(0, status.age_ms) / 1000.0, 1),
         "book_imbalance": None,
         "depth_usd": None,

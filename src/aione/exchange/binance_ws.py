@@ -117,6 +117,7 @@ class BinanceWsClient:
         self._shard_of: dict[str, _Shard] = {}
         self._buffers: dict[str, list[tuple[KlineUpdate, float]]] = {}
         self._retry_at: dict[str, float] = {}
+        self._closed_at: dict[str, float] = {}  # символ → time.monotonic() останнього закритого бару
         self._tasks: set[asyncio.Task[None]] = set()
         self._running = False
         self._stop_evt: asyncio.Event | None = None
@@ -154,8 +155,10 @@ class BinanceWsClient:
 
     def stale_symbols(self, now_ms: int, after: int = STALE_AFTER_INTERVALS) -> dict[str, str]:
         """Символи під наглядом без закритого бару `after` інтервалів на момент `now_ms` біржі → причина."""
+        wall = time.monotonic()
+        silent = {s: wall - self._closed_at[s] for s in self._symbols if s in self._closed_at}
         return stale_symbols(
-            {s: self._gate.last.get(s) for s in self._symbols}, now_ms, self.interval_ms, after
+            {s: self._gate.last.get(s) for s in self._symbols}, now_ms, self.interval_ms, after, silent
         )
 
     async def set_symbols(self, symbols: Iterable[str]) -> None:
@@ -167,6 +170,7 @@ class BinanceWsClient:
             shard.symbols.discard(symbol)
             touched.add(shard)
             self._gate.forget(symbol)
+            self._closed_at.pop(symbol, None)
             self._buffers.pop(symbol, None)
             self._retry_at.pop(symbol, None)
             self._fail_streak.pop(symbol, None)
@@ -390,6 +394,7 @@ class BinanceWsClient:
     async def _deliver(self, symbol: str, bar: Bar, recv_ts: float) -> None:
         if bar.closed:
             self._gate.mark(symbol, bar.open_time)
+            self._closed_at[symbol] = time.monotonic()
         await self._call(self.on_bar, BarEvent(symbol, self.interval, bar, recv_ts))
 
     async def _sequence(self, msg: KlineUpdate, recv_ts: float) -> None:

@@ -16,6 +16,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 STALE_AFTER_INTERVALS = 3  # інтервалів без закритого бару — символ застарілий
+# Ще й стільки секунд настінного часу без закритого бару: на прискореному симуляторі (×1000)
+# три інтервали — це 0.18 с, і звичайна затримка обробки інакше «заморожувала» б усі символи.
+STALE_MIN_SILENT_SEC = 3.0
 MAX_HOLES_KEPT = 1_000  # останніх дірок у пам'яті (для звіту й тестів); лічильники — без меж
 
 
@@ -92,11 +95,19 @@ def stale_reason(
 
 
 def stale_symbols(
-    last_closed: Mapping[str, int | None], now_ms: int, interval_ms: int, after: int = STALE_AFTER_INTERVALS
+    last_closed: Mapping[str, int | None],
+    now_ms: int,
+    interval_ms: int,
+    after: int = STALE_AFTER_INTERVALS,
+    silent_sec: Mapping[str, float] | None = None,
+    min_silent_sec: float = STALE_MIN_SILENT_SEC,
 ) -> dict[str, str]:
-    """Символ → причина для всіх застарілих."""
+    """Символ → причина для всіх застарілих. `silent_sec` — скільки секунд настінного часу символ
+    не отримував закритого бару (None — не зважати): менше за `min_silent_sec` — ще не застарілий."""
     out: dict[str, str] = {}
     for symbol, last in last_closed.items():
+        if silent_sec is not None and silent_sec.get(symbol, float("inf")) < min_silent_sec:
+            continue
         reason = stale_reason(last, now_ms, interval_ms, after)
         if reason is not None:
             out[symbol] = reason
@@ -106,6 +117,7 @@ def stale_symbols(
 __all__ = [
     "MAX_HOLES_KEPT",
     "STALE_AFTER_INTERVALS",
+    "STALE_MIN_SILENT_SEC",
     "Hole",
     "HoleBook",
     "missing_spans",

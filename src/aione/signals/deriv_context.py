@@ -147,6 +147,20 @@ class DerivParams:
 DEFAULT_DERIV_PARAMS = DerivParams()
 
 
+def paced(params: DerivParams, pace: float) -> DerivParams:
+    """Межі свіжості для ринку, чий годинник іде в `pace` разів швидше за настінний (симулятор ×300):
+    «книга старша за 5 с» означає 5 с настінного часу, тобто 5·pace с часу біржі. Вікна ознак
+    (OI за 15 хв тощо) — у часі біржі й не змінюються. pace ≤ 1 — параметри як є."""
+    if not pace > 1.0:
+        return params
+    return replace(
+        params,
+        book_stale_ms=round(params.book_stale_ms * pace),
+        oi_max_age_ms=round(params.oi_max_age_ms * pace),
+        mark_max_age_ms=round(params.mark_max_age_ms * pace),
+    )
+
+
 # ── Знімок ──
 @dataclass(frozen=True, slots=True)
 class DerivContext:
@@ -487,6 +501,7 @@ __all__ = [
     "bar_event_time",
     "deriv_columns",
     "deriv_context",
+    "paced",
     "recorded_source",
     "row",
     "taker_known",
