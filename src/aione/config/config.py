@@ -207,6 +207,13 @@ OI_SEMAPHORE_LIMIT: Final[int] = 10  # (seed) паралельних запит�
 KLINES_SEMAPHORE_LIMIT: Final[int] = 10  # (seed) паралельних запитів klines
 DEPTH_SEMAPHORE_LIMIT: Final[int] = 5  # (seed) паралельних запитів depth (вага 5..50 кожен)
 
+# ── Деривативні потоки (issue 16) ──
+# Книга `<symbol>@depth20@100ms` — лише для короткого списку (угоди, алерти, далі ранг префільтра):
+# кожен символ з книгою — 10 кадрів/с; на 500 символах з книгою для всіх (5 000 кадрів/с) цикл подій
+# на цій 2-ядерній машині не встигав (bench/e2e.py --derivs: p99 ~1 с проти мети 300 мс). 100 символів —
+# ~1 000 кадрів/с і вміщується в одне з'єднання (ліміт Binance — 1 024 потоки на з'єднання).
+DERIV_BOOK_MAX_SYMBOLS: Final[int] = 100
+
 # ── Preload і скринінг ──
 PRELOAD_1M_LOOKBACK_INIT: Final[int] = 1440  # (seed) 1m барів на старті: доба
 SCREENING_LOOKBACK: Final[int] = 240  # (seed) барів для скринінгу
@@ -803,6 +810,7 @@ __all__ = [
     "TRADE_TAG_SIGNAL_GENERATED",
     "TRADE_TAG_SWAPPED_LONG",
     "TRADE_TAG_SWAPPED_SHORT",
+    "DERIV_BOOK_MAX_SYMBOLS",
     "DERIV_SIGNAL_PARAMS",
     "DERIV_TRIGGER_TAGS",
     "TRIGGER_NAME_MAP",

@@ -3,8 +3,12 @@
 - `DerivStreamClient` — той самий шардований WS-клієнт, що й для klines (`BinanceWsClient`: шарди в
   межах ліміту потоків на з'єднання, SUBSCRIBE/UNSUBSCRIBE на льоту з темпом Binance, реконекти з
   затримкою, перевідкриття до 24-годинного обриву, тиша → перепідключення), але кадри розбирає
-  `deriv_parsers.parse_stream_frame` і кладе в сховище. На символ — `<symbol>@depth<N>@100ms` і
-  `<symbol>@markPrice@1s`; один глобальний `!forceOrder@arr` — на першому шарді. Сміття й відмови
+  `deriv_parsers.parse_stream_frame` і кладе в сховище. `<symbol>@markPrice@1s` — для кожного символу
+  під наглядом, `<symbol>@depth<N>@100ms` — лише для короткого списку книги (`set_book_symbols`, не
+  більше `max_book_symbols`, див. `DERIV_BOOK_MAX_SYMBOLS`): кожен символ з книгою — 10 кадрів за
+  секунду. Слот шарда — один потік (символ з марк-ціною і `<BOOK_SLOT_PREFIX>символ` з книгою — різні
+  слоти), тож зміна короткого списку — SUBSCRIBE/UNSUBSCRIBE лише потоків книги на відкритих з'єднаннях.
+  Один глобальний `!forceOrder@arr` — на першому шарді. Сміття й відмови
   сховища (схрещена, інвертована, старіша книга) рахуються за причиною й журналюються раз; жоден
   кадр не зупиняє читання. Сховище тримає одну точку книги на кошик часу (`book_bucket_ms`, 1 с):
   кадр книги, чий час біржі `E` (дешево прочитаний з початку кадру) потрапляє в кошик уже прийнятої
@@ -15,7 +19,9 @@
   `weight_share` хвилинного ліміту (`poll_period_ms`). Новий символ спершу отримує історію
   (`openInterestHist`, вага 0, але окремий ліміт IP — `oi_hist_ip_limit_per_5min`, який поважає
   власне вікно). Час — годинник біржі (`clock`, типово `rest.server_now`).
-- `DerivFeed` — обидва разом: `set_symbols`, `run` до `stop`, `stats`.
+- `DerivFeed` — обидва разом: `set_symbols`, `set_book_symbols`, `run` до `stop`, `stats`.
+- `book_short_list` — чиста функція короткого списку книги: символи з угодою, далі з алертом, далі
+  решта в порядку нагляду (ранг префільтра), не більше ліміту.
 """
 
 from __future__ import annotations
@@ -24,12 +30,13 @@ import asyncio
 import contextlib
 import math
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import aiohttp
 
+from aione.config.config import DERIV_BOOK_MAX_SYMBOLS
 from aione.data.bars import BarEvent
 from aione.data.deriv_store import DerivStore
 from aione.exchange.binance_rest import BinanceRestClient
@@ -42,6 +49,7 @@ from aione.utils.utils import wall_clock_ms
 logger = get_logger(__name__)
 
 GLOBAL_SLOT = "!ALL"  # псевдосимвол шарда з глобальними потоками (`!forceOrder@arr`)
+BOOK_SLOT_PREFIX = "#BOOK:"  # слот шарда з потоком книги символу (окремо від слота марк-ціни)
 DEFAULT_DEPTH_LEVELS = 20
 OI_POLL_SEC = 60.0
 OI_WEIGHT_SHARE = 0.25  # частка хвилинного ліміту ваги, яку може взяти опитування OI
@@ -70,20 +78,28 @@ class DerivStreamClient(BinanceWsClient):
         mark_price: bool = True,
         liquidations: bool = True,
         recv_clock: Callable[[], int] | None = None,
+        max_book_symbols: int = DERIV_BOOK_MAX_SYMBOLS,
         **ws_options: Any,
     ) -> None:
         from aione.exchange.endpoints import market_spec
 
         spec = market_spec(market)
-        suffixes = [spec.ws_stream_suffixes["partial_depth"].format(levels=depth_levels)]
+        self._depth_suffix = spec.ws_stream_suffixes["partial_depth"].format(levels=depth_levels)
+        suffixes = [self._depth_suffix]
+        self._mark_suffix: str | None = None
         if mark_price and "mark_price" in spec.ws_stream_suffixes:
-            suffixes.append(spec.ws_stream_suffixes["mark_price"])
+            self._mark_suffix = spec.ws_stream_suffixes["mark_price"]
+            suffixes.append(self._mark_suffix)
         super().__init__(ws_base_url, rest, _ignore_bar, market=market, streams=suffixes, **ws_options)
+        # кожен слот шарда несе рівно один потік (див. `_stream_names`)
+        self.symbols_per_conn = max(1, ws_options.get("max_streams_per_conn") or spec.ws_max_streams_per_conn)
+        self.max_book_symbols = max_book_symbols
         self.store = store
         self.liquidations = liquidations and "force_order_all" in spec.ws_global_streams
         self._global_streams = [spec.ws_global_streams["force_order_all"]] if self.liquidations else []
         self.recv_clock: Callable[[], int] = recv_clock or rest.server_now
         self._watched: frozenset[str] = frozenset()
+        self._book: frozenset[str] = frozenset()
         self.events = 0  # подій, прийнятих сховищем
         self.coalesced = 0  # кадрів книги, пропущених без розбору (кошик уже має книгу)
         self._book_bucket: dict[str, int] = {}  # символ → кошик часу останньої прийнятої книги
@@ -95,20 +111,41 @@ class DerivStreamClient(BinanceWsClient):
 
     @property
     def watched(self) -> frozenset[str]:
-        """Символи з книгою й марк-ціною (без псевдосимвола глобальних потоків)."""
+        """Символи з марк-ціною (без псевдосимвола глобальних потоків)."""
         return self._watched
 
-    async def set_symbols(self, symbols: Iterable[str]) -> None:
-        """Набір символів; глобальні потоки (ліквідації) — завжди на одному шарді."""
-        watched = frozenset(s.upper() for s in symbols)
-        self._watched = watched
-        slots = sorted(watched) + ([GLOBAL_SLOT] if self.liquidations and watched else [])
+    @property
+    def book_symbols(self) -> frozenset[str]:
+        """Символи з потоком книги (короткий список)."""
+        return self._book
+
+    async def set_symbols(self, symbols: Iterable[str], book: Iterable[str] | None = None) -> None:
+        """Набір символів і короткий список книги (None — книга для перших `max_book_symbols` з
+        `symbols`); глобальні потоки (ліквідації) — завжди на одному шарді."""
+        ordered = list(dict.fromkeys(s.upper() for s in symbols))
+        self._watched = frozenset(ordered)
+        await self.set_book_symbols(ordered if book is None else book)
+
+    async def set_book_symbols(self, symbols: Iterable[str]) -> None:
+        """Короткий список книги: лише символи під наглядом, перші `max_book_symbols` за порядком;
+        підписки змінюються лише для символів, що ввійшли до списку чи вийшли з нього."""
+        ordered = [s for s in dict.fromkeys(x.upper() for x in symbols) if s in self._watched]
+        self._book = frozenset(ordered[: self.max_book_symbols])
+        for gone in set(self._book_bucket) - self._book:
+            del self._book_bucket[gone]
+        slots = [BOOK_SLOT_PREFIX + s for s in sorted(self._book)]
+        if self._mark_suffix is not None:
+            slots.extend(sorted(self._watched))
+        if self.liquidations and self._watched:
+            slots.append(GLOBAL_SLOT)
         await super().set_symbols(slots)
 
     def _stream_names(self, symbol: str) -> list[str]:
         if symbol == GLOBAL_SLOT:
             return list(self._global_streams)
-        return super()._stream_names(symbol)
+        if symbol.startswith(BOOK_SLOT_PREFIX):
+            return [f"{symbol.removeprefix(BOOK_SLOT_PREFIX).lower()}@{self._depth_suffix}"]
+        return [f"{symbol.lower()}@{self._mark_suffix}"] if self._mark_suffix is not None else []
 
     async def handle_frame(self, raw: str | bytes, recv_ts: float) -> None:
         """Кадр → подія → сховище. Ніколи не кидає: сміття рахується за причиною."""
@@ -133,8 +170,8 @@ class DerivStreamClient(BinanceWsClient):
                 )
             return
         symbol = getattr(event, "symbol", "")
-        if symbol not in self._watched:
-            return  # ліквідації інших символів і запізнілі кадри знятих символів
+        if symbol not in (self._book if isinstance(event, BookSnapshot) else self._watched):
+            return  # ліквідації інших символів і запізнілі кадри знятих символів (чи книг поза списком)
         event_time = int(getattr(event, "event_time", 0) or 0)
         try:
             if self._observe_time is not None and event_time > 0:
@@ -327,6 +364,17 @@ class OpenInterestPoller:
         self.stats.preloaded += self.store.put_open_interest(points)
 
 
+# ── Короткий список книги ──
+def book_short_list(
+    ranked: Sequence[str], traded: Iterable[str], alerted: Iterable[str], limit: int
+) -> list[str]:
+    """Символи з книгою: спершу з активною угодою, далі з алертом, далі решта `ranked` за порядком
+    (ранг префільтра); лише символи з `ranked`, без повторів, не більше `limit`."""
+    known = set(ranked)
+    first = [s for s in (*traded, *alerted) if s in known]
+    return list(dict.fromkeys((*first, *ranked)))[: max(0, limit)]
+
+
 # ── Разом ──
 class DerivFeed:
     """WS-потоки деривативів і опитування OI для одного набору символів."""
@@ -340,13 +388,21 @@ class DerivFeed:
         market: Literal["um", "spot"] = "um",
         clock: Callable[[], int] | None = None,
         depth_levels: int = DEFAULT_DEPTH_LEVELS,
+        max_book_symbols: int = DERIV_BOOK_MAX_SYMBOLS,
         oi_poll_sec: float = OI_POLL_SEC,
         oi_weight_share: float = OI_WEIGHT_SHARE,
         **ws_options: Any,
     ) -> None:
         self.store = store
         self.streams = DerivStreamClient(
-            ws_base_url, rest, store, market=market, depth_levels=depth_levels, recv_clock=clock, **ws_options
+            ws_base_url,
+            rest,
+            store,
+            market=market,
+            depth_levels=depth_levels,
+            recv_clock=clock,
+            max_book_symbols=max_book_symbols,
+            **ws_options,
         )
         self.poller: OpenInterestPoller | None = (
             OpenInterestPoller(rest, store, clock=clock, period_sec=oi_poll_sec, weight_share=oi_weight_share)
@@ -355,12 +411,17 @@ class DerivFeed:
         )
         self._stop = asyncio.Event()
 
-    async def set_symbols(self, symbols: Iterable[str]) -> None:
-        """Символи під наглядом (книга, марк-ціна, ліквідації, OI)."""
+    async def set_symbols(self, symbols: Iterable[str], book: Iterable[str] | None = None) -> None:
+        """Символи під наглядом (марк-ціна, ліквідації, OI) і короткий список книги (None — перші
+        `max_book_symbols` з `symbols`)."""
         wanted = list(symbols)
         if self.poller is not None:
             self.poller.set_symbols(wanted)
-        await self.streams.set_symbols(wanted)
+        await self.streams.set_symbols(wanted, book)
+
+    async def set_book_symbols(self, book: Iterable[str]) -> None:
+        """Новий короткий список книги (символи поза наглядом ігноруються)."""
+        await self.streams.set_book_symbols(book)
 
     async def run(self) -> None:
         """Працює до `stop()`."""
@@ -385,6 +446,7 @@ class DerivFeed:
         """Лічильники для звіту запуску."""
         ws = self.streams
         out: dict[str, Any] = {
+            "book_symbols": len(ws.book_symbols),
             "messages": ws.messages,
             "events": ws.events,
             "coalesced": ws.coalesced,
@@ -406,11 +468,13 @@ class DerivFeed:
 
 
 __all__ = [
+    "BOOK_SLOT_PREFIX",
     "DEFAULT_DEPTH_LEVELS",
     "GLOBAL_SLOT",
     "DerivFeed",
     "DerivStreamClient",
     "OpenInterestPoller",
     "PollerStats",
+    "book_short_list",
     "poll_period_ms",
 ]
