@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import signal
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,11 +26,13 @@ from aione.app.screening_producer import ScreeningProducer
 from aione.app.tasks import TaskSupervisor
 from aione.app.turnover import Turnover24h
 from aione.config.config import (
+    DERIV_BOOK_MAX_SYMBOLS,
     MANUAL_FAST_SYMBOLS_SEED,
     PREFILTER_BASE_PARAMS,
     PREFILTER_INTERVAL_SEC,
     PRELOAD_1M_LOOKBACK_INIT,
     PRELOAD_DAILY_DAYS,
+    SIGNAL_ALERT,
     STAGE1_MONITOR_PARAMS,
     STAGE2_CONFIG,
     STAGE3_TRADE_PARAMS,
@@ -43,7 +45,7 @@ from aione.data.unified_store import UnifiedDataStore
 from aione.data.ws_worker import StateBus, StatePublisher
 from aione.exchange.binance_rest import BinanceRestClient
 from aione.exchange.binance_ws import BinanceWsClient
-from aione.exchange.deriv_feed import DerivFeed
+from aione.exchange.deriv_feed import DerivFeed, book_short_list
 from aione.exchange.errors import ExchangeError
 from aione.logging_setup import get_logger, log_ctx
 from aione.metrics import MetricsCollector
@@ -61,6 +63,7 @@ logger = get_logger(__name__)
 _CTX = log_ctx("app")
 CLOCK_RESYNC_SEC = 30.0  # звірка годинника біржі (GET /time, вага 1) у живому режимі
 FEED_WATCH_SEC = 1.0  # як часто перевіряти застарілі символи
+STALE_LOG_NAMES = 10  # стільки назв застарілих символів у рядку журналу (далі — «and N more»)
 CLOCK_DRIFT_FAST_MS = 1_000  # розбіжність годинників між звірками, після якої звіряємо щосекунди
 
 
@@ -187,8 +190,25 @@ async def _add_symbols(rt: _Runtime, opts: RunOptions, symbols: Sequence[str]) -
     rt.core.set_symbols(rt.symbols)
     await rt.ws.set_symbols(rt.symbols)
     if rt.derivs is not None:
-        await rt.derivs.set_symbols(rt.symbols)
+        await rt.derivs.set_symbols(rt.symbols, _book_list(rt))
     logger.info("watching %d symbols (%d new)", len(rt.symbols), len(new), extra=_CTX)
+
+
+def _book_list(rt: _Runtime) -> list[str]:
+    """Короткий список книги: символи з угодою, з алертом, далі ранг нагляду (`DERIV_BOOK_MAX_SYMBOLS`)."""
+    traded = [t.symbol for t in rt.core.trades.active_trades()]
+    rows = rt.core.aggregator.rows if rt.core.aggregator is not None else {}
+    alerted = [s for s, row in rows.items() if row.signal == SIGNAL_ALERT]
+    return book_short_list(rt.symbols, traded, alerted, DERIV_BOOK_MAX_SYMBOLS)
+
+
+def _stale_line(names: Iterable[str]) -> str:
+    """Рядок журналу про застарілі символи: кількість і перші `STALE_LOG_NAMES` назв."""
+    ordered = sorted(names)
+    head = ", ".join(ordered[:STALE_LOG_NAMES])
+    more = len(ordered) - STALE_LOG_NAMES
+    noun = "symbol" if len(ordered) == 1 else "symbols"
+    return f"{len(ordered)} {noun}: {head}" + (f" and {more} more" if more > 0 else "")
 
 
 def _limit(symbols: list[str], opts: RunOptions) -> list[str]:
@@ -229,9 +249,13 @@ async def _watch_feed(rt: _Runtime, stop: asyncio.Event) -> None:
             rt.core.aggregator.set_stale(stale)
         if set(stale) != flagged:
             if stale.keys() - flagged:
-                logger.warning("stale feed: %s", ", ".join(sorted(stale.keys() - flagged)), extra=_CTX)
+                logger.warning("stale feed: %s", _stale_line(stale.keys() - flagged), extra=_CTX)
             flagged = set(stale)
             rt.producer.request_publish()  # бари не йдуть — кадр сам не оновиться
+        if rt.derivs is not None:
+            book = _book_list(rt)
+            if frozenset(book) != rt.derivs.streams.book_symbols:
+                await rt.derivs.set_book_symbols(book)  # нові алерти/угоди отримують книгу
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=FEED_WATCH_SEC)
 
