@@ -298,14 +298,16 @@ class BinanceRestClient:
         return int(self._parse(self.spec.path("time"), payload, rp.parse_server_time))
 
     async def sync_time(self) -> int:
-        """Оцінює зсув годинника сервера відносно `clock` (середина RTT); повертає зсув у мс.
+        """Оцінює зсув годинника сервера відносно `clock`; повертає зсув у мс.
 
-        Зсув враховується в ознаці `closed`: клієнт із годинником, що поспішає, інакше прийняв
-        би ще відкритий бар за закритий."""
-        before = self.clock()
+        Береться нижня межа: сервер поставив свій час не пізніше, ніж відповідь дійшла (`after`),
+        тож `server - after` ніколи не забігає наперед. Середина RTT забігала б на пів RTT, а RTT
+        включає і чекання бюджету ваги перед запитом: під 429 і на прискореному симуляторі (×600)
+        це секунди часу біржі, і ще відкритий бар вважався закритим — з неповним обсягом.
+        Відставання на RTT безпечне: закриття бару підтверджують WS-кадр і `observe_server_time`."""
         server = await self.server_time()
         after = self.clock()
-        self.time_offset_ms = server - (before + after) // 2
+        self.time_offset_ms = server - after
         self.last_sync_monotonic = time.monotonic()
         self.time_syncs += 1
         return self.time_offset_ms
@@ -343,7 +345,7 @@ class BinanceRestClient:
         end_time: int | None = None,
         limit: int = 500,
     ) -> list[Bar]:
-        """Одна сторінка klines; `closed` = close_time < clock() (+ зсув від `sync_time()`)."""
+        """Одна сторінка klines; `closed` = close_time < час біржі на момент запиту (`server_now()`)."""
         if interval not in KLINE_INTERVAL_MS:
             raise ValueError(f"unsupported interval {interval!r}")
         if not 1 <= limit <= self.spec.max_kline_limit:
@@ -355,8 +357,12 @@ class BinanceRestClient:
             "endTime": end_time,
             "limit": limit,
         }
+        # Час біржі ДО запиту — нижня межа моменту, коли сервер склав відповідь. Після відповіді
+        # оцінка вже пізніша: бар, що закрився, поки відповідь ішла, виглядав би закритим, хоча
+        # прийшов із неповним обсягом (на ×600 це секунди часу біржі).
+        asked_at = self.server_now()
         payload = await self._get("klines", params, self.spec.klines_weight(limit), "klines")
-        bars: list[Bar] = self._parse(self.spec.path("klines"), payload, rp.parse_klines, self.server_now())
+        bars: list[Bar] = self._parse(self.spec.path("klines"), payload, rp.parse_klines, asked_at)
         if bars:
             # біржа вже відкрила останній бар відповіді: кожен раніший бар закрито, хоч би як
             # відставала наша оцінка її годинника
