@@ -266,7 +266,13 @@ class _EventReplay:
             self.core.counters["alerts"] += 1
             info = self.core.store.get_symbol_info(name)  # тік символу, як у подієвому рушії
             inputs = prep.series[s].stage2_window(
-                row, self.context_bars, self.n_closed, info, self.deriv_source, self.timeframe_ms
+                row,
+                self.context_bars,
+                self.n_closed,
+                info,
+                self.deriv_source,
+                self.timeframe_ms,
+                self.core.deriv_params,
             )
             handle_alert(self.core, self.rec, alert, self.core.decide_with(alert, inputs))
             self.busy = trades.active_symbols()

@@ -26,7 +26,13 @@ from aione.config.config import SymbolInfo
 from aione.data.bar_validation import value_reasons
 from aione.data.bars import Bar, BarArrays
 from aione.data.resample import DAY_MS, accumulate_daily, day_starts, resample_daily
-from aione.signals.deriv_context import SeriesSource, bar_event_time, deriv_context
+from aione.signals.deriv_context import (
+    DEFAULT_DERIV_PARAMS,
+    DerivParams,
+    SeriesSource,
+    bar_event_time,
+    deriv_context,
+)
 from aione.stage2.inputs import Stage2Inputs
 
 BoolArray = npt.NDArray[np.bool_]
@@ -179,21 +185,23 @@ class SymbolSeries:
         symbol_info: SymbolInfo | None = None,
         deriv_source: SeriesSource | None = None,
         timeframe_ms: int = 60_000,
+        deriv_params: DerivParams = DEFAULT_DERIV_PARAMS,
     ) -> Stage2Inputs | None:
         """Вхід Stage2 для алерту на барі `row` (без погляду вперед: лише бари до `row` включно).
 
         Те саме, що дає `build_stage2_inputs`, але без її обрізання за часом: вікно вже
         закінчується баром алерту, а останній денний бар — доба алерту (рівність — у тестах).
         `symbol_info` — те, що ядро взяло б зі сховища (тік символу); `deriv_source` — записані
-        ряди деривативів: знімок на кінець бару алерту з типовими параметрами, як
-        `PipelineCore.stage2_inputs` (None — вхід без знімка, як до деривативів)."""
+        ряди деривативів: знімок на кінець бару алерту з параметрами `deriv_params` (ядро бере
+        `PipelineCore.deriv_params`), як `PipelineCore.stage2_inputs` (None — вхід без знімка, як до
+        деривативів)."""
         start = row + 1 - context_bars
         nxt = row + 1
         window = BarArrays(*[col[start if start > 0 else 0 : nxt] for col in self.bars])  # type: ignore[arg-type]
         if deriv_source is None:
             return Stage2Inputs(window, self.daily_upto(row, n_closed), symbol_info)
         t = bar_event_time(int(self.bars.open_time[row]), timeframe_ms)
-        deriv = deriv_context(deriv_source, self.name, t)
+        deriv = deriv_context(deriv_source, self.name, t, deriv_params)
         return Stage2Inputs(window, self.daily_upto(row, n_closed), symbol_info, deriv=deriv)
 
 

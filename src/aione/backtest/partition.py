@@ -226,10 +226,14 @@ def find_candidates(task: SymbolTask, shared: Any = None) -> SymbolCandidates:
         tf_ms = TIMEFRAME_MS.get(run.timeframe, 60_000)
         for res, row in zip(found, rows, strict=True):
             alert = res.to_dict()
-            inputs = series.stage2_window(row, core.context_bars, n_closed, info, source, tf_ms)
+            inputs = series.stage2_window(
+                row, core.context_bars, n_closed, info, source, tf_ms, core.deriv_params
+            )
             decision = core.decide_with(alert, inputs)
             verdict = gate.offer(alert, decision)[0]
-            out.rows.append(CandidateRow(int(res.timestamp), verdict.candidate.rank.score, signal_record(alert, decision)))
+            out.rows.append(
+                CandidateRow(int(res.timestamp), verdict.candidate.rank.score, signal_record(alert, decision))
+            )
         return out
 
 
@@ -288,7 +292,9 @@ def _replay(task: TradeTask, timeline: Timeline) -> SymbolTrades:
     def apply(app: Application) -> None:
         res, row = by_ts[app.alert_ts]
         alert = res.to_dict()
-        inputs = series.stage2_window(row, core.context_bars, n_closed, info, source, tf_ms)
+        inputs = series.stage2_window(
+            row, core.context_bars, n_closed, info, source, tf_ms, core.deriv_params
+        )
         decision = core.decide_with(alert, inputs)
         trades.on_decision(decision)
         events = list(trades.last_events)
@@ -372,7 +378,10 @@ def _replay(task: TradeTask, timeline: Timeline) -> SymbolTrades:
     advance((FLUSH_TS + 1, 0, 0))
     for trade in trades.active_trades():
         out.open_at_end.append(
-            (created.get(trade.trade_id, -1), trade_record(trade, rec.triggers_by_trade.get(trade.trade_id, ())))
+            (
+                created.get(trade.trade_id, -1),
+                trade_record(trade, rec.triggers_by_trade.get(trade.trade_id, ())),
+            )
         )
     return out
 

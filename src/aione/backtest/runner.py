@@ -33,7 +33,7 @@ from aione.data.deriv_loader import load_recorded_columns
 from aione.data.tick_snapshot import recorded_ticks
 from aione.data.unified_store import UnifiedDataStore
 from aione.exchange.replay import iter_replay
-from aione.signals.deriv_context import SeriesSource, recorded_source
+from aione.signals.deriv_context import DerivParams, SeriesSource, recorded_source
 from aione.signals.gate import outcome_plan
 from aione.stage1.asset_monitoring import AssetMonitor
 from aione.stage3.trade_manager import TradeManager
@@ -114,13 +114,14 @@ def make_core(
     із сіткою цін барів): сховище отримує `SymbolInfo` символу, як живе — з exchangeInfo, тож
     Stage2 прив'язує TP/SL до справжнього тіку в обох рушіях. Монітор отримує записані
     деривативні ряди (`recorded_deriv_source`, "auto") або задане джерело; з ним ядро подає
-    знімок деривативів і в Stage2 (`PipelineCore.stage2_inputs`), як живе."""
+    знімок деривативів і в Stage2 (`PipelineCore.stage2_inputs`) з тими самими вікнами й межами
+    свіжості, що й живе (`DerivParams.from_params` параметрів Stage1; темп ринку бектесту — 1)."""
     p1, p2, p3 = stage_params(overrides)
     store = UnifiedDataStore()
     for name, tick in recorded_ticks(spec.data_dir, spec.resolved_symbols()).items():
         store.set_symbol_info(SymbolInfo(symbol=name, tick_size=tick))
     source = recorded_deriv_source(spec) if isinstance(deriv_source, str) else deriv_source
-    return PipelineCore(
+    core = PipelineCore(
         store,
         AssetMonitor(p1, deriv_source=source),
         TradeManager(p3),
@@ -129,6 +130,8 @@ def make_core(
         records=False,
         budget_params=budget_params(overrides),
     )
+    core.deriv_params = DerivParams.from_params(p1)
+    return core
 
 
 CoreFactory = Callable[[RunSpec, Overrides | None], PipelineCore]
