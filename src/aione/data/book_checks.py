@@ -40,8 +40,28 @@ def _side_reason(levels: Levels, descending: bool) -> str | None:
     return None
 
 
+def _whole_book_ok(bids: Levels, asks: Levels) -> bool:
+    """Ціла книга одним проходом: ціни від найгіршого bid до найгіршого ask строго зростають (це
+    водночас порядок обох сторін і відсутність схрещення), усе скінченне, ціни > 0, кількості ≥ 0.
+    False — щось не так (причину шукає `book_reason` по сторонах)."""
+    if bids.ndim != 2 or asks.ndim != 2 or bids.shape[1] != 2 or asks.shape[1] != 2:
+        return False
+    if bids.shape[0] == 0 or asks.shape[0] == 0:
+        return False
+    levels = np.concatenate((bids[::-1], asks))
+    prices = levels[:, 0]
+    return bool(
+        np.isfinite(levels).all()
+        and prices[0] > 0.0
+        and levels[:, 1].min() >= 0.0
+        and (prices[1:] > prices[:-1]).all()
+    )
+
+
 def book_reason(book: BookSnapshot) -> str | None:
     """Причина відмови знімка або None, якщо книга ціла."""
+    if _whole_book_ok(book.bids, book.asks):
+        return None
     reason = _side_reason(book.bids, True) or _side_reason(book.asks, False)
     if reason is not None:
         return reason
@@ -63,15 +83,18 @@ def spread_bps(book: BookSnapshot) -> float:
 
 
 def depth_within(levels: Levels, mid: float, band_pct: float, bid_side: bool) -> float:
-    """Сума price × qty рівнів у смузі ±`band_pct` % від середини (у валюті котирування)."""
+    """Сума price × qty рівнів у смузі ±`band_pct` % від середини (у валюті котирування).
+
+    Сторона впорядкована від найкращої ціни (перевірено `book_reason`), тож рівні в смузі — префікс
+    сторони: рахується його довжина, далі один скалярний добуток."""
     if levels.shape[0] == 0 or not mid > 0:
         return 0.0
+    prices = levels[:, 0]
     if bid_side:
-        mask = levels[:, 0] >= mid * (1.0 - band_pct / 100.0)
+        inside = int(np.count_nonzero(prices >= mid * (1.0 - band_pct / 100.0)))
     else:
-        mask = levels[:, 0] <= mid * (1.0 + band_pct / 100.0)
-    sel = levels[mask]
-    return float(np.dot(sel[:, 0], sel[:, 1]))
+        inside = int(np.count_nonzero(prices <= mid * (1.0 + band_pct / 100.0)))
+    return float(np.dot(prices[:inside], levels[:inside, 1]))
 
 
 def imbalance(bid_usd: float, ask_usd: float) -> float:

@@ -210,11 +210,27 @@ def _get(data: Mapping[str, Any], key: str) -> Any:
 
 
 def _levels(raw: Any, name: str) -> Levels:
-    """`[["price", "qty"], ...]` → масив (n, 2) лише для читання."""
+    """`[["price", "qty"], ...]` → масив (n, 2) лише для читання.
+
+    Звичайна форма (рівні — пари рядків чи чисел, усе скінченне й невід'ємне) перетворюється одним
+    викликом numpy; будь-що інше йде поелементним розбором, який і називає ваду."""
     if type(raw) is not list:
         raise _Bad(f"{name}: expected array")
     if not raw:
         return _EMPTY_LEVELS
+    try:
+        fast = np.array(raw, dtype=np.float64)
+    except (ValueError, TypeError, OverflowError):
+        fast = None  # нерівні рядки, не числа — розбір нижче назве причину
+    if (
+        fast is not None
+        and fast.shape == (len(raw), 2)
+        and np.isfinite(fast).all()
+        and fast.min() >= 0.0
+        and not any(type(v) is bool for level in raw for v in level)
+    ):
+        fast.flags.writeable = False
+        return fast
     out = np.empty((len(raw), 2), dtype=np.float64)
     for i, level in enumerate(raw):
         if type(level) is not list or len(level) < 2:
