@@ -21,6 +21,22 @@ class _ContextDefaults(logging.Filter):
         return True
 
 
+class _CurrentStderrHandler(logging.StreamHandler):
+    """Пише в той `sys.stderr`, що є в момент запису, а не в момент налаштування: інакше після
+    тимчасової підміни stderr (CliRunner, перенаправлення) журнал писав би в уже закритий потік."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        """Потік завжди поточний `sys.stderr`; присвоєння (з `StreamHandler.__init__`) ігнорується."""
+
+
 def setup_logging(level: str = "INFO", stream: Any = None, log_file: str | None = None) -> logging.Logger:
     """Налаштовує кореневий логер `aione` один раз (повторний виклик лише змінює рівень).
 
@@ -31,7 +47,7 @@ def setup_logging(level: str = "INFO", stream: Any = None, log_file: str | None 
         if log_file:
             handler = logging.FileHandler(log_file, encoding="utf-8")
         else:
-            handler = logging.StreamHandler(stream or sys.stderr)
+            handler = logging.StreamHandler(stream) if stream is not None else _CurrentStderrHandler()
         handler.setFormatter(logging.Formatter(_FORMAT))
         handler.addFilter(_ContextDefaults())
         logger.addHandler(handler)
