@@ -116,3 +116,12 @@ def test_help_marks_flags_and_explains_the_pipeline() -> None:
     flag_lines = [line for line in demo.splitlines() if "--no-ui" in line or "--web " in line]
     assert len(flag_lines) == 2 and all("<flag>" in line for line in flag_lines)
     assert "(Stage1)" in _help("run") and "порада входу з TP/SL (Stage2)" in _help("run")
+
+
+@pytest.mark.parametrize("command", [["backtest", "--help"], ["demo", "--help"], ["--help"]])
+def test_help_screen_is_one_language(command: list[str]) -> None:
+    """Службові слова довідки (заголовки панелей, «типово», «обов'язковий») — українською, як і тексти."""
+    out = CliRunner().invoke(app, command, terminal_width=120).output
+    for english in ("╭─ Options", "╭─ Arguments", "╭─ Commands", "[default:", "[required]"):
+        assert english not in out, english
+    assert "Параметри" in out

@@ -29,6 +29,32 @@ def _localize_help(option: Any) -> Any:
     return option
 
 
+# Службові слова довідки Typer/Rich — українською, щоб екран довідки був однією мовою.
+HELP_WORDS = {
+    "OPTIONS_PANEL_TITLE": "Параметри",
+    "ARGUMENTS_PANEL_TITLE": "Аргументи",
+    "COMMANDS_PANEL_TITLE": "Команди",
+    "ERRORS_PANEL_TITLE": "Помилка",
+    "DEFAULT_STRING": "[типово: {}]",
+    "REQUIRED_LONG_STRING": "[обов'язковий]",
+    "ENVVAR_STRING": "[змінна оточення: {}]",
+    "ABORTED_TEXT": "Перервано.",
+    "RICH_HELP": "Довідка: [blue]'{command_path} {help_option}'[/].",
+}
+
+
+def _localize_help_words() -> None:
+    """Підміняє англійські заголовки й позначки довідки Typer (модульні константи `typer.rich_utils`)."""
+    import typer.rich_utils as rich_words
+
+    for name, text in HELP_WORDS.items():
+        if hasattr(rich_words, name):
+            setattr(rich_words, name, text)
+
+
+_localize_help_words()
+
+
 class _Command(TyperCommand):
     def get_help_option(self, ctx: Any) -> Any:
         return _localize_help(super().get_help_option(ctx))
