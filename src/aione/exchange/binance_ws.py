@@ -57,6 +57,7 @@ class _Shard:
     task: asyncio.Task[None] | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     last_send: float = 0.0
+    last_recv: float = 0.0  # time.monotonic() останнього кадру (для `_watch_silence`)
     connects: int = 0
 
 
@@ -297,36 +298,50 @@ class BinanceWsClient:
             await asyncio.sleep(self._backoff(attempt))
 
     async def _read(self, shard: _Shard, ws: aiohttp.ClientWebSocketResponse) -> None:
+        # Без тайм-ауту на кожне повідомлення: aiohttp створює для нього Timeout і планує таймер, а
+        # це помітна частка циклу подій за тисяч кадрів на секунду. Тишу й вік з'єднання стереже
+        # окрема задача `_watch_silence`: вона закриває з'єднання, і `receive` повертає CLOSE.
+        shard.last_recv = time.monotonic()
+        watchdog = asyncio.create_task(self._watch_silence(shard, ws), name=f"ws-watch-{shard.index}")
+        try:
+            while True:
+                msg = await ws.receive()
+                recv_ts = time.perf_counter()
+                shard.last_recv = time.monotonic()
+                if msg.type is aiohttp.WSMsgType.TEXT or msg.type is aiohttp.WSMsgType.BINARY:
+                    await self.handle_frame(msg.data, recv_ts)
+                elif msg.type in (
+                    aiohttp.WSMsgType.CLOSE,
+                    aiohttp.WSMsgType.CLOSING,
+                    aiohttp.WSMsgType.CLOSED,
+                ):
+                    return
+                elif msg.type is aiohttp.WSMsgType.ERROR:
+                    logger.warning("ws shard %d error: %s", shard.index, ws.exception(), extra=log_ctx("ws"))
+                    return
+        finally:
+            watchdog.cancel()
+
+    async def _watch_silence(self, shard: _Shard, ws: aiohttp.ClientWebSocketResponse) -> None:
+        """Тиша понад `silence_timeout` → перепідключення; вік понад `max_conn_age` → планове
+        перевідкриття до 24-годинного обриву. Закриває `ws`; читання бачить CLOSE і виходить."""
         deadline = time.monotonic() + self.max_conn_age
-        while True:
-            timeout = min(self.silence_timeout, deadline - time.monotonic())
-            if timeout <= 0:
+        while not ws.closed:
+            now = time.monotonic()
+            if now >= deadline:
                 logger.info(
                     "ws shard %d: planned reconnect before 24h cut-off", shard.index, extra=log_ctx("ws")
                 )
                 await ws.close()
                 return
-            try:
-                msg = await ws.receive(timeout=timeout)
-            except TimeoutError:
-                if time.monotonic() < deadline:
-                    logger.warning(
-                        "ws shard %d silent for %.0fs: reconnecting",
-                        shard.index,
-                        timeout,
-                        extra=log_ctx("ws"),
-                    )
-                    await ws.close()
-                    return
-                continue  # настав дедлайн: наступний виток закриє з'єднання планово
-            recv_ts = time.perf_counter()
-            if msg.type is aiohttp.WSMsgType.TEXT or msg.type is aiohttp.WSMsgType.BINARY:
-                await self.handle_frame(msg.data, recv_ts)
-            elif msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED):
+            silent = now - shard.last_recv
+            if silent >= self.silence_timeout:
+                logger.warning(
+                    "ws shard %d silent for %.0fs: reconnecting", shard.index, silent, extra=log_ctx("ws")
+                )
+                await ws.close()
                 return
-            elif msg.type is aiohttp.WSMsgType.ERROR:
-                logger.warning("ws shard %d error: %s", shard.index, ws.exception(), extra=log_ctx("ws"))
-                return
+            await asyncio.sleep(min(deadline - now, self.silence_timeout - silent))
 
     async def _sync_subscriptions(self, shard: _Shard) -> None:
         async with shard.lock:
