@@ -24,6 +24,11 @@ WS, Stage1, Stage2, Stage3, агрегатор, публікація в шину
 симулятор шле книгу й марк-ціну кожного символу не частіше ніж раз на 100 мс (`--deriv-every 0.1`, темп
 Binance depth@100ms). Міряється той самий шлях kline → кадр під цим навантаженням; останній рядок —
 p99 проти `TARGET_DERIVS_P99_MS` (300 мс, мета issue 16). Інші режими в цьому прогоні не запускаються.
+Книга — лише для короткого списку (`DERIV_BOOK_MAX_SYMBOLS`, як у `aione run`), марк-ціна — для всіх.
+Опитування OI — темпом Binance у настінному часі (раз на хвилину на символ, `--oi-wall-rate`, типово
+увімкнено): опитувач рахує період за годинником біржі, а при x60 хвилина біржі — секунда, тож без цього
+500 символів давали б ~500 REST-запитів/с замість ~8/с справжньої біржі (`--no-oi-wall-rate` — як є).
+Рядок прогону показує кадри деривативів/с, символи з книгою й опитування OI/с у вікні виміру.
 Запуск: python bench/e2e.py [--symbols 100 500 1000] [--redis-symbols 1000] [--seconds 15]
         python bench/e2e.py --derivs [--derivs-symbols 500]
 """
@@ -46,6 +51,7 @@ from aione.app import main as app_main
 from aione.app.main import RunOptions, run_pipeline
 from aione.config.config import PUBLISH_MIN_INTERVAL_MS
 from aione.exchange.binance_rest import BinanceRestClient
+from aione.exchange.deriv_feed import OI_POLL_SEC
 from aione.exchange.sim_market import VirtualClock
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -94,6 +100,7 @@ async def measure(
     redis_url: str | None = None,
     derivs: bool | None = None,
     sim_args: tuple[str, ...] = (),
+    oi_wall_rate: bool = False,
 ) -> dict[str, float]:
     recorded = len(list(DATA.glob("*.parquet")))
     port = free_port()
@@ -107,6 +114,9 @@ async def measure(
 
     async def capture(opts: RunOptions) -> Any:
         rt = await build(opts)
+        if oi_wall_rate and rt.derivs is not None and rt.derivs.poller is not None:
+            # період опитувача — у часі біржі; хвилина настінного часу = `speed` хвилин біржі
+            rt.derivs.poller.min_period_ms = int(OI_POLL_SEC * 1000 * speed)
         captured.append(rt)
         return rt
 
@@ -144,11 +154,16 @@ async def measure(
         monitor = asyncio.create_task(loop_lag(stalls))
         n0, b0 = len(latencies), rt.ws.backfilled_bars
         d0 = rt.derivs.streams.events if rt.derivs is not None else 0
+        m0 = rt.derivs.streams.messages if rt.derivs is not None else 0
+        p0 = rt.derivs.poller.stats.polls if rt.derivs is not None and rt.derivs.poller is not None else 0
         c0, w0 = time.process_time(), time.perf_counter()
         await asyncio.sleep(seconds)
         c1, w1 = time.process_time(), time.perf_counter()
         n1, b1 = len(latencies), rt.ws.backfilled_bars
         d1 = rt.derivs.streams.events if rt.derivs is not None else 0
+        m1 = rt.derivs.streams.messages if rt.derivs is not None else 0
+        p1 = rt.derivs.poller.stats.polls if rt.derivs is not None and rt.derivs.poller is not None else 0
+        book_symbols = len(rt.derivs.streams.book_symbols) if rt.derivs is not None else 0
         monitor.cancel()
         window = np.array(latencies[n0:n1]) * 1000.0
         stop.set()
@@ -172,6 +187,9 @@ async def measure(
             "lag_sum": sum(s for s in stalls if s > 0.05) / (w1 - w0) * 100.0,
             "deriv_rate": (d1 - d0) / (w1 - w0),  # подій книги/марк-ціни/ліквідацій у сховищі за секунду
             "deriv_rejected": float(sum((report.derivs or {}).get("store_rejected", {}).values())),
+            "deriv_frames": (m1 - m0) / (w1 - w0),  # кадрів деривативних потоків за секунду
+            "oi_polls": (p1 - p0) / (w1 - w0),  # REST-опитувань OI за секунду
+            "book_symbols": float(book_symbols),
         }
     finally:
         app_main._build = build  # type: ignore[assignment]
@@ -197,12 +215,16 @@ def verdict(p99: float) -> str:
     return "met" if p99 < TARGET_P99_MS else "NOT met"
 
 
-def measure_derivs(symbols: int, seconds: float, speed: float) -> None:
+def measure_derivs(symbols: int, seconds: float, speed: float, oi_wall_rate: bool) -> None:
     """Прогін з деривативними потоками; останній рядок — p99 проти `TARGET_DERIVS_P99_MS`."""
-    r = asyncio.run(measure(symbols, seconds, speed, derivs=True, sim_args=DERIVS_SIM_ARGS))
+    r = asyncio.run(
+        measure(symbols, seconds, speed, derivs=True, sim_args=DERIVS_SIM_ARGS, oi_wall_rate=oi_wall_rate)
+    )
     print(
         describe(r, "with depth+markPrice")
-        + f", deriv events {r['deriv_rate']:.0f}/s into the store, rejected {int(r['deriv_rejected'])}",
+        + f", deriv frames {r['deriv_frames']:.0f}/s (book for {int(r['book_symbols'])} symbols), "
+        f"deriv events {r['deriv_rate']:.0f}/s into the store, rejected {int(r['deriv_rejected'])}, "
+        f"OI polls {r['oi_polls']:.1f}/s",
         flush=True,
     )
     met = "met" if r["p99"] < TARGET_DERIVS_P99_MS else "NOT met"
@@ -227,13 +249,19 @@ def main() -> None:
     )
     parser.add_argument("--derivs-symbols", type=int, default=500)
     parser.add_argument(
+        "--oi-wall-rate",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="--derivs: опитування OI раз на хвилину настінного часу на символ (темп Binance)",
+    )
+    parser.add_argument(
         "--no-derivs",
         action="store_true",
         help="без деривативних потоків (книга, марк-ціна, ліквідації, OI): лише шлях kline → кадр",
     )
     args = parser.parse_args()
     if args.derivs:
-        measure_derivs(args.derivs_symbols, args.seconds, args.speed)
+        measure_derivs(args.derivs_symbols, args.seconds, args.speed, args.oi_wall_rate)
         return
     derivs = False if args.no_derivs else None
     plain = []
