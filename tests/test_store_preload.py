@@ -192,4 +192,7 @@ async def test_progress_bar_silent_when_not_a_terminal(
     report = await preload(store, StubRest(recorded, now), list(recorded)[:1], lookback_1m=10, now_ms=now)
     assert report.bars_from_rest > 0
     captured = capsys.readouterr()
-    assert captured.err == "" and captured.out == ""
+    # Лише рядки журналу (він пише в поточний stderr), жодного кадру прогрес-бару.
+    assert captured.out == ""
+    assert all(" aione." in line for line in captured.err.splitlines()), captured.err
+    assert "\r" not in captured.err and "━" not in captured.err
