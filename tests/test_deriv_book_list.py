@@ -7,6 +7,8 @@ import asyncio
 import time
 from collections.abc import Callable
 
+import pytest
+
 from aione.app.demo import sample_data_dir
 from aione.data.deriv_store import DerivStore
 from aione.exchange.binance_rest import BinanceRestClient
@@ -33,7 +35,9 @@ def test_short_list_puts_trades_then_alerts_then_rank_and_caps() -> None:
     assert book_short_list(ranked, [], [], 0) == []
 
 
-async def test_depth_only_for_the_short_list_and_resubscribed_when_it_changes() -> None:
+async def test_depth_only_for_the_short_list_and_resubscribed_when_it_changes(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     sim = BinanceSimulator(sample_data_dir(), speed=60, market="um", aliases=4)
     symbols = sim.symbols[:6]
     await sim.start()
@@ -55,6 +59,7 @@ async def test_depth_only_for_the_short_list_and_resubscribed_when_it_changes() 
                 await _until(lambda: all(store.book(s) is not None for s in first), 10, "books of the list")
                 await _until(lambda: all(store.series(s, "mark") for s in symbols), 10, "mark of all")
                 assert feed.streams.book_symbols == frozenset(first)
+                assert "order book streamed for 2 of 3 symbols" in caplog.text  # обрізання видно в журналі
                 assert depth_streams() == {f"{s.lower()}@depth20@100ms" for s in first}
                 assert {f"{s.lower()}@markPrice@1s" for s in symbols} <= served()
                 assert all(store.book(s) is None for s in symbols[2:])

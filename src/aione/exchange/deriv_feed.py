@@ -100,6 +100,7 @@ class DerivStreamClient(BinanceWsClient):
         self.recv_clock: Callable[[], int] = recv_clock or rest.server_now
         self._watched: frozenset[str] = frozenset()
         self._book: frozenset[str] = frozenset()
+        self._logged_book_cap = False
         self.events = 0  # подій, прийнятих сховищем
         self.coalesced = 0  # кадрів книги, пропущених без розбору (кошик уже має книгу)
         self._book_bucket: dict[str, int] = {}  # символ → кошик часу останньої прийнятої книги
@@ -130,6 +131,15 @@ class DerivStreamClient(BinanceWsClient):
         """Короткий список книги: лише символи під наглядом, перші `max_book_symbols` за порядком;
         підписки змінюються лише для символів, що ввійшли до списку чи вийшли з нього."""
         ordered = [s for s in dict.fromkeys(x.upper() for x in symbols) if s in self._watched]
+        if len(ordered) > self.max_book_symbols and not self._logged_book_cap:
+            self._logged_book_cap = True
+            logger.warning(
+                "order book streamed for %d of %d symbols (cap max_book_symbols=%d; logged once)",
+                self.max_book_symbols,
+                len(ordered),
+                self.max_book_symbols,
+                extra=log_ctx("deriv"),
+            )
         self._book = frozenset(ordered[: self.max_book_symbols])
         for gone in set(self._book_bucket) - self._book:
             del self._book_bucket[gone]
