@@ -102,7 +102,12 @@ def _version_callback(value: bool) -> None:
 @app.callback()
 def _root(
     version: bool = typer.Option(
-        False, "--version", callback=_version_callback, is_eager=True, metavar=FLAG, help="Показати версію й вийти."
+        False,
+        "--version",
+        callback=_version_callback,
+        is_eager=True,
+        metavar=FLAG,
+        help="Показати версію й вийти.",
     ),
 ) -> None:
     """AiOne: скринер і конвеєр сигналів."""
@@ -672,7 +677,8 @@ def _base_options(
 # Опції, спільні для run і demo (одне оголошення на обидві команди).
 RedisOpt = Annotated[str | None, typer.Option("--redis", help="URL Redis: кеш, стан угод і публікація.")]
 NoUiOpt = Annotated[
-    bool, typer.Option("--no-ui", metavar=FLAG, help="Без термінальної таблиці (headless); журнал — у stderr.")
+    bool,
+    typer.Option("--no-ui", metavar=FLAG, help="Без термінальної таблиці (headless); журнал — у stderr."),
 ]
 WebOpt = Annotated[bool, typer.Option("--web", metavar=FLAG, help="Запустити веб-панель у тому ж процесі.")]
 DurationOpt = Annotated[float | None, typer.Option("--duration", help="Зупинитися через N секунд.")]
@@ -775,7 +781,10 @@ def demo(
 # ── notify ──
 NotifyWebhookOpt = Annotated[
     list[str] | None,
-    typer.Option("--notify-webhook", help="URL JSON-вебхука для сигналів і угод (можна кілька; підпис — AIONE_NOTIFY_WEBHOOK_SECRET)."),
+    typer.Option(
+        "--notify-webhook",
+        help="URL JSON-вебхука для сигналів і угод (можна кілька; підпис — AIONE_NOTIFY_WEBHOOK_SECRET).",
+    ),
 ]
 
 
@@ -834,9 +843,7 @@ def _parse_time(raw: str | None, option: str) -> int | None:
     return int(parsed.timestamp() * 1000)
 
 
-def _run_spec(
-    command: str, data_dir: Path, symbols: str | None, start: str | None, end: str | None
-) -> Any:
+def _run_spec(command: str, data_dir: Path, symbols: str | None, start: str | None, end: str | None) -> Any:
     """Опис прогону бектесту/калібрування; непридатний каталог чи порожнє вікно — один рядок і код 2."""
     from aione.app.data_check import DataDirError, check_window
     from aione.backtest.runner import RunSpec
@@ -978,7 +985,9 @@ def backtest(
         output.report, output.json_path, output.html_path, data_dir, params=params, symbols=symbols
     )
     if check_lookahead:
-        lines.insert(-1, f"  lookahead check: {summary['lookahead']['decisions_compared']} decisions identical")
+        lines.insert(
+            -1, f"  lookahead check: {summary['lookahead']['decisions_compared']} decisions identical"
+        )
     for line in lines:
         typer.echo(line, err=True)
 
@@ -1038,13 +1047,19 @@ def calibrate(
         help="Угод на відрізок; кожна бракуюча = втрата OPTUNA_MISSING_TRADE_LOSS_PCT %.",
     ),
     force: bool = typer.Option(
-        False, "--force", metavar=FLAG, help="Записати файл, навіть коли на перевірці найкращі гірші за типові."
+        False,
+        "--force",
+        metavar=FLAG,
+        help="Записати файл, навіть коли на перевірці найкращі гірші за типові.",
     ),
     space: Path = typer.Option(
         None, "--space", hidden=True, help="JSON/TOML {назва: [min, max]} замість OPTUNA_PARAM_RANGES."
     ),
     workers: int = typer.Option(
-        None, "--workers", min=1, help="Спроби паралельно на N локальних процесах (дослідження — у --storage)."
+        None,
+        "--workers",
+        min=1,
+        help="Спроби паралельно на N локальних процесах (дослідження — у --storage).",
     ),
     cluster: str = typer.Option(
         None, "--cluster", help="Спроби паралельно на кластері Dask: tcp://ПЛАНУВАЛЬНИК:8786."
