@@ -16,7 +16,6 @@ Kill switch (файл/Redis) перевіряється перед кожним 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -60,6 +59,7 @@ from aione.stage3.trade_model import (
     Trade,
     TradeEvent,
 )
+from aione.utils.aio import cancel_and_wait
 
 logger = get_logger(__name__)
 _EPS = 1e-12
@@ -131,12 +131,7 @@ class BinanceBroker:
     async def stop(self) -> None:
         if self.stream is not None:
             self.stream.stop()
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks.clear()
+        await cancel_and_wait(self._tasks)
         self.journal.close()
         await self.kill.close()
         for closer in self.on_stop:

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -39,6 +38,7 @@ from aione.notify.rules import ROUTE_DIGEST, ROUTE_DROP, DigestBuffer, NoiseGate
 from aione.notify.stream import SignalStream
 from aione.notify.worker import ChannelWorker
 from aione.stage3.trade_model import TradeEvent
+from aione.utils.aio import cancel_and_wait
 
 logger = get_logger(__name__)
 _CTX = log_ctx("notify")
@@ -202,12 +202,7 @@ class Notifier:
             return
         self.flush_digests(self.event_now(), force=True)
         self._closed = True
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks.clear()
+        await cancel_and_wait(self._tasks)
         await asyncio.gather(*(w.stop(timeout) for w in self.workers))
         if self.stream is not None:
             await self.stream.aclose()

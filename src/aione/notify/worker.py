@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -26,6 +25,7 @@ from aione.notify.channels import Channel, DeliveryError
 from aione.notify.flow import BoundedQueue, TokenBucket
 from aione.notify.model import Message
 from aione.notify.outbox import Outbox
+from aione.utils.aio import cancel_and_wait
 
 logger = get_logger(__name__)
 _CTX = log_ctx("notify")
@@ -143,12 +143,7 @@ class ChannelWorker:
         deadline = time.monotonic() + timeout
         while self.pending and time.monotonic() < deadline and not self._failing:
             await asyncio.sleep(0.01)
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks.clear()
+        await cancel_and_wait(self._tasks)
         await self.flush_outbox()
         await self.channel.close()
 
