@@ -179,6 +179,23 @@ class BatchFires:
     details: Details = _no_details
 
 
+def deriv_batch(
+    inp: BatchInput,
+    masks: Callable[[DerivColumns], Mapping[str, Mask]],
+    details: Callable[[int, DerivColumns], Sequence[tuple[str, str | None, dict[str, float]]]],
+) -> BatchFires:
+    """Пакетна форма тригера деривативів: без полів знімка (джерела рядів немає) масок немає, як і
+    в монітора без джерела; інакше — маски `masks(d)` і спрацювання на барі `details(i, d)`."""
+    d = inp.deriv
+    if d is None:
+        return BatchFires({})
+
+    def one(i: int, k: int, col: Rows, th: Mapping[str, Any]) -> list[Fired]:
+        return [fired_tuple(*h) for h in details(i, d)]
+
+    return BatchFires(masks(d), one)
+
+
 # ── Протокол тригера і опис для реєстру ──
 class Trigger(Protocol):
     """Тригер: `evaluate` повертає спрацювання (порожня послідовність — нічого; викликач її не
@@ -234,6 +251,7 @@ __all__ = [
     "TriggerSpec",
     "bar_dir_codes",
     "bar_direction",
+    "deriv_batch",
     "deriv_param",
     "finite",
     "fired",

@@ -25,14 +25,12 @@ from aione.stage1.asset_triggers.base import (
     UP,
     BatchFires,
     BatchInput,
-    Fired,
-    Rows,
     TriggerInput,
     TriggerResult,
     TriggerSpec,
+    deriv_batch,
     deriv_param,
     fired,
-    fired_tuple,
 )
 from aione.stage1.batch_series import Stage1Series
 
@@ -135,15 +133,9 @@ def batch_details(i: int, s: Stage1Series, d: DerivColumns, p: Mapping[str, Any]
 
 def batch(inp: BatchInput) -> BatchFires:
     """Пакетна форма: без полів знімка деривативів масок немає (як монітор без джерела рядів)."""
-    d = inp.deriv
-    if d is None:
-        return BatchFires({})
-    p = inp.p
-
-    def details(i: int, k: int, col: Rows, th: Mapping[str, Any]) -> list[Fired]:
-        return [fired_tuple(*h) for h in batch_details(i, inp.s, d, p)]
-
-    return BatchFires(batch_masks(inp.bars, inp.s, d, p), details)
+    return deriv_batch(
+        inp, lambda d: batch_masks(inp.bars, inp.s, d, inp.p), lambda i, d: batch_details(i, inp.s, d, inp.p)
+    )
 
 
 SPEC = TriggerSpec(

@@ -28,14 +28,12 @@ from aione.stage1.asset_triggers.base import (
     UP,
     BatchFires,
     BatchInput,
-    Fired,
-    Rows,
     TriggerInput,
     TriggerResult,
     TriggerSpec,
+    deriv_batch,
     deriv_param,
     fired,
-    fired_tuple,
 )
 from aione.stage1.batch_series import Stage1Series
 
@@ -167,15 +165,11 @@ def batch_details(i: int, bars: BarArrays, s: Stage1Series, p: Mapping[str, Any]
 
 def batch(inp: BatchInput) -> BatchFires:
     """Пакетна форма: без полів знімка деривативів масок немає (як монітор без джерела рядів)."""
-    d = inp.deriv
-    if d is None:
-        return BatchFires({})
-    p = inp.p
-
-    def details(i: int, k: int, col: Rows, th: Mapping[str, Any]) -> list[Fired]:
-        return [fired_tuple(*h) for h in batch_details(i, inp.bars, inp.s, p)]
-
-    return BatchFires(batch_masks(inp.bars, inp.s, p), details)
+    return deriv_batch(
+        inp,
+        lambda _d: batch_masks(inp.bars, inp.s, inp.p),
+        lambda i, _d: batch_details(i, inp.bars, inp.s, inp.p),
+    )
 
 
 SPEC = TriggerSpec(
