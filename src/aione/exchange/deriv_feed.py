@@ -3,8 +3,15 @@
 - `DerivStreamClient` — той самий шардований WS-клієнт, що й для klines (`BinanceWsClient`: шарди в
   межах ліміту потоків на з'єднання, SUBSCRIBE/UNSUBSCRIBE на льоту з темпом Binance, реконекти з
   затримкою, перевідкриття до 24-годинного обриву, тиша → перепідключення), але кадри розбирає
-  `deriv_parsers.parse_stream_frame` і кладе в сховище. `<symbol>@markPrice@1s` — для кожного символу
-  під наглядом, `<symbol>@depth<N>@100ms` — лише для короткого списку книги (`set_book_symbols`, не
+  `deriv_parsers.parse_stream_frame` і кладе в сховище. Марк-ціна і фінансування: від
+  `mark_all_min_symbols` (`MARK_ALL_MIN_SYMBOLS`) символів під наглядом — ОДИН потік усього ринку
+  `!markPrice@arr@1s` (слот `MARK_ALL_SLOT`): кадр раз на секунду з масивом усіх символів,
+  розбирається за один прохід (`parse_mark_price_all`), символи поза наглядом пропускаються без
+  розбору, зіпсований елемент рахується й відкидається; менше — `<symbol>@markPrice@1s` на символ.
+  Поріг — бо потік ринку несе всі ~600 символів Binance щосекунди незалежно від набору: для кількох
+  символів окремі потоки дешевші, а для сотень — сотні кадрів на секунду через цикл подій, сотні
+  підписок (темп SUBSCRIBE 10/с) і кілька з'єднань проти одного кадру й однієї підписки, яку зміна
+  набору не чіпає. `<symbol>@depth<N>@100ms` — лише для короткого списку книги (`set_book_symbols`, не
   більше `max_book_symbols`, див. `DERIV_BOOK_MAX_SYMBOLS`): кожен символ з книгою — 10 кадрів за
   секунду. Слот шарда — один потік (символ з марк-ціною і `<BOOK_SLOT_PREFIX>символ` з книгою — різні
   слоти), тож зміна короткого списку — SUBSCRIBE/UNSUBSCRIBE лише потоків книги на відкритих з'єднаннях.
@@ -41,7 +48,7 @@ from aione.data.bars import BarEvent
 from aione.data.deriv_store import DerivStore
 from aione.exchange.binance_rest import BinanceRestClient
 from aione.exchange.binance_ws import BinanceWsClient
-from aione.exchange.deriv_parsers import BookSnapshot, Reject, parse_stream_frame
+from aione.exchange.deriv_parsers import BookSnapshot, MarkPriceBatch, Reject, parse_stream_frame
 from aione.exchange.errors import BannedError, ExchangeError
 from aione.logging_setup import get_logger, log_ctx
 from aione.utils.utils import wall_clock_ms
@@ -50,6 +57,12 @@ logger = get_logger(__name__)
 
 GLOBAL_SLOT = "!ALL"  # псевдосимвол шарда з глобальними потоками (`!forceOrder@arr`)
 BOOK_SLOT_PREFIX = "#BOOK:"  # слот шарда з потоком книги символу (окремо від слота марк-ціни)
+MARK_ALL_SLOT = "!MARK"  # псевдосимвол шарда з потоком марк-ціни всього ринку (`!markPrice@arr@1s`)
+# Від стількох символів під наглядом марк-ціна йде одним потоком ринку (див. модуль). Заміри на цій
+# машині: кадр потоку символу ≈ 12 мкс `handle_frame` + ≈ 6 мкс прийому aiohttp; кадр ринку з ~600
+# символами ≈ 0.6 мс (JSON і пропуск чужих) + ≈ 7 мкс на символ під наглядом — за CPU рівновага
+# близько 60 символів; менший поріг — за одну підписку замість десятків (темп SUBSCRIBE).
+MARK_ALL_MIN_SYMBOLS = 50
 DEFAULT_DEPTH_LEVELS = 20
 OI_POLL_SEC = 60.0
 OI_WEIGHT_SHARE = 0.25  # частка хвилинного ліміту ваги, яку може взяти опитування OI
@@ -79,6 +92,7 @@ class DerivStreamClient(BinanceWsClient):
         liquidations: bool = True,
         recv_clock: Callable[[], int] | None = None,
         max_book_symbols: int = DERIV_BOOK_MAX_SYMBOLS,
+        mark_all_min_symbols: int = MARK_ALL_MIN_SYMBOLS,
         **ws_options: Any,
     ) -> None:
         from aione.exchange.endpoints import market_spec
@@ -97,12 +111,18 @@ class DerivStreamClient(BinanceWsClient):
         self.store = store
         self.liquidations = liquidations and "force_order_all" in spec.ws_global_streams
         self._global_streams = [spec.ws_global_streams["force_order_all"]] if self.liquidations else []
+        # потік марк-ціни всього ринку — лише там, де є й марк-ціна символу (spot не має жодної)
+        self._mark_all_stream: str | None = (
+            spec.ws_global_streams.get("mark_price_all") if self._mark_suffix is not None else None
+        )
+        self.mark_all_min_symbols = max(1, mark_all_min_symbols)
         self.recv_clock: Callable[[], int] = recv_clock or rest.server_now
         self._watched: frozenset[str] = frozenset()
         self._book: frozenset[str] = frozenset()
         self._logged_book_cap = False
         self.events = 0  # подій, прийнятих сховищем
         self.coalesced = 0  # кадрів книги, пропущених без розбору (кошик уже має книгу)
+        self.mark_skipped = 0  # елементів `!markPrice@arr` символів поза наглядом
         self._book_bucket: dict[str, int] = {}  # символ → кошик часу останньої прийнятої книги
         self._bucket_ms = max(1, store.windows.book_bucket_ms)
         self.rejected: dict[
@@ -119,6 +139,18 @@ class DerivStreamClient(BinanceWsClient):
     def book_symbols(self) -> frozenset[str]:
         """Символи з потоком книги (короткий список)."""
         return self._book
+
+    @property
+    def mark_all(self) -> bool:
+        """Марк-ціна йде одним потоком ринку (`!markPrice@arr@1s`), а не потоком на символ."""
+        return self._mark_all_stream is not None and len(self._watched) >= self.mark_all_min_symbols
+
+    @property
+    def mark_streams(self) -> int:
+        """Скільки потоків марк-ціни підписано для поточного набору (1 — потік ринку)."""
+        if self._mark_suffix is None or not self._watched:
+            return 0
+        return 1 if self.mark_all else len(self._watched)
 
     async def set_symbols(self, symbols: Iterable[str], book: Iterable[str] | None = None) -> None:
         """Набір символів і короткий список книги (None — книга для перших `max_book_symbols` з
@@ -144,7 +176,9 @@ class DerivStreamClient(BinanceWsClient):
         for gone in set(self._book_bucket) - self._book:
             del self._book_bucket[gone]
         slots = [BOOK_SLOT_PREFIX + s for s in sorted(self._book)]
-        if self._mark_suffix is not None:
+        if self.mark_all:
+            slots.append(MARK_ALL_SLOT)
+        elif self._mark_suffix is not None:
             slots.extend(sorted(self._watched))
         if self.liquidations and self._watched:
             slots.append(GLOBAL_SLOT)
@@ -153,6 +187,8 @@ class DerivStreamClient(BinanceWsClient):
     def _stream_names(self, symbol: str) -> list[str]:
         if symbol == GLOBAL_SLOT:
             return list(self._global_streams)
+        if symbol == MARK_ALL_SLOT:
+            return [self._mark_all_stream] if self._mark_all_stream is not None else []
         if symbol.startswith(BOOK_SLOT_PREFIX):
             return [f"{symbol.removeprefix(BOOK_SLOT_PREFIX).lower()}@{self._depth_suffix}"]
         return [f"{symbol.lower()}@{self._mark_suffix}"] if self._mark_suffix is not None else []
@@ -164,20 +200,14 @@ class DerivStreamClient(BinanceWsClient):
         if key is not None and self._book_bucket.get(key[0]) == key[1] // self._bucket_ms:
             self.coalesced += 1
             return
-        event = parse_stream_frame(raw)
+        event = parse_stream_frame(raw, self._watched)
         if event is None:
             return
         if isinstance(event, Reject):
-            self.malformed += 1
-            reason = event.reason.split(":", 1)[0]
-            self.rejected[reason] = self.rejected.get(reason, 0) + 1
-            if reason not in self._logged_rejects:
-                self._logged_rejects.add(reason)
-                logger.warning(
-                    "dropping bad deriv frame: %s (logged once per reason)",
-                    event.reason,
-                    extra=log_ctx("deriv"),
-                )
+            self._count_reject(event, "deriv frame")
+            return
+        if isinstance(event, MarkPriceBatch):
+            self._apply_marks(event)
             return
         symbol = getattr(event, "symbol", "")
         if symbol not in (self._book if isinstance(event, BookSnapshot) else self._watched):
@@ -194,6 +224,39 @@ class DerivStreamClient(BinanceWsClient):
             # Ізоляція: помилка сховища на одному кадрі не зупиняє читання потоку.
             self.callback_errors += 1
             logger.exception("deriv store failed on a frame", extra=log_ctx("deriv", symbol))
+
+    def _count_reject(self, reject: Reject, what: str, prefix: str = "") -> None:
+        """Зіпсований кадр чи елемент: лічильник за причиною, журнал раз на причину."""
+        self.malformed += 1
+        reason = prefix + reject.reason.split(":", 1)[0]
+        self.rejected[reason] = self.rejected.get(reason, 0) + 1
+        if reason not in self._logged_rejects:
+            self._logged_rejects.add(reason)
+            logger.warning(
+                "dropping bad %s: %s (logged once per reason)", what, reject.reason, extra=log_ctx("deriv")
+            )
+
+    def _apply_marks(self, batch: MarkPriceBatch) -> None:
+        """Кадр `!markPrice@arr`: кожен елемент символу під наглядом — у сховище, як кадр окремого
+        потоку; зіпсовані елементи рахуються (`mark_all.<причина>`), решта кадру приймається."""
+        self.mark_skipped += batch.skipped
+        for bad in batch.rejected:
+            self._count_reject(bad, "markPrice@arr element", "mark_all.")
+        if not batch.events:
+            return
+        latest = max(e.event_time for e in batch.events)
+        recv_ms = self.recv_clock()
+        if self._observe_time is not None and latest > 0:
+            self._observe_time(latest)
+        store = self.store  # символи поза наглядом `parse_mark_price_all` уже пропустив
+        for event in batch.events:
+            try:
+                if store.apply(event, recv_ms):
+                    self.events += 1
+            except Exception:
+                # Ізоляція: помилка сховища на одному елементі не зупиняє решту кадру й читання.
+                self.callback_errors += 1
+                logger.exception("deriv store failed on a mark element", extra=log_ctx("deriv", event.symbol))
 
 
 def _book_key(raw: str | bytes) -> tuple[str, int] | None:
@@ -457,6 +520,8 @@ class DerivFeed:
         ws = self.streams
         out: dict[str, Any] = {
             "book_symbols": len(ws.book_symbols),
+            "mark_streams": ws.mark_streams,
+            "mark_stream": "all" if ws.mark_all else "per_symbol" if ws.mark_streams else "off",
             "messages": ws.messages,
             "events": ws.events,
             "coalesced": ws.coalesced,
@@ -481,6 +546,8 @@ __all__ = [
     "BOOK_SLOT_PREFIX",
     "DEFAULT_DEPTH_LEVELS",
     "GLOBAL_SLOT",
+    "MARK_ALL_MIN_SYMBOLS",
+    "MARK_ALL_SLOT",
     "DerivFeed",
     "DerivStreamClient",
     "OpenInterestPoller",

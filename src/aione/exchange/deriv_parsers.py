@@ -10,6 +10,9 @@
 - `<symbol>@depth@100ms` (диференційна): `depthUpdate` з `U`/`u` (і `pu` лише на ф'ючерсах);
 - REST `depth`: `{"lastUpdateId", ["E", "T",] "bids", "asks"}` (id та час бувають рядками);
 - `<symbol>@markPrice@1s`: `markPriceUpdate` (p, i, P, r, T); REST `premiumIndex` — те саме словами;
+- `!markPrice@arr@1s` (або `!markPrice@arr`, усі символи ринку одним потоком): масив тих самих
+  `markPriceUpdate` → `MarkPriceBatch` (`parse_mark_price_all`): один прохід, елементи символів поза
+  набором пропускаються без розбору, зіпсований елемент відкидається з причиною, решта приймаються;
 - `!forceOrder@arr`: `forceOrder` з вкладеним `o` (s, S, q, p, ap, X, l, z, T);
 - REST `openInterest`: `{"openInterest", "symbol", "time"}`; `openInterestHist`: масив
   `{"symbol", "sumOpenInterest", "sumOpenInterestValue", "timestamp"}`;
@@ -21,7 +24,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -149,6 +152,16 @@ class AggTradeEvent:
     def taker_buy(self) -> bool:
         """Тейкер купував (агресор — покупець)."""
         return not self.buyer_is_maker
+
+
+@dataclass(frozen=True, slots=True)
+class MarkPriceBatch:
+    """Кадр `!markPrice@arr@1s`: прийняті події, кількість пропущених (символ поза набором) і
+    відкинуті елементи (по `Reject` на елемент)."""
+
+    events: tuple[MarkFunding, ...]
+    skipped: int = 0
+    rejected: tuple[Reject, ...] = ()
 
 
 DerivEvent = BookSnapshot | DepthDiff | MarkFunding | Liquidation | OpenInterestPoint | AggTradeEvent
@@ -371,6 +384,32 @@ def parse_premium_index(payload: Any) -> MarkFunding | Reject:
     return out
 
 
+def parse_mark_price_all(data: Any, wanted: Collection[str] | None = None) -> MarkPriceBatch | Reject:
+    """Масив `markPriceUpdate` з `!markPrice@arr@1s` за один прохід.
+
+    `wanted` — символи (верхній регістр), які потрібні: елемент іншого символу лише рахується в
+    `skipped` (його поля не розбираються); None — приймаються всі. Зіпсований елемент (не об'єкт, без
+    символу, NaN, бракує полів) потрапляє в `rejected` і не заважає решті. `Reject` — лише коли сам
+    кадр не масив. Ніколи не кидає."""
+    if type(data) is not list:
+        return Reject("markPrice@arr: expected array")
+    events: list[MarkFunding] = []
+    rejected: list[Reject] = []
+    skipped = 0
+    for item in data:
+        if wanted is not None:
+            symbol = item.get("s") if type(item) is dict else None
+            if type(symbol) is str and symbol and symbol not in wanted and symbol.upper() not in wanted:
+                skipped += 1
+                continue
+        out = parse_mark_price(item)
+        if isinstance(out, Reject):
+            rejected.append(out)
+        else:
+            events.append(out)
+    return MarkPriceBatch(tuple(events), skipped, tuple(rejected))
+
+
 # ── Ліквідації ──
 def parse_force_order(data: Any) -> Liquidation | Reject:
     """`forceOrder` (з потоку `!forceOrder@arr` або `<symbol>@forceOrder`)."""
@@ -474,13 +513,16 @@ def parse_agg_trade(data: Any, symbol: str | None = None) -> AggTradeEvent | Rej
 
 # ── Кадр WS ──
 def stream_kind(stream: str) -> str | None:
-    """Вид потоку за назвою: `partial_depth`, `depth_diff`, `mark_price`, `force_order`, `agg_trade`
-    або None (потік не деривативний: kline, bookTicker тощо)."""
+    """Вид потоку за назвою: `partial_depth`, `depth_diff`, `mark_price`, `mark_price_all`
+    (`!markPrice@arr[@1s]`), `force_order`, `agg_trade` або None (потік не деривативний: kline,
+    bookTicker тощо)."""
     if "@" not in stream:
         return None
     name, _, rest = stream.partition("@")
     if name == "!forceOrder" or rest.startswith("forceOrder"):
         return "force_order"
+    if name == "!markPrice":
+        return "mark_price_all" if rest.startswith("arr") else None
     if rest.startswith("markPrice"):
         return "mark_price"
     if rest.startswith("aggTrade"):
@@ -511,11 +553,15 @@ def _dispatch(kind: str, data: Any, symbol: str | None) -> DerivEvent | Reject:
     return parse_agg_trade(data, symbol)
 
 
-def parse_stream_frame(raw: str | bytes) -> DerivEvent | Reject | None:
-    """Сирий кадр WS → подія, `Reject` (зіпсований) або None (не деривативний потік, службова відповідь).
+def parse_stream_frame(
+    raw: str | bytes, wanted: Collection[str] | None = None
+) -> DerivEvent | MarkPriceBatch | Reject | None:
+    """Сирий кадр WS → подія, `MarkPriceBatch` (потік `!markPrice@arr`), `Reject` (зіпсований) або
+    None (не деривативний потік, службова відповідь).
 
     Combined-кадр `{"stream", "data"}` розпізнається за назвою потоку (так spot partial depth без
-    символу отримує символ із назви); сирий кадр — за полем `e`. Ніколи не кидає."""
+    символу отримує символ із назви); сирий кадр — за полем `e`.
+    `wanted` фільтрує лише елементи `!markPrice@arr` (див. `parse_mark_price_all`). Ніколи не кидає."""
     try:
         msg = orjson.loads(raw)
     except (orjson.JSONDecodeError, TypeError, ValueError) as exc:
@@ -527,6 +573,8 @@ def parse_stream_frame(raw: str | bytes) -> DerivEvent | Reject | None:
         kind = stream_kind(stream)
         if kind is None:
             return None
+        if kind == "mark_price_all":
+            return parse_mark_price_all(msg["data"], wanted)
         symbol = stream.split("@", 1)[0]
         return _dispatch(kind, msg["data"], None if symbol.startswith("!") else symbol)
     event = msg.get("e")
@@ -547,6 +595,7 @@ __all__ = [
     "Levels",
     "Liquidation",
     "MarkFunding",
+    "MarkPriceBatch",
     "OpenInterestPoint",
     "Reject",
     "Side",
@@ -555,6 +604,7 @@ __all__ = [
     "parse_depth_snapshot",
     "parse_force_order",
     "parse_mark_price",
+    "parse_mark_price_all",
     "parse_open_interest",
     "parse_open_interest_hist",
     "parse_partial_depth",

@@ -131,7 +131,9 @@ UM_SPEC = MarketSpec(
             "force_order": "forceOrder",
         }
     ),
-    ws_global_streams=MappingProxyType({"force_order_all": "!forceOrder@arr"}),
+    ws_global_streams=MappingProxyType(
+        {"force_order_all": "!forceOrder@arr", "mark_price_all": "!markPrice@arr@1s"}  # усі символи ринку
+    ),
     oi_hist_periods=("5m", "15m", "30m", "1h", "2h", "4h", "6h", "12h", "1d"),
     oi_hist_max_limit=500,
     oi_hist_ip_limit_per_5min=1000,

@@ -14,11 +14,16 @@
 барів немає ні в REST, ні в WS). `faults=FaultPlan(...)` вмикає їх періодично (`aione simulate`
 має для цього перемикачі); що вже сталося — у `faults_fired` і `removed`.
 
-Деривативні потоки (`<symbol>@depth<N>@100ms`, `<symbol>@markPrice@1s`, `!forceOrder@arr`) і REST
+Деривативні потоки (`<symbol>@depth<N>@100ms`, `<symbol>@markPrice@1s`, `!markPrice@arr@1s`,
+`!forceOrder@arr`) і REST
 `openInterest`/`openInterestHist`/`premiumIndex`/`depth` узгоджені з барами (`sim_derivs`): книга й
 марк-ціна — раз на `deriv_interval_ms` віртуального часу (але не частіше за `deriv_min_wall` с
 настінного; похідна марк-ціна — ще й не частіше `mark_interval_ms`: сховище однаково тримає одну
-точку за хвилину), ліквідації — на закритті бару з великою тінню. Каталог запису `aione record`
+точку за хвилину), ліквідації — на закритті бару з великою тінню. `!markPrice@arr@1s` — один кадр за
+крок з масивом тих самих подій марк-ціни, що й потоки символів цього кроку (усі символи симулятора;
+ті самі значення й час), тож клієнт отримує однакові ряди хоч так, хоч так; пропуск, затримка й
+сміття (`inject_deriv_junk`, серед нього — масив із зіпсованими елементами) діють на нього так само.
+Каталог запису `aione record`
 програється точно: кожен записаний рядок — рівно один кадр зі своїм часом. Несправності цих потоків:
 `book_gap` (кадри не надсилаються, пропуск `u`), `book_disorder` (наступний кадр книги кожного символу
 має `u` менший за попередній), `book_crossed` (наступний кадр книги схрещений).
@@ -86,6 +91,9 @@ DERIV_JUNK_FRAMES: tuple[str, ...] = (
     '{"stream":"btcusdt@depth20@100ms","data":{"e":"depthUpdate","E":1,"s":"BTCUSDT","u":"x","b":{},"a":[]}}',
     '{"stream":"btcusdt@depth20@100ms","data":[1,2,3]}',
     "\x00\xff not json",
+    '{"stream":"!markPrice@arr@1s","data":[{"e":"markPriceUpdate","E":1,"s":"BTCUSDT","p":"NaN","i":"1",'
+    '"r":"0","T":1},7,null,{"e":"markPriceUpdate","s":"BTCUSDT"}]}',
+    '{"stream":"!markPrice@arr@1s","data":{"e":"markPriceUpdate"}}',
 )
 
 
@@ -679,26 +687,40 @@ class BinanceSimulator:
                 self._conns.discard(conn)
 
     def deriv_frames(self, now: int, wanted: set[str]) -> list[tuple[str, str]]:
-        """Кадри деривативних потоків на момент `now` для підписаних назв (стан просувається)."""
+        """Кадри деривативних потоків на момент `now` для підписаних назв (стан просувається).
+
+        `!markPrice@arr@1s` — один кадр з подіями марк-ціни всіх символів цього кроку: ті самі
+        словники, що йдуть у `<symbol>@markPrice@1s` (обидва види з одного обчислення)."""
         out: list[tuple[str, str]] = []
         per_symbol: dict[str, list[tuple[str, str]]] = {}
-        all_liq = ""
+        all_liq = all_mark = ""
         for name in wanted:
             kind = stream_kind(name)
             if kind == "force_order" and name.startswith("!"):
                 all_liq = name
+            elif kind == "mark_price_all":
+                all_mark = name
             elif kind in ("partial_depth", "mark_price", "force_order"):
                 per_symbol.setdefault(name.split("@", 1)[0], []).append((kind, name))
+        if all_mark:
+            for lower in self._by_lower:
+                per_symbol.setdefault(lower, []).append(("mark_price_all", all_mark))
+        marks: list[dict[str, Any]] = []
         for lower, streams in sorted(per_symbol.items()):
             symbol = self._by_lower.get(lower)
             if symbol is not None:
-                out.extend(self._symbol_derivs(symbol, now, streams))
+                out.extend(self._symbol_derivs(symbol, now, streams, marks))
+        if all_mark and marks:
+            out.append((all_mark, _combined(all_mark, marks)))
         if all_liq:
             for symbol in self.market.series:
                 out.extend((all_liq, f) for f in self._liquidations(symbol, now))
         return out
 
-    def _symbol_derivs(self, symbol: str, now: int, streams: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    def _symbol_derivs(
+        self, symbol: str, now: int, streams: list[tuple[str, str]], marks: list[dict[str, Any]]
+    ) -> list[tuple[str, str]]:
+        """Кадри потоків символу; події марк-ціни для `!markPrice@arr` додаються в `marks`."""
         out: list[tuple[str, str]] = []
         rec = self.market.recorded.get(symbol)
         prev_t = self._deriv_t.get(symbol, now - self.deriv_interval_ms)
@@ -706,6 +728,13 @@ class BinanceSimulator:
             return out
         self._deriv_t[symbol] = now
         st = self.market.state(symbol, now)
+        mark_names = [name for kind, name in streams if kind == "mark_price"]
+        to_all = any(kind == "mark_price_all" for kind, _ in streams)
+        if mark_names or to_all:
+            payloads = self._mark_payloads(symbol, now, prev_t, st)
+            out.extend((name, _combined(name, p)) for p in payloads for name in mark_names)
+            if to_all:
+                marks.extend(payloads)
         for kind, name in streams:
             if kind == "partial_depth":
                 if rec is not None and rec.book is not None:
@@ -719,16 +748,20 @@ class BinanceSimulator:
                     out.append(
                         (name, self._book_json(name, symbol, depth_frame(symbol, now, now, 0, bids, asks)))
                     )
-            elif kind == "mark_price":
-                if rec is not None and rec.mark is not None:
-                    for i in rec.rows_between("mark", prev_t, now):
-                        out.append((name, _combined(name, recorded_mark_frame(symbol, rec.mark, i))))
-                elif st is not None and now - self._mark_t.get(symbol, -(10**15)) >= self.mark_interval_ms:
-                    self._mark_t[symbol] = now
-                    out.append((name, _combined(name, self.market.mark_payload(symbol, st, now))))
-            else:  # <symbol>@forceOrder
+            elif kind == "force_order":  # <symbol>@forceOrder
                 out.extend((name, f) for f in self._liquidations(symbol, now, name))
         return out
+
+    def _mark_payloads(self, symbol: str, now: int, prev_t: int, st: BarState | None) -> list[dict[str, Any]]:
+        """Події марк-ціни символу за крок (prev_t, now]: записані рядки або похідна подія не частіше
+        `mark_interval_ms`."""
+        rec = self.market.recorded.get(symbol)
+        if rec is not None and rec.mark is not None:
+            return [recorded_mark_frame(symbol, rec.mark, i) for i in rec.rows_between("mark", prev_t, now)]
+        if st is not None and now - self._mark_t.get(symbol, -(10**15)) >= self.mark_interval_ms:
+            self._mark_t[symbol] = now
+            return [self.market.mark_payload(symbol, st, now)]
+        return []
 
     def _book_json(self, name: str, symbol: str, payload: dict[str, Any]) -> str:
         """Кадр книги з несправностями, що чекають на символ (схрещення, старий `u`)."""
@@ -779,7 +812,7 @@ class BinanceSimulator:
         return [_combined(stream, f) for f in frames]
 
 
-def _combined(stream: str, payload: dict[str, Any]) -> str:
+def _combined(stream: str, payload: dict[str, Any] | list[dict[str, Any]]) -> str:
     return '{"stream":"' + stream + '","data":' + orjson.dumps(payload).decode() + "}"
 
 
