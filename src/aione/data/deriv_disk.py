@@ -113,7 +113,11 @@ def read_series_days(
     if not base.is_dir():
         return {}
     parts = []
+    first = day_label(start_ms) if start_ms is not None else ""
+    last = day_label(end_ms) if end_ms is not None else "~"
     for day_dir in sorted(p for p in base.iterdir() if p.is_dir()):
+        if not first <= day_dir.name <= last:  # доба поза межами: файл не читається
+            continue
         path = day_dir / f"{symbol}.parquet"
         if path.exists():
             parts.append(pq.read_table(path))

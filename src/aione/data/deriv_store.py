@@ -80,11 +80,13 @@ DEFAULT_MAX_SYMBOLS = 1_000
 
 @dataclass(slots=True)
 class DerivStats:
-    """Лічильники сховища: прийняті події за видом, відмови за `<вид>.<причина>`, заміщення в кошику."""
+    """Лічильники сховища: прийняті події за видом, відмови за `<вид>.<причина>`, заміщення в кошику,
+    перекриття пакета OI з наявним рядом."""
 
     accepted: dict[str, int] = field(default_factory=dict)
     rejected: dict[str, int] = field(default_factory=dict)
     replaced: int = 0
+    overlap: int = 0  # точки пакета OI всередині вже наявного проміжку (пропущено, не помилка)
 
     @property
     def rejected_total(self) -> int:
@@ -101,6 +103,27 @@ class BookStatus:
     @property
     def fresh(self) -> bool:
         return self.state == "fresh"
+
+
+# ── Перевірка записаних рядків ──
+def row_mask(kind: str, ts: npt.NDArray[np.int64], vals: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+    """Маска рядків ряду `kind` (стовпці `SERIES_COLUMNS[kind]` у рядках `vals`), що проходять ті
+    самі правила, що й живі події: час > 0, значення скінченні й зі знаком виду. Чиста функція."""
+    ok = ts > 0
+    with np.errstate(invalid="ignore"):
+        if kind == "book":
+            mid, spread, bid_usd, ask_usd, imb = vals
+            ok &= np.isfinite(mid) & (mid > 0) & np.isfinite(spread) & (spread >= 0)
+            ok &= np.isfinite(bid_usd) & (bid_usd >= 0) & np.isfinite(ask_usd) & (ask_usd >= 0)
+            ok &= np.isnan(imb) | ((imb >= -1.0) & (imb <= 1.0))
+        elif kind == "oi":
+            oi, value = vals
+            ok &= np.isfinite(oi) & (oi >= 0) & (np.isnan(value) | (value >= 0))
+        elif kind == "mark":
+            ok &= np.isfinite(vals).all(axis=0) & (vals[0] > 0) & (vals[1] >= 0)
+        else:
+            ok &= np.isfinite(vals).all(axis=0) & (np.abs(vals[0]) == 1.0) & (vals[3] > 0)
+    return np.asarray(ok, dtype=np.bool_)
 
 
 # ── Символ ──
@@ -149,9 +172,9 @@ class DerivStore:
             self._symbols[symbol] = state
         return state
 
-    def _reject(self, kind: str, reason: str, symbol: str) -> bool:
+    def _reject(self, kind: str, reason: str, symbol: str, count: int = 1) -> bool:
         key = f"{kind}.{reason}"
-        self.stats.rejected[key] = self.stats.rejected.get(key, 0) + 1
+        self.stats.rejected[key] = self.stats.rejected.get(key, 0) + count
         if key not in self._logged:
             self._logged.add(key)
             logger.warning(
@@ -251,30 +274,62 @@ class DerivStore:
         return None
 
     def put_open_interest(self, points: Iterable[OpenInterestPoint]) -> int:
-        """Пакет OI (preload `openInterestHist`, вже за зростанням часу); повертає прийняті."""
-        return sum(1 for p in points if self.apply_open_interest(p))
+        """Пакет OI (preload `openInterestHist`, вже за зростанням часу); повертає прийняті.
+
+        Якщо ряд уже має точки (відновлені з Redis після перезапуску), пакет не відкидається як
+        `out_of_order`: старіші за перший наявний рядок точки стають перед ним (у межах ємності),
+        точки всередині наявного проміжку пропускаються (`stats.overlap`), новіші — додаються."""
+        pts = list(points)
+        symbol = pts[0].symbol if pts else ""
+        state = self._symbols.get(symbol)
+        if state is None or not len(state.series["oi"]) or any(p.symbol != symbol for p in pts):
+            return sum(1 for p in pts if self.apply_open_interest(p))
+        ring = state.series["oi"]
+        first, last = int(ring.times()[0]), int(ring.last_ts or 0)
+        older = [p for p in pts if p.time < first]
+        newer = [p for p in pts if p.time > last]
+        self.stats.overlap += len(pts) - len(older) - len(newer)
+        accepted = 0
+        if older:
+            kept = ring.to_columns()
+            state.series["oi"] = SeriesRing(SERIES_COLUMNS["oi"], ring.capacity, bucket_ms=ring.bucket_ms)
+            accepted = sum(1 for p in older if self.apply_open_interest(p))
+            self.restore_series(symbol, "oi", kept)
+        return accepted + sum(1 for p in newer if self.apply_open_interest(p))
 
     def restore_series(
         self, symbol: str, kind: SeriesKind, cols: Mapping[str, npt.NDArray[np.generic]]
     ) -> int:
         """Відновлює ряд із записаних стовпців (диск, Redis): останні `capacity` рядків додаються
-        за порядком часу (старіші за вже наявні відкидаються). Повертає кількість прийнятих рядків."""
+        за порядком часу (старіші за вже наявні відкидаються). Рядки перевіряються тими самими
+        правилами, що й живі події (`row_mask`): хибні пропускаються й рахуються як
+        `<вид>.bad_value`. Ліквідації старші за вікно від найновішої забуваються.
+        Повертає кількість прийнятих рядків."""
         names = SERIES_COLUMNS[kind]
         if "ts" not in cols or any(n not in cols for n in names):
             self._reject(kind, "bad_columns", symbol)
             return 0
-        state = self._state(symbol, kind)
-        if state is None:
-            return 0
-        ring = state.series[kind]
         ts = np.asarray(cols["ts"], dtype=np.int64)
         if ts.shape[0] == 0:
             return 0
         vals = np.vstack([np.asarray(cols[n], dtype=np.float64) for n in names])
+        ok = row_mask(kind, ts, vals)
+        bad = int(ts.shape[0] - np.count_nonzero(ok))
+        if bad:
+            self._reject(kind, "bad_value", symbol, bad)
+            ts, vals = ts[ok], vals[:, ok]
+            if ts.shape[0] == 0:
+                return 0
+        state = self._state(symbol, kind)
+        if state is None:
+            return 0
+        ring = state.series[kind]
         accepted = 0
         for i in range(max(0, ts.shape[0] - ring.capacity), ts.shape[0]):
             if ring.append(int(ts[i]), tuple(vals[:, i].tolist())) != OUT_OF_ORDER:
                 accepted += 1
+        if kind == "liq" and ring.last_ts is not None:
+            ring.drop_before(ring.last_ts - self.windows.liq_window_ms)
         return accepted
 
     # ── Читання ──
@@ -340,4 +395,5 @@ __all__ = [
     "DerivWindows",
     "SeriesKind",
     "ram_bytes",
+    "row_mask",
 ]
