@@ -39,6 +39,7 @@ from aione.config.config import (
     UI_LOCALE,
     FilterParams,
 )
+from aione.data.deriv_redis import DerivRedis
 from aione.data.deriv_store import DerivStore
 from aione.data.deriv_view import deriv_summary
 from aione.data.unified_store import UnifiedDataStore
@@ -146,6 +147,7 @@ class _Runtime:
     notifier: Any = None  # `notify.Notifier`, слухач агрегатора
     derivs: DerivFeed | None = None  # книга, марк-ціна, ліквідації, OI → `deriv_store`
     deriv_store: DerivStore | None = None
+    deriv_redis: DerivRedis | None = None  # write-behind рядів `deriv_store` у Redis (з --redis)
 
 
 async def _check_reachable(rest: BinanceRestClient, url: str) -> None:
@@ -353,6 +355,8 @@ async def _build(opts: RunOptions) -> _Runtime:
     rt = _Runtime(rest, store, core, producer, ws, publisher, bus, metrics, trade_store)
     if opts.derivs if opts.derivs is not None else rest.spec.has_open_interest:
         _attach_derivs(rt, opts)
+        if rt.deriv_redis is not None:  # історія OI/фінансування до першого опитування й потоку
+            await rt.deriv_redis.start(now_ms=rest.server_now())
     return rt
 
 
@@ -362,6 +366,10 @@ def _attach_derivs(rt: _Runtime, opts: RunOptions) -> None:
     rest = rt.rest
     store = DerivStore()
     rt.deriv_store = store
+    if opts.redis_url:
+        # чого немає в Redis — з parquet `aione record` у типовому каталозі (`AIONE_DATA_DIR/record/`)
+        record_dir = opts.data_dir / "record" if opts.data_dir is not None else None
+        rt.deriv_redis = DerivRedis(opts.redis_url, store, disk_dir=record_dir)
     rt.derivs = DerivFeed(opts.ws_url, rest, store, market=opts.market)  # type: ignore[arg-type]
     aggregator = rt.core.aggregator
     if aggregator is not None:
@@ -554,6 +562,8 @@ async def _shutdown(rt: _Runtime, supervisor: TaskSupervisor, web_runner: Any) -
     await rt.ws.stop()
     if rt.derivs is not None:
         await rt.derivs.stop()
+    if rt.deriv_redis is not None:  # останнє скидання рядів після зупинки потоків
+        await rt.deriv_redis.close()
     await rt.producer.drain()
     if rt.notifier is not None:  # після drain: сигнали останньої хвилини теж ідуть у канали/outbox
         await rt.notifier.aclose()

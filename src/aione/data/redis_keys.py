@@ -7,6 +7,9 @@
   одним SMEMBERS + MGET замість SCAN), TTL — найдовший з `INTERVAL_TTL_MAP`;
 - `ai_one:meta:{symbol}` — метадані символу (JSON `SymbolInfo`), TTL `REDIS_CACHE_TTL`;
 - `ai_one:fast_symbols` — поточний список `fast_symbols` (JSON), TTL за джерелом;
+- `ai_one:deriv:{kind}:{symbol}` — ряд `DerivStore` (`book`, `oi`, `mark`, `liq`): sorted set,
+  score — час рядка (мс), член — JSON-рядок `[ts, значення…]`; обрізаний до ємності ряду в RAM;
+- `ai_one:deriv:index` — множина `{symbol}:{kind}` записаних рядів (холодний старт без SCAN);
 - `ai_one:trades:open`, `ai_one:trades:recent` — стан угод Stage3;
 - `asset_signals` — Redis Stream сигналів і подій угод (XADD MAXLEN ~; споживач читає з останнього id);
 - `ai_one:notify:outbox:{channel}` — недоставлені сповіщення каналу (хеш id → JSON);
@@ -28,6 +31,8 @@ BARS_KEY = REDIS_NAMESPACE + ":bars:{symbol}:{timeframe}"
 BARS_INDEX_KEY = REDIS_NAMESPACE + ":bars:index"  # UnifiedDataStore: перелік ключів барів для старту
 META_KEY = REDIS_NAMESPACE + ":meta:{symbol}"
 FAST_SYMBOLS_KEY = REDIS_NAMESPACE + ":fast_symbols"
+DERIV_KEY = REDIS_NAMESPACE + ":deriv:{kind}:{symbol}"
+DERIV_INDEX_KEY = REDIS_NAMESPACE + ":deriv:index"  # DerivRedis: перелік рядів для старту
 TRADES_OPEN_KEY = REDIS_NAMESPACE + ":trades:open"
 TRADES_RECENT_KEY = REDIS_NAMESPACE + ":trades:recent"
 STATE_CHANNEL = REDIS_CHANNEL_ASSET_STATE
@@ -47,9 +52,16 @@ def meta_key(symbol: str) -> str:
     return META_KEY.format(symbol=symbol)
 
 
+def deriv_key(symbol: str, kind: str) -> str:
+    """Ключ деривативного ряду `kind` символу."""
+    return DERIV_KEY.format(kind=kind, symbol=symbol)
+
+
 __all__ = [
     "BARS_INDEX_KEY",
     "BARS_KEY",
+    "DERIV_INDEX_KEY",
+    "DERIV_KEY",
     "FAST_SYMBOLS_KEY",
     "META_KEY",
     "NOTIFY_OUTBOX_KEY",
@@ -60,5 +72,6 @@ __all__ = [
     "TRADES_OPEN_KEY",
     "TRADES_RECENT_KEY",
     "bars_key",
+    "deriv_key",
     "meta_key",
 ]
