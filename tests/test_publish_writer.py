@@ -72,8 +72,8 @@ class SlowPublisher(StatePublisher):
         super().__init__(None, StateBus(), min_interval_ms=0)
         self.fake_clock, self.took, self.accepted_at = clock, took, accepted_at
 
-    async def publish(self, frame: Any, *, force: bool = False) -> bool:
-        sent = await super().publish(frame, force=force)
+    async def publish(self, frame: Any, *, force: bool = False, rounded: bool = False) -> bool:
+        sent = await super().publish(frame, force=force, rounded=rounded)
         self.fake_clock[0] += self.took
         self.published_at = self.accepted_at
         return sent

@@ -144,21 +144,33 @@ def _round_mapping(obj: Mapping[str, Any], price_decimals: int) -> dict[str, Any
     return out
 
 
-def _decimals_of(row: Mapping[str, Any]) -> int:
+def row_decimals(row: Mapping[str, Any]) -> int:
+    """Знаків після коми для цін рядка чи угоди: з її `tick_size` (немає — 8)."""
     tick = row.get("tick_size")
     return tick_decimals(float(tick)) if isinstance(tick, int | float) and tick > 0 else 8
 
 
-def round_frame(frame: Mapping[str, Any]) -> dict[str, Any]:
-    """Копія кадру з округленими числами: ціни рядка/угоди — до знаків їхнього тіку."""
+def round_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """Копія рядка кадру (чи угоди) з округленими числами, як у `round_frame`."""
+    return _round_mapping(row, row_decimals(row))
+
+
+def round_field(key: str, value: Any, price_decimals: int) -> Any:
+    """Одне поле рядка `key` → значення, як його округлив би `round_row` рядка з такими знаками цін."""
+    return _round_obj(value, price_decimals, key)
+
+
+def round_frame(frame: Mapping[str, Any], *, assets_rounded: bool = False) -> dict[str, Any]:
+    """Копія кадру з округленими числами: ціни рядка/угоди — до знаків їхнього тіку.
+
+    `assets_rounded=True` — рядки вже округлені (`round_row`, кеш агрегатора): беруться як є."""
     out = {k: v for k, v in frame.items() if k not in ("assets", "trades")}
     out["counters"] = _round_obj(frame.get("counters", {}), 8)
-    out["assets"] = [_round_mapping(row, _decimals_of(row)) for row in frame.get("assets", [])]
+    assets = frame.get("assets", [])
+    out["assets"] = list(assets) if assets_rounded else [round_row(row) for row in assets]
     if "trades" in frame:
         trades = frame["trades"] or {}
-        out["trades"] = {
-            group: [_round_mapping(t, _decimals_of(t)) for t in items] for group, items in trades.items()
-        }
+        out["trades"] = {group: [round_row(t) for t in items] for group, items in trades.items()}
     return out
 
 
@@ -319,19 +331,20 @@ class StatePublisher:
         """Чи минув мінімальний інтервал з останньої публікації (час подій)."""
         return self.last_ts is None or ts_ms < self.last_ts or ts_ms - self.last_ts >= self.min_interval_ms
 
-    async def publish(self, frame: Mapping[str, Any], *, force: bool = False) -> bool:
+    async def publish(self, frame: Mapping[str, Any], *, force: bool = False, rounded: bool = False) -> bool:
+        """Кадр адресатам; `rounded=True` — числа кадру вже округлені (`round_frame`): без другого проходу."""
         ts = int(frame.get("ts", 0))
         if not force and not self.due(ts):
             return False
-        rounded = round_frame(frame)
+        rounded_frame = dict(frame) if rounded else round_frame(frame)
         sent = False
         done_at = 0.0
         if self.bus is not None:
-            self.bus.publish(rounded)
+            self.bus.publish(rounded_frame)
             done_at = time.perf_counter()
             sent = True
         if self.client is not None:
-            redis_at = await self._publish_redis(rounded)
+            redis_at = await self._publish_redis(rounded_frame)
             if redis_at is not None:
                 done_at = max(done_at, redis_at)
                 sent = True
@@ -397,6 +410,9 @@ __all__ = [
     "encode_frame",
     "make_redis_client",
     "make_sync_redis_client",
+    "round_field",
     "round_frame",
+    "round_row",
+    "row_decimals",
     "validate_frame",
 ]

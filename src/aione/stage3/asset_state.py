@@ -21,6 +21,13 @@ sl, rr_net}, invalidation {rule, level}, reason, text, invalidation_text) нез
 на результаті Stage2 чи зміні життєвого циклу (не на кожен кадр).
 `dirty` = змінився сигнал, рекомендація або угода: кадр треба опублікувати одразу.
 Жодного годинника: час — з результатів і подій.
+
+Кадр для публікації (`build_frame(ts, rounded=True)`) — уже округлений кодеком (`round_row`), і
+рядок будується заново лише тоді, коли він змінився: кожна подія, що міняє рядок, скидає його кеш
+(`AssetRow.frame_cache`), а незмінний рядок береться з кешу з полями, що залежать від часу кадру
+чи йдуть окремо від подій: `price` і `updated_ts` (`on_price` кешу не скидає), вік сигналу
+(`lifecycle.age_sec`) і `deriv`. Рядок з активною угодою будується щоразу (угоду змінює Stage3, а
+PnL — ціна). Кадр лише для читання: незмінні вкладені частини рядків спільні між кадрами.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ from aione.config.config import (
     UI_LOCALE,
     USER_SETTINGS_DEFAULT,
 )
+from aione.data.ws_worker import round_field, round_frame, round_row, row_decimals
 from aione.signals.lifecycle import SignalLifecycle
 from aione.signals.records import record_sentence
 from aione.stage2.level_manager import select_levels
@@ -113,6 +121,11 @@ class AssetRow:
     lifecycle: dict[str, Any] | None = None  # останній сигнал символу: план і стан (без віку)
     stale_reason: str | None = None  # фід символу застарів (немає закритих барів): чому
     texts: dict[str, dict[str, str | None]] | None = None  # мова → {narrative, confidence_text}
+    # округлений рядок останнього кадру, його тік і знаки цін; None — рядок змінився (будувати заново)
+    frame_cache: tuple[float, int, dict[str, Any]] | None = field(default=None, repr=False, compare=False)
+    # останній `deriv` від джерела і його округлена копія: джерело повертає той самий об'єкт, поки
+    # підсумок не змінився (`data.deriv_view.FrameDerivs`)
+    deriv_cache: tuple[object, int, Any] | None = field(default=None, repr=False, compare=False)
 
     def touch(self, ts: int | None) -> None:
         if ts is not None and (self.updated_ts is None or ts > self.updated_ts):
@@ -136,10 +149,14 @@ class AssetRow:
         view["age_sec"] = max(0, now_ms - issued) // 1000 if now_ms is not None and isinstance(issued, int) else None
         return view
 
+    def tick(self) -> float:
+        """Тік рядка: відомий або за символом/ціною (`get_tick_size`)."""
+        return self.tick_size or get_tick_size(self.symbol, self.price)
+
     def to_dict(self, now_ms: int | None = None) -> dict[str, Any]:
         """Рядок кадру. PnL відкритої угоди рахується за поточною ціною рядка; вік сигналу — на `now_ms`."""
         trade = self.trade()
-        tick = self.tick_size or get_tick_size(self.symbol, self.price)
+        tick = self.tick()
         is_active = trade is not None and trade.is_active
         pnl = None
         if trade is not None and trade.status == STATUS_OPEN:
@@ -218,6 +235,14 @@ class AssetStateAggregator:
         self.set_symbols(symbols, tick_sizes)
 
     # ── Вхідні події ──
+    def _changing(self, symbol: str) -> AssetRow:
+        """Рядок символу (новий — у `init`), який зараз зміниться: його кеш кадру скидається."""
+        row = self.rows.get(symbol)
+        if row is None:
+            row = self.rows[symbol] = AssetRow(symbol)
+        row.frame_cache = None
+        return row
+
     def set_symbols(self, symbols: Iterable[str], tick_sizes: Mapping[str, float] | None = None) -> None:
         """Новий список під наглядом: нові рядки в `init`; зниклі прибираються, якщо не мають
         активної угоди (угода лишається видимою, доки не закриється)."""
@@ -226,6 +251,7 @@ class AssetStateAggregator:
             row = self.rows.setdefault(symbol, AssetRow(symbol))
             if tick_sizes and symbol in tick_sizes:
                 row.tick_size = tick_sizes[symbol]
+                row.frame_cache = None
         keep = set(wanted)
         for symbol in [s for s, row in self.rows.items() if s not in keep and not row.active]:
             del self.rows[symbol]
@@ -235,7 +261,7 @@ class AssetStateAggregator:
         symbol = result.get("symbol")
         if not isinstance(symbol, str):
             return
-        row = self.rows.setdefault(symbol, AssetRow(symbol))
+        row = self._changing(symbol)
         raw_stats = result.get("stats")
         stats: Mapping[str, Any] = raw_stats if isinstance(raw_stats, Mapping) else {}
         price = finite_or_none(stats.get("price"))
@@ -271,7 +297,7 @@ class AssetStateAggregator:
         symbol = result.get("symbol")
         if not isinstance(symbol, str):
             return
-        row = self.rows.setdefault(symbol, AssetRow(symbol))
+        row = self._changing(symbol)
         status = result.get("status")
         if status == STAGE2_STATUS["ERROR"]:
             row.state = ASSET_STATE["ERROR"]
@@ -314,7 +340,7 @@ class AssetStateAggregator:
         symbol = result.get("symbol")
         if not isinstance(symbol, str):
             return
-        row = self.rows.setdefault(symbol, AssetRow(symbol))
+        row = self._changing(symbol)
         if row.recommendation is not None or row.surfaced is not False:
             self.dirty = True
         row.recommendation = None
@@ -395,7 +421,7 @@ class AssetStateAggregator:
     def on_trade_events(self, events: Iterable[TradeEvent]) -> None:
         for event in events:
             trade = event.trade
-            row = self.rows.setdefault(trade.symbol, AssetRow(trade.symbol))
+            row = self._changing(trade.symbol)
             if event.kind in (EVENT_CLOSED, EVENT_CANCELLED):
                 row.active.pop(trade.side, None)
                 if event.kind == EVENT_CLOSED:
@@ -416,12 +442,14 @@ class AssetStateAggregator:
             reason = stale.get(symbol)
             if (reason is None) != (row.stale_reason is None):
                 self.dirty = True
+            if reason != row.stale_reason:
+                row.frame_cache = None
             row.stale_reason = reason
 
     def on_lifecycles(self, lives: Iterable[SignalLifecycle]) -> None:
         """Змінені життєві цикли сигналів: рядок показує найновіший сигнал символу."""
         for life in lives:
-            row = self.rows.setdefault(life.symbol, AssetRow(life.symbol))
+            row = self._changing(life.symbol)
             current = row.lifecycle
             if current is not None and current.get("id") != life.signal_id:
                 if int(current.get("issued_ts") or 0) > life.issued_ts:
@@ -456,21 +484,27 @@ class AssetStateAggregator:
         """Угоди після перезапуску (з `TradeManager.active_trades()/recent_trades()`)."""
         for trade in recent:
             self._recent.append(trade)
-            row = self.rows.setdefault(trade.symbol, AssetRow(trade.symbol))
+            row = self._changing(trade.symbol)
             row.last_closed = trade
         for trade in active:
-            self.rows.setdefault(trade.symbol, AssetRow(trade.symbol)).active[trade.side] = trade
+            self._changing(trade.symbol).active[trade.side] = trade
         self.dirty = True
 
     # ── Кадр ──
-    def build_frame(self, ts_ms: int) -> dict[str, Any]:
-        """Один кадр стану з наступним `seq`; скидає `dirty`."""
+    def build_frame(self, ts_ms: int, *, rounded: bool = False) -> dict[str, Any]:
+        """Один кадр стану з наступним `seq`; скидає `dirty`.
+
+        `rounded=True` — кадр для публікації: те саме, що `round_frame(build_frame(ts))`, але
+        незмінні рядки беруться з кешу (див. docstring модуля)."""
         self.seq += 1
         self.dirty = False
-        rows = [row.to_dict(ts_ms) for row in self.rows.values()]
-        if self.deriv_source is not None:
-            for item in rows:
-                item["deriv"] = self.deriv_source(item["symbol"])
+        if rounded:
+            rows = [self._rounded_row(row, ts_ms) for row in self.rows.values()]
+        else:
+            rows = [row.to_dict(ts_ms) for row in self.rows.values()]
+            if self.deriv_source is not None:
+                for item in rows:
+                    item["deriv"] = self.deriv_source(item["symbol"])
         open_views = []
         for trade in self._active_trades():
             price = self._price_of(trade)
@@ -484,7 +518,43 @@ class AssetStateAggregator:
         frame = assemble_frame(rows, open_views, recent, self.prefilter, seq=self.seq, ts_ms=ts_ms)
         if self.meta_source is not None:
             frame["meta"] = self.meta_source()
-        return frame
+        return round_frame(frame, assets_rounded=True) if rounded else frame
+
+    def _rounded_row(self, row: AssetRow, ts_ms: int) -> dict[str, Any]:
+        """Округлений рядок кадру: з кешу, якщо рядок не змінився (і тік той самий), інакше заново."""
+        tick = row.tick()
+        cached = row.frame_cache
+        if cached is None or cached[0] != tick or row.active:
+            item = row.to_dict(ts_ms)
+            if self.deriv_source is not None:
+                item["deriv"] = None  # місце поля в рядку; значення — нижче, округлене через кеш
+            out = round_row(item)
+            if self.deriv_source is not None:
+                out["deriv"] = self._rounded_deriv(row, row_decimals(item))
+            if row.active:
+                return out
+            row.frame_cache = (tick, row_decimals(item), out)
+            return dict(out)  # кеш — не частина кадру: кадр можна тримати, кеш живе далі
+        _, decimals, base = cached
+        out = dict(base)
+        out["price"] = round_field("price", row.price, decimals)
+        out["updated_ts"] = round_field("updated_ts", row.updated_ts, decimals)
+        if row.lifecycle is not None:
+            out["lifecycle"] = round_field("lifecycle", row.lifecycle_view(ts_ms), decimals)
+        if self.deriv_source is not None:
+            out["deriv"] = self._rounded_deriv(row, decimals)
+        return out
+
+    def _rounded_deriv(self, row: AssetRow, decimals: int) -> Any:
+        """Округлений `deriv` рядка; той самий об'єкт від джерела — те саме округлене значення."""
+        assert self.deriv_source is not None
+        value = self.deriv_source(row.symbol)
+        cached = row.deriv_cache
+        if cached is not None and cached[0] is value and cached[1] == decimals and value is not None:
+            return cached[2]
+        rounded = round_field("deriv", value, decimals)
+        row.deriv_cache = (value, decimals, rounded)
+        return rounded
 
     def _active_trades(self) -> list[Trade]:
         return [t for row in self.rows.values() for t in row.active.values()]

@@ -66,12 +66,13 @@ def assemble_frame(
     seq: int,
     ts_ms: int,
 ) -> dict[str, Any]:
-    """Повний кадр з рядків і угод (чиста функція)."""
+    """Повний кадр з рядків і угод (чиста функція). Рядки кадру — ті самі словники `rows`
+    (впорядковані), без копій: викликач будує їх для цього кадру."""
     return {
         "schema_version": STATE_SCHEMA_VERSION,
         "seq": seq,
         "ts": ts_ms,
-        "assets": sorted((dict(r) for r in rows), key=row_sort_key),
+        "assets": sorted(rows, key=row_sort_key),
         "counters": frame_counters(rows, open_trades, prefilter, ts_ms),
         "trades": {"open": [dict(t) for t in open_trades], "recent": [dict(t) for t in recent_trades]},
     }
@@ -94,8 +95,8 @@ async def publish_full_state(
     записується e2e-затримка (бар отримано → кадр опубліковано)."""
     if not (force or aggregator.dirty or publisher.due(ts_ms)):
         return False
-    frame = aggregator.build_frame(ts_ms)
-    sent = await publisher.publish(frame, force=True)
+    frame = aggregator.build_frame(ts_ms, rounded=True)  # уже округлений: видавець не округлює вдруге
+    sent = await publisher.publish(frame, force=True, rounded=True)
     if sent and metrics is not None:
         metrics.set_open_trades(frame["counters"]["open_trades"])
         if recv_ts:
