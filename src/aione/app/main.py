@@ -41,7 +41,7 @@ from aione.config.config import (
 )
 from aione.data.deriv_redis import DerivRedis
 from aione.data.deriv_store import DerivStore
-from aione.data.deriv_view import deriv_summary
+from aione.data.deriv_view import FrameDerivs
 from aione.data.unified_store import UnifiedDataStore
 from aione.data.ws_worker import StateBus, StatePublisher
 from aione.exchange.binance_rest import BinanceRestClient
@@ -373,8 +373,8 @@ def _attach_derivs(rt: _Runtime, opts: RunOptions) -> None:
     rt.derivs = DerivFeed(opts.ws_url, rest, store, market=opts.market)  # type: ignore[arg-type]
     aggregator = rt.core.aggregator
     if aggregator is not None:
-        stale_ms = rt.core.deriv_params.book_stale_ms
-        aggregator.deriv_source = lambda symbol: deriv_summary(store, symbol, rest.server_now(), stale_ms)
+        # ті самі (прискорені для демо) межі свіжості й вікна, що в знімку Stage2
+        aggregator.deriv_source = FrameDerivs(store, rt.core.deriv_params, rest.server_now)
     set_source = getattr(rt.core.monitor, "set_deriv_source", None)
     if callable(set_source):
         set_source(store.series)
