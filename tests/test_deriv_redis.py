@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import orjson
 import pytest
 import redis.asyncio as aioredis
 
@@ -20,7 +19,7 @@ from aione.app.demo import sample_data_dir
 from aione.app.main import RunOptions, _build
 from aione.data import redis_keys
 from aione.data.deriv_disk import flush_store
-from aione.data.deriv_redis import DerivRedis, decode_row, encode_row
+from aione.data.deriv_redis import DerivRedis, decode_block, decode_series, encode_block
 from aione.data.deriv_store import DerivStore, DerivWindows
 from aione.exchange.binance_rest import BinanceRestClient
 from aione.exchange.deriv_parsers import BookSnapshot, Liquidation, MarkFunding, OpenInterestPoint
@@ -69,13 +68,33 @@ def _same(a: dict[str, list[Any]], b: dict[str, list[Any]]) -> bool:
     )
 
 
+async def _redis_cols(client: aioredis.Redis, kind: str) -> dict[str, list[Any]]:
+    """Рядки ряду, як вони лежать у Redis (усі блоки ключа розібрано)."""
+    cols, bad = decode_series(await client.zrange(redis_keys.deriv_key(SYM, kind), 0, -1), kind)
+    assert bad == []
+    return {k: np.asarray(v).tolist() for k, v in cols.items()}
+
+
 # ── Кодек ──
-def test_row_codec_roundtrip_and_rejects_junk() -> None:
-    raw = encode_row(T0, [1.5, math.nan, -2.0])
-    ts, vals = decode_row(raw, 3)  # type: ignore[misc]
-    assert ts == T0 and vals[0] == 1.5 and math.isnan(vals[1]) and vals[2] == -2.0
-    for junk in (b"\x00\xff", b"{}", b"[1,2]", b'["x",1,2,3]', b"[0,1,2,3]", b'[1,"a",2,3]', b"[true,1,2,3]"):
-        assert decode_row(junk, 3) is None, junk
+def test_block_codec_roundtrip_and_rejects_junk() -> None:
+    ts = np.array([T0, T0 + 1, T0 + 1], dtype=np.int64)
+    vals = np.array([[1.5, math.nan, -2.0], [0.0, 1.0, 2.0]])
+    raw = encode_block(ts, vals)
+    got = decode_block(raw, 2)
+    assert got is not None and got[0].tolist() == ts.tolist()
+    assert np.array_equal(got[1], vals, equal_nan=True)
+    junk = [
+        b"",
+        b"junk",
+        b"XXXX" + raw[4:],  # чужий заголовок
+        raw[:-3],  # обрізаний lz4
+        encode_block(ts, vals[:1]),  # не та кількість стовпців
+        encode_block(ts[::-1].copy(), vals),  # час спадає
+        encode_block(np.array([0], dtype=np.int64), vals[:, :1]),  # час ≤ 0
+        "текст",
+    ]
+    for j in junk:
+        assert decode_block(j, 2) is None, j
 
 
 # ── Запис → відновлення ──
@@ -84,12 +103,15 @@ async def test_write_then_new_store_restores_same_series(redis_url: str, client:
     _fill(store)
     layer = DerivRedis(redis_url, store)
     assert await layer.flush()
-    assert await client.zcard(redis_keys.deriv_key(SYM, "oi")) == 10
+    for kind in ("oi", "mark", "liq", "book"):
+        assert _same(await _redis_cols(client, kind), _cols(store, kind)), kind
+    assert await client.zcard(redis_keys.deriv_key(SYM, "oi")) <= 2  # блоки по годині, не рядки
     assert await client.ttl(redis_keys.deriv_key(SYM, "book")) > 0
-    # рядок марк-ціни в тому ж кошику замінюється і в Redis (ZREMRANGEBYSCORE кошика + ZADD)
+    # рядок марк-ціни в тому ж кошику замінюється і в Redis (переписується блок першого зміненого рядка)
     store.apply_mark(MarkFunding(SYM, 222.0, 221.0, 3e-4, NOW + 8 * 3_600_000, NOW - 60_000 + 30_000))
     assert await layer.flush()
-    assert await client.zcard(redis_keys.deriv_key(SYM, "mark")) == 10
+    mark = await _redis_cols(client, "mark")
+    assert len(mark["ts"]) == 10 and mark["mark_price"][-1] == 222.0
     await layer.close()
 
     fresh = DerivStore()
@@ -105,23 +127,22 @@ async def test_write_then_new_store_restores_same_series(redis_url: str, client:
 
 
 async def test_series_are_bounded_to_the_ram_window(redis_url: str, client: aioredis.Redis) -> None:
-    windows = DerivWindows(oi_points=5, liq_window_ms=3 * 60_000)
+    windows = DerivWindows(oi_points=5, liq_window_ms=45 * 60_000)
     store = DerivStore(windows)
     layer = DerivRedis(redis_url, store)
+    step = 30 * 60_000  # 12 точок за 6 годин: кілька годинних блоків
     for i in range(12):
-        t = NOW - (12 - i) * 60_000
+        t = NOW - (12 - i) * step
         store.apply_open_interest(OpenInterestPoint(SYM, t, 1_000.0 + i, 1.0))
         store.apply_liquidation(Liquidation(SYM, "BUY", 99.0, 99.0, 1.0, 1.0, "FILLED", t, t))
         if i % 4 == 3:
             assert await layer.flush()
-    key = redis_keys.deriv_key(SYM, "oi")
-    assert await client.zcard(key) == 5
-    members = await client.zrange(key, 0, -1)
-    assert [orjson.loads(m)[1] for m in members] == [1_007.0, 1_008.0, 1_009.0, 1_010.0, 1_011.0]
-    liq_times = [
-        int(s) for _, s in await client.zrange(redis_keys.deriv_key(SYM, "liq"), 0, -1, withscores=True)
-    ]
-    assert liq_times == _cols(store, "liq")["ts"] and len(liq_times) == 4  # вікно 3 хв від найновішої
+    oi = await _redis_cols(client, "oi")
+    assert oi["open_interest"] == [1_007.0, 1_008.0, 1_009.0, 1_010.0, 1_011.0]  # старші блоки видалено
+    assert oi == _cols(store, "oi")
+    assert await client.zcard(redis_keys.deriv_key(SYM, "oi")) <= 3
+    liq = await _redis_cols(client, "liq")
+    assert liq == _cols(store, "liq") and len(liq["ts"]) == 2  # вікно 45 хв від найновішої
     await layer.close()
     fresh = DerivStore(windows)
     await DerivRedis(redis_url, fresh).restore(now_ms=NOW)
@@ -138,7 +159,9 @@ async def test_corrupt_entries_are_skipped_counted_and_removed(
     await layer.close()
     key = redis_keys.deriv_key(SYM, "oi")
     t = NOW - 30_000
-    await client.zadd(key, {b"\x00not json": t, b"[1,2]": t + 1, encode_row(t + 2, [-5.0, 1.0]): t + 2})
+    bad_ncols = encode_block(np.array([t + 1]), np.array([[1.0], [2.0], [3.0]]))
+    negative = encode_block(np.array([t + 2]), np.array([[-5.0], [1.0]]))  # розбирається, але OI < 0
+    await client.zadd(key, {b"\x00junk": t, bad_ncols: t + 1, negative: t + 2})
     await client.sadd(redis_keys.DERIV_INDEX_KEY, "garbage", "ETHUSDT:nope")
 
     fresh = DerivStore()
@@ -150,7 +173,7 @@ async def test_corrupt_entries_are_skipped_counted_and_removed(
     assert fresh.stats.rejected == {"oi.bad_value": 1}  # розібраний, але від'ємний OI
     assert _cols(fresh, "oi")["open_interest"] == [1_000.0, 1_001.0, 1_002.0, 1_003.0]
     assert sum("deriv_redis_corrupt" in r.getMessage() for r in caplog.records) == 1
-    assert await client.zcard(key) == 5  # нерозібрані члени видалено
+    assert await client.zcard(key) == 2  # нерозібрані блоки видалено, блок з поганим значенням лишився
     assert not await client.sismember(redis_keys.DERIV_INDEX_KEY, "garbage")
     await layer2.close()
 
@@ -209,7 +232,7 @@ async def test_redis_killed_mid_run_no_crash_one_log_line_then_resumes(
     up = [r for r in caplog.records if "deriv_redis_up" in r.getMessage()]
     assert len(down) == 1 and len(up) == 1
     assert layer.stats.outages == 1 and layer.stats.resyncs == 1 and layer.stats.redis_up
-    assert await client.zcard(redis_keys.deriv_key(SYM, "oi")) == 6
+    assert len((await _redis_cols(client, "oi"))["ts"]) == 6
     await layer.close()
     fresh = DerivStore()
     await DerivRedis(redis_server.url, fresh).restore(now_ms=NOW + 3 * 60_000)
@@ -266,8 +289,7 @@ async def test_run_builds_deriv_store_with_redis_layer_and_restores_it(
         assert oi is not None and oi.last("open_interest") == 4_321.0  # відновлено до першого опитування
         rt.deriv_store.apply_open_interest(OpenInterestPoint(SYM, now, 4_400.0, 9.5))
         await rt.deriv_redis.close()
-        members = await client.zrange(redis_keys.deriv_key(SYM, "oi"), 0, -1)
-        assert [orjson.loads(m)[1] for m in members] == [4_321.0, 4_400.0]
+        assert (await _redis_cols(client, "oi"))["open_interest"] == [4_321.0, 4_400.0]
     finally:
         if rt is not None:
             await rt.store.close()

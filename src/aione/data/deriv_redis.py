@@ -2,26 +2,32 @@
 відновлення RAM на старті (Redis, потім parquet).
 
 Що пишеться. Усі чотири ряди сховища (`SERIES_KINDS`), кожен у свій sorted set
-`ai_one:deriv:{kind}:{symbol}` (score — час рядка в мс, член — JSON `[ts, значення…]`, NaN → null).
-Ряд книги — це метрики знімка (середина, спред, глибина ±смуги, дисбаланс) раз на `book_bucket_ms`
-(~50 байт на рядок, 900 рядків на символ); самі рівні книги (до 2×`book_levels` пар) не пишуться:
-після перезапуску знімок старший за `book_stale_ms` (5 с) і все одно був би `stale`, а важив би
-кілобайти на кожне оновлення 100 мс. Множина `ai_one:deriv:index` (`{symbol}:{kind}`) дає холодний
-старт без SCAN.
+`ai_one:deriv:{kind}:{symbol}`: член — блок рядків одного проміжку часу `BLOCK_MS[kind]` (книга —
+хвилина, решта — година; стовпці numpy, стиснуті lz4, як `bar_codec`), score — початок проміжку (мс).
+Блоками, а не рядком на член: повне відновлення чи перезапис 100 символів — тисячі членів, а не
+пів мільйона (кожен член — окремий розбір у redis-py і Python). Ряд книги — це метрики знімка
+(середина, спред, глибина ±смуги, дисбаланс) раз на `book_bucket_ms`; самі рівні книги (до
+2×`book_levels` пар) не пишуться: після перезапуску знімок старший за `book_stale_ms` (5 с) і все одно
+був би `stale`, а важив би кілобайти на кожне оновлення 100 мс. Множина `ai_one:deriv:index`
+(`{symbol}:{kind}`) дає холодний старт без SCAN.
 
-Обмеження. Після кожного запису ряд обрізається до ємності кільця в RAM (`ZREMRANGEBYRANK`),
-ліквідації — ще й до вікна `liq_window_ms` від найновішої; TTL ключа — горизонт ряду
-(`series_horizon_ms`), тож ряд символу, який більше не дивимося, зникає сам.
+Обмеження. Після кожного запису з ключа видаляються блоки, що починаються раніше за блок
+найстаршого рядка ряду в RAM (ємність кільця; ліквідації — ще й вікно `liq_window_ms`), тож у Redis
+лежить те саме вікно, що й у RAM; TTL ключа — горизонт ряду (`series_horizon_ms`), тож ряд символу,
+який більше не дивимося, зникає сам.
 
-Запис (раз на `flush_interval` с): для кожного ряду — рядки з часом ≥ останнього записаного
-(останній рядок кошика міг замінитися в RAM): `ZREMRANGEBYSCORE` від початку його кошика до +inf і
-`ZADD` усіх цих рядків — хвіст у Redis дорівнює хвосту в RAM, повтор ідемпотентний. Незмінений ряд
-не пишеться. Перед записом звіряється `run_id` сервера: після перезапуску Redis (дані втрачено) усе
+Запис (раз на `flush_interval` с): для кожного ряду, що змінився від останнього запису (новий рядок
+або заміщений останній — кошик книги/марк-ціни, повторне опитування OI), блоки від блоку першого
+зміненого рядка до кінця будуються з RAM наново: `ZREMRANGEBYSCORE` від початку цього блоку до +inf і
+`ZADD` — хвіст у Redis дорівнює хвосту в RAM, повтор ідемпотентний. Зазвичай це один останній блок.
+Ряди обробляються пачками по `PIPELINE_CHUNK` з `await` між ними, тож повний перезапис не тримає цикл
+подій. Перед записом звіряється `run_id` сервера: після перезапуску Redis (дані втрачено) усе
 переписується (`stats.resyncs`).
 
 Перевірка на вході в обидва боки: у Redis потрапляють лише рядки, прийняті сховищем (перевірені
-`apply_*`); з Redis — член, що не розбирається як рядок виду, рахується в `stats.corrupt`, видаляється
-й пропускається; значення перевіряє `DerivStore.restore_series` (`<вид>.bad_value` у `store.stats`).
+`apply_*`); з Redis — блок, що не розбирається (чужий заголовок, не та кількість стовпців, пошкоджений
+lz4, не той розмір, час ≤ 0 або спадає), рахується в `stats.corrupt`, видаляється й пропускається;
+значення рядків перевіряє `DerivStore.restore_series` (`<вид>.bad_value` у `store.stats`).
 
 Збій Redis: виняток ніколи не виходить назовні, RAM працює далі; перший збій кожного простою —
 один рядок журналу `deriv_redis_down` (далі лише `stats.redis_errors`), відновлення — `deriv_redis_up`.
@@ -36,15 +42,15 @@
 from __future__ import annotations
 
 import asyncio
-import math
-from collections.abc import Iterable, Sequence
+import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import lz4.block
 import numpy as np
 import numpy.typing as npt
-import orjson
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -53,29 +59,38 @@ from redis.exceptions import RedisError
 from aione.data import redis_keys
 from aione.data.deriv_disk import read_series_days
 from aione.data.deriv_loader import recorded_symbols
+from aione.data.deriv_series import SeriesRing
 from aione.data.deriv_store import SERIES_COLUMNS, SERIES_KINDS, DerivStore, DerivWindows
 from aione.logging_setup import get_logger, log_ctx
 
 logger = get_logger(__name__)
 
 # ── Налаштування ──
-OI_STEP_MS = 60_000  # крок опитування OI: горизонт ряду OI — `oi_points` таких кроків
+OI_STEP_MS = 60_000  # номінальний крок опитування OI: горизонт ряду OI — `oi_points` таких кроків
+MIN_HORIZON_MS = 24 * 3_600_000  # найкоротший горизонт OI, марк-ціни й ліквідацій
 AHEAD_TOLERANCE_MS = 60_000  # розбіжність годинників, яку ще не вважаємо кешем «з майбутнього»
 PIPELINE_CHUNK = 64  # рядів в одному pipeline
+BLOCK_MS: dict[str, int] = {"book": 60_000, "oi": 3_600_000, "mark": 3_600_000, "liq": 3_600_000}
+MAX_BLOCK_ROWS = 1_000_000  # блок, що оголошує більше рядків, — пошкоджений
 REDIS_RETRY_MAX_SEC = 2.0
 _CTX = log_ctx("deriv_redis")
 Columns = dict[str, npt.NDArray[np.generic]]
 
 
 def series_horizon_ms(windows: DerivWindows, kind: str) -> int:
-    """Скільки часу покриває ряд `kind` у RAM: старші рядки на старті не відновлюються, TTL ключа."""
+    """Скільки часу покриває ряд `kind` у RAM: старші рядки на старті не відновлюються, TTL ключа.
+    Книга — її вікно (15 хв: старші метрики вже нічого не кажуть про теперішню книгу); OI, марк-ціна
+    й ліквідації — вікно за номінальним кроком, але не менше доби (опитування OI для сотень символів
+    повільніше за хвилину, а перцентилю фінансування й z-оцінці OI потрібна історія)."""
     if kind == "book":
         return windows.book_points * windows.book_bucket_ms
     if kind == "mark":
-        return windows.mark_points * windows.mark_bucket_ms
-    if kind == "oi":
-        return windows.oi_points * OI_STEP_MS
-    return windows.liq_window_ms
+        nominal = windows.mark_points * windows.mark_bucket_ms
+    elif kind == "oi":
+        nominal = windows.oi_points * OI_STEP_MS
+    else:
+        nominal = windows.liq_window_ms
+    return max(nominal, MIN_HORIZON_MS)
 
 
 def series_ttl_sec(windows: DerivWindows, kind: str) -> int:
@@ -83,50 +98,82 @@ def series_ttl_sec(windows: DerivWindows, kind: str) -> int:
     return max(60, series_horizon_ms(windows, kind) // 1000)
 
 
-# ── Кодек рядка (чисті функції) ──
-def encode_row(ts: int, values: Iterable[float]) -> bytes:
-    """Рядок ряду → член sorted set: JSON `[ts, v1, …]`, NaN → null."""
-    return orjson.dumps([ts, *(None if math.isnan(v) else v for v in values)])
+# ── Кодек блоку (чисті функції) ──
+MAGIC = b"ADB1"
+_HEADER = struct.Struct("<4sHI")  # magic, стовпців значень, рядків
 
 
-def decode_row(raw: Any, n_values: int) -> tuple[int, list[float]] | None:
-    """Член sorted set → (ts, значення) або None, якщо це не рядок ряду з `n_values` значеннями."""
+def encode_block(ts: npt.NDArray[np.int64], vals: npt.NDArray[np.float64]) -> bytes:
+    """Рядки блоку (`ts` довжини n, `vals` форми (стовпців, n)) → член sorted set: заголовок + lz4."""
+    n, ncols = int(ts.shape[0]), int(vals.shape[0])
+    body = np.asarray(ts, dtype="<i8").tobytes() + np.ascontiguousarray(vals, dtype="<f8").tobytes()
+    return _HEADER.pack(MAGIC, ncols, n) + lz4.block.compress(body, store_size=False)
+
+
+def decode_block(raw: Any, ncols: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]] | None:
+    """Член sorted set → (час, значення форми (стовпців, n)) або None, якщо це не блок ряду з `ncols`
+    стовпцями: чужий заголовок, пошкоджений lz4, не той розмір, час ≤ 0 або спадає."""
+    if not isinstance(raw, bytes | bytearray) or len(raw) < _HEADER.size:
+        return None
+    magic, nc, n = _HEADER.unpack_from(raw)
+    if magic != MAGIC or nc != ncols or not 0 < n <= MAX_BLOCK_ROWS:
+        return None
+    size = n * 8 * (1 + ncols)
     try:
-        obj = orjson.loads(raw)
-    except (orjson.JSONDecodeError, TypeError):
+        body = lz4.block.decompress(bytes(raw[_HEADER.size :]), uncompressed_size=size)
+    except lz4.block.LZ4BlockError:
         return None
-    if not isinstance(obj, list) or len(obj) != n_values + 1:
+    if len(body) != size:
         return None
-    ts = obj[0]
-    if type(ts) is not int or ts <= 0:
+    ts = np.frombuffer(body, dtype="<i8", count=n).astype(np.int64)
+    vals = np.frombuffer(body, dtype="<f8", offset=n * 8).reshape(ncols, n).astype(np.float64)
+    if ts[0] <= 0 or (n > 1 and bool((np.diff(ts) < 0).any())):
         return None
-    values: list[float] = []
-    for v in obj[1:]:
-        if v is None:
-            values.append(math.nan)
-        elif type(v) in (int, float):
-            values.append(float(v))
-        else:
-            return None
-    return ts, values
+    return ts, vals
 
 
-def decode_series(members: Sequence[Any], kind: str) -> tuple[Columns, int]:
-    """Члени ключа ряду → (стовпці за зростанням часу, кількість нерозібраних членів)."""
+def decode_series(members: Sequence[Any], kind: str) -> tuple[Columns, list[Any]]:
+    """Члени ключа ряду (за зростанням score) → (стовпці за часом, нерозібрані члени)."""
     names = SERIES_COLUMNS[kind]
-    rows: list[tuple[int, list[float]]] = []
-    corrupt = 0
+    parts: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]] = []
+    corrupt: list[Any] = []
     for raw in members:
-        row = decode_row(raw, len(names))
-        if row is None:
-            corrupt += 1
+        block = decode_block(raw, len(names))
+        if block is None:
+            corrupt.append(raw)
         else:
-            rows.append(row)
-    rows.sort(key=lambda r: r[0])  # стабільно: рівний час лишається в порядку Redis
-    cols: Columns = {"ts": np.array([r[0] for r in rows], dtype=np.int64)}
+            parts.append(block)
+    parts.sort(key=lambda p: int(p[0][0]))  # стабільно: блоки з рівним початком лишаються в порядку Redis
+    ts = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, dtype=np.int64)
+    vals = np.hstack([p[1] for p in parts]) if parts else np.zeros((len(names), 0))
+    cols: Columns = {"ts": ts}
     for i, name in enumerate(names):
-        cols[name] = np.array([r[1][i] for r in rows], dtype=np.float64)
+        cols[name] = vals[i]
     return cols, corrupt
+
+
+def series_blocks(ring: SeriesRing, kind: str, start: int) -> dict[bytes, int]:
+    """Блоки ряду з рядків з часом ≥ `start` (межа блоку): член → score (початок блоку)."""
+    ts = ring.times()
+    lo = int(np.searchsorted(ts, start, side="left"))
+    ts = ts[lo:]
+    if ts.shape[0] == 0:
+        return {}
+    vals = np.vstack([ring.column(name)[lo:] for name in ring.columns])
+    span = BLOCK_MS[kind]
+    starts = ts - ts % span
+    cuts = np.flatnonzero(np.diff(starts)) + 1
+    out: dict[bytes, int] = {}
+    for a, b in zip([0, *cuts.tolist()], [*cuts.tolist(), ts.shape[0]], strict=True):
+        out[encode_block(ts[a:b], vals[:, a:b])] = int(starts[a])
+    return out
+
+
+def _tail(ring: SeriesRing, since_ts: int) -> bytes:
+    """Байти рядків з часом ≥ `since_ts` (час і значення): ознака, що хвіст ряду не змінився."""
+    ts = ring.times()
+    lo = int(np.searchsorted(ts, since_ts, side="left"))
+    return ts[lo:].tobytes() + b"".join(ring.column(name)[lo:].tobytes() for name in ring.columns)
 
 
 def _since(cols: Columns, start_ms: int) -> Columns:
@@ -148,7 +195,7 @@ class DerivRedisStats:
     rows_written: int = 0
     restored_redis: int = 0  # рядків, відновлених з Redis
     restored_disk: int = 0  # рядків, відновлених з parquet
-    corrupt: int = 0  # членів, що не розбираються як рядок ряду (пропущено й видалено)
+    corrupt: int = 0  # блоків, що не розбираються (пропущено й видалено)
     ahead_dropped: int = 0  # рядів «з майбутнього», видалених на старті
 
 
@@ -156,10 +203,11 @@ class DerivRedisStats:
 class _Write:
     symbol: str
     kind: str
-    floor: int  # ZREMRANGEBYSCORE від цього часу до +inf перед ZADD
-    rows: dict[bytes, int]  # член → score
-    last: tuple[int, bytes]
-    capacity: int
+    floor: int  # ZREMRANGEBYSCORE від цього часу до +inf перед ZADD (початок першого зміненого блоку)
+    keep_from: int  # блоки, що починаються раніше, — поза вікном RAM
+    blocks: dict[bytes, int]  # член → score
+    mark: tuple[int, bytes]  # час останнього рядка і байти рядків з цим часом
+    rows: int
 
 
 # ── Шар ──
@@ -330,11 +378,8 @@ class DerivRedis:
         for symbol, kind, members in fetched:
             cols, bad = decode_series(members, kind)
             if bad:
-                self.stats.corrupt += bad
-                names = len(SERIES_COLUMNS[kind])
-                corrupt[redis_keys.deriv_key(symbol, kind)] = [
-                    m for m in members if decode_row(m, names) is None
-                ]
+                self.stats.corrupt += len(bad)
+                corrupt[redis_keys.deriv_key(symbol, kind)] = bad
             ts = cols["ts"]
             if ts.shape[0] == 0:
                 continue
@@ -347,7 +392,7 @@ class DerivRedis:
             self._note_written(symbol, kind)
         if corrupt:
             logger.warning(
-                "deriv_redis_corrupt entries=%d keys=%d; skipped and removed",
+                "deriv_redis_corrupt blocks=%d keys=%d; skipped and removed",
                 sum(len(v) for v in corrupt.values()),
                 len(corrupt),
                 extra=_CTX,
@@ -412,37 +457,45 @@ class DerivRedis:
         return total
 
     def _note_written(self, symbol: str, kind: str) -> None:
-        """Позначає останній рядок ряду в RAM як уже наявний у Redis."""
+        """Позначає поточний хвіст ряду в RAM як уже наявний у Redis."""
         ring = self.store.series(symbol, kind)  # type: ignore[arg-type]
-        if ring is not None and len(ring):
-            i = len(ring) - 1
-            ts = int(ring.times()[i])
-            self._written[(symbol, kind)] = (
-                ts,
-                encode_row(ts, (float(ring.column(n)[i]) for n in ring.columns)),
-            )
+        if ring is not None and ring.last_ts is not None:
+            self._written[(symbol, kind)] = (ring.last_ts, _tail(ring, ring.last_ts))
 
     # ── Запис ──
-    def _collect(self) -> list[_Write]:
-        """Рядки до запису: для кожного ряду — від останнього записаного (включно) до кінця."""
-        out: list[_Write] = []
-        for symbol, kind, ring in self.store.iter_series():
-            ts = ring.times()
-            n = int(ts.shape[0])
-            mark = self._written.get((symbol, kind))
-            lo = 0 if mark is None else int(np.searchsorted(ts, mark[0], side="left"))
-            if lo >= n:
-                continue
-            vals = np.vstack([ring.column(name)[lo:] for name in ring.columns]).T.tolist()
-            members = [encode_row(int(t), row) for t, row in zip(ts[lo:].tolist(), vals, strict=True)]
-            last = (int(ts[-1]), members[-1])
-            if mark is not None and n - lo == 1 and last == mark:
-                continue  # ряд не змінився
-            first = int(ts[lo])
-            floor = first - first % ring.bucket_ms if ring.bucket_ms > 0 else first
-            rows = dict(zip(members, ts[lo:].tolist(), strict=True))
-            out.append(_Write(symbol, kind, floor, rows, last, ring.capacity))
-        return out
+    def _plan(self, symbol: str, kind: str, ring: SeriesRing) -> _Write | None:
+        """Що переписати в ряді: блоки від блоку першого зміненого рядка; None — ряд не змінився."""
+        last = ring.last_ts
+        if last is None:
+            return None
+        span = BLOCK_MS[kind]
+        mark = self._written.get((symbol, kind))
+        if mark is None:
+            changed_from = int(ring.times()[0])
+        elif _tail(ring, mark[0]) == mark[1]:
+            return None
+        else:
+            changed_from = mark[0]  # рядки з часом ≥ останнього записаного могли змінитися
+        floor = changed_from - changed_from % span
+        blocks = series_blocks(ring, kind, floor)
+        first = int(ring.times()[0])
+        return _Write(
+            symbol,
+            kind,
+            floor,
+            first - first % span,
+            blocks,
+            (last, _tail(ring, last)),
+            int(len(ring) - np.searchsorted(ring.times(), floor, side="left")),
+        )
+
+    def _pipe_write(self, pipe: Any, w: _Write) -> None:
+        key = redis_keys.deriv_key(w.symbol, w.kind)
+        pipe.zremrangebyscore(key, w.floor, "+inf")
+        if w.blocks:
+            pipe.zadd(key, w.blocks)
+        pipe.zremrangebyscore(key, "-inf", f"({w.keep_from}")
+        pipe.expire(key, series_ttl_sec(self.store.windows, w.kind))
 
     async def flush(self) -> bool:
         """Пише змінені ряди зараз. True — усе записано (або нічого писати); False — збій пораховано."""
@@ -452,28 +505,28 @@ class DerivRedis:
             except (RedisError, OSError) as exc:
                 self._mark_down("info", exc)
                 return False
-            writes = self._collect()
             windows = self.store.windows
+            index_ttl = max(series_ttl_sec(windows, k) for k in SERIES_KINDS)
+            series = list(
+                self.store.iter_series()
+            )  # знімок посилань: символ, доданий під час запису, — наступного разу
             try:
-                for i in range(0, len(writes), PIPELINE_CHUNK):
-                    chunk = writes[i : i + PIPELINE_CHUNK]
+                for i in range(0, len(series), PIPELINE_CHUNK):
+                    # план пачки будується синхронно (ряди між await не змінюються посеред ряду)
+                    plans = [
+                        w for w in (self._plan(s, k, r) for s, k, r in series[i : i + PIPELINE_CHUNK]) if w
+                    ]
+                    if not plans:
+                        continue
                     pipe = self._client.pipeline(transaction=False)
-                    for w in chunk:
-                        key = redis_keys.deriv_key(w.symbol, w.kind)
-                        pipe.zremrangebyscore(key, w.floor, "+inf")
-                        pipe.zadd(key, w.rows)
-                        pipe.zremrangebyrank(key, 0, -(w.capacity + 1))
-                        if w.kind == "liq":
-                            pipe.zremrangebyscore(key, "-inf", f"({w.last[0] - windows.liq_window_ms}")
-                        pipe.expire(key, series_ttl_sec(windows, w.kind))
-                    pipe.sadd(redis_keys.DERIV_INDEX_KEY, *(f"{w.symbol}:{w.kind}" for w in chunk))
-                    pipe.expire(
-                        redis_keys.DERIV_INDEX_KEY, max(series_ttl_sec(windows, k) for k in SERIES_KINDS)
-                    )
+                    for w in plans:
+                        self._pipe_write(pipe, w)
+                    pipe.sadd(redis_keys.DERIV_INDEX_KEY, *(f"{w.symbol}:{w.kind}" for w in plans))
+                    pipe.expire(redis_keys.DERIV_INDEX_KEY, index_ttl)
                     await pipe.execute()
-                    for w in chunk:
-                        self._written[(w.symbol, w.kind)] = w.last
-                        self.stats.rows_written += len(w.rows)
+                    for w in plans:
+                        self._written[(w.symbol, w.kind)] = w.mark
+                        self.stats.rows_written += w.rows
             except (RedisError, OSError) as exc:
                 self._mark_down("write", exc)
                 return False
@@ -484,13 +537,17 @@ class DerivRedis:
 
 __all__ = [
     "AHEAD_TOLERANCE_MS",
+    "BLOCK_MS",
+    "MAGIC",
+    "MIN_HORIZON_MS",
     "OI_STEP_MS",
     "PIPELINE_CHUNK",
     "DerivRedis",
     "DerivRedisStats",
-    "decode_row",
+    "decode_block",
     "decode_series",
-    "encode_row",
+    "encode_block",
+    "series_blocks",
     "series_horizon_ms",
     "series_ttl_sec",
 ]

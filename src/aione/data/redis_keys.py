@@ -8,7 +8,8 @@
 - `ai_one:meta:{symbol}` — метадані символу (JSON `SymbolInfo`), TTL `REDIS_CACHE_TTL`;
 - `ai_one:fast_symbols` — поточний список `fast_symbols` (JSON), TTL за джерелом;
 - `ai_one:deriv:{kind}:{symbol}` — ряд `DerivStore` (`book`, `oi`, `mark`, `liq`): sorted set,
-  score — час рядка (мс), член — JSON-рядок `[ts, значення…]`; обрізаний до ємності ряду в RAM;
+  член — lz4-блок рядків одного проміжку (книга — хвилина, решта — година), score — початок
+  проміжку (мс); обрізаний до вікна ряду в RAM (`data/deriv_redis.py`);
 - `ai_one:deriv:index` — множина `{symbol}:{kind}` записаних рядів (холодний старт без SCAN);
 - `ai_one:trades:open`, `ai_one:trades:recent` — стан угод Stage3;
 - `asset_signals` — Redis Stream сигналів і подій угод (XADD MAXLEN ~; споживач читає з останнього id);
