@@ -34,7 +34,7 @@ from aione.config.config import (
 )
 from aione.data.bars import BarArrays, FloatArray, IntArray
 from aione.indicators.errors import check_array
-from aione.utils.utils import tick_decimals
+from aione.stage2.tick_grid import TickGrid
 
 MINUTE_MS = TIMEFRAME_MS["1m"]
 HOUR_MS = TIMEFRAME_MS["1h"]
@@ -304,12 +304,12 @@ def build_levels(
     # дає той самий порядок, що й sorted(merged, key=...), без виклику lambda на кожен рівень.
     gaps = [abs(c[0] - price) for c in merged]
     nearest = [merged[i] for i in sorted(range(len(merged)), key=gaps.__getitem__)[:max_levels]]
-    dec = tick_decimals(tick)  # ціна як round_to_tick(p, tick), без повторного tick_decimals
+    snap = TickGrid.of(tick).snap  # ціна як round_to_tick(p, tick), цілими тіками
     levels: list[Level] = []
     sup: float | None = None
     res: float | None = None
     for p_raw, r, t, a in nearest:
-        p = round(round(p_raw / tick) * tick, dec)
+        p = snap(p_raw)
         if p <= price:
             kind = "support"
             if sup is None or p > sup:

@@ -59,8 +59,9 @@ from aione.stage2.scoring import (
     factor_agreement,
     factor_scores,
 )
+from aione.stage2.tick_grid import TickGrid
 from aione.stage2.volatility import volatility_basis
-from aione.utils.utils import deep_merge, get_tick_size, normalize_trigger_name, round_to_tick, tick_decimals
+from aione.utils.utils import deep_merge, get_tick_size, normalize_trigger_name, round_to_tick
 
 TAG_AGAINST_HTF_TREND = "against_htf_trend"
 TAG_BOOK_UNUSABLE = "book_unusable"
@@ -77,11 +78,11 @@ def _num(x: float | None, digits: int) -> float | None:
     return round(x, digits)
 
 
-def _price(x: float | None, tick: float, dec: int) -> float | None:
-    """Ціна на сітці тіку (як `round_to_tick(x, tick)`; `dec` = `tick_decimals(tick)`)."""
+def _price(x: float | None, grid: TickGrid) -> float | None:
+    """Ціна на сітці тіку (як `round_to_tick(x, tick)`) або None."""
     if x is None or not math.isfinite(x):
         return None
-    return round(round(x / tick) * tick, dec)
+    return grid.snap(x)
 
 
 def resolve_params(params: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -239,21 +240,19 @@ def _entry_zone(plan: TradePlan, atr: float, zone_atr: float) -> list[float]:
     return [plan.entry, max(hi, plan.entry)]
 
 
-def _market_context(
-    ctx: MarketContext, scenario: str, triggers: list[str], tick: float, dec: int | None = None
-) -> dict[str, Any]:
-    """Запис `market_context`; `dec` — `tick_decimals(tick)`, якщо вже пораховано."""
-    if dec is None:
-        dec = tick_decimals(tick)
+def _market_context(ctx: MarketContext, scenario: str, triggers: list[str], tick: float) -> dict[str, Any]:
+    """Запис `market_context` (ціни — на сітці тіку)."""
+    grid = TickGrid.of(tick)
+    dec = grid.dec
     vp = ctx.profile
     lv = ctx.levels
     return {
         "scenario": scenario,
-        "price": _price(ctx.price, tick, dec),
+        "price": _price(ctx.price, grid),
         "atr": _num(ctx.atr, dec + 2),
         "atr_pct": _num(ctx.atr_pct, 6),
         "rsi": _num(ctx.rsi, 1),
-        "vwap": _price(ctx.vwap, tick, dec),
+        "vwap": _price(ctx.vwap, grid),
         "vwap_dev": _num(ctx.vwap_dev, 6),
         "volume_z": _num(ctx.volume_z, 2),
         "velocity": _num(ctx.velocity, 3),
@@ -268,9 +267,9 @@ def _market_context(
         "levels": [level.as_dict() for level in lv.levels],
         "volume_profile": (
             {
-                "poc": _price(vp.poc, tick, dec),
-                "val": _price(vp.val, tick, dec),
-                "vah": _price(vp.vah, tick, dec),
+                "poc": _price(vp.poc, grid),
+                "val": _price(vp.val, grid),
+                "vah": _price(vp.vah, grid),
             }
             if vp is not None
             else None
@@ -490,8 +489,8 @@ def _decide_with_context(
     elif side is not None:
         recommendation, side = "WAIT_FOR_CONFIRMATION", None
 
-    dec = tick_decimals(tick)
-    market = _market_context(ctx, scen.scenario, triggers, tick, dec)
+    dec = TickGrid.of(tick).dec
+    market = _market_context(ctx, scen.scenario, triggers, tick)
     record: dict[str, Any] = {
         "symbol": symbol,
         "timestamp": timestamp,
@@ -512,7 +511,7 @@ def _decide_with_context(
             "scenario_evidence": scen.evidence,
         },
         "risk_parameters": {
-            "entry": plan.entry if plan else market["price"],  # = _price(ctx.price, tick, dec)
+            "entry": plan.entry if plan else market["price"],  # = _price(ctx.price, TickGrid.of(tick))
             "entry_zone": entry_zone,
             "tp": plan.tp if plan else None,
             "sl": plan.sl if plan else None,
