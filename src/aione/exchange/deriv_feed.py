@@ -291,6 +291,13 @@ def poll_period_ms(
     return max(min_period_ms, needed)
 
 
+def next_slot(due: int, now: int, period_ms: int) -> int:
+    """Наступний час опитування на сітці `due + k·period_ms` після `now`: запізнення опитування не
+    накопичується (з `now + period` кожна затримка зсувала розклад, і раз на кілька періодів одна
+    хвилина лишалася без точки OI), тож на період — рівно одна точка, доки запізнення < періоду."""
+    return due + ((now - due) // period_ms + 1) * period_ms
+
+
 @dataclass(slots=True)
 class PollerStats:
     """Лічильники опитувача OI."""
@@ -367,7 +374,7 @@ class OpenInterestPoller:
                 if stop.is_set() or symbol not in self._due or not self._share_left():
                     break
                 await self._poll(symbol)
-                self._due[symbol] = max(self._due.get(symbol, now), now) + self.period_ms
+                self._due[symbol] = next_slot(self._due.get(symbol, now), now, self.period_ms)
             if due and self._share_left():
                 continue
             self._wake.clear()
@@ -553,5 +560,6 @@ __all__ = [
     "OpenInterestPoller",
     "PollerStats",
     "book_short_list",
+    "next_slot",
     "poll_period_ms",
 ]
