@@ -1,7 +1,7 @@
 """Перевірка файлу перевизначень `--params` проти відомих параметрів стадій (чиста логіка, без I/O).
 
-Дерево відомих ключів — типові словники конфігурації (`STAGE1_MONITOR_PARAMS`, `STAGE2_CONFIG`,
-`STAGE3_TRADE_PARAMS`, `ALERT_BUDGET`); тип кожного значення — тип типового:
+Дерево відомих ключів — типові словники конфігурації (`STAGE1_MONITOR_PARAMS` разом з
+`DERIV_SIGNAL_PARAMS`, `STAGE2_CONFIG`, `STAGE3_TRADE_PARAMS`, `ALERT_BUDGET`); тип кожного значення — тип типового:
 - bool — лише true/false; ціле — лише ціле (не 14.0 і не "14"); дробове — будь-яке скінченне число;
 - рядок — рядок; вкладений словник — об'єкт (перевіряється рекурсивно); список — масив;
 - `null` заборонено скрізь (стадії чекають число, а не «нічого»);
@@ -16,11 +16,18 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from aione.config.config import ALERT_BUDGET, STAGE1_MONITOR_PARAMS, STAGE2_CONFIG, STAGE3_TRADE_PARAMS
+from aione.config.config import (
+    ALERT_BUDGET,
+    DERIV_SIGNAL_PARAMS,
+    STAGE1_MONITOR_PARAMS,
+    STAGE2_CONFIG,
+    STAGE3_TRADE_PARAMS,
+)
 
 # ── Відомі параметри ──
 DEFAULT_SECTIONS: Mapping[str, Mapping[str, Any]] = {
-    "stage1": STAGE1_MONITOR_PARAMS,
+    # вікна й пороги деривативів — теж ключі stage1: монітор і знімок беруть їх з параметрів символу
+    "stage1": {**STAGE1_MONITOR_PARAMS, **DERIV_SIGNAL_PARAMS},
     "stage2": STAGE2_CONFIG,
     "stage3": STAGE3_TRADE_PARAMS,
     "budget": ALERT_BUDGET,
