@@ -10,7 +10,8 @@
    втрачено, поки процесу немає) → перезапуск над тим самим журналом → звірка ставить рівно
    один стоп, вхід не дублюється, жодного опитування з позицією без стопа після звірки.
 2. «Done when» через CLI: угоди й виконання живого брокера збігаються з паперовими угодами
-   того ж запуску (стан угод Stage3 у файлі) в межах прослизання симулятора.
+   того ж запуску (стан угод Stage3 у файлі) в межах прослизання симулятора; події брокера
+   видно в `/metrics` процесу і в `meta.execution` його кадру (`/api/frame` веб-панелі).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import orjson
 import pytest
 
@@ -35,6 +37,8 @@ from aione.exchange.simulator import BinanceSimulator
 from aione.execution import journal as jr
 from aione.stage3.trade_model import Trade
 from aione.stage3.trade_store import TRADES_FILE_NAME
+from aione.ui.frame_schema import frame_problem
+from tests.redis_server import free_port
 
 SIGNAL_MS = 1_748_453_040_000  # XRPUSDT SELL на закритті бару (див. test_execution_e2e)
 SPEED = 120.0
@@ -66,13 +70,15 @@ def _env(sim: BinanceSimulator, data_dir: Path) -> dict[str, str]:
     }
 
 
-async def _spawn_run(sim: BinanceSimulator, data_dir: Path, log: Path) -> asyncio.subprocess.Process:
+async def _spawn_run(
+    sim: BinanceSimulator, data_dir: Path, log: Path, *extra: str, **env: str
+) -> asyncio.subprocess.Process:
     """`aione run --execution live` у підпроцесі; stderr — у файл (канал без читача переповнився б)."""
     with log.open("wb") as err:
         return await asyncio.create_subprocess_exec(
             sys.executable, "-m", "aione", "run", "--no-ui", "--execution", "live",
-            "--symbols", ",".join(sorted(sim.symbols)),
-            cwd=data_dir, env=_env(sim, data_dir), stdout=asyncio.subprocess.PIPE, stderr=err,
+            "--symbols", ",".join(sorted(sim.symbols)), *extra,
+            cwd=data_dir, env={**_env(sim, data_dir), **env}, stdout=asyncio.subprocess.PIPE, stderr=err,
         )  # fmt: skip
 
 
@@ -186,7 +192,10 @@ async def test_cli_live_execution_matches_paper_trades(tmp_path: Path) -> None:
     sim = BinanceSimulator(sample_data_dir(), speed=E2E_SPEED, market="um", start_ms=SIGNAL_MS - E2E_LEAD_MS)
     await sim.start()
     log = tmp_path / "run.log"
-    proc = await _spawn_run(sim, tmp_path, log)
+    metrics_port, web_port = free_port(), free_port()
+    proc = await _spawn_run(
+        sim, tmp_path, log, "--web", AIONE_METRICS_PORT=str(metrics_port), AIONE_WEB_PORT=str(web_port)
+    )
     try:
         await _wait_for(
             "a paper trade closed",
@@ -194,6 +203,12 @@ async def test_cli_live_execution_matches_paper_trades(tmp_path: Path) -> None:
             proc, log, 45,
         )  # fmt: skip
         await asyncio.sleep(0.5)  # вихід на біржі й його виконання з потоку користувача
+        # події брокера видно назовні: Prometheus процесу й розділ execution його кадру
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{metrics_port}/metrics") as resp:
+                metrics = await resp.text()
+            async with http.get(f"http://127.0.0.1:{web_port}/api/frame") as resp:
+                frame = await resp.json()
         summary = await _stop_cleanly(proc)
         positions = _positions(sim.trading.account)
         sim_fills = len(sim.trading.account.trades)
@@ -229,7 +244,18 @@ async def test_cli_live_execution_matches_paper_trades(tmp_path: Path) -> None:
             paper_pnl = trade.direction * (trade.exit_price - trade.entry_price)
             assert abs(live_pnl - paper_pnl) <= SLIPPAGE * (trade.entry_price + trade.exit_price) * (1 + 1e-9)
             closed += 1
-        else:  # ще відкрита: позиція на біржі того самого боку й розміру
+        elif jt.symbol in positions:  # ще відкрита: позиція на біржі того самого боку й розміру
             assert positions[jt.symbol] == pytest.approx(jt.entry_qty * trade.direction)
+        else:
+            # стоп/ціль біржі спрацьовують усередині бару, Stage3 закриває на закритті бару: зупинка
+            # між ними лишає паперову угоду відкритою, а позицію вже закриту захисною заявкою
+            legs = {r["leg"] for r in records if r["kind"] == "fill" and r["trade_id"] == jt.trade_id}
+            assert jt.closed and legs & {"sl", "tp"}, (jt.trade_id, legs)
     assert len(state.fill_ids) == sim_fills  # жодного втраченого виконання
     assert closed >= 1
+    assert 'execution_orders_total{kind="entry",status="acked"}' in metrics
+    assert 'execution_fills_total{leg="entry"}' in metrics and "execution_kill_switch 0.0" in metrics
+    execution = frame["meta"]["execution"]
+    assert execution["mode"] == "live" and execution["env"] == "testnet" and execution["kill"] is False
+    assert execution["orders"] >= 3 and execution["fills"] >= 2 and execution["events"]
+    assert frame_problem(frame) is None

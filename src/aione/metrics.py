@@ -24,6 +24,8 @@ except ImportError:  # pragma: no cover - гілка для середовища
     PROMETHEUS_AVAILABLE = False
 
 logger = get_logger(__name__)
+# Кошики часу «заявку надіслано → біржа підтвердила», с.
+_ACK_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 # Кошики тривалості циклів стадій і префільтра, с.
 _CYCLE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
@@ -107,6 +109,41 @@ class MetricsCollector:
             "signals_total", "Stage2 recommendations produced", ["recommendation"], namespace=ns, registry=reg
         )
         self._frames = Counter("frames_published_total", "State frames published", namespace=ns, registry=reg)
+        # Живе виконання (execution/): заявки, виконання, відмови, kill switch, звірки.
+        self._exec_orders = Counter(
+            "execution_orders_total",
+            "Broker orders by leg (entry/sl/tp/exit) and status (placed/acked/rejected/cancelled)",
+            ["kind", "status"],
+            namespace=ns,
+            registry=reg,
+        )
+        self._exec_fills = Counter(
+            "execution_fills_total", "Broker fills by leg", ["leg"], namespace=ns, registry=reg
+        )
+        self._exec_blocked = Counter(
+            "execution_blocked_total",
+            "Entries refused before sending (risk limits, daily loss, kill switch)",
+            ["reason"],
+            namespace=ns,
+            registry=reg,
+        )
+        self._exec_alerts = Counter(
+            "execution_alerts_total", "Broker alerts (orphans, unknown orders, emergency closes)", namespace=ns,
+            registry=reg,
+        )  # fmt: skip
+        self._exec_reconciliations = Counter(
+            "execution_reconciliations_total", "Reconciliations with the exchange", namespace=ns, registry=reg
+        )
+        self._exec_kill = Gauge(
+            "execution_kill_switch", "Kill switch state (1 = new orders blocked)", namespace=ns, registry=reg
+        )
+        self._exec_ack = Histogram(
+            "execution_order_ack_seconds",
+            "Order sent to acknowledged by the exchange",
+            namespace=ns,
+            registry=reg,
+            buckets=_ACK_BUCKETS,
+        )
 
     # ── Стадії ──
     def observe_stage1_cycle(self, seconds: float) -> None:
@@ -170,6 +207,35 @@ class MetricsCollector:
     def count_frame_published(self) -> None:
         if self.enabled:
             self._frames.inc()
+
+    # ── Живе виконання ──
+    def count_execution_order(self, kind: str, status: str) -> None:
+        if self.enabled:
+            self._exec_orders.labels(kind=kind, status=status).inc()
+
+    def count_execution_fill(self, leg: str) -> None:
+        if self.enabled:
+            self._exec_fills.labels(leg=leg).inc()
+
+    def count_execution_blocked(self, reason: str) -> None:
+        if self.enabled:
+            self._exec_blocked.labels(reason=reason).inc()
+
+    def count_execution_alert(self) -> None:
+        if self.enabled:
+            self._exec_alerts.inc()
+
+    def count_execution_reconciliation(self) -> None:
+        if self.enabled:
+            self._exec_reconciliations.inc()
+
+    def set_execution_kill_switch(self, on: bool) -> None:
+        if self.enabled:
+            self._exec_kill.set(1 if on else 0)
+
+    def observe_execution_ack(self, seconds: float) -> None:
+        if self.enabled and seconds >= 0:
+            self._exec_ack.observe(seconds)
 
     # ── Експозиція ──
     def exposition(self) -> bytes:

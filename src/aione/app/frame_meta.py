@@ -1,4 +1,5 @@
-"""Метадані запуску в кожному кадрі стану (`frame["meta"]`): режим, швидкість, час ринку, мова.
+"""Метадані запуску в кожному кадрі стану (`frame["meta"]`): режим, швидкість, час ринку, мова;
+з живим виконанням — ще розділ `execution` (`with_execution`).
 
 UI (термінал і веб) беруть позначку «демо» звідси, а не вгадують її: демо над записаними барами
 йде з віртуальним годинником симулятора, і людина біля екрана має бачити і це, і час ринку.
@@ -24,4 +25,13 @@ def frame_meta_source(mode: str, speed: float, clock: Callable[[], int], locale:
     return meta
 
 
-__all__ = ["MetaSource", "frame_meta_source"]
+def with_execution(meta: MetaSource, section: Callable[[], dict[str, Any]]) -> MetaSource:
+    """`meta` кадру з розділом `execution` (живий брокер: режим, kill switch, останні події)."""
+
+    def combined() -> dict[str, Any]:
+        return {**meta(), "execution": section()}
+
+    return combined
+
+
+__all__ = ["MetaSource", "frame_meta_source", "with_execution"]

@@ -19,7 +19,7 @@ from typing import Any
 
 import aiohttp
 
-from aione.app.frame_meta import frame_meta_source
+from aione.app.frame_meta import frame_meta_source, with_execution
 from aione.app.pipeline import PipelineCore
 from aione.app.preload import preload
 from aione.app.screening_producer import ScreeningProducer
@@ -435,7 +435,7 @@ async def run_pipeline(
     broker: Any = None  # живий брокер (execution/), коли opts.execution задано
     try:
         if opts.execution is not None:
-            broker = rt.core.trades.broker = await opts.execution.start(opts.clock)
+            broker = rt.core.trades.broker = await _start_broker(rt, opts.execution, opts.clock)
         await _start_notifier(rt, opts)
         symbols = _keep_traded(rt, await _choose_symbols(rt, opts))
         if not symbols:
@@ -521,6 +521,18 @@ async def run_pipeline(
     report.notify = rt.notifier.stats() if rt.notifier is not None else None
     report.derivs = rt.derivs.stats() if rt.derivs is not None else None
     return report
+
+
+async def _start_broker(rt: _Runtime, setup: Any, clock: Callable[[], int]) -> Any:
+    """Живий брокер (`ExecutionSetup.start`): його події — у метрики й у `meta.execution` кадру."""
+    from aione.execution.monitor import ExecutionMonitor
+
+    monitor = ExecutionMonitor("live", setup.env, rt.metrics, clock=rt.rest.server_now)
+    broker = await setup.start(clock, monitor)
+    agg = rt.core.aggregator
+    if agg is not None and agg.meta_source is not None:
+        agg.meta_source = with_execution(agg.meta_source, broker.frame_section)
+    return broker
 
 
 async def _start_notifier(rt: _Runtime, opts: RunOptions) -> None:

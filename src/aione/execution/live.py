@@ -33,6 +33,9 @@ from aione.execution.model import (
     EXEC_BLOCKED,
     EXEC_CANCELLED,
     EXEC_FILL,
+    EXEC_KILL,
+    EXEC_PLACED,
+    EXEC_RECONCILED,
     EXEC_REJECTED,
     LEG_ENTRY,
     LEG_EXIT,
@@ -47,6 +50,7 @@ from aione.execution.model import (
     client_order_id,
     opposite,
 )
+from aione.execution.monitor import ExecutionMonitor
 from aione.execution.reconcile import Alert, CancelOrder, MarkClosed, PlaceStop, plan
 from aione.execution.risk import EntryRequest, check_entry
 from aione.execution.user_stream import OrderUpdate, UserStream
@@ -81,6 +85,7 @@ class BinanceBroker:
         filters: Mapping[str, SymbolFilters] | None = None,
         protect_retries: int = EXECUTION_PROTECT_RETRIES,
         kill_poll_sec: float = 0.5,
+        monitor: ExecutionMonitor | None = None,
     ) -> None:
         self.client = client
         self.journal = journal
@@ -93,6 +98,9 @@ class BinanceBroker:
         self.state = jr.JournalState()
         self._queue: asyncio.Queue[tuple[list[TradeEvent], Mapping[str, Any] | None, float]] = asyncio.Queue()
         self._events: deque[ExecEvent] = deque(maxlen=10_000)  # без споживача старі витісняються
+        # Слухачі кожної події (метрики, кадр); монітор — завжди перший.
+        self.monitor = monitor or ExecutionMonitor("live", "unknown")
+        self.listeners: list[Callable[[ExecEvent], None]] = [self.monitor.on_event]
         self._ranks: dict[str, float | None] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._killed = False
@@ -155,6 +163,10 @@ class BinanceBroker:
         self._events.clear()
         return events
 
+    def frame_section(self) -> dict[str, Any]:
+        """`meta.execution` кадру (див. `ExecutionMonitor.section`)."""
+        return self.monitor.section(len(self.state.open_trades()))
+
     def counters(self) -> dict[str, int]:
         """Підсумок для звіту запуску."""
         trades = self.state.trades.values()
@@ -184,8 +196,15 @@ class BinanceBroker:
         symbol: str = "",
         detail: str = "",
         fill: Fill | None = None,
+        extra: dict[str, object] | None = None,
     ) -> None:
-        self._events.append(ExecEvent(kind, trade_id, leg, symbol, detail, fill))
+        event = ExecEvent(kind, trade_id, leg, symbol, detail, fill, extra or {})
+        self._events.append(event)
+        for listener in self.listeners:
+            try:
+                listener(event)
+            except Exception:  # показ подій не має зупиняти торгівлю
+                logger.exception("execution event listener failed", extra=log_ctx("exec", symbol))
 
     # ── Робітник ──
     async def _worker(self) -> None:
@@ -293,6 +312,10 @@ class BinanceBroker:
         self._record(jr.J_INTENT, trade_id=intent.trade_id, leg=intent.leg, client_id=intent.client_id,
                      symbol=intent.symbol, side=intent.side, type=intent.order_type, qty=intent.quantity,
                      stop=intent.stop_price)  # fmt: skip
+        self._emit(
+            EXEC_PLACED, intent.trade_id, intent.leg, intent.symbol, f"{intent.order_type} {intent.side}"
+        )
+        sent = time.perf_counter()
         try:
             ack = await self.client.place_order(intent)
         except RequestRejectedError as exc:
@@ -323,7 +346,8 @@ class BinanceBroker:
             return None
         self._record(jr.J_ACK, trade_id=intent.trade_id, leg=intent.leg, client_id=intent.client_id,
                      order_id=ack.order_id, status=ack.status, executed_qty=ack.executed_qty, avg_price=ack.avg_price)  # fmt: skip
-        self._emit(EXEC_ACK, intent.trade_id, intent.leg, intent.symbol, ack.status)
+        self._emit(EXEC_ACK, intent.trade_id, intent.leg, intent.symbol, ack.status,
+                   extra={"ack_sec": time.perf_counter() - sent})  # fmt: skip
         return ack
 
     # ── Захист ──
@@ -549,6 +573,7 @@ class BinanceBroker:
                 self._emit(EXEC_ALERT, "", "", action.symbol, action.message)
             elif isinstance(action, PlaceStop):
                 await self._restore_stop(action)
+        self._emit(EXEC_RECONCILED, "", "", "", f"{why}: {len(actions)} actions")
 
     async def _restore_stop(self, action: PlaceStop) -> None:
         flt = self.filters.get(action.symbol)
@@ -593,6 +618,7 @@ class BinanceBroker:
             elif self._killed and not await self.kill.is_set():
                 self._killed = False
                 logger.warning("kill switch cleared: new orders allowed", extra=log_ctx("exec"))
+                self._emit(EXEC_KILL, "", "", "", "off")
             await asyncio.sleep(self.kill_poll_sec)
 
     async def kill_all(self) -> dict[str, int]:
@@ -609,7 +635,7 @@ class BinanceBroker:
             result["closed"],
             extra=log_ctx("exec"),
         )
-        self._emit(EXEC_ALERT, "", "", "", "kill switch")
+        self._emit(EXEC_KILL, "", "", "", "on", extra=dict(result))
         return result
 
 

@@ -26,6 +26,9 @@ EXEC_REJECTED = "rejected"  # заявку відхилено локально (
 EXEC_BLOCKED = "blocked"  # нові заявки заблоковано (kill switch, денний збиток)
 EXEC_CANCELLED = "cancelled"
 EXEC_ALERT = "alert"  # гучне повідомлення (сирітська позиція, SL не поставлено)
+EXEC_PLACED = "placed"  # заявку надіслано (до відповіді біржі)
+EXEC_RECONCILED = "reconciled"  # звірку з біржею завершено (скільки дій)
+EXEC_KILL = "kill"  # kill switch встановлено (detail "on") чи знято ("off")
 
 _CLIENT_ID_PREFIX = "a1"
 _CLIENT_ID_MAX = 36  # обмеження Binance для newClientOrderId
@@ -129,6 +132,9 @@ __all__ = [
     "EXEC_BLOCKED",
     "EXEC_CANCELLED",
     "EXEC_FILL",
+    "EXEC_KILL",
+    "EXEC_PLACED",
+    "EXEC_RECONCILED",
     "EXEC_REJECTED",
     "LEG_ENTRY",
     "LEG_EXIT",

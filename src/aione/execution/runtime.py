@@ -14,6 +14,7 @@ from aione.execution.binance_trading import BinanceTradingClient
 from aione.execution.journal import Journal
 from aione.execution.kill import KillSwitch
 from aione.execution.live import BinanceBroker, kill_now
+from aione.execution.monitor import ExecutionMonitor
 from aione.logging_setup import get_logger, log_ctx
 
 logger = get_logger(__name__)
@@ -32,9 +33,12 @@ class ExecutionSetup:
     data_dir: Path
     redis_url: str | None = None
 
-    async def start(self, clock: Callable[[], int] | None = None) -> BinanceBroker:
+    async def start(
+        self, clock: Callable[[], int] | None = None, monitor: ExecutionMonitor | None = None
+    ) -> BinanceBroker:
         """Синхронізує годинник, звіряє стан з біржею й запускає брокер. `clock` — годинник
-        запуску (симулятор: віртуальний), інакше настінний."""
+        запуску (симулятор: віртуальний), інакше настінний; `monitor` — слухач подій брокера
+        (метрики й кадр), уже під час звірки на старті."""
         rest = BinanceRestClient(self.rest_url, "um", clock=clock)
         try:
             await rest.sync_time()
@@ -45,6 +49,7 @@ class ExecutionSetup:
                 KillSwitch(self.data_dir, self.redis_url),
                 ws_url=self.ws_url,
                 limits=self.limits,
+                monitor=monitor or ExecutionMonitor("live", self.env),
             )
             await broker.start()
         except BaseException:

@@ -8,7 +8,8 @@
   від настінного годинника споживача: кадр «з майбутнього» не може заблокувати наступні;
 - `assets` — список рядків; відомі поля рядка мають свої типи (рядок — рядок, число — число або null,
   списки — списки); невідомі поля дозволені (нові версії видавця);
-- `counters`, `trades`, `meta` — об'єкти, якщо є;
+- `counters`, `trades`, `meta` — об'єкти, якщо є; `meta.execution` (живий брокер) — режим, мережа,
+  kill switch, кількість позицій і список останніх подій (час, символ, вид, текст);
 - `lifecycle` (план і стан сигналу), `levels` (рівні для графіка), `texts` (тексти рядка за мовами) —
   типи полів, які малюють сторінка й термінал.
 `frame_problem` повертає один рядок «де й що не так» або None; сам кадр не змінюється.
@@ -157,6 +158,40 @@ class TradesModel(BaseModel):
     recent: list[dict[str, Any]] = Field(default_factory=list)
 
 
+class ExecutionNoteModel(BaseModel):
+    """Одна подія брокера (`execution.monitor.BrokerNote`)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    ts: Num = None
+    symbol: Text = None
+    kind: StrictStr
+    text: Text = None
+
+
+class ExecutionModel(BaseModel):
+    """`meta.execution`: стан живого виконання для показу."""
+
+    model_config = ConfigDict(extra="allow")
+
+    mode: StrictStr
+    env: Text = None
+    kill: StrictBool | None = None
+    open_positions: StrictInt | None = Field(default=None, ge=0)
+    orders: StrictInt | None = None
+    fills: StrictInt | None = None
+    blocked: StrictInt | None = None
+    events: list[ExecutionNoteModel] = Field(default_factory=list)
+
+
+class MetaModel(BaseModel):
+    """`meta` кадру: довільні ключі, але відомий розділ `execution` має свої типи."""
+
+    model_config = ConfigDict(extra="allow")
+
+    execution: ExecutionModel | None = None
+
+
 class FrameModel(BaseModel):
     """Кадр стану (див. DESIGN «Publication»)."""
 
@@ -168,7 +203,7 @@ class FrameModel(BaseModel):
     assets: list[AssetRowModel] = Field(default_factory=list)
     counters: dict[str, Any] | None = None
     trades: TradesModel | None = None
-    meta: dict[str, Any] | None = None
+    meta: MetaModel | None = None
 
     @field_validator("ts", mode="before")
     @classmethod
@@ -231,10 +266,13 @@ __all__ = [
     "FRAME_MAX_FUTURE_MS",
     "SEQ_MAX",
     "AssetRowModel",
+    "ExecutionModel",
+    "ExecutionNoteModel",
     "FrameGuard",
     "FrameModel",
     "LevelModel",
     "LifecycleModel",
+    "MetaModel",
     "PlanModel",
     "TradesModel",
     "frame_problem",

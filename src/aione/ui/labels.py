@@ -260,6 +260,30 @@ LEVEL_KIND_LABELS: Final[Mapping[str, Mapping[str, str]]] = {
     "uk": {"support": "підтримка", "resistance": "опір"},
     "en": {"support": "support", "resistance": "resistance"},
 }
+# Живе виконання (`meta.execution` кадру): види подій брокера (`execution.model.EXEC_*`) і рядок стану.
+EXECUTION_KIND_LABELS: Final[Mapping[str, Mapping[str, str]]] = {
+    "uk": {
+        "placed": "заявка", "ack": "прийнято", "fill": "виконання", "rejected": "відхилено",
+        "blocked": "відмова ризику", "cancelled": "скасовано", "alert": "тривога", "reconciled": "звірка",
+        "kill": "kill switch",
+    },
+    "en": {
+        "placed": "order", "ack": "acked", "fill": "fill", "rejected": "rejected", "blocked": "risk refusal",
+        "cancelled": "cancelled", "alert": "alert", "reconciled": "reconciliation", "kill": "kill switch",
+    },
+}  # fmt: skip
+EXECUTION_TEXT: Final[Mapping[str, Mapping[str, str]]] = {
+    "uk": {
+        "head": "ВИКОНАННЯ {mode} · {env} · позицій {positions} · заявок {orders} · виконань {fills} · відмов {blocked}",
+        "kill": "⛔ kill switch: нові заявки заблоковано",
+        "last": "остання подія: {time} {symbol} {kind} {text}",
+    },
+    "en": {
+        "head": "EXECUTION {mode} · {env} · positions {positions} · orders {orders} · fills {fills} · refused {blocked}",
+        "kill": "⛔ kill switch: new orders blocked",
+        "last": "last event: {time} {symbol} {kind} {text}",
+    },
+}
 _DEMO_TEXT: Final[Mapping[str, str]] = {
     "uk": "ДЕМО · симуляція ×{speed} над записаними барами · час ринку {clock}",
     "en": "DEMO · simulation ×{speed} over recorded bars · market time {clock}",
@@ -348,6 +372,36 @@ def demo_marker(meta: Any, locale: str = DEFAULT_LOCALE) -> str | None:
     )
 
 
+def execution_line(meta: Any, locale: str = DEFAULT_LOCALE) -> str | None:
+    """Рядок стану живого виконання з `meta.execution` кадру (режим, мережа, позиції, лічильники,
+    kill switch, остання подія брокера); немає розділу — None."""
+    section = meta.get("execution") if isinstance(meta, Mapping) else None
+    if not isinstance(section, Mapping):
+        return None
+    loc = norm_locale(locale)
+    words = EXECUTION_TEXT[loc]
+    parts = [
+        words["head"].format(
+            mode=section.get("mode", "-"), env=section.get("env") or "-",
+            positions=section.get("open_positions", "-"), orders=section.get("orders", "-"),
+            fills=section.get("fills", "-"), blocked=section.get("blocked", "-"),
+        )
+    ]  # fmt: skip
+    if section.get("kill") is True:
+        parts.append(words["kill"])
+    events = section.get("events")
+    last = events[-1] if isinstance(events, list) and events else None
+    if isinstance(last, Mapping):
+        ts = _num(last.get("ts"))
+        clock = datetime.fromtimestamp(ts / 1000.0, tz=UTC).strftime("%H:%M:%S") if ts is not None else "-"
+        kind = _lookup(EXECUTION_KIND_LABELS, last.get("kind"), loc) or str(last.get("kind", ""))
+        text = words["last"].format(
+            time=clock, symbol=last.get("symbol") or "", kind=kind, text=last.get("text") or ""
+        )
+        parts.append(" ".join(text.split()))
+    return " · ".join(parts)
+
+
 def lifecycle_label(state: Any, locale: str = DEFAULT_LOCALE) -> str | None:
     """Стан сигналу: `invalidated` → «скасований» / «invalidated»."""
     return _lookup(LIFECYCLE_LABELS, state, locale)
@@ -371,6 +425,8 @@ def ui_labels(default_locale: str = DEFAULT_LOCALE) -> dict[str, Any]:
         "side": {k: dict(v) for k, v in SIDE_LABELS.items()},
         "column_help": {k: dict(v) for k, v in COLUMN_HELP.items()},
         "demo": dict(_DEMO_TEXT),
+        "execution_kind": {k: dict(v) for k, v in EXECUTION_KIND_LABELS.items()},
+        "execution": {k: dict(v) for k, v in EXECUTION_TEXT.items()},
     }
 
 
@@ -380,6 +436,8 @@ __all__ = [
     "BUDGET_VERDICT_TEXT",
     "COLUMN_HELP",
     "DEFAULT_LOCALE",
+    "EXECUTION_KIND_LABELS",
+    "EXECUTION_TEXT",
     "LEVEL_KIND_LABELS",
     "LOCALES",
     "MODE_DEMO",
@@ -395,6 +453,7 @@ __all__ = [
     "TRADE_STATUS_LABELS",
     "TRAILING_STOP",
     "demo_marker",
+    "execution_line",
     "lifecycle_label",
     "market_clock_text",
     "norm_locale",

@@ -49,6 +49,7 @@ from aione.ui.labels import (
     TERMINAL_LEGEND,
     TERMINAL_TEXT,
     demo_marker,
+    execution_line,
     lifecycle_label,
     norm_locale,
     outcome_label,
@@ -253,6 +254,13 @@ def header_text(frame: Mapping[str, Any], now_ms: int, stale_after_sec: float = 
     marker = demo_marker(frame.get("meta"), frame_locale(frame))
     if marker:
         text.append(marker, style="bold magenta")
+        text.append("\n")
+    execution = execution_line(frame.get("meta"), frame_locale(frame))
+    if execution:  # живий брокер: заявки й позиції справжні — окремий помітний рядок
+        meta = frame.get("meta")
+        section = meta.get("execution") if isinstance(meta, Mapping) else None
+        kill = isinstance(section, Mapping) and section.get("kill") is True
+        text.append(execution, style="bold red" if kill else "bold yellow")
         text.append("\n")
     words = TERMINAL_TEXT[frame_locale(frame)]
     text.append("AiOne")

@@ -157,6 +157,33 @@ function demoMarker(frame) {
   return tpl.replace("{speed}", speed === null ? "?" : String(speed)).replace("{clock}", fmtClock(meta.market_clock_ms));
 }
 
+// Рядок живого виконання з meta.execution (той самий, що в терміналі: ui.labels.execution_line).
+function executionLine(frame) {
+  const ex = frame && frame.meta && frame.meta.execution;
+  if (!ex || typeof ex !== "object") return "";
+  const labels = state.config.labels || {};
+  const words = (labels.execution || {})[locale()] || {};
+  const dash = (v) => (v === undefined || v === null || v === "" ? "-" : String(v));
+  const fill = (tpl, vals) => String(tpl || "").replace(/\{(\w+)\}/g, (_, k) => (k in vals ? vals[k] : ""));
+  const parts = [fill(words.head || "EXECUTION {mode} · {env}", {
+    mode: dash(ex.mode), env: dash(ex.env), positions: dash(ex.open_positions), orders: dash(ex.orders),
+    fills: dash(ex.fills), blocked: dash(ex.blocked),
+  })];
+  if (ex.kill === true) parts.push(words.kill || "kill switch");
+  const events = Array.isArray(ex.events) ? ex.events : [];
+  const last = events.length ? events[events.length - 1] : null;
+  if (last && typeof last === "object") {
+    const ts = num(last.ts);
+    const time = ts === null ? "-" : new Date(ts).toISOString().slice(11, 19);
+    const kind = ((labels.execution_kind || {})[locale()] || {})[last.kind] || String(last.kind || "");
+    const text = fill(words.last || "{time} {symbol} {kind} {text}", {
+      time, symbol: last.symbol || "", kind, text: last.text || "",
+    });
+    parts.push(text.split(/\s+/).filter(Boolean).join(" "));
+  }
+  return parts.join(" · ");
+}
+
 // ── Форматування ──
 function esc(value) {
   return String(value).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
@@ -551,6 +578,11 @@ function renderHeader(frame) {
   const marker = demoMarker(frame);
   mode.textContent = marker;
   mode.classList.toggle("hidden", !marker);
+  const exec = document.getElementById("execution");
+  const execText = executionLine(frame);
+  exec.textContent = execText; // textContent: текст подій брокера не стає розміткою
+  exec.classList.toggle("hidden", !execText);
+  exec.classList.toggle("kill", Boolean(frame.meta && frame.meta.execution && frame.meta.execution.kill === true));
   const c = frame.counters && typeof frame.counters === "object" ? frame.counters : {};
   const parts = [];
   const names = {
