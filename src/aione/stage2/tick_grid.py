@@ -46,8 +46,14 @@ class TickGrid:
         return round(k * self.tick, self.dec)
 
     def snap(self, x: float) -> float:
-        """Найближчий вузол до `x`: те саме, що `round_to_tick(x, tick)` (скінченне x)."""
-        return self.node(round(x / self.tick))
+        """Найближчий вузол до `x`: те саме, що `round_to_tick(x, tick)` (скінченне x).
+
+        Тіло `node` тут повторено: `snap` кличуть на кожен рівень кожного рішення."""
+        k = round(x / self.tick)
+        km = k * self.units
+        if self.units and -_EXACT_LIMIT < km < _EXACT_LIMIT:
+            return km / self.scale
+        return round(k * self.tick, self.dec)
 
 
 @lru_cache(maxsize=256)
