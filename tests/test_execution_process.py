@@ -43,9 +43,12 @@ from tests.redis_server import free_port
 SIGNAL_MS = 1_748_453_040_000  # XRPUSDT SELL на закритті бару (див. test_execution_e2e)
 SPEED = 120.0
 LEAD_MS = 8 * 60_000  # старт симулятора за 8 хв ринку (~4 с) до сигналу: час на старт клієнта
-E2E_SPEED = 300.0  # як test_execution_e2e: перша угода закривається ~за 12 с
-E2E_LEAD_MS = 15 * 60_000
+# Вхід живого брокера — ринкова заявка за ціною на момент відправки: затримка процесу × швидкість
+# симулятора — це рух ринку поверх прослизання; ×120 тримає його малим і на завантаженій машині.
+E2E_SPEED = SPEED
+E2E_LEAD_MS = LEAD_MS
 SLIPPAGE = 2.0 / 10_000  # SimTrading за замовчуванням: 2 bps проти трейдера
+EXIT_DRIFT = 5.0 / 10_000  # рух ринку за затримку ринкового виходу брокера (див. тест «Done when»)
 READY_LINE = "LIVE EXECUTION ON ("  # брокер звірив стан з біржею й працює
 LIMITS = {
     "max_notional_per_trade": 100, "max_open_positions": 6, "max_total_exposure": 600,
@@ -107,6 +110,22 @@ def _positions(account: SimAccount) -> dict[str, float]:
 
 def _entries(account: SimAccount) -> list[str]:
     return [o.client_id for o in account.orders.values() if o.client_id.endswith("-entry")]
+
+
+def late_protective_fills(account: SimAccount, state: jr.JournalState) -> dict[str, int]:
+    """Виконання біржі, яких немає в журналі, за угодами: усі мають бути стопом чи ціллю відкритої
+    за журналом угоди — біржа продовжує працювати після зупинки клієнта (стоп спрацьовує всередині
+    бару, Stage3 закриває угоду лише на закритті бару)."""
+    late: dict[str, int] = {}
+    for fill in account.trades:
+        if f"{fill['symbol']}:{fill['id']}" in state.fill_ids:
+            continue
+        cid = account.orders[fill["orderId"]].client_id
+        tid = state.by_client.get(cid)
+        jt = state.trades.get(tid) if tid else None
+        assert jt is not None and not jt.closed and jt.orders[cid] in ("sl", "tp"), (cid, fill)
+        late[jt.trade_id] = late.get(jt.trade_id, 0) + 1
+    return late
 
 
 async def _stop_cleanly(proc: asyncio.subprocess.Process) -> dict[str, Any]:
@@ -200,7 +219,7 @@ async def test_cli_live_execution_matches_paper_trades(tmp_path: Path) -> None:
         await _wait_for(
             "a paper trade closed",
             lambda: any(t.status == "closed" for t in _paper_trades(tmp_path).values()),
-            proc, log, 45,
+            proc, log, 50,
         )  # fmt: skip
         await asyncio.sleep(0.5)  # вихід на біржі й його виконання з потоку користувача
         # події брокера видно назовні: Prometheus процесу й розділ execution його кадру
@@ -211,7 +230,7 @@ async def test_cli_live_execution_matches_paper_trades(tmp_path: Path) -> None:
                 frame = await resp.json()
         summary = await _stop_cleanly(proc)
         positions = _positions(sim.trading.account)
-        sim_fills = len(sim.trading.account.trades)
+        sim_fills = list(sim.trading.account.trades)
     finally:
         if proc.returncode is None:
             proc.kill()
@@ -223,6 +242,7 @@ async def test_cli_live_execution_matches_paper_trades(tmp_path: Path) -> None:
     paper = _paper_trades(tmp_path)
     records = jr.Journal(tmp_path / EXECUTION_JOURNAL_FILENAME).records()
     state = jr.fold(records)
+    late = late_protective_fills(sim.trading.account, state)
     closed = 0
     for jt in state.trades.values():
         trade = paper[jt.trade_id]
@@ -238,20 +258,24 @@ async def test_cli_live_execution_matches_paper_trades(tmp_path: Path) -> None:
             qty = sum(r["qty"] for r in exits)
             assert qty == pytest.approx(jt.entry_qty) and jt.symbol not in positions
             exit_px = sum(r["qty"] * r["price"] for r in exits) / qty
-            assert trade.exit_price is not None and abs(exit_px / trade.exit_price - 1) <= SLIPPAGE + 1e-9
-            # PnL на одиницю: кожна сторона відрізняється не більше ніж на прослизання від своєї ціни
+            # вихід стопом/ціллю біржі — у межах прослизання; ринковий вихід брокера (Stage3 закрив
+            # на закритті бару, напр. стоп, щойно посунутий у беззбиток, ще не дійшов до біржі) —
+            # ціна на момент заявки: ще й рух ринку за затримку процесу (`EXIT_DRIFT`)
+            tol = SLIPPAGE + (EXIT_DRIFT if any(r["leg"] == "exit" for r in exits) else 0.0)
+            assert trade.exit_price is not None and abs(exit_px / trade.exit_price - 1) <= tol + 1e-9
+            # PnL на одиницю: кожна сторона відрізняється від своєї ціни не більше ніж на допуск
             live_pnl = trade.direction * (exit_px - jt.avg_entry)
             paper_pnl = trade.direction * (trade.exit_price - trade.entry_price)
-            assert abs(live_pnl - paper_pnl) <= SLIPPAGE * (trade.entry_price + trade.exit_price) * (1 + 1e-9)
+            bound = SLIPPAGE * trade.entry_price + tol * trade.exit_price
+            assert abs(live_pnl - paper_pnl) <= bound * (1 + 1e-9)
             closed += 1
         elif jt.symbol in positions:  # ще відкрита: позиція на біржі того самого боку й розміру
             assert positions[jt.symbol] == pytest.approx(jt.entry_qty * trade.direction)
-        else:
-            # стоп/ціль біржі спрацьовують усередині бару, Stage3 закриває на закритті бару: зупинка
-            # між ними лишає паперову угоду відкритою, а позицію вже закриту захисною заявкою
-            legs = {r["leg"] for r in records if r["kind"] == "fill" and r["trade_id"] == jt.trade_id}
-            assert jt.closed and legs & {"sl", "tp"}, (jt.trade_id, legs)
-    assert len(state.fill_ids) == sim_fills  # жодного втраченого виконання
+        else:  # закрита захисною заявкою біржі (до чи після зупинки клієнта)
+            assert jt.closed or jt.trade_id in late, jt.trade_id
+    # жодного втраченого виконання: чого немає в журналі — лише стопи/цілі, що спрацювали, коли клієнт
+    # уже не слухав (наступний старт добере їх через REST)
+    assert len(state.fill_ids) + sum(late.values()) == len(sim_fills)
     assert closed >= 1
     assert 'execution_orders_total{kind="entry",status="acked"}' in metrics
     assert 'execution_fills_total{leg="entry"}' in metrics and "execution_kill_switch 0.0" in metrics
