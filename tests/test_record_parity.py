@@ -198,6 +198,38 @@ def test_record_then_backtest_gives_the_live_decisions(
     assert fired, "no derivatives trigger fired"
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="aione record не пише денних барів біржі, бектест не має чим прогріти денні рівні",
+)
+def test_live_daily_level_from_exchange_day_is_missing_in_backtest_of_the_same_bars() -> None:
+    """Причина розбіжності процесного тесту нижче, зведена до Stage1 на тих самих 1m барах ETHUSDT:
+    живий монітор прогрівається 1440 барами (від 27.05 16:34, доба неповна) і денним баром біржі
+    за 27.05 (REST симулятора = його 1m бари доби), бектест запису бачить лише ті самі 1m бари.
+    Наживо на 28.05 17:26 — `breakout_down` під денною підтримкою 2651.0, у бектесті рівня немає.
+    Строгий xfail: коли запис нестиме денні бари біржі, а бектест ними прогріватиме рівні й дні
+    Stage2, тест пройде, і позначку (разом з xfail процесного тесту) треба зняти."""
+    from aione.data.resample import accumulate_daily, resample_daily
+    from aione.stage1.asset_monitoring import AssetMonitor
+
+    raw = read_bars_parquet(sample_data_dir() / "ETHUSDT.parquet")
+    days = resample_daily(raw, accumulate_daily(raw))
+    exchange_day = BarArrays(*(c[:1] for c in days))  # 27.05 — закритий день, як його дає REST
+    start, bar_t = 1_748_363_640_000, 1_748_453_160_000
+    keep = (raw.open_time >= start) & (raw.open_time <= bar_t)
+    bars = BarArrays(*(c[keep] for c in raw))  # type: ignore[arg-type]
+    k = int(np.searchsorted(bars.open_time, start + 1440 * 60_000))
+    live, back = AssetMonitor(), AssetMonitor()
+    live.warmup("ETHUSDT", bars.slice(0, k), exchange_day)
+    for i in range(len(bars)):
+        event = BarEvent("ETHUSDT", "1m", bars.bar(i))
+        got_back = back.update(event)
+        if i >= k:
+            got_live = live.update(event)
+    assert got_live.to_dict()["trigger_reasons"] == ["breakout_down"]
+    assert got_back.to_dict()["trigger_reasons"] == got_live.to_dict()["trigger_reasons"]
+
+
 # ── Шлях користувача: три окремі процеси проти одного симулятора ──
 # Живий процес — справжня команда `aione run` (`aione.cli.app`), у процес якої вкладено лише
 # шпигуна: рішення Stage2 (`PipelineCore.offer`) → JSONL, бари, на яких прогрівся монітор, → parquet,
@@ -327,9 +359,9 @@ def test_params_file_takes_derivative_windows_and_thresholds(tmp_path: Path) -> 
 @pytest.mark.slow
 @pytest.mark.xfail(
     strict=False,
-    reason="не щоразу: на навантаженій машині живий процес і бектест часом розходяться в 1-2 рішеннях "
-    "без OI (ETHUSDT breakout_down/taker_sell лише наживо; near_daily_support; funding_extreme_high "
-    "лише в бектесті) - причину не знайдено, див. звіт brief C s25",
+    reason="розбіжність продукту, не шум: живий процес бере денні рівні Stage1 (і закриті дні Stage2) з "
+    "денних барів REST, а запис їх не містить, тож бектест на ньому їх не має - див. "
+    "test_live_daily_level_from_exchange_day_is_missing_in_backtest_of_the_same_bars",
 )
 def test_record_process_then_backtest_gives_the_live_run_decisions(tmp_path: Path) -> None:
     """`aione simulate` (x300), `aione record` і `aione run` — окремі процеси; потім `aione backtest`
@@ -353,7 +385,16 @@ def test_record_process_then_backtest_gives_the_live_run_decisions(tmp_path: Pat
       фінансування ще спирається на коротшу історію (історії марк-ціни Binance не дає); з типовим
       вікном (доба точок) два клієнти, запущені в різний час, розходяться протягом доби.
     - Знімки деривативів рішень (не порівнюються): `liq_*_usd` — None, поки клієнт за добу не бачив
-      жодної ліквідації символу, а записувач почав раніше."""
+      жодної ліквідації символу, а записувач почав раніше.
+    Чому xfail (не шум, а розбіжність продукту): живий процес прогрівається денними барами REST
+    (`preload`, закриті дні) — рівні Stage1 першої доби беруться з учорашнього денного бару біржі
+    (`AssetMonitor.warmup`), закриті дні Stage2 — з REST. `aione record` денних барів не пише, а
+    бектест бачить лише 1m бари, де вчорашня доба неповна (прогрів починається посеред доби), тож
+    рівня немає. Наслідки, бачені в прогонах: ETHUSDT `breakout_down`(+taker_sell) на 1748453160000
+    (close 2648.36 під підтримкою 2651.0 — low денного бару 27.05) і `near_daily_support` лише
+    наживо, а `funding_extreme_high` ETHUSDT через 3 хв лише в бектесті (наживо той самий напрям
+    був у кулдауні після алерту біля підтримки). Чи потрапить така подія у вікно — залежить від
+    того, коли стартував живий процес, звідси «3 з 5»."""
     data = sample_data_dir()
     port = free_port()
     rec_dir, live_dir, report_dir = tmp_path / "rec", tmp_path / "live", tmp_path / "report"
