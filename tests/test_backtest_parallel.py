@@ -1,8 +1,10 @@
 """Розбитий по символах бектест (issue 19): локальні процеси й Dask LocalCluster дають той самий
 report.json, що й однопроцесний прогін; смерть воркера названо символом; калібрування на 2 воркерах.
 
-Дані — вбудований зразок (6 символів): на 2 ядрах, спільних з іншими тестами, 16-символьний місяць
-на двох воркерах іде довше за хвилину (рівність на ньому перевірено вручну, див. bench/backtest.py).
+Побайтова рівність звіту — на 16-символьному місяці (../shared/data/binance-um-1m-2025-05, увесь,
+без обрізання): однопроцесний звіт рахується раз на модуль і спільний для обох порівнянь
+(2 процеси і LocalCluster з 2 процесами-воркерами по 1 потоку). Решта (збої, рівність записів
+з бюджетом і без) — на вбудованому зразку: там важлива поведінка, не обсяг.
 """
 
 from __future__ import annotations
@@ -31,10 +33,19 @@ def _records(res: object) -> tuple[object, ...]:
 
 
 @pytest.fixture(scope="module")
-def single_report(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+def month(data_1m: Path) -> RunSpec:
+    """Увесь 16-символьний місяць (ADAUSDT коротший — починається на 5 днів пізніше)."""
+    spec = RunSpec(data_1m)
+    assert len(spec.resolved_symbols()) == 16
+    return spec
+
+
+@pytest.fixture(scope="module")
+def single_report(month: RunSpec, tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """Однопроцесний звіт місяця — раз на модуль, для обох порівнянь."""
     out = tmp_path_factory.mktemp("single")
-    output = run_session(SPEC, out, seeds=SEEDS, html=False)
-    assert output.result.trades and output.result.signals
+    output = run_session(month, out, seeds=SEEDS, html=False)
+    assert len(output.result.trades) > 100 and len(output.result.signals) > 1000
     return (out / REPORT_JSON).read_bytes()
 
 
@@ -48,12 +59,12 @@ def test_partitioned_serial_equals_batch_with_and_without_budget() -> None:
         assert _records(got) == _records(ref), overrides
 
 
-def test_two_processes_give_byte_identical_report(tmp_path: Path, single_report: bytes) -> None:
+def test_two_processes_give_byte_identical_report(month: RunSpec, tmp_path: Path, single_report: bytes) -> None:
     seen: list[tuple[int, int]] = []
     engine = ProcessEngine(2)
     try:
         run_session(
-            SPEC,
+            month,
             tmp_path,
             seeds=SEEDS,
             html=False,
@@ -68,7 +79,9 @@ def test_two_processes_give_byte_identical_report(tmp_path: Path, single_report:
     assert seen[-1][0] == seen[-1][1] > 0
 
 
-def test_dask_local_cluster_gives_byte_identical_report(tmp_path: Path, single_report: bytes) -> None:
+def test_dask_local_cluster_gives_byte_identical_report(
+    month: RunSpec, tmp_path: Path, single_report: bytes
+) -> None:
     distributed = pytest.importorskip("distributed")
     from aione.backtest.engines import DaskEngine
 
@@ -76,7 +89,7 @@ def test_dask_local_cluster_gives_byte_identical_report(tmp_path: Path, single_r
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster, distributed.Client(cluster) as client:
-        run_session(SPEC, tmp_path, seeds=SEEDS, html=False, executor=DaskEngine(client=client))
+        run_session(month, tmp_path, seeds=SEEDS, html=False, executor=DaskEngine(client=client))
     assert (tmp_path / REPORT_JSON).read_bytes() == single_report
 
 

@@ -8,9 +8,14 @@
 4. `merge.assemble` — ті самі записи, що й `batch_engine.run_batch_backtest` (звіт побайтово
    той самий — `tests/test_backtest_parallel.py`).
 Прогрес: одна шкала в symbol-bars — бари кроку 1 плюс бари кроку 2, по завершеному завданню.
+Завдання подаються від найдовшого символу (рядки parquet, кроку 2 — події): коротший символ
+(ADAUSDT місяця почався на 5 днів пізніше) іде в кінці й вирівнює хвіст між воркерами. Порядок
+подання на записи не впливає (результати — за номером символу).
 """
 
 from __future__ import annotations
+
+import time
 
 import pyarrow.parquet as pq
 
@@ -38,6 +43,12 @@ def _timeframe(spec: RunSpec, names: tuple[str, ...]) -> str:
     return detect_timeframe(col.to_numpy())
 
 
+def _longest_first(spec: RunSpec, names: tuple[str, ...]) -> list[int]:
+    """Номери символів від найбільшої кількості рядків (метадані parquet, без читання даних)."""
+    rows = [pq.ParquetFile(spec.data_dir / f"{name}.parquet").metadata.num_rows for name in names]
+    return sorted(range(len(names)), key=lambda i: (-rows[i], i))
+
+
 def run_partitioned(
     spec: RunSpec,
     overrides: Overrides | None,
@@ -45,8 +56,21 @@ def run_partitioned(
     *,
     on_progress: ProgressFn | None = None,
     total: int | None = None,
+    phases: dict[str, float] | None = None,
 ) -> BacktestResult:
-    """Бектест `spec` по символах на `engine`; записи ті самі, що в однопроцесному прогоні."""
+    """Бектест `spec` по символах на `engine`; записи ті самі, що в однопроцесному прогоні.
+
+    `phases` (для бенчмарку) отримує стінний час кроків у секундах: `prepare` (батько до подання),
+    `candidates`, `budget`, `trades`, `assemble`."""
+    clock = time.perf_counter()
+    marks = phases if phases is not None else {}
+
+    def mark(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        marks[name] = now - clock
+        clock = now
+
     names = spec.resolved_symbols()
     plain = {k: dict(v) for k, v in overrides.items()} if overrides else None
     run = RunPart(str(spec.data_dir), spec.start_ms, spec.end_ms, plain, _timeframe(spec, names))
@@ -65,19 +89,24 @@ def run_partitioned(
         part.times = part.times[:0]  # шкала вже врахувала часи; далі вони не потрібні
         progress(part.events)
 
-    tasks = [SymbolTask(run, name, i) for i, name in enumerate(names)]
+    tasks = [SymbolTask(run, names[i], i) for i in _longest_first(spec, names)]
     if on_progress is not None and total is not None:
         scale = 2 * total  # крок 2 уточнить шкалу, коли відомо, скільки символів мають сигнали
         on_progress(0, scale)
+    mark("prepare")
     parts: list[SymbolCandidates] = engine.map(
         find_candidates, tasks, key=lambda t: t.symbol, on_done=on_candidates
     )
+    parts.sort(key=lambda p: p.index)
+    mark("candidates")
     decided, _ = replay_budget(parts, budget_params(overrides), builder)
     by_index = {p.index: p for p in parts}
     apps = applications(decided, by_index)
-    trade_tasks = [TradeTask(run, names[i], i, tuple(a)) for i, a in sorted(apps.items())]
+    trade_tasks = [TradeTask(run, names[i], i, tuple(a)) for i, a in apps.items()]
+    trade_tasks.sort(key=lambda t: (-by_index[t.index].events, t.index))
     scale = done + sum(by_index[t.index].events for t in trade_tasks)
     timeline = builder.timeline(TradeManager(stage_params(overrides)[2]).refresh_interval_ms)
+    mark("budget")
     trades: list[SymbolTrades] = engine.map(
         replay_trades,
         trade_tasks,
@@ -85,7 +114,11 @@ def run_partitioned(
         shared=timeline,
         on_done=lambda t, _r: progress(by_index[t.index].events),
     )
+    position = {name: i for i, name in enumerate(names)}
+    trades.sort(key=lambda t: position[t.symbol])  # як у порядку назв (результати — у порядку подання)
+    mark("trades")
     result = assemble(spec, parts, decided, trades)
+    mark("assemble")
     if on_progress is not None:
         on_progress(scale, scale)
     return result
