@@ -103,20 +103,37 @@ def _candidate(part: SymbolCandidates, row: int) -> Candidate:
     return Candidate(alert, decision, Rank(item.score, 0.0, 0.0, 0))
 
 
+def _candidate_order(parts: Sequence[SymbolCandidates]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Кандидати всіх символів у порядку подій: (хвилина, номер символу, рядок) трьома масивами.
+
+    Компактно (24 байти на кандидата): об'єкти `Candidate` будуються по хвилині під час проходу,
+    а не всі наперед (рік × 16 символів — сотні тисяч кандидатів)."""
+    ts = [np.fromiter((r.ts for r in p.rows), dtype=np.int64, count=len(p.rows)) for p in parts]
+    sym = [np.full(len(p.rows), p.index, dtype=np.int64) for p in parts]
+    row = [np.arange(len(p.rows), dtype=np.int64) for p in parts]
+    if not ts:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    ts_all, sym_all, row_all = np.concatenate(ts), np.concatenate(sym), np.concatenate(row)
+    order = np.lexsort((row_all, sym_all, ts_all))
+    return ts_all[order], sym_all[order], row_all[order]
+
+
 def replay_budget(
     parts: Sequence[SymbolCandidates], budget_params: Mapping[str, Any], timeline: TimelineBuilder
 ) -> tuple[list[Decided], dict[str, int]]:
     """Вердикти всіх кандидатів у порядку однопроцесного прогону і лічильники бюджету."""
     budget = AlertBudget(budget_params)
-    by_minute: dict[int, list[Candidate]] = {}
-    for part in sorted(parts, key=lambda p: p.index):
-        for row, item in enumerate(part.rows):
-            by_minute.setdefault(item.ts, []).append(_candidate(part, row))
+    by_index = {p.index: p for p in parts}
+    ts_all, sym_all, row_all = _candidate_order(parts)
     out: list[Decided] = []
-    for ts in sorted(by_minute):
-        for cand in by_minute[ts]:  # у хвилині — за номером символу, як події в часі
-            for verdict in budget.offer(cand):  # бюджет вимкнено: вердикт одразу, на події алерту
-                s, _ = cand.alert["_at"]
+    starts = np.flatnonzero(np.diff(ts_all, prepend=-1)).tolist()  # перший кандидат кожної хвилини
+    for lo, hi in zip(starts, [*starts[1:], ts_all.shape[0]], strict=True):
+        ts = int(ts_all[lo])
+        # У хвилині — за номером символу, як події в часі; `Candidate` — лише для цієї хвилини.
+        for s, row in zip(sym_all[lo:hi].tolist(), row_all[lo:hi].tolist(), strict=True):
+            for verdict in budget.offer(_candidate(by_index[s], row)):
+                # Бюджет вимкнено: вердикт одразу, на події алерту.
                 out.append(_decided(verdict, len(out), ts, s, PHASE_ALERT))
         if budget.enabled:
             at_ts, at_symbol = timeline.release_at(ts)
@@ -159,14 +176,16 @@ def assemble(
     trade_ids: dict[int, str] = {}
     for t in trades:
         trade_ids.update(t.trade_ids)
-    signal_keys: list[tuple[Key, tuple[Any, ...]]] = []
-    for d in decided:  # сигнали — у порядку вердиктів
+    for d in decided:  # сигнали — у порядку вердиктів (і їхні записи журналу — теж)
         record = by_index[d.symbol_index].rows[d.row].record
         record["surfaced"] = d.promoted
         record["budget_reason"] = d.reason
         record["trade_id"] = trade_ids.get(d.verdict_no)
         rec.add_signal(record)
-        signal_keys.append(((d.at_ts, d.at_symbol, d.phase, d.verdict_no, -1), result.decisions.pop()))
+    # Ключі записів журналу сигналів — потоком з вердиктів, без списку пар на кожен сигнал.
+    signal_keys: Iterable[tuple[Key, tuple[Any, ...]]] = zip(
+        ((d.at_ts, d.at_symbol, d.phase, d.verdict_no, -1) for d in decided), result.decisions, strict=True
+    )
     streams = [signal_keys, *(t.decisions for t in trades)]
     result.decisions = [item for _, item in heapq.merge(*streams, key=lambda kv: kv[0])]
     result.trades = [r for _, r in heapq.merge(*(t.trades for t in trades), key=lambda kv: kv[0])]
