@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import orjson
@@ -232,3 +233,97 @@ def test_batch_run_pauses_the_gc_and_restores_it(data_1m: Path) -> None:
     run_backtest(spec, on_progress=lambda done, total: states.append(gc.isenabled()))
     assert states and not any(states)
     assert gc.isenabled()
+
+
+# ── Записані денні бари біржі (`aione record`, `1d/`) ──
+DAY_MS = 86_400_000
+DAY1 = START_MS - START_MS % DAY_MS + DAY_MS  # перша повна доба набору
+
+
+def _folder_with_exchange_days(data_1m: Path, dst: Path, names: tuple[str, ...]) -> None:
+    """Каталог як у запису, що почався посеред доби: 1m бари з DAY1 12:00 до DAY4 18:00 без доби DAY3
+    (розрив — монітор скидає стан); у `1d/` — денні бари біржі за DAY0 (до першого 1m бару), DAY1
+    (у 1m лише з 12:00) і DAY3 (1m барів немає), а DAY2 — не записано (день береться з 1m барів)."""
+    from aione.data.daily_record import write_daily_bars
+    from aione.data.resample import resample_daily
+
+    for name in names:
+        full = read_bars_parquet(data_1m / f"{name}.parquet")
+        t = full.open_time
+        keep = (t >= DAY1 + 12 * HOUR_MS) & (t < DAY1 + 3 * DAY_MS + 18 * HOUR_MS)
+        keep &= (t < DAY1 + 2 * DAY_MS) | (t >= DAY1 + 3 * DAY_MS)
+        _write(dst / f"{name}.parquet", BarArrays(*(c[keep] for c in full)))  # type: ignore[arg-type]
+        days = resample_daily(full.slice(0, int(np.searchsorted(t, DAY1 + 3 * DAY_MS))))
+        pick = np.isin(days.open_time, [DAY1 - DAY_MS, DAY1, DAY1 + 2 * DAY_MS])
+        write_daily_bars(dst, name, BarArrays(*(c[pick] for c in days)))  # type: ignore[arg-type]
+
+
+def test_engines_agree_with_recorded_exchange_daily_bars(data_1m: Path, tmp_path: Path) -> None:
+    """Із записаними денними барами біржі подієвий, пакетний і розбитий за символами рушії дають ті
+    самі записи; денні бари справді змінюють рішення (рівні першої доби, закриті дні Stage2), а
+    погляду вперед немає (день діє лише після свого закриття)."""
+    from aione.backtest.engines import SerialEngine
+    from aione.backtest.lookahead import check_lookahead
+    from aione.backtest.parallel import run_partitioned
+    from aione.backtest.runner import recorded_daily_bars
+    from aione.stage1.result import Stage1Result
+
+    names = ("SOLUSDT", "SUIUSDT")
+    _folder_with_exchange_days(data_1m, tmp_path, names)
+    overrides: Overrides = {"stage1": {"min_reasons_for_alert": 1, "cooldown_sec": 60}}
+    spec = RunSpec(tmp_path, names)
+    event = run_backtest(spec, overrides, engine="event")
+    batch = run_backtest(spec, overrides)
+    _assert_same(event, batch)
+    days = recorded_daily_bars(spec)
+
+    def reference(symbol: str, bars: BarArrays, params: Any, timeframe: str) -> list[Stage1Result]:
+        return monitor_alerts(symbol, bars, params, timeframe, None, days[symbol])  # еталонний монітор
+
+    _assert_same(event, run_batch_backtest(spec, overrides, alerts_fn=reference))
+    parted = run_partitioned(spec, overrides, SerialEngine())
+    assert parted.signals == batch.signals and parted.trades == batch.trades
+    near = {"near_daily_support", "near_daily_resistance"}
+    daily = [s for s in batch.signals if near & set(s["triggers"])]
+    assert any(int(s["ts"]) < DAY1 + DAY_MS for s in daily)  # доба DAY1: рівень лише з бару біржі DAY0
+    report = check_lookahead(spec, overrides, samples=3, seed=5, full=batch)
+    assert report.compared > 0
+    for name in names:
+        (tmp_path / "1d" / f"{name}.parquet").unlink()
+    plain = run_backtest(spec, overrides)
+    assert plain.signals != batch.signals
+    assert not any(
+        int(s["ts"]) < DAY1 + DAY_MS and "near_daily_support" in s["triggers"] for s in plain.signals
+    )
+
+
+def test_stage2_days_with_recorded_exchange_days_match_the_core(data_1m: Path, tmp_path: Path) -> None:
+    """Закриті дні входу Stage2 пакетного рушія (`SymbolSeries` з днями біржі) — ті самі байти, що
+    ядро бере зі сховища, куди `DailyFeed` кладе записані дні в міру їх закриття: день біржі замість
+    неповного дня 1m барів, дні без 1m барів, ресемплінг там, де дня біржі немає."""
+    from aione.backtest.runner import DailyFeed, recorded_daily_bars
+
+    _folder_with_exchange_days(data_1m, tmp_path, ("SUIUSDT",))
+    spec = RunSpec(tmp_path, ("SUIUSDT",))
+    days = recorded_daily_bars(spec)
+    series = SymbolSeries.build("SUIUSDT", read_bars_parquet(tmp_path / "SUIUSDT.parquet"), days["SUIUSDT"])
+    core: PipelineCore = make_core(spec)
+    feed = DailyFeed(days)
+    checked = 0
+    for row, ev in enumerate(iter_replay(tmp_path, ["SUIUSDT"])):
+        feed.before(core.store, ev)
+        feed.after(core.store, ev, core.on_bar(ev).accepted)
+        if row % 89 and row != len(series.bars) - 1:
+            continue
+        a = core.stage2_inputs({"symbol": "SUIUSDT", "timestamp": ev.bar.open_time})
+        b = series.stage2_window(row, core.context_bars, core.daily_days + 1)
+        assert a is not None and b is not None and a.bars_1d is not None and b.bars_1d is not None
+        for x, y in zip(a.bars_1d, b.bars_1d, strict=True):
+            assert x.dtype == y.dtype and x.tobytes() == y.tobytes()
+        checked += 1
+    assert checked > 20
+    last = series.stage2_window(len(series.bars) - 1, core.context_bars, core.daily_days + 1).bars_1d
+    assert last is not None
+    # DAY0, DAY1 (біржі), DAY2 (з 1m барів), DAY3 (біржі) + відкритий DAY4
+    assert last.open_time.tolist() == [DAY1 + k * DAY_MS for k in range(-1, 4)]
+    assert core.store.stats.rejected.get("duplicate", 0) == 0  # закриття агрегатора не б'ється з днем біржі

@@ -203,7 +203,8 @@ class PipelineCore:
             if agg is None:
                 agg = self._daily[symbol] = DailyAggregator()
             day_closed = agg.push(bar)
-            if day_closed is not None:
+            # день, уже покладений у сховище (денний бар біржі з запису, `runner.DailyFeed`), важить більше
+            if day_closed is not None and self.store.last_closed_time(symbol, "1d") != day_closed.open_time:
                 self.store.apply(BarEvent(symbol, "1d", day_closed))
         trade_events = list(self.trades.on_bar(symbol, bar))
         trade_events.extend(self.trades.refresh_if_due(bar.open_time))

@@ -12,6 +12,8 @@ DESIGN дозволяє бектесту пакетну форму обчисл�
   угодою та бари алертів: для решти `TradeManager.on_bar` лише запам'ятав би ціну, яку ніхто
   не прочитає до наступного алерту цього символу (а на ньому ціна оновлюється).
 Рівність з подієвим рушієм — байт у байт у JSON звіту — перевіряє `tests/test_backtest_batch.py`.
+Денні бари біржі з запису (`runner.recorded_daily_bars`): Stage1 (`default_alerts_fn(..., days)`) і
+закриті дні Stage2 (`SymbolSeries.build(..., days)`) беруть їх так само, як подієвий рушій.
 Деривативи: у каталозі запису `aione record` ядро (`make_core`) отримує записані ряди; тоді Stage1
 (`default_alerts_fn(deriv_source)`) і вхід Stage2 (`stage2_window`) бачать ті самі знімки, що
 подієвий рушій і живий процес. З лише барами джерела немає — і все як раніше.
@@ -37,6 +39,7 @@ from aione.backtest.runner import (
     handle_alert,
     make_core,
     record_released,
+    recorded_daily_bars,
     stage_params,
     trade_record,
 )
@@ -58,9 +61,12 @@ def monitor_alerts(
     params: Mapping[str, Any],
     timeframe: str,
     deriv_source: SeriesSource | None = None,
+    exchange_days: BarArrays | None = None,
 ) -> list[Stage1Result]:
-    """Нові алерти справжнього `AssetMonitor`, що бачить бари символу по одному (еталон двійника)."""
-    monitor = AssetMonitor(params, timeframe=timeframe, deriv_source=deriv_source)
+    """Нові алерти справжнього `AssetMonitor`, що бачить бари символу по одному (еталон двійника);
+    `exchange_days` — записані денні бари біржі символу (денні рівні)."""
+    days = {symbol: exchange_days} if exchange_days is not None else None
+    monitor = AssetMonitor(params, timeframe=timeframe, deriv_source=deriv_source, exchange_days=days)
     out: list[Stage1Result] = []
     update = monitor.update
     for i in range(len(bars)):
@@ -70,25 +76,31 @@ def monitor_alerts(
     return out
 
 
-def default_alerts_fn(deriv_source: SeriesSource | None = None) -> AlertsFn:
+def default_alerts_fn(
+    deriv_source: SeriesSource | None = None, exchange_days: Mapping[str, BarArrays] | None = None
+) -> AlertsFn:
     """Пакетний двійник монітора, якщо він є в цій збірці; інакше — сам монітор.
 
-    `deriv_source` — записані ряди деривативів (None — лише бари, тригери деривативів мовчать)."""
+    `deriv_source` — записані ряди деривативів (None — лише бари, тригери деривативів мовчать);
+    `exchange_days` — записані денні бари біржі по символах (`runner.recorded_daily_bars`)."""
+    days = exchange_days or {}
     try:
         from aione.stage1.batch_monitor import batch_new_alerts
     except ImportError:  # двійник ще не зібрано — той самий результат повільніше
-        if deriv_source is None:
+        if deriv_source is None and not days:
             return monitor_alerts
 
         def slow(
             symbol: str, bars: BarArrays, params: Mapping[str, Any], timeframe: str
         ) -> list[Stage1Result]:
-            return monitor_alerts(symbol, bars, params, timeframe, deriv_source)
+            return monitor_alerts(symbol, bars, params, timeframe, deriv_source, days.get(symbol))
 
         return slow
 
     def twin(symbol: str, bars: BarArrays, params: Mapping[str, Any], timeframe: str) -> list[Stage1Result]:
-        return batch_new_alerts(symbol, bars, params, timeframe=timeframe, deriv_source=deriv_source)
+        return batch_new_alerts(
+            symbol, bars, params, timeframe=timeframe, deriv_source=deriv_source, exchange_days=days.get(symbol)
+        )
 
     return twin
 
@@ -124,12 +136,13 @@ class _Prepared:
     def __init__(self, spec: RunSpec) -> None:
         raw = load_series(spec.data_dir, spec.symbols)
         self.names = list(raw)
+        self.daily = recorded_daily_bars(spec)  # денні бари біржі з запису (порожньо — лише 1m)
         self.timeframe = detect_timeframe(next(iter(raw.values())).open_time) if raw else "1m"
         self.series: list[SymbolSeries] = []
         parts_t, parts_sym, parts_row, parts_ok = [], [], [], []
         for idx, name in enumerate(self.names):
             part, ok, accepted = window_part(raw[name], spec.start_ms, spec.end_ms)
-            self.series.append(SymbolSeries.build(name, accepted))
+            self.series.append(SymbolSeries.build(name, accepted, self.daily.get(name)))
             parts_t.append(part.open_time)
             parts_sym.append(np.full(len(part), idx, dtype=np.int64))
             parts_row.append(np.cumsum(ok) - 1)
@@ -312,7 +325,7 @@ def _run(
     rec = Recorder(result)
     n_total = total or prep.events
     # Фаза 1 — Stage1 по символах (половина шкали прогресу), фаза 2 — події в часі.
-    find_alerts = alerts_fn or default_alerts_fn(getattr(core.monitor, "deriv_source", None))
+    find_alerts = alerts_fn or default_alerts_fn(getattr(core.monitor, "deriv_source", None), prep.daily)
     alerts: list[dict[int, Stage1Result]] = []
     done = 0
     for series in prep.series:

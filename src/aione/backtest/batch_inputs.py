@@ -8,7 +8,10 @@
 - `SymbolSeries` — прийняті бари символу, закриті дні (`resample_daily`, двійник
   `DailyAggregator`) і накопичені в межах доби колонки, з яких відкритий день на будь-якому
   барі береться за O(1). Суми накопичуються послідовно (`np.add.accumulate`), у тому ж порядку,
-  що й `+=` агрегатора, тож біти збігаються;
+  що й `+=` агрегатора, тож біти збігаються. Із записаними денними барами біржі (`aione record`,
+  `data.daily_record`) закритий день — бар біржі, де він є (і дні до першого 1m бару), і
+  ресемплінг 1m барів, де його немає: як у сховищі живого процесу після preload (подієвий рушій
+  кладе ці бари в сховище так само, `runner.DailyFeed`);
 - `stage2_window` — вхід Stage2 на барі алерту, рівний тому, що ядро будує зі сховища
   (`PipelineCore.stage2_inputs`), але з view масивів, що не змінюються (лише для читання);
   із записаними деривативними рядами — ще й знімок `deriv_context` на час події бару алерту
@@ -34,6 +37,7 @@ from aione.signals.deriv_context import (
     deriv_context,
 )
 from aione.stage2.inputs import Stage2Inputs
+from aione.stage2.window_features import SeriesFeatures
 
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
@@ -88,6 +92,17 @@ def _from_blocks(ints: IntArray, floats: FloatArray) -> BarArrays:
     )
 
 
+# ── Денні бари біржі ──
+def _with_exchange_days(days: BarArrays, exchange: BarArrays) -> BarArrays:
+    """Дні ресемплінгу 1m барів, для яких немає бару біржі, + усі бари біржі, за часом."""
+    keep = ~np.isin(days.open_time, exchange.open_time)
+    cols = []
+    for own, ex in zip(days, exchange, strict=True):
+        cols.append(np.concatenate((own[keep], np.asarray(ex, dtype=own.dtype))))
+    order = np.argsort(cols[0], kind="stable")
+    return BarArrays(*(np.ascontiguousarray(c[order]) for c in cols))  # type: ignore[arg-type]
+
+
 # ── Символ ──
 @dataclass(frozen=True, slots=True)
 class SymbolSeries:
@@ -99,20 +114,32 @@ class SymbolSeries:
     day_index: IntArray  # номер дня в `days` для кожного бару
     day_start: IntArray  # перший бар дня в `bars` для кожного бару
     cum: BarArrays  # накопичені з початку доби колонки (high — max, low — min, обсяги — суми)
+    closed_days: BarArrays | None = None  # закриті дні з денними барами біржі; None — це `days`
+    closed_end: IntArray | None = None  # скільки днів `closed_days` почалося до доби бару; None — `day_index`
     _open_days: BarArrays | None = None
     _day_blocks: tuple[_Blocks, _Blocks] | None = None  # (дні, відкриті дні) блоками за dtype
+    _features: SeriesFeatures | None = None
 
     @classmethod
-    def build(cls, name: str, bars: BarArrays) -> SymbolSeries:
-        """Готує символ з ПРИЙНЯТИХ барів (див. `accepted_mask`)."""
+    def build(cls, name: str, bars: BarArrays, exchange_days: BarArrays | None = None) -> SymbolSeries:
+        """Готує символ з ПРИЙНЯТИХ барів (див. `accepted_mask`); `exchange_days` — записані закриті
+        денні бари біржі (`daily_record.read_daily_bars`), None — дні лише з 1m барів."""
         cum = accumulate_daily(bars)
         days = resample_daily(bars, cum)
         starts = day_starts(bars.open_time)
         day_index = np.cumsum(np.r_[False, np.diff(bars.open_time // DAY_MS) != 0]) if len(bars) else starts
         day_start = starts[day_index]
-        for col in (*bars, *cum, *days):  # лише читання: Stage2 отримує view без копій
+        closed: BarArrays | None = None
+        closed_end: IntArray | None = None
+        if exchange_days is not None and len(exchange_days):
+            closed = _with_exchange_days(days, exchange_days)
+            bar_day = bars.open_time - bars.open_time % DAY_MS
+            closed_end = np.searchsorted(closed.open_time, bar_day, side="left").astype(np.int64)
+        for col in (*bars, *cum, *days, *(() if closed is None else closed)):  # лише читання: Stage2 отримує view без копій
             col.flags.writeable = False
-        return cls(name, bars, days, day_index.astype(np.int64), day_start.astype(np.int64), cum)
+        return cls(
+            name, bars, days, day_index.astype(np.int64), day_start.astype(np.int64), cum, closed, closed_end
+        )
 
     def open_day(self, row: int) -> Bar:
         """Відкритий день на барі `row` включно — те, що дав би `DailyAggregator.open_bar()`."""
@@ -137,7 +164,7 @@ class SymbolSeries:
 
         Те саме, що `with_open_day(closed, self.open_day(row))`, але відкритий день береться рядком
         з `open_days` (без побудови `Bar`): гаряче місце бектесту, рівність — у тестах."""
-        j = int(self.day_index[row])
+        j = int(self.day_index[row] if self.closed_end is None else self.closed_end[row])
         a = j - n_closed if j > n_closed else 0
         nxt = row + 1
         days, opened = self.day_blocks
@@ -170,11 +197,22 @@ class SymbolSeries:
 
     @property
     def day_blocks(self) -> tuple[_Blocks, _Blocks]:
-        """Закриті дні і відкритий день на кожному барі як блоки (`_Blocks`), рахуються раз."""
+        """Закриті дні (`closed_days`, якщо є) і відкритий день на кожному барі як блоки (`_Blocks`),
+        рахуються раз."""
         cached = self._day_blocks
         if cached is None:
-            cached = (_Blocks.of(self.days), _Blocks.of(self.open_days))
+            closed = self.days if self.closed_days is None else self.closed_days
+            cached = (_Blocks.of(closed), _Blocks.of(self.open_days))
             object.__setattr__(self, "_day_blocks", cached)
+        return cached
+
+    @property
+    def features(self) -> SeriesFeatures:
+        """Величини вікон Stage2, пораховані наперед на весь ряд (`stage2.window_features`)."""
+        cached = self._features
+        if cached is None:
+            cached = SeriesFeatures.of(self.bars)
+            object.__setattr__(self, "_features", cached)
         return cached
 
     def stage2_window(
@@ -194,15 +232,18 @@ class SymbolSeries:
         `symbol_info` — те, що ядро взяло б зі сховища (тік символу); `deriv_source` — записані
         ряди деривативів: знімок на кінець бару алерту з параметрами `deriv_params` (ядро бере
         `PipelineCore.deriv_params`), як `PipelineCore.stage2_inputs` (None — вхід без знімка, як до
-        деривативів)."""
+        деривативів). Вхід несе й величини вікна, пораховані наперед на ряд (`features`)."""
         start = row + 1 - context_bars
+        if start < 0:
+            start = 0
         nxt = row + 1
-        window = BarArrays(*[col[start if start > 0 else 0 : nxt] for col in self.bars])  # type: ignore[arg-type]
+        window = BarArrays(*[col[start:nxt] for col in self.bars])  # type: ignore[arg-type]
+        features = self.features.window(start, nxt)
         if deriv_source is None:
-            return Stage2Inputs(window, self.daily_upto(row, n_closed), symbol_info)
+            return Stage2Inputs(window, self.daily_upto(row, n_closed), symbol_info, features=features)
         t = bar_event_time(int(self.bars.open_time[row]), timeframe_ms)
         deriv = deriv_context(deriv_source, self.name, t, deriv_params)
-        return Stage2Inputs(window, self.daily_upto(row, n_closed), symbol_info, deriv=deriv)
+        return Stage2Inputs(window, self.daily_upto(row, n_closed), symbol_info, deriv=deriv, features=features)
 
 
 __all__ = ["SymbolSeries", "accepted_mask"]

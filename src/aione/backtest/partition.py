@@ -38,6 +38,7 @@ from aione.backtest.runner import (
     budget_params,
     make_core,
     record_decision_events,
+    recorded_daily_bars,
     recorded_deriv_source,
     signal_record,
     stage_params,
@@ -175,14 +176,16 @@ def _maybe_die(symbol: str) -> None:
 def _load(run: RunPart, symbol: str) -> tuple[BarArrays, np.ndarray, SymbolSeries]:
     raw = load_series(run.data_dir, (symbol,))[symbol]
     part, ok, accepted = window_part(raw, run.start_ms, run.end_ms)
-    return part, ok, SymbolSeries.build(symbol, accepted)
+    days = recorded_daily_bars(run.spec(symbol)).get(symbol)  # денні бари біржі з запису, якщо є
+    return part, ok, SymbolSeries.build(symbol, accepted, days)
 
 
 def _alerts(
     run: RunPart, series: SymbolSeries, deriv_source: SeriesSource | None
 ) -> tuple[list[Stage1Result], list[int]]:
     p1 = stage_params(run.overrides)[0]
-    found = default_alerts_fn(deriv_source)(series.name, series.bars, p1, run.timeframe)
+    days = recorded_daily_bars(run.spec(series.name))
+    found = default_alerts_fn(deriv_source, days)(series.name, series.bars, p1, run.timeframe)
     rows = np.searchsorted(series.bars.open_time, [a.timestamp for a in found]).tolist()
     return found, rows
 

@@ -5,6 +5,11 @@
 барів (`iter_replay`, лише закриті бари, злиті за часом, рівність — за назвою символу).
 Агрегатор стану для UI не потрібен, тож ядро будується без нього (`aggregator=None`).
 
+Денні бари біржі (каталог запису `aione record`, `1d/{SYMBOL}.parquet`, `data.daily_record`):
+монітор бере з них денні рівні (`AssetMonitor(exchange_days=...)`), а сховище ядра отримує кожен
+записаний день у момент, коли він закрився (`DailyFeed`), — як сховище живого процесу після
+preload; без них усе як раніше (дні лише з 1m барів).
+
 Результат — записи сигналів (кожне рішення Stage2 на новий алерт) і закритих угод (з подій
 Stage3, тож їх не обмежує `recent_trades_keep`), плюс стислий журнал рішень для перевірки
 погляду вперед. Усе детерміноване: ті самі бари й параметри дають ті самі записи.
@@ -28,8 +33,11 @@ from aione.config.config import (
     STAGE3_TRADE_PARAMS,
     SymbolInfo,
 )
-from aione.data.bars import list_symbols
+from aione.data.bars import BarArrays, BarEvent, list_symbols
+from aione.data.daily_record import read_daily_bars
 from aione.data.deriv_loader import load_recorded_columns
+from aione.data.ram_store import RamStore
+from aione.data.resample import DAY_MS
 from aione.data.tick_snapshot import recorded_ticks
 from aione.data.unified_store import UnifiedDataStore
 from aione.exchange.replay import iter_replay
@@ -102,6 +110,55 @@ def recorded_deriv_source(spec: RunSpec) -> SeriesSource | None:
     return recorded_source(series) if series else None
 
 
+def recorded_daily_bars(spec: RunSpec) -> dict[str, BarArrays]:
+    """Записані закриті денні бари біржі символів прогону (`1d/` каталогу запису); порожньо — їх
+    немає, і дні беруться лише з 1m барів. Без обрізання за вікном прогону: день використовується
+    лише після свого закриття (рівні доби D — з дня D−1, Stage2 — дні до доби алерту)."""
+    return read_daily_bars(spec.data_dir, spec.resolved_symbols())
+
+
+class DailyFeed:
+    """Записані денні бари → сховище ядра подієвого рушія, кожен — щойно його доба закрилася.
+
+    На події бару символу з часом t сховище має отримати всі записані дні, що почалися до доби t.
+    День, який агрегатор ядра закриє на цій самій події (доба попереднього бару символу), і старші
+    кладуться ДО `on_bar` — тоді ядро свого дня поверх не кладе (`PipelineCore.on_bar` пропускає
+    день, який сховище вже має), і лишається день біржі; новіші (доби без 1m барів) — ПІСЛЯ, щоб
+    закриття агрегатора не стало «запізнілим». Так сховище тримає ті самі закриті дні, що й
+    `SymbolSeries.closed_days` пакетного рушія."""
+
+    def __init__(self, days: Mapping[str, BarArrays]) -> None:
+        self.days = {s: d for s, d in days.items() if len(d)}
+        self._pos: dict[str, int] = dict.fromkeys(self.days, 0)
+        self._open_day: dict[str, int] = {}  # доба останнього прийнятого бару символу
+
+    def _put(self, store: RamStore, symbol: str, until_day: int) -> None:
+        days = self.days[symbol]
+        a = self._pos[symbol]
+        b = int(days.open_time.searchsorted(until_day, side="right"))
+        if b > a:
+            store.put_bars(symbol, "1d", days.slice(a, b))
+            self._pos[symbol] = b
+
+    def before(self, store: RamStore, event: BarEvent) -> None:
+        """До `on_bar`: дні до доби, яку закриє агрегатор (або всі закриті, якщо барів ще не було)."""
+        symbol = event.symbol
+        if symbol not in self.days:
+            return
+        day = event.bar.open_time - event.bar.open_time % DAY_MS
+        self._put(store, symbol, min(self._open_day.get(symbol, day - DAY_MS), day - DAY_MS))
+
+    def after(self, store: RamStore, event: BarEvent, accepted: bool) -> None:
+        """Після `on_bar`: решта днів, що закрилися до доби події (відкинутий бар — нічого: агрегатор
+        ядра його не бачив, а Stage2 на ньому не викликається)."""
+        symbol = event.symbol
+        if not accepted or symbol not in self.days:
+            return
+        day = event.bar.open_time - event.bar.open_time % DAY_MS
+        self._put(store, symbol, day - DAY_MS)
+        self._open_day[symbol] = day
+
+
 def make_core(
     spec: RunSpec,
     overrides: Overrides | None = None,
@@ -112,7 +169,8 @@ def make_core(
 
     Зі `spec` береться тік кожного символу (`recorded_ticks`: знімок exchangeInfo, звірений
     із сіткою цін барів): сховище отримує `SymbolInfo` символу, як живе — з exchangeInfo, тож
-    Stage2 прив'язує TP/SL до справжнього тіку в обох рушіях. Монітор отримує записані
+    Stage2 прив'язує TP/SL до справжнього тіку в обох рушіях. Денні рівні монітор бере й із записаних
+    денних барів біржі (`recorded_daily_bars`). Монітор отримує записані
     деривативні ряди (`recorded_deriv_source`, "auto") або задане джерело; з ним ядро подає
     знімок деривативів і в Stage2 (`PipelineCore.stage2_inputs`) з тими самими вікнами й межами
     свіжості, що й живе (`DerivParams.from_params` параметрів Stage1; темп ринку бектесту — 1)."""
@@ -123,7 +181,7 @@ def make_core(
     source = recorded_deriv_source(spec) if isinstance(deriv_source, str) else deriv_source
     core = PipelineCore(
         store,
-        AssetMonitor(p1, deriv_source=source),
+        AssetMonitor(p1, deriv_source=source, exchange_days=recorded_daily_bars(spec)),
         TradeManager(p3),
         None,
         stage2_params=p2,
@@ -394,6 +452,8 @@ def run_event_backtest(
     result = BacktestResult(spec)
     rec = Recorder(result)
     on_bar, decide = core.on_bar, core.decide
+    daily = DailyFeed(recorded_daily_bars(spec))
+    feed = bool(daily.days)
     n = 0
     first_ts: int | None = None
     last_ts = 0
@@ -402,7 +462,11 @@ def run_event_backtest(
         if first_ts is None:
             first_ts = event.bar.open_time
         last_ts = event.bar.open_time
+        if feed:
+            daily.before(core.store, event)
         step = on_bar(event)
+        if feed:
+            daily.after(core.store, event, step.accepted)
         if step.released:
             record_released(rec, step.released)
         if step.trade_events:
@@ -432,6 +496,7 @@ __all__ = [
     "PROGRESS_EVERY",
     "BacktestResult",
     "CoreFactory",
+    "DailyFeed",
     "Recorder",
     "Overrides",
     "ProgressFn",
@@ -443,6 +508,7 @@ __all__ = [
     "make_core",
     "record_decision_events",
     "record_released",
+    "recorded_daily_bars",
     "recorded_deriv_source",
     "run_backtest",
     "run_event_backtest",

@@ -16,6 +16,10 @@
   скидається (індикатори, тригери, авто-рівні, епізод), і символ прогрівається заново.
 `warmup` проганяє історію через той самий шлях, що й `update`, тому монітор, прогрітий на
 барах [0, t), і монітор, що бачив їх по одному, ухвалюють на барі t однакове рішення.
+Денні бари біржі (`exchange_days` / `set_exchange_days`; у `warmup` — закриті дні з переданих
+денних барів) задають денні рівні доби D з біржового дня D−1 (`DailyLevels.known`): так прогрів
+живого монітора, що почався посеред учорашньої доби, і бектест запису `aione record` з тими самими
+денними барами бачать ті самі рівні на тих самих барах.
 Деривативи: з джерелом рядів (`deriv_source`, наприклад `DerivStore.series`) кожен закритий бар
 отримує `TriggerInput.deriv` — знімок на останню мілісекунду бару (`bar_event_time`); відкриті
 бари й прогрів (`warmup`) його не отримують (тригери деривативів там мовчать). Без джерела монітор
@@ -35,7 +39,7 @@ from aione.logging_setup import get_logger, log_ctx
 from aione.signals.deriv_context import DerivParams, SeriesSource, bar_event_time, deriv_context
 from aione.stage1.asset_triggers.base import DOWN, UP, TriggerInput, TriggerResult, TriggerSpec
 from aione.stage1.asset_triggers.registry import enabled_specs
-from aione.stage1.daily_levels import DAY_MS
+from aione.stage1.daily_levels import DAY_MS, KnownDays, exchange_levels
 from aione.stage1.result import STATS_KEYS, Stage1Result
 from aione.stage1.symbol_state import SymbolTracker
 from aione.stage1.thresholds import MARKET_STATES, classify_market_state, symbol_params
@@ -71,10 +75,14 @@ class AssetMonitor:
         symbol_overrides: Mapping[str, Mapping[str, Any]] | None = None,
         timeframe: str = "1m",
         deriv_source: SeriesSource | None = None,
+        exchange_days: Mapping[str, BarArrays] | None = None,
     ) -> None:
         if timeframe not in TIMEFRAME_MS:
             raise ValueError(f"AssetMonitor: unknown timeframe {timeframe!r}")
         self.deriv_source = deriv_source
+        self._known: dict[str, KnownDays] = {
+            sym: exchange_levels(days) for sym, days in (exchange_days or {}).items() if len(days)
+        }
         self._deriv_params: dict[str, DerivParams] = {}
         self.params = params
         self.timeframe = timeframe
@@ -93,6 +101,7 @@ class AssetMonitor:
         if tr is None:
             p = symbol_params(self.params, self._overrides.get(symbol), symbol)
             tr = SymbolTracker(symbol, p, self.specs, self.timeframe_ms)
+            tr.daily.known = self._known.get(symbol)
             self._trackers[symbol] = tr
         return tr
 
@@ -108,6 +117,18 @@ class AssetMonitor:
     def set_deriv_source(self, source: SeriesSource | None) -> None:
         """Джерело рядів деривативів (`DerivStore.series` або `recorded_source(...)`); None — без них."""
         self.deriv_source = source
+
+    def set_exchange_days(self, symbol: str, days: BarArrays | None) -> None:
+        """Закриті денні бари біржі символу (записані `aione record`) для денних рівнів; None —
+        без них (рівні лише з 1m барів)."""
+        known = exchange_levels(days) if days is not None and len(days) else None
+        if known is None:
+            self._known.pop(symbol, None)
+        else:
+            self._known[symbol] = known
+        tr = self._trackers.get(symbol)
+        if tr is not None:
+            tr.daily.known = known
 
     def set_watched(self, symbols: Iterable[str] | None) -> list[str]:
         """Список нагляду (наприклад, `fast_symbols` префільтра); None — наглядати за всім.
@@ -164,9 +185,11 @@ class AssetMonitor:
     def warmup(self, symbol: str, bars_1m: BarArrays, daily: BarArrays | None = None) -> None:
         """Новий стан символу з закритої історії (той самий шлях, що й `update`, без записів).
 
-        Денні бари (якщо є) задають автоматичні рівні з останньої доби, що завершилась до доби
-        останнього бару історії. Ручні рівні й зовнішній стан ринку зберігаються. Символ поза
-        списком нагляду (`set_watched`) не прогрівається."""
+        Денні бари (якщо є): їхні закриті дні (до доби останнього бару історії) діють як дні біржі
+        ще під час прогріву (рівні доби D — з дня D−1, `DailyLevels.known`), а після прогріву рівні
+        задає остання доба, що завершилась до доби останнього бару історії. Ручні рівні й
+        зовнішній стан ринку зберігаються. Символ поза списком нагляду (`set_watched`) не
+        прогрівається."""
         if self._watched is not None and symbol not in self._watched:
             return
         old = self._trackers.pop(symbol, None)
@@ -175,6 +198,11 @@ class AssetMonitor:
             tr.market_state_override = old.market_state_override
             if old.daily.manual:
                 tr.daily.set_manual(old.daily.support, old.daily.resistance)
+        if daily is not None and len(daily) and len(bars_1m):
+            last = int(bars_1m.open_time[-1])
+            warm = exchange_levels(daily, before_ms=last - last % DAY_MS)
+            if warm:
+                tr.daily.known = {**warm, **(tr.daily.known or {})}
         for i in range(len(bars_1m)):
             self._process(tr, bars_1m.bar(i), build=False)
         if daily is not None and len(daily) and tr.last_closed_time is not None:

@@ -45,7 +45,7 @@ from aione.stage1.asset_triggers.base import (
 )
 from aione.stage1.asset_triggers.registry import enabled_specs
 from aione.stage1.batch_series import STATE_CODES, Stage1Series, stage1_series
-from aione.stage1.daily_levels import DAY_MS
+from aione.stage1.daily_levels import DAY_MS, exchange_levels
 from aione.stage1.result import Stage1Result
 from aione.stage1.thresholds import state_thresholds, symbol_params
 
@@ -306,12 +306,14 @@ def batch_new_alerts(
     switches: Mapping[str, Any] | None = None,
     timeframe: str = "1m",
     deriv_source: SeriesSource | None = None,
+    exchange_days: BarArrays | None = None,
 ) -> list[Stage1Result]:
-    """Нові алерти свіжого `AssetMonitor(params, switches=..., timeframe=..., deriv_source=...)` на
-    закритих барах `bars`.
+    """Нові алерти свіжого `AssetMonitor(params, switches=..., timeframe=..., deriv_source=...,
+    exchange_days={symbol: exchange_days})` на закритих барах `bars`.
 
     `bars` — закриті бари одного символу, open_time строго зростає (інакше ValueError);
-    `deriv_source` — записані ряди деривативів (None — лише бари, тригери деривативів мовчать)."""
+    `deriv_source` — записані ряди деривативів (None — лише бари, тригери деривативів мовчать);
+    `exchange_days` — закриті денні бари біржі символу (денні рівні, `DailyLevels.known`)."""
     if timeframe not in TIMEFRAME_MS:
         raise ValueError(f"batch_new_alerts: unknown timeframe {timeframe!r}")
     bars = canonical_bars(bars)
@@ -324,7 +326,8 @@ def batch_new_alerts(
         return []
     timeframe_ms = TIMEFRAME_MS[timeframe]
     p = symbol_params(params, None, symbol)
-    s = stage1_series(bars, p, timeframe_ms)
+    known = exchange_levels(exchange_days) if exchange_days is not None and len(exchange_days) else None
+    s = stage1_series(bars, p, timeframe_ms, known)
     ths = [state_thresholds(p, st) for st in STATE_CODES]
     deriv = None
     if deriv_source is not None:

@@ -2,7 +2,7 @@
 
 Для ряду закритих барів одного символу рахує по всіх барах одразу ті самі величини, що
 `AssetMonitor._process` збирає інкрементно (побітово): індикатори набору, true range і його
-частку ціни, ковзну медіану TR%, автоматичні денні рівні, стан ринку. Ряд ріжеться на суцільні
+частку ціни, ковзну медіану TR%, автоматичні денні рівні (з денними барами біржі, якщо є), стан ринку. Ряд ріжеться на суцільні
 сегменти там, де пропуск між барами довший за `max_gap_bars` інтервалів: монітор на такому
 барі скидає стан символу, тож кожен сегмент рахується з нуля (блоки віконних індикаторів
 вирівняні від першого бару сегмента — як в інкрементних класах після скидання).
@@ -24,7 +24,7 @@ from scipy.ndimage import rank_filter
 from aione.data.bars import BarArrays
 from aione.indicators import IndicatorBundle, rolling_high, rolling_low, rolling_vwap_bands, volume_zscore
 from aione.indicators.exact_series import atr_exact, ema_exact, rsi_exact
-from aione.stage1.daily_levels import DAY_MS
+from aione.stage1.daily_levels import DAY_MS, KnownDays
 from aione.stage1.thresholds import MARKET_STATES
 
 FloatArray = npt.NDArray[np.float64]
@@ -73,13 +73,14 @@ def median_before(x: FloatArray, window: int) -> FloatArray:
 
 # ── Денні рівні ──
 def auto_daily_levels(
-    open_time: IntArray, high: FloatArray, low: FloatArray, max_gap_ms: int
+    open_time: IntArray, high: FloatArray, low: FloatArray, max_gap_ms: int, known: KnownDays | None = None
 ) -> tuple[FloatArray, FloatArray]:
     """(підтримка, опір) на кожному барі одного сегмента після `DailyLevels.on_closed`; NaN — None.
 
     Рівні — діапазон попередньої доби, якщо вона повна (перший бар не пізніше `max_gap_ms` після
     00:00 UTC) і йде одразу перед поточною; неповна попередня доба лишає рівні як були; пропущена
-    доба їх скасовує."""
+    доба їх скасовує. Денний бар біржі попередньої доби (`known`, номер доби → (low, high)) має
+    перевагу над усім цим, і на першій добі сегмента теж (як `DailyLevels.known`)."""
     n = open_time.shape[0]
     sup = np.full(n, nan)
     res = np.full(n, nan)
@@ -94,7 +95,10 @@ def auto_daily_levels(
     days = day[starts].tolist()
     level: tuple[float, float] | None = None
     for r, a in enumerate(starts.tolist()):
-        if r > 0:
+        ex = known.get(days[r] - 1) if known else None
+        if ex is not None:
+            level = ex
+        elif r > 0:
             prev = days[r - 1]
             complete = first_t[r - 1] - prev * DAY_MS <= max_gap_ms
             if complete and days[r] == prev + 1:
@@ -153,7 +157,9 @@ def _zero_sign(x: FloatArray) -> FloatArray:
     return x
 
 
-def _segment(bars: BarArrays, a: int, b: int, p: Mapping[str, Any], max_gap_ms: int) -> list[FloatArray]:
+def _segment(
+    bars: BarArrays, a: int, b: int, p: Mapping[str, Any], max_gap_ms: int, known: KnownDays | None = None
+) -> list[FloatArray]:
     """Поля одного суцільного сегмента [a, b) у порядку `_SEG_FIELDS`."""
     bp = bundle_for(p).params
     t = bars.open_time[a:b]
@@ -181,7 +187,7 @@ def _segment(bars: BarArrays, a: int, b: int, p: Mapping[str, Any], max_gap_ms: 
         tr_frac = np.where(pos, tr_abs / c, nan)
         atr_frac = np.where(pos, atr / c, nan)
     med = median_before(tr_frac, int(p["volatility_window"]))
-    sup, res = auto_daily_levels(t, h, lo, max_gap_ms)
+    sup, res = auto_daily_levels(t, h, lo, max_gap_ms, known)
     return [
         c,
         rsi,
@@ -249,14 +255,17 @@ def classify_states(
     return state
 
 
-def stage1_series(bars: BarArrays, p: Mapping[str, Any], timeframe_ms: int) -> Stage1Series:
-    """Усі числа монітора для ряду закритих барів (`p` — ефективні параметри символу)."""
+def stage1_series(
+    bars: BarArrays, p: Mapping[str, Any], timeframe_ms: int, known: KnownDays | None = None
+) -> Stage1Series:
+    """Усі числа монітора для ряду закритих барів (`p` — ефективні параметри символу; `known` —
+    денні бари біржі для денних рівнів, як `DailyLevels.known`)."""
     n = len(bars)
     max_gap_ms = int(p["max_gap_bars"]) * timeframe_ms
     t = np.asarray(bars.open_time, dtype=np.int64)
     starts = segment_starts(t, max_gap_ms)
     bounds = [*starts.tolist(), n]
-    parts = [_segment(bars, a, b, p, max_gap_ms) for a, b in zip(bounds[:-1], bounds[1:], strict=False)]
+    parts = [_segment(bars, a, b, p, max_gap_ms, known) for a, b in zip(bounds[:-1], bounds[1:], strict=False)]
     cols = parts[0] if len(parts) == 1 else [np.concatenate(col) for col in zip(*parts, strict=True)]
     f = dict(zip(_SEG_FIELDS, cols, strict=True))
     seg_len = np.diff(np.asarray(bounds, dtype=np.int64)).astype(np.int64)

@@ -7,15 +7,33 @@
   діапазон»;
 - денні бари в `warmup` (якщо передані) задають автоматичні рівні з останнього денного бару,
   що закінчився до поточної доби;
+- денні бари біржі (`known`: номер доби → (low, high), `exchange_levels`; наживо — закриті дні
+  preload, у бектесті — записані `aione record`) мають перевагу: на переході в добу D (і на
+  першому барі після скидання) рівні — діапазон біржового дня D−1, якщо він є, навіть коли 1m
+  бари цієї доби неповні чи відсутні; без нього — правило 1m барів вище. Доба D−1 на той момент
+  уже закрита, тож погляду вперед немає;
 - `set_manual(support, resistance)` (наприклад, макрорівні Stage2) перекриває автоматичні,
   доки не буде знято викликом з обома None.
 """
 
 from __future__ import annotations
 
-from aione.data.bars import Bar
+from collections.abc import Mapping
+
+from aione.data.bars import Bar, BarArrays
 
 DAY_MS = 86_400_000
+KnownDays = Mapping[int, tuple[float, float]]  # номер доби UTC → (low, high) денного бару біржі
+
+
+def exchange_levels(days: BarArrays, before_ms: int | None = None) -> dict[int, tuple[float, float]]:
+    """Денні бари біржі → {номер доби: (low, high)}; `before_ms` — лише дні, що почалися раніше
+    (відкритий день сховища сюди не потрапляє)."""
+    out: dict[int, tuple[float, float]] = {}
+    for t, lo, hi in zip(days.open_time.tolist(), days.low.tolist(), days.high.tolist(), strict=True):
+        if before_ms is None or t < before_ms:
+            out[int(t) // DAY_MS] = (float(lo), float(hi))
+    return out
 
 
 # ── Рівні ──
@@ -32,11 +50,13 @@ class DailyLevels:
         "_man_res",
         "_man_sup",
         "_manual",
+        "known",
         "max_gap_ms",
     )
 
-    def __init__(self, max_gap_ms: int) -> None:
+    def __init__(self, max_gap_ms: int, known: KnownDays | None = None) -> None:
         self.max_gap_ms = max_gap_ms
+        self.known = known  # дні біржі (див. модуль); `reset` їх не забуває — це дані, не стан
         self._manual = False
         self._man_sup: float | None = None
         self._man_res: float | None = None
@@ -55,7 +75,11 @@ class DailyLevels:
         """Враховує закритий бар; на переході доби переносить діапазон повної доби в рівні."""
         day = bar.open_time // DAY_MS
         if day != self._day:
-            if self._day >= 0 and self._day_complete and day == self._day + 1:
+            known = self.known
+            prev = known.get(day - 1) if known else None
+            if prev is not None:
+                self._auto_sup, self._auto_res = prev
+            elif self._day >= 0 and self._day_complete and day == self._day + 1:
                 self._auto_sup, self._auto_res = self._day_low, self._day_high
             elif self._day >= 0 and day != self._day + 1:
                 self._auto_sup = self._auto_res = None  # пропущено цілу добу: рівні застаріли
@@ -84,6 +108,10 @@ class DailyLevels:
         if self._manual:
             return self._man_sup, self._man_res
         day = bar.open_time // DAY_MS
+        if day != self._day and self.known:
+            prev = self.known.get(day - 1)
+            if prev is not None:
+                return prev
         if day == self._day + 1 and self._day >= 0:
             if self._day_complete:
                 return self._day_low, self._day_high
@@ -112,4 +140,4 @@ class DailyLevels:
         return self._day
 
 
-__all__ = ["DAY_MS", "DailyLevels"]
+__all__ = ["DAY_MS", "DailyLevels", "KnownDays", "exchange_levels"]
