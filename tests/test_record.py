@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from aione.app.demo import sample_data_dir
 from aione.app.record import Recorder, RecordOptions, run_record
 from aione.cli import app
-from aione.data.bars import read_bars_parquet
+from aione.data.bars import BarArrays, read_bars_parquet
 from aione.data.deriv_disk import read_series_days
 from aione.data.deriv_loader import DerivReplay, is_recorded_dir, load_recorded_bars, load_store
 from aione.data.deriv_store import SERIES_KINDS, DerivStore
@@ -217,3 +217,61 @@ def test_recorded_series_give_the_same_deriv_context_as_the_live_store(
             assert live.oi is not None and live.book_imbalance is not None and live.funding_rate is not None
             checked += 1
     assert checked >= 6
+
+
+# ── Денні бари біржі: на старті (preload) і після закриття доби ──
+def _sample_days(symbol: str) -> BarArrays:
+    """Денні бари симулятора = ресемплінг його 1m барів (REST `1d` симулятора з тих самих барів)."""
+    from aione.data.resample import resample_daily
+
+    return resample_daily(read_bars_parquet(sample_data_dir() / f"{symbol}.parquet"))
+
+
+def _same_days(got: BarArrays, want: BarArrays) -> None:
+    """Час і ціни — до біта (з них денні рівні); обсяги — сума тих самих барів в іншому порядку."""
+    for name in ("open_time", "open", "high", "low", "close"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(want, name), err_msg=name)
+    np.testing.assert_allclose(got.quote_volume, want.quote_volume, rtol=1e-12)
+
+
+def test_record_writes_the_exchange_daily_bars_of_the_preload(
+    recording: tuple[Path, Recorder, list[str]],
+) -> None:
+    """На старті запис кладе в `1d/` закриті дні біржі, як preload `aione run`: симулятор стартує на
+    28.05, тож закритий день — 27.05 (у його 1m барах лише з 15:31, і саме такий його дає REST)."""
+    from aione.data.daily_record import read_daily_bars
+
+    out, rec, _ = recording
+    got = read_daily_bars(out, SYMBOLS)
+    for symbol in SYMBOLS:
+        want = _sample_days(symbol)
+        days = got[symbol]
+        assert days.open_time.tolist() == [int(want.open_time[0])]
+        _same_days(days, want.slice(0, 1))
+    assert rec.summary.rows["1d"] == len(SYMBOLS)
+    assert json.loads((out / "record.json").read_text())["series"][-1] == "1d"
+
+
+def test_record_adds_each_closed_day_after_the_utc_close(tmp_path: Path) -> None:
+    """Запис, що перейшов північ UTC, дописує щойно закритий день біржі (повний 28.05) до `1d/`,
+    не переписуючи вже записаних днів; доба, що ще триває, не пишеться."""
+    from aione.data.daily_record import read_daily_bars
+
+    day = 1_748_390_400_000  # 28.05.2025 00:00 UTC
+    start = day + 86_400_000 - 90_000  # 23:58:30
+
+    async def go() -> Recorder:
+        async with BinanceSimulator(sample_data_dir(), speed=60, symbols=["ETHUSDT"], start_ms=start) as sim:
+            rec = Recorder(tmp_path)
+            opts = RecordOptions(
+                sim.rest_url, sim.ws_url, tmp_path, symbols=["ETHUSDT"], duration=3.5, flush_sec=1, health_sec=60
+            )
+            await run_record(opts, recorder=rec)
+            return rec
+
+    rec = asyncio.run(go())
+    days = read_daily_bars(tmp_path, ["ETHUSDT"])["ETHUSDT"]
+    want = _sample_days("ETHUSDT")
+    assert days.open_time.tolist() == want.open_time[:2].tolist() == [day - 86_400_000, day]
+    _same_days(days, want.slice(0, 2))
+    assert rec.summary.rows["1d"] == 2 and rec.daily_day == day // 86_400_000 + 1

@@ -32,11 +32,12 @@ from aione.app.pipeline import PipelineCore
 from aione.app.record import Recorder
 from aione.backtest.engines import SerialEngine
 from aione.backtest.parallel import run_partitioned
-from aione.backtest.runner import RunSpec, run_backtest
+from aione.backtest.runner import RunSpec, recorded_daily_bars, run_backtest
 from aione.data.bars import BarArrays, BarEvent, read_bars_parquet
 from aione.data.deriv_loader import is_recorded_dir, load_recorded_columns
 from aione.data.deriv_store import DerivStore
 from aione.data.disk_layer import write_bars_atomic
+from aione.exchange.binance_rest import BinanceRestClient
 from aione.exchange.simulator import BinanceSimulator
 from tests.redis_server import free_port
 
@@ -115,6 +116,9 @@ async def _live_and_record(
     monkeypatch.setattr(PipelineCore, "warmup", spy_warmup)
     async with BinanceSimulator(sample_data_dir(), speed=SPEED, symbols=SYMBOLS) as sim:
         start = sim.clock()
+        async with BinanceRestClient(sim.rest_url) as rest:  # денні бари біржі, як на старті `aione record`
+            await rest.sync_time()
+            assert not await rec.refresh_daily(rest, rest.server_now())
         stop, ready = asyncio.Event(), asyncio.Event()
         opts = RunOptions(
             rest_url=sim.rest_url,
@@ -152,6 +156,7 @@ def test_record_then_backtest_gives_the_live_decisions(
     asyncio.run(_live_and_record(out, live, preloaded, monkeypatch))
     monkeypatch.undo()
     assert is_recorded_dir(out)
+    assert sorted(recorded_daily_bars(RunSpec(out, tuple(SYMBOLS)))) == sorted(SYMBOLS)  # `1d/` записано
     # Живий монітор прогрівся історією з preload; запис починається зі старту. Ту саму історію
     # кладемо перед записаними барами в плоскі файли (як завантажену заздалегідь), решта — запис.
     spans = []
@@ -198,19 +203,17 @@ def test_record_then_backtest_gives_the_live_decisions(
     assert fired, "no derivatives trigger fired"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="aione record не пише денних барів біржі, бектест не має чим прогріти денні рівні",
-)
-def test_live_daily_level_from_exchange_day_is_missing_in_backtest_of_the_same_bars() -> None:
-    """Причина розбіжності процесного тесту нижче, зведена до Stage1 на тих самих 1m барах ETHUSDT:
-    живий монітор прогрівається 1440 барами (від 27.05 16:34, доба неповна) і денним баром біржі
-    за 27.05 (REST симулятора = його 1m бари доби), бектест запису бачить лише ті самі 1m бари.
-    Наживо на 28.05 17:26 — `breakout_down` під денною підтримкою 2651.0, у бектесті рівня немає.
-    Строгий xfail: коли запис нестиме денні бари біржі, а бектест ними прогріватиме рівні й дні
-    Stage2, тест пройде, і позначку (разом з xfail процесного тесту) треба зняти."""
+def test_backtest_of_the_recording_sees_the_live_daily_level_from_the_exchange_day(tmp_path: Path) -> None:
+    """Колишня причина розбіжності процесного тесту нижче, зведена до Stage1 на тих самих 1m барах
+    ETHUSDT: живий монітор прогрівається 1440 барами (від 27.05 16:34, доба неповна) і денним баром
+    біржі за 27.05 (REST симулятора = його 1m бари доби), бектест запису бачить ті самі 1m бари і
+    денний бар, який `aione record` записав у `1d/` (читається так, як його читає бектест). Наживо на
+    28.05 17:26 — `breakout_down` під денною підтримкою 2651.0; тепер той самий рівень і те саме
+    рішення на кожному живому барі і в моніторі бектесту, і в його пакетному двійнику."""
+    from aione.data.daily_record import write_daily_bars
     from aione.data.resample import accumulate_daily, resample_daily
     from aione.stage1.asset_monitoring import AssetMonitor
+    from aione.stage1.batch_monitor import batch_new_alerts
 
     raw = read_bars_parquet(sample_data_dir() / "ETHUSDT.parquet")
     days = resample_daily(raw, accumulate_daily(raw))
@@ -218,16 +221,25 @@ def test_live_daily_level_from_exchange_day_is_missing_in_backtest_of_the_same_b
     start, bar_t = 1_748_363_640_000, 1_748_453_160_000
     keep = (raw.open_time >= start) & (raw.open_time <= bar_t)
     bars = BarArrays(*(c[keep] for c in raw))  # type: ignore[arg-type]
+    write_bars_atomic(tmp_path / "ETHUSDT.parquet", bars)
+    write_daily_bars(tmp_path, "ETHUSDT", exchange_day)  # як пише `aione record`
+    recorded = recorded_daily_bars(RunSpec(tmp_path, ("ETHUSDT",)))
     k = int(np.searchsorted(bars.open_time, start + 1440 * 60_000))
-    live, back = AssetMonitor(), AssetMonitor()
+    live, back = AssetMonitor(), AssetMonitor(exchange_days=recorded)
     live.warmup("ETHUSDT", bars.slice(0, k), exchange_day)
+    back_alerts = []
     for i in range(len(bars)):
         event = BarEvent("ETHUSDT", "1m", bars.bar(i))
         got_back = back.update(event)
+        if got_back.new_alert:
+            back_alerts.append(got_back.to_dict())
         if i >= k:
             got_live = live.update(event)
+            assert got_back.to_dict() == got_live.to_dict(), i
     assert got_live.to_dict()["trigger_reasons"] == ["breakout_down"]
-    assert got_back.to_dict()["trigger_reasons"] == got_live.to_dict()["trigger_reasons"]
+    assert got_live.to_dict()["stats"]["daily_low"] == 2651.0
+    twin = batch_new_alerts("ETHUSDT", bars, exchange_days=recorded["ETHUSDT"])
+    assert [r.to_dict() for r in twin] == back_alerts
 
 
 # ── Шлях користувача: три окремі процеси проти одного симулятора ──
@@ -357,12 +369,6 @@ def test_params_file_takes_derivative_windows_and_thresholds(tmp_path: Path) -> 
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=False,
-    reason="розбіжність продукту, не шум: живий процес бере денні рівні Stage1 (і закриті дні Stage2) з "
-    "денних барів REST, а запис їх не містить, тож бектест на ньому їх не має - див. "
-    "test_live_daily_level_from_exchange_day_is_missing_in_backtest_of_the_same_bars",
-)
 def test_record_process_then_backtest_gives_the_live_run_decisions(tmp_path: Path) -> None:
     """`aione simulate` (x300), `aione record` і `aione run` — окремі процеси; потім `aione backtest`
     на каталозі запису (з історією, на якій прогрівся живий монітор) дає ті самі рішення (символ,
@@ -386,15 +392,11 @@ def test_record_process_then_backtest_gives_the_live_run_decisions(tmp_path: Pat
       вікном (доба точок) два клієнти, запущені в різний час, розходяться протягом доби.
     - Знімки деривативів рішень (не порівнюються): `liq_*_usd` — None, поки клієнт за добу не бачив
       жодної ліквідації символу, а записувач почав раніше.
-    Чому xfail (не шум, а розбіжність продукту): живий процес прогрівається денними барами REST
-    (`preload`, закриті дні) — рівні Stage1 першої доби беруться з учорашнього денного бару біржі
-    (`AssetMonitor.warmup`), закриті дні Stage2 — з REST. `aione record` денних барів не пише, а
-    бектест бачить лише 1m бари, де вчорашня доба неповна (прогрів починається посеред доби), тож
-    рівня немає. Наслідки, бачені в прогонах: ETHUSDT `breakout_down`(+taker_sell) на 1748453160000
-    (close 2648.36 під підтримкою 2651.0 — low денного бару 27.05) і `near_daily_support` лише
-    наживо, а `funding_extreme_high` ETHUSDT через 3 хв лише в бектесті (наживо той самий напрям
-    був у кулдауні після алерту біля підтримки). Чи потрапить така подія у вікно — залежить від
-    того, коли стартував живий процес, звідси «3 з 5»."""
+    Денні рівні: живий процес прогрівається денними барами REST (`preload`, закриті дні) — рівні Stage1
+    першої доби беруться з учорашнього денного бару біржі, закриті дні Stage2 — з REST. Раніше запис
+    їх не мав, бектест бачив лише 1m бари з неповною вчорашньою добою, і рівня не було (ETHUSDT
+    `breakout_down` під підтримкою 2651.0 і `near_daily_support` лише наживо, у 3 з 5 прогонів). Тепер
+    `aione record` пише денні бари біржі в `1d/`, і бектест бере їх так само (5 з 5 прогонів)."""
     data = sample_data_dir()
     port = free_port()
     rec_dir, live_dir, report_dir = tmp_path / "rec", tmp_path / "live", tmp_path / "report"

@@ -3,8 +3,15 @@
 Що пишеться (розкладка — `data.deriv_loader`): закриті 1m бари з колонками тейкера й кількістю угод
 (`bars/`), метрики книги раз на секунду (`book/`: mid, spread_bps, bid_usd, ask_usd, imbalance),
 відкритий інтерес (`oi/`), марк-ціна і фінансування раз на хвилину (`mark/`), ліквідації (`liq/`),
-маніфест `record.json`; на виході — ще й плоскі `{SYMBOL}.parquet` з усіма барами запису
-(`aione backtest`/`aione simulate` читають каталог одразу).
+закриті денні бари біржі (`1d/{SYMBOL}.parquet`, `data.daily_record`), маніфест `record.json`; на
+виході — ще й плоскі `{SYMBOL}.parquet` з усіма барами запису (`aione backtest`/`aione simulate`
+читають каталог одразу).
+
+Денні бари: на старті — той самий preload, що в `aione run` (`app.preload`, `PRELOAD_DAILY_DAYS`
+закритих днів, один запит на символ у бюджеті ваги REST-клієнта), далі після закриття кожної доби
+UTC (з запасом `DAILY_CLOSE_DELAY_MS` часу біржі) — лише щойно закритий день, теж запит на символ.
+Бектест запису бере з них денні рівні Stage1 і закриті дні Stage2, як живий процес, що прогрівся
+з REST (інакше доба, на якій почався запис, у 1m барах неповна, і рівня першої доби немає).
 
 Пам'ять обмежена: бари чекають запису лише до наступного скидання (`flush_sec`), ряди живуть у
 `DerivStore` з фіксованими вікнами; кожне скидання пише лише нові рядки (атомарно: тимчасовий файл →
@@ -25,11 +32,15 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from aione.app.preload import preload
+from aione.config.config import PRELOAD_DAILY_DAYS
 from aione.data.bars import Bar, BarArrays, BarEvent, read_bars_parquet
-from aione.data.deriv_disk import read_series_days, remove_stale_temps, write_series_days
+from aione.data.daily_record import DAILY_DIR, merge_bars, write_daily_bars
+from aione.data.deriv_disk import DAY_MS, read_series_days, remove_stale_temps, write_series_days
 from aione.data.deriv_loader import BARS_KIND, RECORD_MANIFEST, bars_from_columns, bars_to_columns
 from aione.data.deriv_store import SERIES_KINDS, DerivStore
 from aione.data.disk_layer import write_bars_atomic, write_json_atomic
+from aione.data.ram_store import RamStore
 from aione.exchange.binance_rest import BinanceRestClient
 from aione.exchange.binance_ws import BinanceWsClient
 from aione.exchange.deriv_feed import DerivFeed
@@ -39,6 +50,7 @@ logger = get_logger(__name__)
 _CTX = log_ctx("record")
 Columns = dict[str, npt.NDArray[np.generic]]
 DEFAULT_TOP = 20  # без --symbols: стільки найліквідніших USDT-символів за 24 год
+DAILY_CLOSE_DELAY_MS = 60_000  # закриту добу питати через хвилину часу біржі: її бар уже остаточний
 
 
 # ── Опції і підсумок ──
@@ -73,7 +85,7 @@ class RecordSummary:
 
     def lines(self) -> list[str]:
         """Рядки «що й куди» для виходу команди."""
-        out = [f"aione record: wrote {self.rows.get(k, 0)} {k} rows" for k in (BARS_KIND, *SERIES_KINDS)]
+        out = [f"aione record: wrote {self.rows.get(k, 0)} {k} rows" for k in (BARS_KIND, *SERIES_KINDS, DAILY_DIR)]
         out.append(
             f"aione record: {len(self.files)} day files + {len(self.flat_bars)} bar files → {self.out}"
         )
@@ -91,6 +103,8 @@ class Recorder:
         self.summary = RecordSummary(self.out)
         self._pending: dict[str, list[Bar]] = {}
         self._written_ts: dict[tuple[str, str], int] = {}
+        self.daily = RamStore()  # закриті денні бари біржі (preload), звідки пишеться `1d/`
+        self.daily_day = -1  # доба UTC останнього оновлення денних барів
 
     def on_bar(self, event: BarEvent) -> None:
         """Закритий бар → черга до наступного скидання."""
@@ -149,7 +163,7 @@ class Recorder:
                 "symbols": self.symbols,
                 "first_ms": s.first_ms,
                 "last_ms": s.last_ms,
-                "series": [BARS_KIND, *SERIES_KINDS],
+                "series": [BARS_KIND, *SERIES_KINDS, DAILY_DIR],
             },
         )
 
@@ -168,11 +182,39 @@ class Recorder:
             bars = bars_from_columns(cols)
             path = self.out / f"{symbol}.parquet"
             if path.exists():
-                bars = _merge_bars(read_bars_parquet(path), bars)
+                bars = merge_bars(read_bars_parquet(path), bars)
             write_bars_atomic(path, bars)
             written.append(path)
         self.summary.flat_bars = written
         return written
+
+    # ── Денні бари біржі ──
+    def daily_due(self, now_ms: int) -> bool:
+        """Чи настав час оновити денні бари (старт або закрита доба + `DAILY_CLOSE_DELAY_MS`)."""
+        return (now_ms - DAILY_CLOSE_DELAY_MS) // DAY_MS > self.daily_day
+
+    async def refresh_daily(self, rest: BinanceRestClient, now_ms: int) -> list[str]:
+        """Закриті денні бари символів з REST (preload до вікна `PRELOAD_DAILY_DAYS` на момент
+        `now_ms − DAILY_CLOSE_DELAY_MS`: бракує лише нових днів) → `1d/`; повертає помилки символів."""
+        at = now_ms - DAILY_CLOSE_DELAY_MS
+        report = await preload(
+            self.daily, rest, self.symbols, lookback_1m=0, daily_days=PRELOAD_DAILY_DAYS, now_ms=at, progress=False
+        )
+        self.daily_day = at // DAY_MS
+        days = {s: self.daily.get_bars(s, "1d") for s in self.symbols}
+        await asyncio.to_thread(self.write_daily, days)
+        return [f"{s} {err}" for s, err in report.errors.items()]
+
+    def write_daily(self, days: dict[str, BarArrays]) -> None:
+        """Ще не записані закриті дні кожного символу → `1d/{SYMBOL}.parquet` (атомарно)."""
+        for symbol, bars in days.items():
+            done = self._written_ts.get((symbol, DAILY_DIR))
+            new = bars if done is None else bars.slice(int(np.searchsorted(bars.open_time, done, side="right")))
+            path = write_daily_bars(self.out, symbol, new)
+            if path is not None:
+                self._written_ts[(symbol, DAILY_DIR)] = int(new.open_time[-1])
+                self.summary.rows[DAILY_DIR] = self.summary.rows.get(DAILY_DIR, 0) + len(new)
+                self.summary.files.add(path)
 
     def health_line(self, ws: BinanceWsClient, feed: DerivFeed, started: float) -> str:
         """Один рядок стану: що записано, скільки чекає, відмови, з'єднання."""
@@ -206,14 +248,6 @@ def _bar_arrays(bars: Sequence[Bar]) -> BarArrays:
         floats("taker_buy_volume"),
         floats("taker_buy_quote"),
     )
-
-
-def _merge_bars(old: BarArrays, new: BarArrays) -> BarArrays:
-    """Бари `old` поза часом `new` + `new`, за часом."""
-    keep = ~np.isin(old.open_time, new.open_time)
-    cols = [np.concatenate((a[keep], b)) for a, b in zip(old, new, strict=True)]
-    order = np.argsort(cols[0], kind="stable")
-    return BarArrays(*(c[order] for c in cols))
 
 
 async def _choose(rest: BinanceRestClient, opts: RecordOptions) -> list[str]:
@@ -250,6 +284,8 @@ async def run_record(
         rec.summary.symbols = list(rec.symbols)
         ws = BinanceWsClient(opts.ws_url, rest, rec.on_bar, market=opts.market)
         feed = DerivFeed(opts.ws_url, rest, rec.store, market=opts.market)
+        for problem in await rec.refresh_daily(rest, rest.server_now()):
+            say(f"aione record: daily bars failed: {problem}")
         await ws.set_symbols(rec.symbols)
         await feed.set_symbols(rec.symbols)
         tasks = [
@@ -270,6 +306,9 @@ async def run_record(
             if now >= next_flush:
                 await rec.flush(opts.market)
                 next_flush = now + opts.flush_sec
+            if rec.daily_due(rest.server_now()):
+                for problem in await rec.refresh_daily(rest, rest.server_now()):
+                    say(f"aione record: daily bars failed: {problem}")
             if now >= next_health:
                 say(rec.health_line(ws, feed, started))
                 next_health = now + opts.health_sec
