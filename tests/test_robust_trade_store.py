@@ -95,9 +95,9 @@ async def test_trade_is_saved_before_published_and_every_status_change_is_saved(
     publisher = StatePublisher(bus=StateBus())
     real_publish = publisher.publish
 
-    async def publish(frame: Any, *, force: bool = False) -> bool:
+    async def publish(frame: Any, *, force: bool = False, rounded: bool = False) -> bool:
         log.append("publish")
-        return await real_publish(frame, force=force)
+        return await real_publish(frame, force=force, rounded=rounded)
 
     publisher.publish = publish  # type: ignore[method-assign]
     core = SimpleNamespace(trades=manager, aggregator=aggregator)
