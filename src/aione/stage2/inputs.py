@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from aione.config.config import SymbolInfo
 from aione.data.bars import BarArrays
 from aione.signals.deriv_context import DerivContext
+from aione.stage2.window_features import WindowFeatures
 
 
 # ── Стакан ──
@@ -46,13 +47,16 @@ class Stage2Inputs:
     `orderbook` — глибина стакана, None — фактор стакана відкидається (або береться з `deriv`);
     `deriv` — знімок деривативів на час бару (`DerivContext`), None — рішення лише з барів, рівно
     як до деривативів. Зі знімком свіжа книга живить фактор стакана і аномалію тонкої книги,
-    застаріла чи схрещена — відкидається з причиною, а OI і фінансування дають свої фактори."""
+    застаріла чи схрещена — відкидається з причиною, а OI і фінансування дають свої фактори;
+    `features` — величини саме вікна `bars_1m`, пораховані наперед на ряд символу (пакетний
+    бектест; ті самі числа, що ядро порахувало б з вікна), None — ядро рахує все з вікна."""
 
     bars_1m: BarArrays
     bars_1d: BarArrays | None = None
     symbol_info: SymbolInfo | None = None
     orderbook: OrderBookDepth | None = None
     deriv: DerivContext | None = None
+    features: WindowFeatures | None = None
 
 
 __all__ = ["OrderBookDepth", "Stage2Inputs"]

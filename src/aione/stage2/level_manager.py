@@ -35,6 +35,7 @@ from aione.config.config import (
 from aione.data.bars import BarArrays, FloatArray, IntArray
 from aione.indicators.errors import check_array
 from aione.stage2.tick_grid import TickGrid
+from aione.stage2.window_features import WindowFeatures
 
 MINUTE_MS = TIMEFRAME_MS["1m"]
 HOUR_MS = TIMEFRAME_MS["1h"]
@@ -258,11 +259,14 @@ def build_levels(
     macro_order: int = 2,
     max_levels: int = 12,
     extra_macro: tuple[float, ...] = (),
+    features: WindowFeatures | None = None,
 ) -> LevelSet:
     """Рівні трьох масштабів навколо `price`; `extra_macro` — додаткові денні рівні (без історії).
 
     Час «зараз» — кінець останнього 1m бару вікна (жодного годинника). Нескінченні значення в
-    ряді, що має півоти, або в попередньому дні — `IndicatorInputError`."""
+    ряді, що має півоти, або в попередньому дні — `IndicatorInputError`. `features` — величини
+    саме цього вікна, пораховані наперед на ряд символу (пакетний бектест): мікропівоти
+    беруться з них, а не з вікна (ті самі числа, `window_features`)."""
     n = len(bars_1m)
     if n == 0 or not (math.isfinite(price) and price > 0):
         return LevelSet((), None, None, None, None)
@@ -288,7 +292,11 @@ def build_levels(
         if not math.isfinite(last_h + last_l):
             _check_finite(d_hi[-1:], d_lo[-1:])
         raw += [(macro, last_h, last_t), (macro, last_l, last_t)]  # попередній день
-    raw += series_pivots(series)
+    if features is None:
+        raw += series_pivots(series)
+    else:
+        raw += features.pivots(start, micro, micro_order)  # = series_pivots(series[:1])
+        raw += series_pivots(series[1:])
     raw += [(macro, p, now_ms) for p in extra_macro if math.isfinite(p) and p > 0]
     if not raw:
         return LevelSet((), None, None, None, None)

@@ -319,7 +319,9 @@ def decide(
             v for v in (stats.get("daily_high"), stats.get("daily_low")) if isinstance(v, int | float)
         )
     try:
-        ctx = build_context(stats, bars, inputs.bars_1d, tick=tick, params=cfg, extra_macro=extra)
+        ctx = build_context(
+            stats, bars, inputs.bars_1d, tick=tick, params=cfg, extra_macro=extra, features=inputs.features
+        )
     except (IndicatorInputError, ValueError):  # нескінченні ціни/обсяги у вікні: вхід зіпсований
         return empty_result(symbol, timestamp, STAGE2_STATUS["ERROR"], "invalid_bars", triggers)
     if not ctx.atr > 0:
