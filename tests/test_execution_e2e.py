@@ -10,7 +10,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import pytest
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
@@ -33,12 +32,11 @@ from aione.execution.live import BinanceBroker
 from aione.execution.model import OrderIntent
 from aione.execution.runtime import ExecutionSetup, kill_command
 from aione.stage3.trade_model import Trade, TradeEvent
-from tests.test_execution_process import late_protective_fills
+from tests.test_execution_process import assert_live_matches_paper, late_protective_fills
 
 # Відомий сигнал зразка: XRPUSDT SELL о 1748453040000 (рішення на закритті бару); старт за 15 хв до нього.
 SIGNAL_MS = 1_748_453_040_000
 SPEED = 300.0
-SLIPPAGE = 2.0 / 10_000  # SimTrading за замовчуванням: 2 bps проти трейдера
 
 
 class _Recorder:
@@ -113,31 +111,7 @@ async def test_run_with_live_execution_matches_paper_trades(tmp_path: Path) -> N
     records = jr.Journal(tmp_path / EXECUTION_JOURNAL_FILENAME).records()
     state = jr.fold(records)
     late = late_protective_fills(sim.trading.account, state)
-    closed = 0
-    for jt in state.trades.values():
-        paper = rec.paper[jt.trade_id]
-        assert paper.entry_price is not None
-        # вхід: ринкова заявка за ціною паперового входу ± прослизання
-        assert abs(jt.avg_entry / paper.entry_price - 1) <= SLIPPAGE + 1e-9, jt.trade_id
-        if paper.status == "closed":
-            exits = [
-                r
-                for r in records
-                if r["kind"] == "fill" and r["trade_id"] == jt.trade_id and r["leg"] != "entry"
-            ]
-            qty = sum(r["qty"] for r in exits)
-            assert qty == pytest.approx(jt.entry_qty) and jt.symbol not in positions
-            exit_px = sum(r["qty"] * r["price"] for r in exits) / qty
-            assert paper.exit_price is not None and abs(exit_px / paper.exit_price - 1) <= SLIPPAGE + 1e-9
-            # PnL на одиницю: кожна сторона відрізняється не більше ніж на прослизання від своєї ціни
-            live_pnl = paper.direction * (exit_px - jt.avg_entry)
-            paper_pnl = paper.direction * (paper.exit_price - paper.entry_price)
-            assert abs(live_pnl - paper_pnl) <= SLIPPAGE * (paper.entry_price + paper.exit_price) * (1 + 1e-9)
-            closed += 1
-        elif jt.symbol in positions:  # ще відкрита: позиція на біржі того самого боку й розміру
-            assert positions[jt.symbol] == pytest.approx(jt.entry_qty * paper.direction)
-        else:  # закрита захисною заявкою біржі (до чи після зупинки брокера)
-            assert jt.closed or jt.trade_id in late, jt.trade_id
+    closed = assert_live_matches_paper(records, state, rec.paper, positions, late)
     # жодного втраченого виконання, крім стопів/цілей після зупинки брокера (див. late_protective_fills)
     assert len(state.fill_ids) + sum(late.values()) == len(sim.trading.account.trades)
     assert closed >= 1  # хоча б одна угода пройшла повне коло: вхід і вихід

@@ -128,6 +128,48 @@ def late_protective_fills(account: SimAccount, state: jr.JournalState) -> dict[s
     return late
 
 
+def assert_live_matches_paper(
+    records: list[dict[str, Any]],
+    state: jr.JournalState,
+    paper: Mapping[str, Trade],
+    positions: Mapping[str, float],
+    late: Mapping[str, int],
+    exit_drift: float = 0.0,
+) -> int:
+    """Угоди журналу брокера проти паперових угод того самого запуску; повертає кількість закритих.
+
+    Вхід — у межах прослизання. Вихід стопом/ціллю біржі — теж; ринковий вихід брокера (Stage3 закрив
+    на закритті бару, напр. стоп, щойно посунутий у беззбиток, ще не дійшов до біржі) — ціна на момент
+    заявки: ще й рух ринку за затримку процесу (`exit_drift`, 0 — без допуску на рух)."""
+    closed = 0
+    for jt in state.trades.values():
+        trade = paper[jt.trade_id]
+        assert trade.entry_price is not None
+        assert abs(jt.avg_entry / trade.entry_price - 1) <= SLIPPAGE + 1e-9, jt.trade_id
+        if trade.status == "closed":
+            exits = [
+                r
+                for r in records
+                if r["kind"] == "fill" and r["trade_id"] == jt.trade_id and r["leg"] != "entry"
+            ]
+            qty = sum(r["qty"] for r in exits)
+            assert qty == pytest.approx(jt.entry_qty) and jt.symbol not in positions
+            exit_px = sum(r["qty"] * r["price"] for r in exits) / qty
+            tol = SLIPPAGE + (exit_drift if any(r["leg"] == "exit" for r in exits) else 0.0)
+            assert trade.exit_price is not None and abs(exit_px / trade.exit_price - 1) <= tol + 1e-9
+            # PnL на одиницю: кожна сторона відрізняється від своєї ціни не більше ніж на допуск
+            live_pnl = trade.direction * (exit_px - jt.avg_entry)
+            paper_pnl = trade.direction * (trade.exit_price - trade.entry_price)
+            bound = SLIPPAGE * trade.entry_price + tol * trade.exit_price
+            assert abs(live_pnl - paper_pnl) <= bound * (1 + 1e-9)
+            closed += 1
+        elif jt.symbol in positions:  # ще відкрита: позиція на біржі того самого боку й розміру
+            assert positions[jt.symbol] == pytest.approx(jt.entry_qty * trade.direction)
+        else:  # закрита захисною заявкою біржі (до чи після зупинки клієнта)
+            assert jt.closed or jt.trade_id in late, jt.trade_id
+    return closed
+
+
 async def _stop_cleanly(proc: asyncio.subprocess.Process) -> dict[str, Any]:
     """SIGTERM → підсумок запуску (останній рядок stdout)."""
     proc.send_signal(signal.SIGTERM)
@@ -243,36 +285,7 @@ async def test_cli_live_execution_matches_paper_trades(tmp_path: Path) -> None:
     records = jr.Journal(tmp_path / EXECUTION_JOURNAL_FILENAME).records()
     state = jr.fold(records)
     late = late_protective_fills(sim.trading.account, state)
-    closed = 0
-    for jt in state.trades.values():
-        trade = paper[jt.trade_id]
-        assert trade.entry_price is not None
-        # вхід: ринкова заявка за ціною паперового входу ± прослизання
-        assert abs(jt.avg_entry / trade.entry_price - 1) <= SLIPPAGE + 1e-9, jt.trade_id
-        if trade.status == "closed":
-            exits = [
-                r
-                for r in records
-                if r["kind"] == "fill" and r["trade_id"] == jt.trade_id and r["leg"] != "entry"
-            ]
-            qty = sum(r["qty"] for r in exits)
-            assert qty == pytest.approx(jt.entry_qty) and jt.symbol not in positions
-            exit_px = sum(r["qty"] * r["price"] for r in exits) / qty
-            # вихід стопом/ціллю біржі — у межах прослизання; ринковий вихід брокера (Stage3 закрив
-            # на закритті бару, напр. стоп, щойно посунутий у беззбиток, ще не дійшов до біржі) —
-            # ціна на момент заявки: ще й рух ринку за затримку процесу (`EXIT_DRIFT`)
-            tol = SLIPPAGE + (EXIT_DRIFT if any(r["leg"] == "exit" for r in exits) else 0.0)
-            assert trade.exit_price is not None and abs(exit_px / trade.exit_price - 1) <= tol + 1e-9
-            # PnL на одиницю: кожна сторона відрізняється від своєї ціни не більше ніж на допуск
-            live_pnl = trade.direction * (exit_px - jt.avg_entry)
-            paper_pnl = trade.direction * (trade.exit_price - trade.entry_price)
-            bound = SLIPPAGE * trade.entry_price + tol * trade.exit_price
-            assert abs(live_pnl - paper_pnl) <= bound * (1 + 1e-9)
-            closed += 1
-        elif jt.symbol in positions:  # ще відкрита: позиція на біржі того самого боку й розміру
-            assert positions[jt.symbol] == pytest.approx(jt.entry_qty * trade.direction)
-        else:  # закрита захисною заявкою біржі (до чи після зупинки клієнта)
-            assert jt.closed or jt.trade_id in late, jt.trade_id
+    closed = assert_live_matches_paper(records, state, paper, positions, late, exit_drift=EXIT_DRIFT)
     # жодного втраченого виконання: чого немає в журналі — лише стопи/цілі, що спрацювали, коли клієнт
     # уже не слухав (наступний старт добере їх через REST)
     assert len(state.fill_ids) + sum(late.values()) == len(sim_fills)
