@@ -147,3 +147,20 @@ def test_a_symbol_with_a_recent_closed_bar_in_wall_time_is_not_stale() -> None:
     flagged = stale_symbols({"BTCUSDT": last, "ETHUSDT": last, "SOLUSDT": last}, now, MIN, silent_sec=recent)
     assert set(flagged) == {"ETHUSDT", "SOLUSDT"}  # SOLUSDT: закритого бару з WS ще не було
     assert set(stale_symbols({"BTCUSDT": last}, now, MIN)) == {"BTCUSDT"}  # без настінного часу — як раніше
+
+
+def test_silence_is_counted_from_the_subscription_not_from_the_start_of_time(monkeypatch: Any) -> None:
+    """Одразу після старту (останній бар — з передзавантаження, WS ще не дав закритого бару) символ не
+    застарілий: тиша рахується від підписки. Мовчить `STALE_MIN_SILENT_SEC` після неї — застарілий."""
+    from aione.exchange import binance_ws
+    from aione.exchange.binance_ws import BinanceWsClient
+
+    wall = [1_000.0]
+    monkeypatch.setattr(binance_ws.time, "monotonic", lambda: wall[0])
+    ws = BinanceWsClient("ws://127.0.0.1:9", object(), lambda _e: None)  # type: ignore[arg-type]
+    asyncio.run(ws.set_symbols(["BTCUSDT"]))
+    ws.seed_last_closed("BTCUSDT", T0)  # передзавантаження
+    now = T0 + MIN + 10 * MIN  # біржа пішла вперед, поки клієнт стартував (дозаповнення наздожене)
+    assert ws.stale_symbols(now) == {}
+    wall[0] += STALE_MIN_SILENT_SEC + 0.5
+    assert set(ws.stale_symbols(now)) == {"BTCUSDT"}

@@ -118,7 +118,9 @@ class BinanceWsClient:
         self._shard_of: dict[str, _Shard] = {}
         self._buffers: dict[str, list[tuple[KlineUpdate, float]]] = {}
         self._retry_at: dict[str, float] = {}
-        self._closed_at: dict[str, float] = {}  # символ → time.monotonic() останнього закритого бару
+        # символ → time.monotonic() останнього закритого бару, а до першого — початку нагляду: тиша
+        # рахується від підписки, тож одразу після старту (бари ще йдуть дозаповненням) символ не застарілий
+        self._closed_at: dict[str, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._running = False
         self._stop_evt: asyncio.Event | None = None
@@ -183,6 +185,7 @@ class BinanceWsClient:
             shard = free
             shard.symbols.add(symbol)
             self._shard_of[symbol] = shard
+            self._closed_at[symbol] = time.monotonic()
             touched.add(shard)
         self._symbols = wanted
         for shard in sorted(touched, key=lambda s: s.index):
