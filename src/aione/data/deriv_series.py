@@ -10,6 +10,8 @@
 проріджує щільний потік: точка в тому ж кошику часу, що й остання, заміщує її (лишається
 останнє значення кошика, з часом цієї точки).
 Читання повертає view лише для читання, дійсні до наступного запису.
+`version` — лічильник змін: росте на кожному записі, що змінив ряд (додано, заміщено, забуто
+старі точки), тож кеш над рядом (кадр, Stage1) перевіряє «чи змінився ряд» одним порівнянням.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class SeriesRing:
         "bucket_ms",
         "unique_ts",
         "rows_max",
+        "version",
         "_ts",
         "_vals",
         "_start",
@@ -60,6 +63,7 @@ class SeriesRing:
         self._vals: FloatArray = np.zeros((len(self.columns), rows), dtype=np.float64)
         self._start = 0
         self._end = 0
+        self.version = 0  # росте на кожній зміні ряду (append, заміщення, drop_before)
 
     # ── Стан ──
     def __len__(self) -> int:
@@ -111,10 +115,12 @@ class SeriesRing:
                 i = self._end - 1
                 self._ts[i] = ts
                 self._vals[:, i] = values
+                self.version += 1
                 return REPLACED
         self._ts[self._end] = ts
         self._vals[:, self._end] = values
         self._end += 1
+        self.version += 1
         if self._end - self._start > self.capacity:
             self._start += 1
         self._make_room()
@@ -123,7 +129,9 @@ class SeriesRing:
     def drop_before(self, ts: int) -> int:
         """Забуває точки, старші за `ts` (межа вікна за часом); повертає їх кількість."""
         cut = int(np.searchsorted(self._ts[self._start : self._end], ts, side="left"))
-        self._start += cut
+        if cut:
+            self._start += cut
+            self.version += 1
         return cut
 
     # ── Читання ──

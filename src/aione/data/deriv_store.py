@@ -341,6 +341,12 @@ class DerivStore:
         state = self._symbols.get(symbol)
         return None if state is None else state.series[kind]
 
+    def rings(self, symbol: str) -> Mapping[str, SeriesRing] | None:
+        """Усі ряди символу (вид → ряд; None — символу ще немає) одним пошуком: для кешів, що
+        перевіряють `SeriesRing.version` кожного ряду на кожен кадр. Лише для читання."""
+        state = self._symbols.get(symbol)
+        return None if state is None else state.series
+
     def book(self, symbol: str) -> BookSnapshot | None:
         """Останній прийнятий знімок книги (без перевірки свіжості)."""
         state = self._symbols.get(symbol)

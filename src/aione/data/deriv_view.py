@@ -13,23 +13,28 @@
   0.0, коли за добу їх не було зовсім (знімок Stage2 тоді каже None: не знає, чи потік був).
 
 `FrameDerivs` — те саме з кешем для кадру на сотні символів: частини знімка (OI, фінансування,
-ліквідації) рахуються заново лише тоді, коли змінився їхній ряд або час кадру дійшов до межі, де
-результат може змінитися (наступна точка, межа свіжості, край вікна); книга — на кожен виклик
-(її вік іде з часом). Незмінний підсумок повертається тим самим об'єктом (агрегатор не
-округлює його вдруге).
+ліквідації) рахуються заново лише тоді, коли змінився їхній ряд (`SeriesRing.version`) або час
+кадру дійшов до межі, де результат може змінитися (наступна точка, межа свіжості, край вікна);
+точка книги — так само, а її вік і стан (свіжа/застара) — на кожен виклик із часу точки, без
+знімка. Незмінний підсумок повертається тим самим об'єктом (агрегатор не округлює його вдруге).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
+from aione.data.deriv_series import SeriesRing
 from aione.data.deriv_store import DerivStore
 from aione.signals.deriv_context import (
+    BOOK_CROSSED,
+    BOOK_FRESH,
+    BOOK_MISSING,
+    BOOK_STALE,
     DEFAULT_DERIV_PARAMS,
     DerivContext,
     DerivParams,
@@ -129,64 +134,136 @@ def _valid_until(part: str, ts: IntArray, t: int, params: DerivParams) -> float:
 
 # ── Кеш для кадру ──
 class _Part:
-    """Частина знімка одного символу: поля, ключ ряду (довжина, перший і останній час, останнє
-    значення), час обчислення і межа, до якої поля чинні."""
+    """Частина знімка одного символу (OI, фінансування чи ліквідації): поля, ряд і його `version`
+    на момент обчислення, час обчислення і межа, до якої поля чинні."""
 
-    __slots__ = ("fields", "key", "since", "until")
+    __slots__ = ("fields", "ring", "version", "since", "until")
 
-    def __init__(self, fields: dict[str, Any], key: tuple[Any, ...], since: int, until: float) -> None:
+    def __init__(self, fields: dict[str, Any], ring: object, version: int, since: int, until: float) -> None:
         self.fields = fields
-        self.key = key
+        self.ring = ring
+        self.version = version
         self.since = since
         self.until = until
 
 
+class _Entry:
+    """Підсумок символу між змінами: ключ рядів (ряд, version) × 4, проміжок часу [since, until),
+    де частини OI/фінансування/ліквідацій і вибрана точка книги не змінюються, поля цих частин і
+    точка книги (час, схрещена, дисбаланс, глибина). Вік і стан книги — на кожен виклик з часу точки."""
+
+    __slots__ = ("key", "since", "until", "static", "book_ts", "crossed", "imbalance", "depth")
+
+    def __init__(self, key: tuple[Any, ...], since: int, until: float, static: dict[str, Any]) -> None:
+        self.key = key
+        self.since = since
+        self.until = until
+        self.static = static
+        self.book_ts: int | None = None  # час точки книги з часом ≤ t (None — книги немає)
+        self.crossed = False
+        self.imbalance: float | None = None
+        self.depth: float | None = None
+
+    def book_fields(self, t: int, stale_ms: int) -> dict[str, Any]:
+        """Поля книги на `t` — як `_book_fields(deriv_context(...))` для тієї самої точки."""
+        ts = self.book_ts
+        if ts is None:
+            return {
+                "book_state": BOOK_MISSING,
+                "book_age_sec": None,
+                "book_imbalance": None,
+                "depth_usd": None,
+            }
+        age = t - ts
+        state = BOOK_CROSSED if self.crossed else BOOK_STALE if age > stale_ms else BOOK_FRESH
+        return {
+            "book_state": state,
+            "book_age_sec": round(max(0, age) / 1000.0, 1),
+            "book_imbalance": self.imbalance,
+            "depth_usd": self.depth,
+        }
+
+
+def _opt(x: float) -> float | None:
+    return x if x == x else None  # noqa: PLR0124 — NaN → None, як у знімку
+
+
 class FrameDerivs:
-    """Джерело поля `deriv` рядків кадру: `deriv_summary` на годиннику `clock` з кешем частин."""
+    """Джерело поля `deriv` рядків кадру: `deriv_summary` на годиннику `clock` з кешем.
+
+    На кадр для символу — один пошук рядів у сховищі, порівняння їхніх `version` з ключем запису й
+    перевірка, що час кадру ще в проміжку, де частини знімка не змінюються; тоді лише вік і стан
+    книги рахуються з часу її точки. Інакше заново — лише частини, чий ряд змінився або чия межа
+    часу настала (`_valid_until`), і точка книги."""
 
     def __init__(self, store: DerivStore, params: DerivParams, clock: Callable[[], int]) -> None:
         self.store = store
         self.params = frame_params(params)
         self.clock = clock
         self._parts: dict[tuple[str, str], _Part] = {}
+        self._entries: dict[str, _Entry] = {}
         self._last: dict[str, dict[str, Any]] = {}
         self.recomputed = 0  # скільки частин перераховано (для тестів і профілю)
+        self.refreshed = 0  # скільки разів запис символу збирався заново
 
     def __call__(self, symbol: str) -> dict[str, Any] | None:
-        store = self.store
-        book_ring = store.series(symbol, "book")
-        if book_ring is None:
+        rings = self.store.rings(symbol)
+        if rings is None:
             return None
         t = int(self.clock())
-        if len(book_ring):
-            book = _book_fields(deriv_context(_only(store, "book"), symbol, t, self.params))
-        else:
-            book = _book_fields(DerivContext(t))
-        parts = {part: self._part(symbol, part, t) for part in _PARTS}
-        out = _assemble(book, parts)
+        book, oi, mark, liq = rings["book"], rings["oi"], rings["mark"], rings["liq"]
+        key = (book, book.version, oi, oi.version, mark, mark.version, liq, liq.version)
+        entry = self._entries.get(symbol)
+        if entry is None or entry.key != key or not entry.since <= t < entry.until:
+            entry = self._refresh(symbol, rings, key, t)
+        out = {**entry.book_fields(t, self.params.book_stale_ms), **entry.static}
         last = self._last.get(symbol)
         if last == out:
             return last  # той самий об'єкт: агрегатор бере округлене з кешу
         self._last[symbol] = out
         return out
 
-    def _part(self, symbol: str, part: str, t: int) -> dict[str, Any]:
-        ring = self.store.series(symbol, part)  # type: ignore[arg-type]
-        key: tuple[Any, ...] = ()
-        ts: IntArray = np.empty(0, dtype=np.int64)
-        if ring is not None and len(ring):
+    def _refresh(self, symbol: str, rings: Mapping[str, SeriesRing], key: tuple[Any, ...], t: int) -> _Entry:
+        static: dict[str, Any] = {}
+        since, until = t, _NEVER
+        for part in _PARTS:
+            cached = self._part(symbol, part, rings[part], t)
+            static.update(cached.fields)
+            since, until = max(since, cached.since), min(until, cached.until)
+        entry = _Entry(key, since, until, static)
+        ring = rings["book"]
+        if len(ring):
             ts = ring.times()
-            column = "open_interest" if part == "oi" else "funding_rate" if part == "mark" else "notional"
-            key = (ts.shape[0], int(ts[0]), int(ts[-1]), ring.last(column))
+            pos = int(np.searchsorted(ts, t, side="right")) - 1
+            if pos + 1 < ts.shape[0]:
+                entry.until = min(entry.until, int(ts[pos + 1]))  # наступна точка книги входить у знімок
+            if pos >= 0:
+                spread = float(ring.column("spread_bps")[pos])
+                bid = _opt(float(ring.column("bid_usd")[pos]))
+                ask = _opt(float(ring.column("ask_usd")[pos]))
+                entry.book_ts = int(ts[pos])
+                entry.crossed = not spread > 0
+                entry.imbalance = _opt(float(ring.column("imbalance")[pos]))
+                entry.depth = None if bid is None or ask is None else bid + ask
+        self._entries[symbol] = entry
+        self.refreshed += 1
+        return entry
+
+    def _part(self, symbol: str, part: str, ring: SeriesRing, t: int) -> _Part:
         cached = self._parts.get((symbol, part))
-        if cached is not None and cached.key == key and cached.since <= t < cached.until:
-            return cached.fields
+        if (
+            cached is not None
+            and cached.ring is ring
+            and cached.version == ring.version
+            and cached.since <= t < cached.until
+        ):
+            return cached
         ctx = deriv_context(_only(self.store, part), symbol, t, self.params)
-        until = _valid_until(part, ts, t, self.params) if key else _NEVER
-        fields = _part_fields(part, ctx)
-        self._parts[(symbol, part)] = _Part(fields, key, t, until)
+        until = _valid_until(part, ring.times(), t, self.params) if len(ring) else _NEVER
+        fresh = _Part(_part_fields(part, ctx), ring, ring.version, t, until)
+        self._parts[(symbol, part)] = fresh
         self.recomputed += 1
-        return fields
+        return fresh
 
 
 __all__ = ["WINDOW_MS", "FrameDerivs", "deriv_summary", "frame_params"]
