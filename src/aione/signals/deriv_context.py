@@ -395,12 +395,19 @@ def _last_at(view: SeriesView | None, t: int) -> tuple[IntArray, int]:
 
 
 def deriv_context(
-    source: SeriesSource, symbol: str, t: int, params: DerivParams = DEFAULT_DERIV_PARAMS
+    source: SeriesSource,
+    symbol: str,
+    t: int,
+    params: DerivParams = DEFAULT_DERIV_PARAMS,
+    *,
+    book: bool = True,
 ) -> DerivContext:
     """Знімок деривативів символу на момент `t` (лише точки з часом ≤ t).
 
     Скалярна форма для живого процесу (одна точка — без масивів на всі t): ті самі вибірки й ті
-    самі функції `deriv_math`, що в `deriv_columns`, тож числа однакові до біта (це перевіряє тест)."""
+    самі функції `deriv_math`, що в `deriv_columns`, тож числа однакові до біта (це перевіряє тест).
+    `book=False` — без частини книги (поля книги як за її відсутності): для споживача, що книгу
+    не читає (тригери Stage1), це та сама відповідь на кожне його питання, лише дешевша."""
     out: dict[str, Any] = {}
     view = source(symbol, "oi")
     ts, pos = _last_at(view, t)
@@ -435,7 +442,7 @@ def deriv_context(
             c = cents(view.column("notional")[lo:hi])
             out["liq_long_usd"] = int(c[side < 0].sum()) / 100.0
             out["liq_short_usd"] = int(c[side > 0].sum()) / 100.0
-    view = source(symbol, "book")
+    view = source(symbol, "book") if book else None
     ts, pos = _last_at(view, t)
     if view is not None and pos >= 0:
         spread = float(view.column("spread_bps")[pos])

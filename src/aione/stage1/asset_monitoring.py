@@ -22,8 +22,9 @@
 денними барами бачать ті самі рівні на тих самих барах.
 Деривативи: з джерелом рядів (`deriv_source`, наприклад `DerivStore.series`) кожен закритий бар
 отримує `TriggerInput.deriv` — знімок на останню мілісекунду бару (`bar_event_time`); відкриті
-бари й прогрів (`warmup`) його не отримують (тригери деривативів там мовчать). Без джерела монітор
-працює рівно як раніше.
+бари й прогрів (`warmup`) його не отримують (тригери деривативів там мовчать). Частини книги в
+цьому знімку немає (`book=False`): жоден тригер Stage1 її не читає. Без джерела монітор працює
+рівно як раніше.
 """
 
 from __future__ import annotations
@@ -284,7 +285,10 @@ class AssetMonitor:
             dp = self._deriv_params.get(tr.symbol)
             if dp is None:
                 dp = self._deriv_params[tr.symbol] = DerivParams.from_params(tr.params)
-            deriv = deriv_context(source, tr.symbol, bar_event_time(open_time, self.timeframe_ms), dp)
+            # книги тригери Stage1 не читають (лише OI, фінансування, ліквідації, наявність знімка)
+            deriv = deriv_context(
+                source, tr.symbol, bar_event_time(open_time, self.timeframe_ms), dp, book=False
+            )
         inp = TriggerInput(
             tr.symbol,
             bar,
