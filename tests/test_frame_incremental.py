@@ -119,11 +119,15 @@ def test_unchanged_rows_are_not_rebuilt_and_a_price_tick_only_patches_the_cached
     assert sorted(built) == sorted(SYMBOLS)
     built.clear()
     agg.on_price("BTCUSDT", 10.123456789, T0 + 2_000)  # лише ціна: рядок з кешу з новою ціною
-    agg.on_stage1(stage1("ETHUSDT", "ALERT", price=11.0, ts=T0 + 2_000))  # змінився — заново
+    # результат Stage1 міняє лише свої поля: вони накладаються на кеш без перебудови рядка
+    agg.on_stage1(stage1("ETHUSDT", "ALERT", price=11.0, ts=T0 + 2_000))
+    agg.on_watch(_watch("SOLUSDT", T0 + 2_000))  # змінився не лише Stage1 — заново
     frame = agg.build_frame(T0 + 61_000, rounded=True)
-    assert built == ["ETHUSDT"]
+    assert built == ["SOLUSDT"]
     rows = {r["symbol"]: r for r in frame["assets"]}
     assert rows["BTCUSDT"]["price"] == 10.1 and rows["BTCUSDT"]["updated_ts"] == T0 + 2_000
+    assert rows["ETHUSDT"]["state"] == "alert" and rows["ETHUSDT"]["price"] == 11.0
+    assert rows["SOLUSDT"]["state"] == "watch"
     # вік сигналу — на час кадру, без перебудови рядка
     assert rows["ENAUSDT"]["lifecycle"]["age_sec"] == (T0 + 61_000 - life.issued_ts) // 1000 > 0
     assert rows["ETHUSDT"]["signal"] == "ALERT"
@@ -154,3 +158,30 @@ async def test_publisher_sends_the_aggregators_rounded_frame_as_is() -> None:
     assert await publish_full_state(agg, StatePublisher(None, bus), T0 + 5)
     sent = sub.queue.get_nowait()
     assert orjson.dumps(sent) == orjson.dumps(round_frame(reference.build_frame(T0 + 5)))
+
+
+def test_stage1_results_between_frames_patch_the_cached_row_exactly() -> None:
+    """Потік результатів Stage1 (кожне оновлення бару) між кадрами: зміна ціни, сигналу, причин,
+    NaN і відсутні поля статистики, оборот 24 год з джерела, рядки після Stage2 і без тіку —
+    кадр з кешу байт у байт той самий, що повна збірка з округленням."""
+    rng = random.Random(19)
+    turnover: dict[str, float | None] = {}
+    twins = _Twins()
+    for agg in (twins.cached, twins.full):
+        agg.turnover_source = turnover.get
+    twins.each(lambda agg, tm: agg.on_stage2(decision(symbol="ETHUSDT", entry=2.0, tp=2.1, sl=1.95, ts=T0)))
+    ts = T0
+    for step in range(300):
+        ts += rng.choice((1, 250, 1_000))
+        symbol = rng.choice(SYMBOLS)
+        turnover[symbol] = rng.choice((None, rng.uniform(1e6, 1e9)))
+        stats: dict[str, Any] = {"rsi": rng.choice((float("nan"), rng.uniform(0, 100)))}
+        if step % 4 == 0:
+            stats["price_change_pct"] = rng.uniform(-0.0009, 0.0009)  # малі: 6 значущих цифр
+        signal = "ALERT" if step % 5 == 0 else "NORMAL"
+        price = rng.uniform(0.0001, 90_000.0)
+        result = stage1(symbol, signal, price=price, ts=ts, **stats)
+        for agg in (twins.cached, twins.full):
+            agg.on_stage1(result)
+        if step % 3 == 0:
+            twins.same_frame(ts)

@@ -26,7 +26,9 @@ sl, rr_net}, invalidation {rule, level}, reason, text, invalidation_text) нез
 рядок будується заново лише тоді, коли він змінився: кожна подія, що міняє рядок, скидає його кеш
 (`AssetRow.frame_cache`), а незмінний рядок береться з кешу з полями, що залежать від часу кадру
 чи йдуть окремо від подій: `price` і `updated_ts` (`on_price` кешу не скидає), вік сигналу
-(`lifecycle.age_sec`) і `deriv`. Рядок з активною угодою будується щоразу (угоду змінює Stage3, а
+(`lifecycle.age_sec`) і `deriv`. Результат Stage1 (кожне оновлення бару) кешу рядка теж не скидає:
+він міняє лише поля `STAGE1_FIELDS`, їх округлена копія (`AssetRow.stage1_cache`) будується заново
+й накладається на кеш рядка, тож рядок не округлюється цілком (тексти, рівні, план) на кожен бар. Рядок з активною угодою будується щоразу (угоду змінює Stage3, а
 PnL — ціна). Кадр лише для читання: незмінні вкладені частини рядків спільні між кадрами.
 """
 
@@ -66,6 +68,17 @@ from aione.ui.publish_full_state import assemble_frame
 from aione.utils.utils import finite_or_none, get_tick_size, normalize_trigger_name
 
 MAX_LEVELS_PER_ROW = 6  # найближчих рівнів у рядку кадру: досить для UI, кадр лишається малим
+# Поля рядка, які змінює `on_stage1` (окрім `price` і `updated_ts`, що накладаються на кожен кадр).
+STAGE1_FIELDS = (
+    "state",
+    "price_change_pct",
+    "volume_usd",
+    "turnover_24h_usd",
+    "atr_pct",
+    "rsi",
+    "triggers",
+    "signal",
+)
 
 
 def _ts(value: Any) -> int | None:
@@ -126,6 +139,8 @@ class AssetRow:
     # останній `deriv` від джерела і його округлена копія: джерело повертає той самий об'єкт, поки
     # підсумок не змінився (`data.deriv_view.FrameDerivs`)
     deriv_cache: tuple[object, int, Any] | None = field(default=None, repr=False, compare=False)
+    # округлені поля `STAGE1_FIELDS` для накладання на `frame_cache`; None — Stage1 їх змінив
+    stage1_cache: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def touch(self, ts: int | None) -> None:
         if ts is not None and (self.updated_ts is None or ts > self.updated_ts):
@@ -146,7 +161,9 @@ class AssetRow:
             return None
         view = dict(self.lifecycle)
         issued = view.get("issued_ts")
-        view["age_sec"] = max(0, now_ms - issued) // 1000 if now_ms is not None and isinstance(issued, int) else None
+        view["age_sec"] = (
+            max(0, now_ms - issued) // 1000 if now_ms is not None and isinstance(issued, int) else None
+        )
         return view
 
     def tick(self) -> float:
@@ -261,14 +278,19 @@ class AssetStateAggregator:
         symbol = result.get("symbol")
         if not isinstance(symbol, str):
             return
-        row = self._changing(symbol)
+        row = self.rows.get(symbol)
+        if row is None:
+            row = self._changing(symbol)
+        row.stage1_cache = None  # змінюються лише `STAGE1_FIELDS`, ціна й час: кеш рядка лишається
         raw_stats = result.get("stats")
         stats: Mapping[str, Any] = raw_stats if isinstance(raw_stats, Mapping) else {}
         price = finite_or_none(stats.get("price"))
         if price is not None and price > 0:
             row.price = price
         row.price_change_pct = (
-            finite_or_none(stats.get("price_change_pct")) if "price_change_pct" in stats else row.price_change_pct
+            finite_or_none(stats.get("price_change_pct"))
+            if "price_change_pct" in stats
+            else row.price_change_pct
         )
         row.volume_usd = finite_or_none(stats.get("volume_usd")) if "volume_usd" in stats else row.volume_usd
         if self.turnover_source is not None:
@@ -310,7 +332,9 @@ class AssetStateAggregator:
         risk = result.get("risk_parameters") or {}
         metrics = result.get("confidence_metrics") or {}
         recommendation = result.get("recommendation")
-        confidence = finite_or_none(metrics.get("composite_confidence")) if isinstance(metrics, Mapping) else None
+        confidence = (
+            finite_or_none(metrics.get("composite_confidence")) if isinstance(metrics, Mapping) else None
+        )
         if recommendation != row.recommendation:
             self.dirty = True
         row.recommendation = recommendation if isinstance(recommendation, str) else None
@@ -384,7 +408,9 @@ class AssetStateAggregator:
         rank = meta.get("rank")
         row.rank = finite_or_none(rank.get("score")) if isinstance(rank, Mapping) else None
         row.rank_parts = (
-            {k: rank.get(k) for k in ("unusual", "conviction", "history")} if isinstance(rank, Mapping) else None
+            {k: rank.get(k) for k in ("unusual", "conviction", "history")}
+            if isinstance(rank, Mapping)
+            else None
         )
         surfaced = meta.get("surfaced")
         row.surfaced = surfaced if isinstance(surfaced, bool) else None
@@ -415,8 +441,12 @@ class AssetStateAggregator:
         levels = context.get("levels")
         level_price = finite_or_none(context.get("price"))
         if isinstance(levels, list) and level_price is not None:
-            usable = [lv for lv in levels if isinstance(lv, Mapping) and finite_or_none(lv.get("price")) is not None]
-            row.levels = select_levels(usable, level_price, finite_or_none(context.get("atr")))[:MAX_LEVELS_PER_ROW]
+            usable = [
+                lv for lv in levels if isinstance(lv, Mapping) and finite_or_none(lv.get("price")) is not None
+            ]
+            row.levels = select_levels(usable, level_price, finite_or_none(context.get("atr")))[
+                :MAX_LEVELS_PER_ROW
+            ]
 
     def on_trade_events(self, events: Iterable[TradeEvent]) -> None:
         for event in events:
@@ -534,9 +564,19 @@ class AssetStateAggregator:
             if row.active:
                 return out
             row.frame_cache = (tick, row_decimals(item), out)
+            row.stage1_cache = {name: out[name] for name in STAGE1_FIELDS}
             return dict(out)  # кеш — не частина кадру: кадр можна тримати, кеш живе далі
         _, decimals, base = cached
         out = dict(base)
+        fresh = row.stage1_cache
+        if fresh is None:
+            fresh = row.stage1_cache = {
+                name: round_field(
+                    name, list(row.triggers) if name == "triggers" else getattr(row, name), decimals
+                )
+                for name in STAGE1_FIELDS
+            }
+        out.update(fresh)
         out["price"] = round_field("price", row.price, decimals)
         out["updated_ts"] = round_field("updated_ts", row.updated_ts, decimals)
         if row.lifecycle is not None:
@@ -564,4 +604,4 @@ class AssetStateAggregator:
         return row.price if row is not None and row.price is not None else trade.last_price
 
 
-__all__ = ["MAX_LEVELS_PER_ROW", "AssetRow", "AssetStateAggregator"]
+__all__ = ["MAX_LEVELS_PER_ROW", "STAGE1_FIELDS", "AssetRow", "AssetStateAggregator"]
