@@ -12,7 +12,8 @@
 
 Лінійна рекурсія y_t = a·y_{t-1} + u_t (EMA, Wilder) рахується так само: нульова
 реакція в кожному блоці паралельно, потім перенос стану між блоками (scipy lfilter
-по кінцях блоків) і поправка a^(j+1)·s_{k-1}.
+по кінцях блоків) і поправка a^(j+1)·s_{k-1}. `scipy.signal` імпортується лише тут, у `iir`
+(~1 с і ~100 МБ на процес): бектест його не потребує, тож його процеси без нього й стартують.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-from scipy.signal import lfilter
 
 from aione.indicators.base import VAR_REL_EPS
 
@@ -229,6 +229,8 @@ def iir(u: FloatArray, a: float, lay: Layout) -> FloatArray:
     Стан на кінці кожного блоку з нульовим входом — зважена сума рядків (одне множення
     матриці на вектор); перенос між блоками — коротка рекурсія по nb (lfilter); далі
     рекурсія по рядках з правильним початковим станом, паралельно для всіх блоків."""
+    from scipy.signal import lfilter  # важкий імпорт — лише на шляху, якому він потрібен (див. опис модуля)
+
     w = lay.w
     if u.size <= _SMALL_IIR or w < 8:
         flat = np.ascontiguousarray(u.transpose(1, 2, 0)).reshape(lay.m, lay.nb * w)

@@ -2,7 +2,8 @@
 
 Batch-форми (`rsi`, `atr`, `ema`) рахують рекурсію фільтром над блоками і відрізняються від
 інкрементних на ~1e-15 відносно. Там, де потрібна побітова рівність з live (бектест-двійник
-Stage1), ці функції беруть наближення фільтром і доводять його до рекурсії з ТИМИ САМИМИ виразами,
+Stage1), ці функції беруть наближення блоковою рекурсією numpy (`_approx_linear`, без scipy: модуль
+імпортує кожен процес бектесту) і доводять його до рекурсії з ТИМИ САМИМИ виразами,
 тим самим порядком операцій і тією самою затравкою, що й `RSI`, `ATR`, `EMA` (`_settle`: векторні
 проходи по неузгоджених позиціях, короткий хвіст — циклом Python).
 Поелементна арифметика (різниці, true range, RSI з середніх) — у numpy: IEEE-операції над
@@ -19,7 +20,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy.signal import lfilter
 
 from aione.indicators.rsi import RSI_FLAT
 
@@ -27,6 +27,9 @@ FloatArray = npt.NDArray[np.float64]
 
 
 # ── Спільна рекурсія ──
+# Довжина блоку наближення: рекурсія всередині блоків — `_APPROX_BLOCK` векторних кроків над усіма
+# блоками, перенос стану між блоками — цикл Python по кінцях блоків (n / _APPROX_BLOCK кроків).
+_APPROX_BLOCK = 64
 # Поки неузгоджених позицій більше за цю кількість, уточнюємо їх векторно; решту ланцюжків
 # доходимо циклом Python (кожна векторна ітерація коштує десяток викликів numpy).
 _VECTOR_MIN = 48
@@ -38,6 +41,31 @@ def _seq_sum(values: list[float]) -> float:
     for x in values:
         s = s + x
     return s
+
+
+def _approx_linear(x: FloatArray, a: float, b: float, y0: float) -> FloatArray:
+    """Наближення y_t = a·y_{t−1} + b·x_t (t = 0…n−1, y_{−1} = y0) з відносною похибкою ~1e-15.
+
+    Ряд ріжеться на блоки по `_APPROX_BLOCK`: спершу відповідь кожного блоку з нульовим початковим
+    станом (рядки матриці блоків — паралельно), далі стан на початку кожного блоку — коротка
+    рекурсія по кінцях блоків, і внесок цього стану a^(j+1)·s додається до позиції j блоку. Точних
+    бітів тут не треба: їх дає `_settle`, якому вистачає будь-якого близького наближення."""
+    n = x.shape[0]
+    w = _APPROX_BLOCK
+    nb = -(-n // w)
+    u = np.zeros(nb * w)
+    np.multiply(x, b, out=u[:n])
+    blocks = u.reshape(nb, w)
+    for j in range(1, w):
+        blocks[:, j] += a * blocks[:, j - 1]
+    starts: list[float] = []
+    state = y0
+    a_w = a**w
+    for end in blocks[:, -1].tolist():
+        starts.append(state)
+        state = a_w * state + end
+    blocks += np.multiply.outer(np.array(starts), np.power(a, np.arange(1, w + 1, dtype=np.float64)))
+    return u[:n]
 
 
 def _settle(y: FloatArray, x: FloatArray, step: Callable[[Any, Any], Any]) -> FloatArray:
@@ -86,7 +114,7 @@ def _wilder(seed: float, xs: FloatArray, period: int) -> FloatArray:
     y = np.empty(x.shape[0] + 1)
     y[0] = seed
     if x.shape[0]:
-        y[1:] = lfilter([1.0 / period], [1.0, -q / period], x, zi=[seed * q / period])[0]
+        y[1:] = _approx_linear(x, q / period, 1.0 / period, seed)
     return _settle(y, x, lambda a, b: (a * q + b) / period)
 
 
@@ -147,7 +175,7 @@ def ema_exact(x: FloatArray, period: int) -> FloatArray:
     y = np.empty(rest.shape[0] + 1)
     y[0] = seed
     if rest.shape[0]:
-        y[1:] = lfilter([k], [1.0, -(1.0 - k)], rest, zi=[(1.0 - k) * seed])[0]
+        y[1:] = _approx_linear(rest, 1.0 - k, k, seed)
     out[period - 1 :] = _settle(y, rest, lambda a, v: (v - a) * k + a)
     return out
 
