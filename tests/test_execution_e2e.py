@@ -111,7 +111,7 @@ async def test_run_with_live_execution_matches_paper_trades(tmp_path: Path) -> N
     records = jr.Journal(tmp_path / EXECUTION_JOURNAL_FILENAME).records()
     state = jr.fold(records)
     late = late_protective_fills(sim.trading.account, state)
-    closed = assert_live_matches_paper(records, state, rec.paper, positions, late)
+    closed = assert_live_matches_paper(records, state, rec.paper, positions, late, market=sim.trading)
     # жодного втраченого виконання, крім стопів/цілей після зупинки брокера (див. late_protective_fills)
     assert len(state.fill_ids) + sum(late.values()) == len(sim.trading.account.trades)
     assert closed >= 1  # хоча б одна угода пройшла повне коло: вхід і вихід

@@ -244,6 +244,44 @@ class SimTrading:
     def price(self, symbol: str) -> float | None:
         return self.market.last_price(symbol, self.clock())
 
+    def path_range(self, symbol: str, start_ms: int, end_ms: int) -> tuple[float, float] | None:
+        """(низ, верх) шляху ціни символу між двома моментами часу біржі — тих цін, які бачили
+        рушій і потік барів (кроки проміжних барів, екстремуми між ними, закриття бару).
+
+        Для перевірки ринкових заявок: ціна, за якою клієнт ухвалив рішення, лежить на шляху
+        між моментом рішення і прибуттям заявки, тож відстань від ціни виконання до неї не
+        більша за розмах шляху на цьому проміжку."""
+        market = self.market
+        first, last = market.state(symbol, start_ms), market.state(symbol, end_ms)
+        if first is None or last is None:
+            return None
+        start = market.partial(symbol, first)
+        lo = hi = start[3]
+        bars = market.series[symbol].bars
+        if first.k == 0 and first.index > 0 and start_ms == int(bars.open_time[first.index]):
+            # на межі барів потік віддає й закритий попередній бар: його закриття теж «побачено»
+            close = float(bars.close[first.index - 1])
+            lo, hi = min(lo, close), max(hi, close)
+        prev_high, prev_low = start[1], start[2]
+        index, k = first.index, first.k
+        while (index, k) != (last.index, last.k):
+            k += 1
+            if k > market.updates:  # наступний бар: його відкриття
+                index, k = index + 1, 0
+                bar = market.partial(symbol, type(first)(index, 0))
+                prev_high, prev_low = bar[1], bar[2]
+                lo, hi = min(lo, bar[3]), max(hi, bar[3])
+                continue
+            step = market.partial(symbol, type(first)(index, k))
+            # новий екстремум бару між кроками — вершина шляху, яку ціна пройшла
+            if step[1] > prev_high:
+                hi = max(hi, step[1])
+            if step[2] < prev_low:
+                lo = min(lo, step[2])
+            prev_high, prev_low = step[1], step[2]
+            lo, hi = min(lo, step[3]), max(hi, step[3])
+        return lo, hi
+
     # ── Автентифікація ──
     def _auth(self, request: web.Request, signed: bool = True) -> web.Response | None:
         if request.headers.get("X-MBX-APIKEY") != self.api_key:

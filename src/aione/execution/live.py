@@ -6,7 +6,7 @@
   позиція закривається) і TP (TAKE_PROFIT_MARKET closePosition);
 - `updated` (стоп посунуто): спершу новий SL (нова ревізія id), потім скасування старого —
   позиція ні миті без стопа;
-- `closed`: скасування SL/TP, залишок позиції — MARKET reduceOnly;
+- `closed`: залишок позиції — MARKET reduceOnly, потім скасування SL/TP (позиція весь час під стопом);
 - виконання приходять потоком користувача (дублікати відкидаються за id виконання); після
   кожного перепідключення — звірка й добір пропущених виконань через REST.
 Kill switch (файл/Redis) перевіряється перед кожним входом і стежиться окремою задачею: щойно
@@ -229,7 +229,7 @@ class BinanceBroker:
         elif event.kind == EVENT_UPDATED:
             await self._move_stop(trade)
         elif event.kind == EVENT_CLOSED:
-            await self._close(trade, "stage3 " + (trade.close_reason or "close"))
+            await self._close(trade, "stage3 " + (trade.close_reason or "close"), t0)
 
     # ── Вхід ──
     async def _open(self, trade: Trade, t0: float) -> None:
@@ -278,7 +278,7 @@ class BinanceBroker:
         intent = OrderIntent(
             tid, LEG_ENTRY, symbol, trade.side, "MARKET", qty, client_order_id(tid, LEG_ENTRY)
         )
-        ack = await self._send(intent)
+        ack = await self._send(intent, t0)
         if ack is None:
             jt = self.state.trades[tid]
             if jt.order_ids.get(intent.client_id) is None:
@@ -307,8 +307,13 @@ class BinanceBroker:
         self._emit(EXEC_REJECTED, trade.trade_id, LEG_ENTRY, trade.symbol, reason)
         logger.error("entry rejected locally: %s", reason, extra=log_ctx("exec", trade.symbol))
 
-    async def _send(self, intent: OrderIntent) -> OrderState | None:
-        """Журнал → заявка → журнал. None — відхилено чи невизначено (звірка розбереться)."""
+    async def _send(self, intent: OrderIntent, t0: float | None = None) -> OrderState | None:
+        """Журнал → заявка → журнал. None — відхилено чи невизначено (звірка розбереться).
+
+        `t0` — `perf_counter()` передачі рішення Stage3 брокеру (вхід і вихід за рішенням): запис
+        підтвердження тоді несе виміряну затримку `decision_ack_ms` — рішення → відповідь біржі.
+        Ринкова заявка виконується за ціною на момент прибуття, тож це межа руху ринку, який
+        відділяє її виконання від ціни паперової угоди (README, «Живе виконання»)."""
         self._record(jr.J_INTENT, trade_id=intent.trade_id, leg=intent.leg, client_id=intent.client_id,
                      symbol=intent.symbol, side=intent.side, type=intent.order_type, qty=intent.quantity,
                      stop=intent.stop_price)  # fmt: skip
@@ -344,10 +349,13 @@ class BinanceBroker:
             )
             await self._reconcile("unknown order")
             return None
+        acked = time.perf_counter()
+        timing = {} if t0 is None else {"decision_ack_ms": round((acked - t0) * 1000.0, 3)}
         self._record(jr.J_ACK, trade_id=intent.trade_id, leg=intent.leg, client_id=intent.client_id,
-                     order_id=ack.order_id, status=ack.status, executed_qty=ack.executed_qty, avg_price=ack.avg_price)  # fmt: skip
+                     order_id=ack.order_id, status=ack.status, executed_qty=ack.executed_qty,
+                     avg_price=ack.avg_price, **timing)  # fmt: skip
         self._emit(EXEC_ACK, intent.trade_id, intent.leg, intent.symbol, ack.status,
-                   extra={"ack_sec": time.perf_counter() - sent})  # fmt: skip
+                   extra={"ack_sec": acked - sent})  # fmt: skip
         return ack
 
     # ── Захист ──
@@ -386,13 +394,16 @@ class BinanceBroker:
         if trade_id is not None and trade_id in self.state.trades:
             self._record(jr.J_CLOSED, trade_id=trade_id, reason=why)
 
-    async def _flatten(self, symbol: str, trade_id: str | None, side_hint: str | None = None) -> None:
+    async def _flatten(
+        self, symbol: str, trade_id: str | None, side_hint: str | None = None, t0: float | None = None
+    ) -> bool:
+        """Закриває позицію символу ринком (reduceOnly); False — заявку не прийнято (позиція лишилась)."""
         positions = {p.symbol: p for p in await self.client.positions()}
         pos = positions.get(symbol)
         if pos is None or not pos.amount:
-            return
+            return True
         if side_hint is not None and (pos.amount > 0) != (side_hint == "BUY"):
-            return  # позиція іншого боку — не наша
+            return True  # позиція іншого боку — не наша
         side: OrderSide = "SELL" if pos.amount > 0 else "BUY"
         tid = trade_id or f"flatten:{symbol}:{int(time.time() * 1000)}"
         intent = OrderIntent(
@@ -406,9 +417,9 @@ class BinanceBroker:
             reduce_only=True,
         )
         if trade_id is not None and trade_id in self.state.trades:
-            await self._send(intent)
-        else:
-            await self.client.place_order(intent)
+            return await self._send(intent, t0) is not None
+        await self.client.place_order(intent)
+        return True
 
     async def _move_stop(self, trade: Trade) -> None:
         jt = self.state.trades.get(trade.trade_id)
@@ -427,12 +438,18 @@ class BinanceBroker:
         await self.client.cancel_order(jt.symbol, old)
 
     # ── Вихід ──
-    async def _close(self, trade: Trade, why: str) -> None:
+    async def _close(self, trade: Trade, why: str, t0: float | None = None) -> None:
         jt = self.state.trades.get(trade.trade_id)
         if jt is None or jt.closed:
             return
+        # Спершу ринковий вихід (reduceOnly), потім скасування SL/TP: рішення Stage3 доходить до
+        # біржі на два запити раніше (менший рух ціни за затримку), і позиція ні миті не стоїть без
+        # стопа. Стоп, що спрацює між ними, не перевертає позицію: обидві заявки лише зменшують її.
+        if not await self._flatten(jt.symbol, jt.trade_id, side_hint=jt.side, t0=t0):
+            # вихід не прийнято: SL/TP лишаються на біржі, угода — відкритою (звірка розбереться)
+            self._emit(EXEC_ALERT, jt.trade_id, LEG_EXIT, jt.symbol, "exit not placed; protection kept")
+            return
         await self._cancel_protection(jt)
-        await self._flatten(jt.symbol, jt.trade_id, side_hint=jt.side)
         self._record(jr.J_CLOSED, trade_id=jt.trade_id, reason=why)
 
     async def _cancel_protection(self, jt: jr.JournalTrade) -> None:
