@@ -162,3 +162,34 @@ def test_unchanged_symbol_costs_no_snapshot() -> None:
     _check(derivs, store, clock, sym)
     assert derivs.refreshed == refreshed + 1
     assert derivs.recomputed == recomputed  # змінилась лише книга: частини OI/марк/ліквідацій з кешу
+
+
+def test_mark_price_replacements_reuse_the_funding_rank_but_a_new_rate_does_not() -> None:
+    """Заміщення в кошику марк-ряду з тією самою ставкою (рух марк-ціни) не перераховує перцентиль;
+    нова ставка в тому ж кошику, нова точка чи старіння точки — перераховують, і поля завжди ті самі,
+    що в прямому підсумку."""
+    store = DerivStore()
+    sym = "XRPUSDT"
+    for k in range(70):
+        store.apply_mark(MarkFunding(sym, 100.0, 99.9, 1e-4 * (1 + k % 7), 0, T0 + k * MIN))
+    clock = [T0 + 69 * MIN + 1_000]
+    derivs = FrameDerivs(store, DEFAULT_DERIV_PARAMS, lambda: clock[0])
+    _check(derivs, store, clock, sym)
+    base = derivs.recomputed
+    rate = store.series(sym, "mark").last("funding_rate")  # type: ignore[union-attr]
+    for k in range(5):  # марк-ціна рухається, ставка та сама
+        clock[0] += 2_000
+        store.apply_mark(MarkFunding(sym, 100.0 + k, 99.9, rate, 0, clock[0] - 500))
+        _check(derivs, store, clock, sym)
+    assert derivs.recomputed == base
+    store.apply_mark(MarkFunding(sym, 100.0, 99.9, 7.5e-4, 0, clock[0]))  # нова ставка в тому ж кошику
+    _check(derivs, store, clock, sym)
+    assert derivs.recomputed == base + 1
+    clock[0] += MIN  # нова точка в новому кошику з тією самою ставкою: вікно перцентиля зсунулось
+    store.apply_mark(MarkFunding(sym, 100.0, 99.9, 7.5e-4, 0, clock[0]))
+    _check(derivs, store, clock, sym)
+    assert derivs.recomputed == base + 2
+    clock[0] += DEFAULT_DERIV_PARAMS.mark_max_age_ms + 1  # точка застаріла
+    _check(derivs, store, clock, sym)
+    got = derivs(sym)
+    assert got is not None and got["funding_rate"] is None

@@ -135,16 +135,43 @@ def _valid_until(part: str, ts: IntArray, t: int, params: DerivParams) -> float:
 # ── Кеш для кадру ──
 class _Part:
     """Частина знімка одного символу (OI, фінансування чи ліквідації): поля, ряд і його `version`
-    на момент обчислення, час обчислення і межа, до якої поля чинні."""
+    на момент обчислення, час обчислення, межа, до якої поля чинні, і підпис вмісту (`_mark_signature`,
+    лише для фінансування)."""
 
-    __slots__ = ("fields", "ring", "version", "since", "until")
+    __slots__ = ("fields", "ring", "version", "since", "until", "signature")
 
-    def __init__(self, fields: dict[str, Any], ring: object, version: int, since: int, until: float) -> None:
+    def __init__(
+        self,
+        fields: dict[str, Any],
+        ring: object,
+        version: int,
+        since: int,
+        until: float,
+        signature: tuple[Any, ...] | None = None,
+    ) -> None:
         self.fields = fields
         self.ring = ring
         self.version = version
         self.since = since
         self.until = until
+        self.signature = signature
+
+
+def _mark_signature(ring: SeriesRing, t: int, params: DerivParams) -> tuple[Any, ...]:
+    """Усе, від чого залежать поля фінансування на `t`: (кількість точок, час першої, позиція точки
+    ≤ t, її ставка, чи вона свіжа). Час першої точки не спадає, а за того самого часу кількість
+    росте лише з додаванням, тож рівні підписи означають: ставки [0, позиція) ті самі, а заміщення
+    в кошику змінило хіба останню точку — її ставку підпис містить. Марк-ціна кожного заміщення
+    (найчастіша зміна ряду) на поля не впливає: перцентиль не рахується заново."""
+    ts = ring.times()
+    n = ts.shape[0]
+    if n == 0:
+        return (0,)
+    pos = int(np.searchsorted(ts, t, side="right")) - 1
+    if pos < 0:
+        return (n, int(ts[0]), pos)
+    fresh = t - int(ts[pos]) <= params.mark_max_age_ms
+    return (n, int(ts[0]), pos, float(ring.column("funding_rate")[pos]), fresh)
 
 
 class _Entry:
@@ -258,9 +285,19 @@ class FrameDerivs:
             and cached.since <= t < cached.until
         ):
             return cached
-        ctx = deriv_context(_only(self.store, part), symbol, t, self.params)
         until = _valid_until(part, ring.times(), t, self.params) if len(ring) else _NEVER
-        fresh = _Part(_part_fields(part, ctx), ring, ring.version, t, until)
+        signature = _mark_signature(ring, t, self.params) if part == "mark" else None
+        if (
+            signature is not None
+            and cached is not None
+            and cached.ring is ring
+            and cached.signature == signature
+        ):
+            fresh = _Part(cached.fields, ring, ring.version, t, until, signature)  # ставки ті самі
+            self._parts[(symbol, part)] = fresh
+            return fresh
+        ctx = deriv_context(_only(self.store, part), symbol, t, self.params)
+        fresh = _Part(_part_fields(part, ctx), ring, ring.version, t, until, signature)
         self._parts[(symbol, part)] = fresh
         self.recomputed += 1
         return fresh
